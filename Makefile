@@ -1,0 +1,33 @@
+# govene: the two set-up commands are `make demo` and `make test`; both work on
+# a fresh machine with Go 1.26 (they fetch Go modules themselves).
+
+export GOEXPERIMENT := simd
+export GOFLAGS := -mod=mod
+GO ?= go
+
+.PHONY: demo test vet fmt-check fixtures bench fuzz
+
+demo:
+	$(GO) run ./cmd/govene demo
+
+test: fixtures vet fmt-check
+	$(GO) test -count=1 -timeout 60m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# Regenerates the pyvene/transformers fixtures only when the oracle script or
+# its pinned requirements changed (installs the oracle's Python env then).
+fixtures:
+	bash oracle/check_fixtures.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./gpt2/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./safetensors/
+	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./gpt2/

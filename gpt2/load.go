@@ -1,0 +1,147 @@
+package gpt2
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/govene/govene/bpe"
+	"github.com/govene/govene/hub"
+	"github.com/govene/govene/safetensors"
+)
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	Options
+	// Hub configures the Hugging Face cache and Hub lookup (revision, cache
+	// folder, offline mode, token, progress output).
+	Hub hub.Options
+}
+
+// Load loads a GPT-2 checkpoint in Hugging Face layout from a folder, from the
+// Hugging Face cache, or from the Hub by name ("gpt2", "gpt2-medium",
+// "gpt2-large", "gpt2-xl", "distilgpt2", or any "org/name"), in that order.
+// Weights may be float32, float16 or bfloat16; they are converted to float32.
+// It returns an error naming what is missing when the model is nowhere to be
+// found (and how to supply it), or what is wrong with a checkpoint: a bad
+// config, missing, extra or misshapen tensors, a corrupt safetensors file.
+func Load(nameOrPath string) (*Model, error) {
+	return LoadWith(nameOrPath, LoadOptions{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(nameOrPath string, opt LoadOptions) (*Model, error) {
+	if nameOrPath == "" {
+		return nil, errors.New("gpt2: load: empty model name; give a folder, a Hugging Face cache name or a Hub name such as \"gpt2\"")
+	}
+	dir, err := hub.Resolve(nameOrPath, opt.Hub)
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: load %s: %w", nameOrPath, err)
+	}
+	return LoadDir(dir, opt.Options)
+}
+
+// LoadDir loads a checkpoint from a folder holding config.json,
+// model.safetensors and, optionally, the tokenizer files (vocab.json and
+// merges.txt, or tokenizer.json). Without tokenizer files it uses GPT-2's.
+func LoadDir(dir string, opt Options) (*Model, error) {
+	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	wpath := filepath.Join(dir, "model.safetensors")
+	f, err := safetensors.Open(wpath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("gpt2: load %s: no model.safetensors (govene reads safetensors weights; convert a pytorch_model.bin with transformers' save_pretrained(safe_serialization=True))", dir)
+		}
+		return nil, fmt.Errorf("gpt2: load %s: %w", dir, err)
+	}
+	defer f.Close()
+	names, err := checkTensorNames(cfg, f.Names())
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: load %s: %w", wpath, err)
+	}
+	if opt.Tokenizer == nil {
+		if tok, err := bpe.Load(dir); err == nil {
+			opt.Tokenizer = tok
+		} else if hasTokenizerFiles(dir) {
+			return nil, fmt.Errorf("gpt2: load %s: %w", dir, err)
+		}
+	}
+	if opt.Tokenizer != nil && opt.Tokenizer.VocabSize() > cfg.VocabSize {
+		return nil, fmt.Errorf("gpt2: load %s: the tokenizer has %d tokens but vocab_size is %d", dir, opt.Tokenizer.VocabSize(), cfg.VocabSize)
+	}
+	return newModel(cfg, opt, dir, func(name string, shape []int) ([]float32, error) {
+		data, got, err := f.Float32(names[name])
+		if err != nil {
+			return nil, fmt.Errorf("gpt2: load %s: %w", wpath, err)
+		}
+		if !slices.Equal(got, shape) {
+			return nil, fmt.Errorf("gpt2: load %s: tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
+				wpath, names[name], got, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, shape)
+		}
+		return data, nil
+	})
+}
+
+func hasTokenizerFiles(dir string) bool {
+	for _, n := range []string{"vocab.json", "merges.txt", "tokenizer.json"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ignoredTensor matches tensors a GPT-2 checkpoint may carry that govene does
+// not need: the tied lm_head and the attention-mask buffers older
+// transformers versions saved.
+var ignoredTensor = regexp.MustCompile(`^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$`)
+
+// checkTensorNames maps each parameter's HF name to its name in the file
+// (which may carry a "transformer." prefix) and reports missing and
+// unexpected tensors.
+func checkTensorNames(cfg Config, fileNames []string) (map[string]string, error) {
+	byName := map[string]string{}
+	var extra []string
+	want := map[string]bool{}
+	for _, s := range cfg.paramSpecs() {
+		want[s.name] = true
+	}
+	for _, fn := range fileNames {
+		n := strings.TrimPrefix(fn, "transformer.")
+		switch {
+		case want[n]:
+			byName[n] = fn
+		case ignoredTensor.MatchString(n):
+		default:
+			extra = append(extra, fn)
+		}
+	}
+	var missing []string
+	for _, s := range cfg.paramSpecs() {
+		if _, ok := byName[s.name]; !ok {
+			missing = append(missing, s.name)
+		}
+	}
+	var errs []error
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("missing %d tensors for n_layer=%d: %s", len(missing), cfg.NLayer, abbreviate(missing)))
+	}
+	if len(extra) > 0 {
+		errs = append(errs, fmt.Errorf("%d unexpected tensors (is config.json's n_layer=%d right?): %s", len(extra), cfg.NLayer, abbreviate(extra)))
+	}
+	return byName, errors.Join(errs...)
+}
+
+func abbreviate(names []string) string {
+	if len(names) > 6 {
+		return strings.Join(names[:6], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-6)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,168 @@
+package gpt2
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/backend"
+	"github.com/govene/govene/bpe"
+	"github.com/govene/govene/lm"
+)
+
+// Model is a GPT-2 language model: its configuration, its weights as tensors
+// on a backend, a tokenizer and a cache of compiled forward graphs. It
+// implements lm.Model. A Model is safe for concurrent use.
+type Model struct {
+	cfg     Config
+	backend compute.Backend
+	params  []*tensors.Tensor
+	tok     *bpe.Tokenizer
+	source  string
+
+	mu    sync.Mutex
+	execs map[string]*runExec
+}
+
+var _ lm.Model = (*Model)(nil)
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Dims returns the model's sizes.
+func (m *Model) Dims() lm.Dims {
+	c := m.cfg
+	return lm.Dims{Layers: c.NLayer, Heads: c.NHead, Hidden: c.NEmbd, HeadDim: c.HeadDim(),
+		Inner: c.Inner(), Vocab: c.VocabSize, Positions: c.NPositions}
+}
+
+// Backend returns the compute backend the weights live on.
+func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Params returns the weights in the order BuildForward takes them: wte, wpe,
+// then for each layer ln_1 (weight, bias), c_attn, c_proj, ln_2, c_fc,
+// mlp.c_proj, and finally ln_f. The tensors are shared, not copies.
+func (m *Model) Params() []*tensors.Tensor { return m.params }
+
+// ParamNames returns the Hugging Face names of Params(), in order.
+func (m *Model) ParamNames() []string {
+	specs := m.cfg.paramSpecs()
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Tokenizer returns the model's tokenizer: the checkpoint's own when it has
+// tokenizer files, else GPT-2's.
+func (m *Model) Tokenizer() *bpe.Tokenizer { return m.tok }
+
+// Source returns where the model was loaded from (a folder), or a
+// description such as "random (seed 1)".
+func (m *Model) Source() string { return m.source }
+
+// String describes the model in one line.
+func (m *Model) String() string {
+	c := m.cfg
+	return fmt.Sprintf("GPT-2 %d layers, %d heads, d=%d, vocab %d, %.1fM params, from %s",
+		c.NLayer, c.NHead, c.NEmbd, c.VocabSize, float64(c.NumParams())/1e6, m.source)
+}
+
+// NumParams returns the number of weights (the tied unembedding counted once).
+func (c Config) NumParams() int {
+	n := 0
+	for _, s := range c.paramSpecs() {
+		size := 1
+		for _, d := range s.shape {
+			size *= d
+		}
+		n += size
+	}
+	return n
+}
+
+// Encode tokenizes text with the model's tokenizer.
+func (m *Model) Encode(text string) lm.Prompt {
+	ids := m.tok.Encode(text)
+	return lm.Prompt{Text: text, IDs: ids, Tokens: m.tok.Tokens(ids)}
+}
+
+// Options configure how a model is created or loaded. The zero value uses
+// backend.Default() and GPT-2's tokenizer when a checkpoint has none.
+type Options struct {
+	// Backend to place the weights on; nil means backend.Default().
+	Backend compute.Backend
+	// Tokenizer overrides the checkpoint's tokenizer.
+	Tokenizer *bpe.Tokenizer
+}
+
+func (o Options) backend() (compute.Backend, error) {
+	if o.Backend != nil {
+		return o.Backend, nil
+	}
+	return backend.Default()
+}
+
+// newModel builds a Model from a validated config and a function returning
+// each parameter's float32 values by HF name and expected shape.
+func newModel(cfg Config, opt Options, source string, get func(name string, shape []int) ([]float32, error)) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := opt.backend()
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, backend: b, tok: opt.Tokenizer, source: source, execs: map[string]*runExec{}}
+	if m.tok == nil {
+		m.tok = bpe.GPT2()
+	}
+	for _, spec := range cfg.paramSpecs() {
+		data, err := get(spec.name, spec.shape)
+		if err != nil {
+			return nil, err
+		}
+		t := tensors.FromShape(shapeF32(spec.shape...))
+		if err := tensors.MutableFlatData(t, func(flat []float32) { copy(flat, data) }); err != nil {
+			return nil, fmt.Errorf("gpt2: %s: %w", spec.name, err)
+		}
+		m.params = append(m.params, t)
+	}
+	return m, nil
+}
+
+// Random returns a model with cfg's shapes and weights drawn as transformers
+// initializes GPT-2 (normal, std 0.02; c_proj layers scaled by
+// 1/sqrt(2*n_layer); LayerNorm gain 1 and bias 0), deterministically from
+// seed. It returns cfg's validation error, if any. The weights are random:
+// predictions are meaningless.
+func Random(cfg Config, seed uint64, opt Options) (*Model, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+	return newModel(cfg, opt, fmt.Sprintf("random weights (seed %d)", seed), func(name string, shape []int) ([]float32, error) {
+		size := 1
+		for _, d := range shape {
+			size *= d
+		}
+		data := make([]float32, size)
+		switch {
+		case hasSuffix(name, "ln_1.weight", "ln_2.weight", "ln_f.weight"):
+			for i := range data {
+				data[i] = 1
+			}
+		case len(shape) == 1: // biases
+		default:
+			std := 0.02
+			if hasSuffix(name, "c_proj.weight") {
+				std /= sqrt(2 * float64(cfg.NLayer))
+			}
+			for i := range data {
+				data[i] = float32(rng.NormFloat64() * std)
+			}
+		}
+		return data, nil
+	})
+}

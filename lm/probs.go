@@ -1,0 +1,68 @@
+package lm
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Softmax returns the probabilities of logits, computed in float64 for
+// accuracy.
+func Softmax(logits []float32) []float32 {
+	if len(logits) == 0 {
+		return nil
+	}
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	sum := 0.0
+	out := make([]float32, len(logits))
+	exps := make([]float64, len(logits))
+	for i, v := range logits {
+		exps[i] = math.Exp(float64(v) - mx)
+		sum += exps[i]
+	}
+	for i := range exps {
+		out[i] = float32(exps[i] / sum)
+	}
+	return out
+}
+
+// TokenProb is one token's probability.
+type TokenProb struct {
+	ID    int     `json:"id"`
+	Token string  `json:"token"`
+	Prob  float32 `json:"prob"`
+}
+
+// TopK returns the k most probable tokens of probs, most probable first,
+// labelled by label (nil: no labels). k larger than the vocabulary returns
+// them all.
+func TopK(probs []float32, k int, label func(id int) string) []TokenProb {
+	idx := make([]int, len(probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	k = min(max(k, 0), len(idx))
+	out := make([]TokenProb, k)
+	for i, id := range idx[:k] {
+		out[i] = TokenProb{ID: id, Prob: probs[id]}
+		if label != nil {
+			out[i].Token = label(id)
+		}
+	}
+	return out
+}
+
+// FormatTop renders token probabilities as an aligned text table with bars.
+func FormatTop(top []TokenProb) string {
+	var sb strings.Builder
+	for _, t := range top {
+		bar := strings.Repeat("█", int(math.Round(float64(t.Prob)*40)))
+		fmt.Fprintf(&sb, "%-16q %7.4f %s\n", t.Token, t.Prob, bar)
+	}
+	return sb.String()
+}

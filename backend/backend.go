@@ -20,7 +20,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute/gobackend" // registers "go"
+	_ "github.com/gomlx/compute/gobackend"  // registers "go"
 	_ "github.com/gomlx/go-xla/compute/xla" // registers "xla"
 )
 

@@ -192,7 +192,7 @@ func TestRunBadInput(t *testing.T) {
 	}{
 		{"id past vocab", []lm.Prompt{{IDs: []int{1, 300}}}, nil, "id 300 out of range [0, 300)"},
 		{"negative id", []lm.Prompt{{IDs: []int{-2}}}, nil, "id -2 out of range"},
-		{"too long", []lm.Prompt{{IDs: long}}, nil, "at most n_positions=16"},
+		{"too long", []lm.Prompt{{IDs: long}}, nil, "takes at most 16"},
 		{"empty", []lm.Prompt{{}}, nil, "empty"},
 		{"no prompts", nil, nil, "no prompts"},
 		{"layer out of range", []lm.Prompt{{IDs: []int{1}}}, []lm.Site{{Layer: 2, Component: lm.BlockOutput}}, "layer 2 out of range [0, 2)"},

@@ -3,7 +3,6 @@ package gpt2
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -23,8 +22,7 @@ type Model struct {
 	tok     *bpe.Tokenizer
 	source  string
 
-	mu    sync.Mutex
-	execs map[string]*runExec
+	runner *lm.Runner
 }
 
 var _ lm.Model = (*Model)(nil)
@@ -117,7 +115,7 @@ func newModel(cfg Config, opt Options, source string, get func(name string, shap
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, backend: b, tok: opt.Tokenizer, source: source, execs: map[string]*runExec{}}
+	m := &Model{cfg: cfg, backend: b, tok: opt.Tokenizer, source: source}
 	if m.tok == nil {
 		m.tok = bpe.GPT2()
 	}
@@ -132,6 +130,7 @@ func newModel(cfg Config, opt Options, source string, get func(name string, shap
 		}
 		m.params = append(m.params, t)
 	}
+	m.runner = lm.NewRunner(m, m.PadID())
 	return m, nil
 }
 

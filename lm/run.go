@@ -1,0 +1,196 @@
+package lm
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// runExec is a compiled forward pass returning the logits and the values at
+// a fixed list of sites.
+type runExec struct {
+	exec  *graph.Exec
+	sites []Site
+}
+
+// Runner runs a Model's forward pass and returns the values at chosen sites,
+// compiling one graph per set of sites (and per input shape) and reusing it.
+// It is safe for concurrent use.
+type Runner struct {
+	Model Model
+	// PadID is the token id placed in padded slots.
+	PadID int
+
+	mu    sync.Mutex
+	execs map[string]*runExec
+}
+
+// NewRunner returns a Runner for m, padding with padID.
+func NewRunner(m Model, padID int) *Runner {
+	return &Runner{Model: m, PadID: padID, execs: map[string]*runExec{}}
+}
+
+// Result holds one forward pass: the padded batch, the logits and the values
+// at the requested sites, each as a tensor on the host with its padded batch
+// layout (example i's token j at column Batch.Offset(i)+j).
+type Result struct {
+	Batch  *Batch
+	Logits *tensors.Tensor // [b,s,vocab] float32
+	Sites  map[Site]*tensors.Tensor
+}
+
+// Run runs prompts through the model, left-padded into one batch, and
+// returns the logits and the values at sites (none: logits only). It returns
+// an error for an empty prompt or one longer than the model takes, a token id
+// outside the vocabulary, or an unknown site.
+func (r *Runner) Run(prompts []Prompt, sites ...Site) (*Result, error) {
+	b, err := r.NewBatch(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	return r.RunBatch(b, sites...)
+}
+
+// NewBatch left-pads prompts to length (0: the longest prompt) with PadID,
+// checking ids and lengths against the model.
+func (r *Runner) NewBatch(prompts []Prompt, length int) (*Batch, error) {
+	d := r.Model.Dims()
+	for i, p := range prompts {
+		if p.Len() > d.Positions {
+			return nil, fmt.Errorf("lm: prompt %d has %d tokens; the model takes at most %d (n_positions)", i, p.Len(), d.Positions)
+		}
+	}
+	if length > d.Positions {
+		return nil, fmt.Errorf("lm: batch length %d exceeds the model's %d positions", length, d.Positions)
+	}
+	return NewBatch(prompts, length, r.PadID, d.Vocab)
+}
+
+// RunBatch runs an already padded batch; see Run.
+func (r *Runner) RunBatch(b *Batch, sites ...Site) (*Result, error) {
+	dims := r.Model.Dims()
+	for _, s := range sites {
+		if err := dims.CheckSite(s); err != nil {
+			return nil, err
+		}
+	}
+	re, err := r.runExec(sites)
+	if err != nil {
+		return nil, err
+	}
+	params := r.Model.Params()
+	args := make([]any, 0, len(params)+3)
+	for _, p := range params {
+		args = append(args, p)
+	}
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(b.IDs, b.Size, b.Len),
+		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len),
+		tensors.FromFlatDataAndDimensions(b.Positions, b.Size, b.Len))
+	outs, err := re.exec.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("lm: forward: %w", err)
+	}
+	res := &Result{Batch: b, Logits: outs[0], Sites: map[Site]*tensors.Tensor{}}
+	for i, s := range re.sites {
+		res.Sites[s] = outs[1+i]
+	}
+	return res, nil
+}
+
+// runExec returns the compiled forward pass for this set of sites, creating
+// it on first use.
+func (r *Runner) runExec(sites []Site) (*runExec, error) {
+	sites = slices.Clone(sites)
+	slices.SortFunc(sites, func(a, b Site) int { return strings.Compare(a.String(), b.String()) })
+	sites = slices.Compact(sites)
+	var key strings.Builder
+	for _, s := range sites {
+		key.WriteString(s.String())
+		key.WriteByte(';')
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.execs == nil {
+		r.execs = map[string]*runExec{}
+	}
+	if re, ok := r.execs[key.String()]; ok {
+		return re, nil
+	}
+	nParams := len(r.Model.Params())
+	want := map[Site]int{}
+	for i, s := range sites {
+		want[s] = i
+	}
+	exec, err := graph.NewExec(r.Model.Backend(), func(inputs []*graph.Node) []*graph.Node {
+		outs := make([]*graph.Node, 1+len(sites))
+		hook := func(s Site, x *graph.Node) *graph.Node {
+			if i, ok := want[s]; ok {
+				outs[1+i] = x
+			}
+			return x
+		}
+		in := Inputs{IDs: inputs[nParams], Mask: inputs[nParams+1], Positions: inputs[nParams+2]}
+		outs[0] = r.Model.BuildForward(inputs[:nParams], in, hook)
+		return outs
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lm: compile forward: %w", err)
+	}
+	re := &runExec{exec: exec.WithName("lm.forward"), sites: sites}
+	r.execs[key.String()] = re
+	return re, nil
+}
+
+// Row returns example i's values of t (a [b,s,...] or [b,h,s,...] tensor from
+// this result, head axis given by headAxis: true for head components),
+// without the padding, as a flat slice with the shape [len_i, ...] or
+// [h, len_i, ...].
+func (r *Result) Row(t *tensors.Tensor, i int, perHead bool) ([]float32, []int, error) {
+	if i < 0 || i >= r.Batch.Size {
+		return nil, nil, fmt.Errorf("lm: example %d out of range [0, %d)", i, r.Batch.Size)
+	}
+	flat, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, nil, err
+	}
+	dims := t.Shape().Dimensions
+	off, n := r.Batch.Offset(i), r.Batch.Lengths[i]
+	seqAxis := 1
+	if perHead {
+		seqAxis = 2
+	}
+	outer := 1 // product of the axes between batch and seq
+	for _, d := range dims[1:seqAxis] {
+		outer *= d
+	}
+	inner := 1 // product of the axes after seq
+	for _, d := range dims[seqAxis+1:] {
+		inner *= d
+	}
+	s := dims[seqAxis]
+	out := make([]float32, 0, outer*n*inner)
+	base := i * outer * s * inner
+	for o := range outer {
+		start := base + (o*s+off)*inner
+		out = append(out, flat[start:start+n*inner]...)
+	}
+	shape := append(append(slices.Clone(dims[1:seqAxis]), n), dims[seqAxis+1:]...)
+	return out, shape, nil
+}
+
+// NextTokenLogits returns the logits after example i's last token.
+func (r *Result) NextTokenLogits(i int) ([]float32, error) {
+	if i < 0 || i >= r.Batch.Size {
+		return nil, fmt.Errorf("lm: example %d out of range [0, %d)", i, r.Batch.Size)
+	}
+	v := r.Logits.Shape().Dimensions[2]
+	start := (i*r.Batch.Len + r.Batch.Len - 1) * v
+	out := make([]float32, v)
+	err := tensors.ConstFlatData(r.Logits, func(flat []float32) { copy(out, flat[start:start+v]) })
+	return out, err
+}

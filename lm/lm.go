@@ -209,6 +209,8 @@ type Model interface {
 	Backend() compute.Backend
 	// Params returns the model's weights, in a fixed order.
 	Params() []*tensors.Tensor
+	// PadID returns the token id placed in padded slots of a batch.
+	PadID() int
 	// BuildForward builds the forward pass on params (nodes for Params(), same
 	// order) and in, calling hook at each site in the order the pass reaches
 	// them, and returns the logits [b,s,vocab]. It panics (inside graph

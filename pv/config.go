@@ -1,0 +1,222 @@
+package pv
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/govene/govene/lm"
+)
+
+// Unit is what an intervention's locations index: token positions ("pos"),
+// attention heads ("h"), or heads at positions ("h.pos").
+type Unit string
+
+// The units pyvene supports.
+const (
+	Pos     Unit = "pos"
+	Head    Unit = "h"
+	HeadPos Unit = "h.pos"
+)
+
+// Units lists the valid units.
+var Units = []Unit{Pos, Head, HeadPos}
+
+// Mode says where sources go: in parallel every source intervenes on the
+// base; in serial source 0 intervenes on source 1, ..., and the last on the
+// base.
+type Mode string
+
+// The modes.
+const (
+	Parallel Mode = "parallel"
+	Serial   Mode = "serial"
+)
+
+// Type names an intervention.
+type Type string
+
+// The non-trainable intervention types, with pyvene's semantics (S is the
+// selected subspace, b the base units, s the source units).
+const (
+	Vanilla     Type = "vanilla"     // b[S] = s[S]
+	Addition    Type = "addition"    // b[S] += s[S]
+	Subtraction Type = "subtraction" // b[S] -= s[S]
+	Zero        Type = "zero"        // b[S] = 0; no source
+	Collect     Type = "collect"     // returns b[S]; changes nothing
+	Noise       Type = "noise"       // b += noise * level; no source
+)
+
+// Types lists the intervention types this package implements.
+var Types = []Type{Vanilla, Addition, Subtraction, Zero, Collect, Noise}
+
+// pyveneTypeNames maps pyvene's class names to types, so configs written for
+// pyvene parse.
+var pyveneTypeNames = map[string]Type{
+	"VanillaIntervention":     Vanilla,
+	"AdditionIntervention":    Addition,
+	"SubtractionIntervention": Subtraction,
+	"ZeroIntervention":        Zero,
+	"CollectIntervention":     Collect,
+	"NoiseIntervention":       Noise,
+}
+
+// UnmarshalJSON accepts govene's names and pyvene's class names.
+func (t *Type) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	if p, ok := pyveneTypeNames[s]; ok {
+		*t = p
+		return nil
+	}
+	*t = Type(s)
+	return nil
+}
+
+// RepresentationConfig says where one intervention acts and what it does.
+// It mirrors pyvene's RepresentationConfig field for field.
+type RepresentationConfig struct {
+	Layer     int          `json:"layer"`
+	Component lm.Component `json:"component"`
+	// Unit is "pos" (default), "h" or "h.pos".
+	Unit Unit `json:"unit"`
+	// MaxNumberOfUnits is how many units each example intervenes on (default 1).
+	MaxNumberOfUnits int `json:"max_number_of_units"`
+	// LowRankDimension is for trainable interventions.
+	LowRankDimension int `json:"low_rank_dimension,omitempty"`
+	// InterventionType names the intervention; Intervention gives a Go
+	// function instead. Setting both is an error, as in pyvene.
+	InterventionType Type `json:"intervention_type,omitempty"`
+	Intervention     Func `json:"-"`
+	// SubspacePartition splits the unit's last axis into named groups of
+	// dimensions; subspaces then name partitions instead of dimensions. A
+	// partition of two numbers [a, b] means the range a..b-1, as in pyvene.
+	SubspacePartition [][]int `json:"subspace_partition,omitempty"`
+	// GroupKey puts interventions in one group fed by one source (default:
+	// each intervention is its own group).
+	GroupKey *int `json:"group_key,omitempty"`
+	// InterventionLinkKey makes interventions with the same key share one
+	// intervention; a later one sees the earlier one's output at its units.
+	InterventionLinkKey *int `json:"intervention_link_key,omitempty"`
+	// SourceRepresentation is a constant source (one unit's value, width of
+	// the component), used instead of a source run.
+	SourceRepresentation []float32 `json:"source_representation,omitempty"`
+	// NoiseLevel scales Noise interventions' standard normal noise.
+	NoiseLevel float64 `json:"noise_level,omitempty"`
+}
+
+// Config configures an intervenable model: its interventions and mode.
+type Config struct {
+	Representations []RepresentationConfig `json:"representations"`
+	// Mode is "parallel" (default) or "serial".
+	Mode Mode `json:"mode,omitempty"`
+}
+
+// Key returns the intervention key pyvene gives representation i of this
+// config: layer_{l}_comp_{component}_unit_{unit}_nunit_{n}#{k}, with k
+// counting earlier representations of the same name.
+func (c Config) Key(i int) string {
+	r := c.Representations[i]
+	name := func(r RepresentationConfig) string {
+		return fmt.Sprintf("layer_%d_comp_%s_unit_%s_nunit_%d", r.Layer, r.Component,
+			strings.ReplaceAll(string(r.Unit), ".", "_"), r.MaxNumberOfUnits)
+	}
+	n := 0
+	for _, prev := range c.Representations[:i] {
+		if name(prev) == name(r) {
+			n++
+		}
+	}
+	return name(r) + "#" + strconv.Itoa(n)
+}
+
+// withDefaults fills pyvene's defaults: unit "pos", one unit, parallel mode,
+// Vanilla.
+func (c Config) withDefaults() Config {
+	c.Representations = slices.Clone(c.Representations)
+	if c.Mode == "" {
+		c.Mode = Parallel
+	}
+	for i := range c.Representations {
+		r := &c.Representations[i]
+		if r.Unit == "" {
+			r.Unit = Pos
+		}
+		if r.MaxNumberOfUnits == 0 {
+			r.MaxNumberOfUnits = 1
+		}
+		if r.Component == "" {
+			r.Component = lm.BlockOutput
+		}
+		if r.InterventionType == "" && r.Intervention == nil {
+			r.InterventionType = Vanilla
+		}
+		if r.InterventionType == Noise && r.NoiseLevel == 0 {
+			r.NoiseLevel = 0.13462981581687927 // pyvene's default noise_level
+		}
+	}
+	return c
+}
+
+// Validate checks the config against a model's sizes. Each problem is an
+// error naming the representation, the field and the valid choices.
+func (c Config) Validate(d lm.Dims) error {
+	c = c.withDefaults()
+	var errs []error
+	if len(c.Representations) == 0 {
+		errs = append(errs, errors.New("representations: none given; add at least one"))
+	}
+	if c.Mode != Parallel && c.Mode != Serial {
+		errs = append(errs, fmt.Errorf("mode: %q is not valid; valid: %q, %q", c.Mode, Parallel, Serial))
+	}
+	for i, r := range c.Representations {
+		bad := func(field, format string, args ...any) {
+			errs = append(errs, fmt.Errorf("representations[%d].%s: "+format, append([]any{i, field}, args...)...))
+		}
+		if !r.Component.Valid() || r.Component.IsGlobal() {
+			bad("component", "%q is not a per-layer component; valid: %v", r.Component, lm.LayerComponents)
+		} else if r.Layer < 0 || r.Layer >= d.Layers {
+			bad("layer", "%d out of range [0, %d)", r.Layer, d.Layers)
+		}
+		if !slices.Contains(Units, r.Unit) {
+			bad("unit", "%q is not valid; valid: %v", r.Unit, Units)
+		} else if r.Component.Valid() {
+			head := r.Component.IsHead() && r.Component != lm.AttentionWeight && r.Component != lm.AttentionScores
+			if r.Unit != Pos && !head {
+				bad("unit", "%q needs a per-head component (head_query_output, head_key_output, head_value_output, head_attention_value_output); %s is not one", r.Unit, r.Component)
+			}
+			if r.Unit == Pos && head {
+				bad("unit", "%q on the per-head component %s would index heads; use \"h\" or \"h.pos\"", r.Unit, r.Component)
+			}
+		}
+		if r.MaxNumberOfUnits < 1 {
+			bad("max_number_of_units", "%d must be at least 1", r.MaxNumberOfUnits)
+		}
+		if r.InterventionType != "" && r.Intervention != nil {
+			bad("intervention", "both intervention_type (%s) and an intervention function are set; set one", r.InterventionType)
+		}
+		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
+			bad("intervention_type", "%q is not valid; valid: %v", r.InterventionType, Types)
+		}
+		w := d.Width(r.Component)
+		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {
+			bad("source_representation", "has %d values; %s is %d wide", len(r.SourceRepresentation), r.Component, w)
+		}
+		for j, p := range r.SubspacePartition {
+			for _, x := range p {
+				if x < 0 || (w > 0 && x > w) {
+					bad("subspace_partition", "partition %d: dimension %d out of range [0, %d]", j, x, w)
+				}
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("pv: invalid config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,719 @@
+// Package pv is govene's intervention API, after Stanford's pyvene: configure
+// interventions at a model's hook sites, then run a base input with sources
+// and locations, reading the intervened outputs and collected activations.
+//
+// Interventions are nodes spliced into the model's graph. Which positions or
+// heads they act on, which subspace, and the source activations are runtime
+// inputs, not graph constants, so changing them between calls of the same
+// shapes reuses one compiled executable.
+package pv
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/lm"
+)
+
+// Func is an intervention written as a graph function: given the base's
+// selected units and the source's (nil for interventions without a source),
+// it returns the new units, in the shape of base. Units are [b,k,w] for
+// "pos", [b,k,s,w] for "h", [b,kh,kp,w] for "h.pos", or the whole site.
+type Func func(base, source *graph.Node) *graph.Node
+
+// Model is an intervenable model: a language model and a validated Config.
+// It is safe for concurrent use.
+type Model struct {
+	model  lm.Model
+	cfg    Config
+	keys   []string
+	group  []int // representation -> source group
+	groups int
+	runner *lm.Runner
+
+	mu       sync.Mutex
+	execs    map[string]*graph.Exec
+	compiles atomic.Int64
+}
+
+// New returns an intervenable model for m with cfg's interventions. It
+// returns cfg's validation errors (each naming the representation, field and
+// valid choices).
+func New(m lm.Model, cfg Config) (*Model, error) {
+	if m == nil {
+		return nil, errors.New("pv: New: nil model")
+	}
+	if err := cfg.Validate(m.Dims()); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	iv := &Model{model: m, cfg: cfg, runner: lm.NewRunner(m, m.PadID()), execs: map[string]*graph.Exec{}}
+	for i := range cfg.Representations {
+		iv.keys = append(iv.keys, cfg.Key(i))
+	}
+	// Groups: by group_key when any is set (in sorted key order), else one per
+	// representation.
+	iv.group = make([]int, len(cfg.Representations))
+	var gkeys []int
+	for _, r := range cfg.Representations {
+		if r.GroupKey != nil && !slices.Contains(gkeys, *r.GroupKey) {
+			gkeys = append(gkeys, *r.GroupKey)
+		}
+	}
+	if len(gkeys) > 0 {
+		sort.Ints(gkeys)
+		for i, r := range cfg.Representations {
+			if r.GroupKey == nil {
+				return nil, fmt.Errorf("pv: invalid config: representations[%d].group_key: set on some representations but not this one; set it on all or none", i)
+			}
+			iv.group[i] = slices.Index(gkeys, *r.GroupKey)
+		}
+		iv.groups = len(gkeys)
+	} else {
+		for i := range iv.group {
+			iv.group[i] = i
+		}
+		iv.groups = len(cfg.Representations)
+	}
+	if cfg.Mode == Serial {
+		return nil, errors.New("pv: mode \"serial\" is not implemented yet; use \"parallel\"")
+	}
+	return iv, nil
+}
+
+// Keys returns the intervention keys, in config order.
+func (iv *Model) Keys() []string { return slices.Clone(iv.keys) }
+
+// Config returns the config with defaults filled in.
+func (iv *Model) Config() Config { return iv.cfg }
+
+// Compiles returns how many times a forward graph was built and compiled.
+func (iv *Model) Compiles() int64 { return iv.compiles.Load() }
+
+// Output is the result of Forward.
+type Output struct {
+	// Base is the padded base batch (example i's token j at column
+	// Base.Offset(i)+j).
+	Base *lm.Batch
+	// Original holds the logits without interventions [b,s,vocab]; nil
+	// unless WithOriginal was given.
+	Original *tensors.Tensor
+	// Logits holds the intervened logits [b,s,vocab].
+	Logits *tensors.Tensor
+	// Collected holds, by intervention key, what Collect interventions read:
+	// [b,k,w] for "pos", [b,k,s,w] for "h", [b,kh,kp,w] for "h.pos", the
+	// whole site without locations.
+	Collected map[string]*tensors.Tensor
+}
+
+// NextTokenProbs returns example i's next-token probabilities after its last
+// token, intervened or (when original is true and WithOriginal was given)
+// not.
+func (o *Output) NextTokenProbs(i int, original bool) ([]float32, error) {
+	r := &lm.Result{Batch: o.Base, Logits: o.Logits}
+	if original {
+		if o.Original == nil {
+			return nil, errors.New("pv: no original output; pass pv.WithOriginal()")
+		}
+		r.Logits = o.Original
+	}
+	l, err := r.NextTokenLogits(i)
+	if err != nil {
+		return nil, err
+	}
+	return lm.Softmax(l), nil
+}
+
+// plan is the fixed structure of one intervention in a call: it decides the
+// graph's inputs, so calls with equal plans and shapes share an executable.
+type plan struct {
+	whole     bool // no locations: the whole site
+	hasSource bool // a source-values input
+}
+
+// Forward runs the base prompts (one batch, left-padded) with the
+// interventions, and returns the intervened logits, the original ones when
+// asked, and collected activations. Positions in locations count from each
+// prompt's first token, not from the padding. It returns an error, never a
+// wrong result, for too many or too few sources, locations past a prompt,
+// heads out of range, duplicate units, and source values of the wrong shape.
+func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
+	c := &call{noiseSeed: 1}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	bb, err := iv.runner.NewBatch(base, 0)
+	if err != nil {
+		return nil, fmt.Errorf("pv: base: %w", err)
+	}
+	n, b := len(iv.cfg.Representations), bb.Size
+	if c.haveLocs {
+		if c.srcLocs, err = broadcast("source locations", c.srcLocs, n, b); err != nil {
+			return nil, err
+		}
+		if c.baseLocs, err = broadcast("base locations", c.baseLocs, n, b); err != nil {
+			return nil, err
+		}
+		if c.srcHeads, err = broadcast("source heads", c.srcHeads, n, b); err != nil {
+			return nil, err
+		}
+		if c.baseHeads, err = broadcast("base heads", c.baseHeads, n, b); err != nil {
+			return nil, err
+		}
+	}
+	if c.subspaces, err = broadcast("subspaces", c.subspaces, n, b); err != nil {
+		return nil, err
+	}
+	inputs, plans, err := iv.prepare(c, bb)
+	if err != nil {
+		return nil, err
+	}
+	exec, err := iv.exec(plans)
+	if err != nil {
+		return nil, err
+	}
+	params := iv.model.Params()
+	args := make([]any, 0, len(params)+3+len(inputs))
+	for _, p := range params {
+		args = append(args, p)
+	}
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(bb.IDs, b, bb.Len),
+		tensors.FromFlatDataAndDimensions(bb.Mask, b, bb.Len),
+		tensors.FromFlatDataAndDimensions(bb.Positions, b, bb.Len))
+	args = append(args, inputs...)
+	outs, err := exec.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("pv: forward: %w", err)
+	}
+	out := &Output{Base: bb, Logits: outs[0], Collected: map[string]*tensors.Tensor{}}
+	k := 1
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType == Collect {
+			out.Collected[iv.keys[i]] = outs[k]
+			k++
+		}
+	}
+	if c.original {
+		orig, err := iv.runner.RunBatch(bb)
+		if err != nil {
+			return nil, fmt.Errorf("pv: original: %w", err)
+		}
+		out.Original = orig.Logits
+	}
+	return out, nil
+}
+
+// sourceless reports whether representation r takes no source run.
+func (r RepresentationConfig) sourceless() bool {
+	switch r.InterventionType {
+	case Zero, Collect, Noise:
+		return true
+	}
+	return r.SourceRepresentation != nil
+}
+
+// unitsOf returns the unit axis size of r's site: positions s, or heads.
+func unitWidth(d lm.Dims, r RepresentationConfig, seq int) int {
+	if w := d.Width(r.Component); w > 0 {
+		return w
+	}
+	return seq // attention weights and scores: one value per key position
+}
+
+// prepare validates the call's locations against the batch and builds each
+// intervention's runtime inputs, in the order buildGraph reads them.
+func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
+	d := iv.model.Dims()
+	n, b := len(iv.cfg.Representations), bb.Size
+	// Sources per group.
+	needSource := false
+	for i, r := range iv.cfg.Representations {
+		_, fed := c.srcReps[iv.keys[i]]
+		needSource = needSource || (!r.sourceless() && !fed)
+	}
+	srcGroups := c.sources
+	if needSource {
+		switch {
+		case len(srcGroups) == 1 && iv.groups > 1:
+			srcGroups = repeat(srcGroups[0], iv.groups)
+		case len(srcGroups) != iv.groups:
+			return nil, nil, fmt.Errorf("pv: sources: %d given, the config has %d source groups (give one per group, or one for all)", len(srcGroups), iv.groups)
+		}
+	}
+	var inputs []any
+	plans := make([]plan, n)
+	srcResults := map[int]*lm.Result{}
+	for i, r := range iv.cfg.Representations {
+		site := lm.Site{Layer: r.Layer, Component: r.Component}
+		whole := !c.haveLocs || c.baseLocs == nil
+		p := plan{whole: whole}
+		fed, isFed := c.srcReps[iv.keys[i]]
+		var baseUnits, baseHeads [][]int
+		if !whole {
+			baseUnits = c.baseLocs[i]
+			if r.Unit == HeadPos {
+				if c.baseHeads == nil {
+					return nil, nil, fmt.Errorf("pv: %s: unit h.pos needs heads and positions; use pv.HeadPositions", iv.keys[i])
+				}
+				baseHeads = c.baseHeads[i]
+			}
+			if err := iv.checkUnits(i, "base", r, bb, baseUnits, baseHeads); err != nil {
+				return nil, nil, err
+			}
+		}
+		// Index inputs.
+		if !whole {
+			switch r.Unit {
+			case Pos:
+				inputs = append(inputs, indexTensor(baseUnits, func(e, u int) int { return bb.Offset(e) + u }))
+			case Head:
+				inputs = append(inputs, indexTensor(baseUnits, func(_, u int) int { return u }))
+			case HeadPos:
+				inputs = append(inputs, indexTensor(baseHeads, func(_, u int) int { return u }),
+					indexTensor(baseUnits, func(e, u int) int { return bb.Offset(e) + u }))
+			}
+		}
+		// The unit shape [b, k..., w] of this intervention.
+		w := unitWidth(d, r, bb.Len)
+		var shape []int
+		switch {
+		case whole && r.Component.IsHead():
+			shape = []int{b, d.Heads, bb.Len, w}
+		case whole:
+			shape = []int{b, bb.Len, w}
+		case r.Unit == Pos:
+			shape = []int{b, len(baseUnits[0]), w}
+		case r.Unit == Head:
+			shape = []int{b, len(baseUnits[0]), bb.Len, w}
+		case r.Unit == HeadPos:
+			shape = []int{b, len(baseHeads[0]), len(baseUnits[0]), w}
+		}
+		size := 1
+		for _, x := range shape {
+			size *= x
+		}
+		// Source values.
+		switch {
+		case r.InterventionType == Noise:
+			rng := rand.New(rand.NewPCG(c.noiseSeed, uint64(i)))
+			vals := make([]float32, size)
+			for j := range vals {
+				vals[j] = float32(rng.NormFloat64())
+			}
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
+			p.hasSource = true
+		case r.InterventionType == Zero || r.InterventionType == Collect:
+		case isFed || r.SourceRepresentation != nil:
+			vals, err := constantSource(iv.keys[i], fed, r.SourceRepresentation, size, w)
+			if err != nil {
+				return nil, nil, err
+			}
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
+			p.hasSource = true
+		default:
+			g := iv.group[i]
+			res, ok := srcResults[g]
+			if !ok {
+				if len(srcGroups[g]) != b {
+					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d", g, len(srcGroups[g]), b)
+				}
+				var err error
+				if res, err = iv.runSources(srcGroups[g], g); err != nil {
+					return nil, nil, err
+				}
+				srcResults[g] = res
+			}
+			vals, err := iv.gatherSource(c, i, r, res, site, shape, bb)
+			if err != nil {
+				return nil, nil, err
+			}
+			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
+			p.hasSource = true
+		}
+		// Subspace mask [b, w].
+		mask, err := iv.subspaceMask(c, i, r, b, w)
+		if err != nil {
+			return nil, nil, err
+		}
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(mask, b, w))
+		plans[i] = p
+	}
+	return inputs, plans, nil
+}
+
+// runSources runs group g's source prompts, collecting every site the
+// group's interventions read.
+func (iv *Model) runSources(prompts []lm.Prompt, g int) (*lm.Result, error) {
+	var sites []lm.Site
+	for i, r := range iv.cfg.Representations {
+		if iv.group[i] == g {
+			sites = append(sites, lm.Site{Layer: r.Layer, Component: r.Component})
+		}
+	}
+	res, err := iv.runner.Run(prompts, sites...)
+	if err != nil {
+		return nil, fmt.Errorf("pv: sources[%d]: %w", g, err)
+	}
+	return res, nil
+}
+
+// checkUnits validates one side's units of intervention i.
+func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.Batch, units, heads [][]int) error {
+	d := iv.model.Dims()
+	key := iv.keys[i]
+	if len(units) != bb.Size {
+		return fmt.Errorf("pv: %s: %s locations for %d examples, the batch has %d", key, side, len(units), bb.Size)
+	}
+	for e, us := range units {
+		if len(us) == 0 {
+			return fmt.Errorf("pv: %s: %s example %d: no units", key, side, e)
+		}
+		if len(us) != len(units[0]) {
+			return fmt.Errorf("pv: %s: %s example %d has %d units, example 0 has %d; every example needs the same number", key, side, e, len(us), len(units[0]))
+		}
+		limit, what := bb.Lengths[e], "position"
+		if r.Unit == Head {
+			limit, what = d.Heads, "head"
+		}
+		for j, u := range us {
+			if u < 0 || u >= limit {
+				return fmt.Errorf("pv: %s: %s example %d: %s %d out of range [0, %d)", key, side, e, what, u, limit)
+			}
+			if slices.Contains(us[:j], u) {
+				return fmt.Errorf("pv: %s: %s example %d: %s %d given twice", key, side, e, what, u)
+			}
+		}
+		if heads != nil {
+			if len(heads[e]) == 0 || len(heads[e]) != len(heads[0]) {
+				return fmt.Errorf("pv: %s: %s example %d: heads %v: every example needs the same, non-zero number of heads", key, side, e, heads[e])
+			}
+			for j, h := range heads[e] {
+				if h < 0 || h >= d.Heads {
+					return fmt.Errorf("pv: %s: %s example %d: head %d out of range [0, %d)", key, side, e, h, d.Heads)
+				}
+				if slices.Contains(heads[e][:j], h) {
+					return fmt.Errorf("pv: %s: %s example %d: head %d given twice", key, side, e, h)
+				}
+			}
+		}
+	}
+	if r.MaxNumberOfUnits > 0 && len(units[0]) > r.MaxNumberOfUnits && r.Unit != HeadPos {
+		return fmt.Errorf("pv: %s: %s: %d units, max_number_of_units is %d", key, side, len(units[0]), r.MaxNumberOfUnits)
+	}
+	return nil
+}
+
+// indexTensor turns [example][units] into an int32 [b,k] tensor, mapping each
+// unit through f.
+func indexTensor(units [][]int, f func(e, u int) int) *tensors.Tensor {
+	b, k := len(units), len(units[0])
+	flat := make([]int32, 0, b*k)
+	for e, us := range units {
+		for _, u := range us {
+			flat = append(flat, int32(f(e, u)))
+		}
+	}
+	return tensors.FromFlatDataAndDimensions(flat, b, k)
+}
+
+// constantSource builds source values from a fed representation or a
+// constant one, broadcast over examples and units.
+func constantSource(key string, fed [][]float32, constant []float32, size, w int) ([]float32, error) {
+	if fed == nil {
+		fed = [][]float32{constant}
+	}
+	var flat []float32
+	for _, row := range fed {
+		flat = append(flat, row...)
+	}
+	if len(flat) == 0 || size%len(flat) != 0 {
+		return nil, fmt.Errorf("pv: %s: source representation has %d values, which does not tile the %d the intervention needs (units of width %d)", key, len(flat), size, w)
+	}
+	out := make([]float32, size)
+	for j := range out {
+		out[j] = flat[j%len(flat)]
+	}
+	return out, nil
+}
+
+// gatherSource reads intervention i's source units from a source run.
+func (iv *Model) gatherSource(c *call, i int, r RepresentationConfig, res *lm.Result, site lm.Site, shape []int, bb *lm.Batch) ([]float32, error) {
+	key := iv.keys[i]
+	t := res.Sites[site]
+	flat, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, err
+	}
+	sb := res.Batch
+	dims := t.Shape().Dimensions
+	if c.baseLocs == nil || !c.haveLocs { // whole site: shapes must agree
+		if !slices.Equal(dims, shape) || !slices.Equal(sb.Lengths, bb.Lengths) {
+			return nil, fmt.Errorf("pv: %s: intervening on the whole site needs sources of the same lengths as the base (source %v, base %v tokens)", key, sb.Lengths, bb.Lengths)
+		}
+		return flat, nil
+	}
+	if c.srcLocs == nil {
+		return nil, fmt.Errorf("pv: %s: locations give only base units, but this %s intervention needs source units; use pv.At, pv.AtUnits or pv.Locations", key, r.InterventionType)
+	}
+	srcUnits := c.srcLocs[i]
+	var srcHeads [][]int
+	if r.Unit == HeadPos {
+		if c.srcHeads == nil {
+			return nil, fmt.Errorf("pv: %s: unit h.pos needs source heads; use pv.HeadPositions", key)
+		}
+		srcHeads = c.srcHeads[i]
+	}
+	if err := iv.checkUnits(i, "source", r, sb, srcUnits, srcHeads); err != nil {
+		return nil, err
+	}
+	if len(srcUnits[0]) != shape[1] && r.Unit != HeadPos || r.Unit == HeadPos && (len(srcHeads[0]) != shape[1] || len(srcUnits[0]) != shape[2]) {
+		return nil, fmt.Errorf("pv: %s: source and base locations name different numbers of units", key)
+	}
+	w := shape[len(shape)-1]
+	out := make([]float32, 0, len(flat))
+	switch r.Unit {
+	case Pos: // site [b,s,w]
+		s := dims[1]
+		for e := range shape[0] {
+			for _, u := range srcUnits[e] {
+				start := (e*s + sb.Offset(e) + u) * w
+				out = append(out, flat[start:start+w]...)
+			}
+		}
+	case Head: // site [b,h,s,w]: whole heads; the source's sequence must match the base's
+		h, s := dims[1], dims[2]
+		if s != bb.Len || sb.Lengths[0] != bb.Lengths[0] {
+			return nil, fmt.Errorf("pv: %s: unit h moves whole heads, so sources need the base's lengths (source %v, base %v tokens)", key, sb.Lengths, bb.Lengths)
+		}
+		for e := range shape[0] {
+			for _, hd := range srcUnits[e] {
+				start := ((e*h + hd) * s) * w
+				out = append(out, flat[start:start+s*w]...)
+			}
+		}
+	case HeadPos: // site [b,h,s,w]
+		h, s := dims[1], dims[2]
+		for e := range shape[0] {
+			for _, hd := range srcHeads[e] {
+				for _, u := range srcUnits[e] {
+					start := ((e*h+hd)*s + sb.Offset(e) + u) * w
+					out = append(out, flat[start:start+w]...)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// subspaceMask builds intervention i's [b,w] mask: 1 where it acts.
+func (iv *Model) subspaceMask(c *call, i int, r RepresentationConfig, b, w int) ([]float32, error) {
+	mask := make([]float32, b*w)
+	if c.subspaces == nil {
+		for j := range mask {
+			mask[j] = 1
+		}
+		return mask, nil
+	}
+	for e, subs := range c.subspaces[i] {
+		var dims []int
+		if r.SubspacePartition != nil {
+			for _, p := range subs {
+				if p < 0 || p >= len(r.SubspacePartition) {
+					return nil, fmt.Errorf("pv: %s: subspace %d out of range: the partition has %d parts", iv.keys[i], p, len(r.SubspacePartition))
+				}
+				part := r.SubspacePartition[p]
+				if len(part) == 2 {
+					for x := part[0]; x < part[1]; x++ {
+						dims = append(dims, x)
+					}
+				} else {
+					dims = append(dims, part...)
+				}
+			}
+		} else {
+			dims = subs
+		}
+		for _, x := range dims {
+			if x < 0 || x >= w {
+				return nil, fmt.Errorf("pv: %s: example %d: subspace dimension %d out of range [0, %d)", iv.keys[i], e, x, w)
+			}
+			mask[e*w+x] = 1
+		}
+	}
+	return mask, nil
+}
+
+// exec returns the compiled intervened forward pass for these plans.
+func (iv *Model) exec(plans []plan) (*graph.Exec, error) {
+	var key strings.Builder
+	for _, p := range plans {
+		fmt.Fprintf(&key, "%v%v;", p.whole, p.hasSource)
+	}
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
+	if e, ok := iv.execs[key.String()]; ok {
+		return e, nil
+	}
+	nParams := len(iv.model.Params())
+	e, err := graph.NewExec(iv.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		iv.compiles.Add(1)
+		return iv.buildGraph(plans, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2]}, in[nParams+3:])
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pv: compile: %w", err)
+	}
+	e = e.WithName("pv.forward")
+	iv.execs[key.String()] = e
+	return e, nil
+}
+
+// buildGraph builds the model's forward pass with every intervention spliced
+// in at its site. extra holds the interventions' runtime inputs in the order
+// prepare makes them.
+func (iv *Model) buildGraph(plans []plan, params []*graph.Node, in lm.Inputs, extra []*graph.Node) []*graph.Node {
+	type spliced struct {
+		i                  int
+		idx, idx2, src, ms *graph.Node
+	}
+	bySite := map[lm.Site][]spliced{}
+	k := 0
+	next := func() *graph.Node { k++; return extra[k-1] }
+	for i, r := range iv.cfg.Representations {
+		sp := spliced{i: i}
+		if !plans[i].whole {
+			sp.idx = next()
+			if r.Unit == HeadPos {
+				sp.idx2 = next()
+			}
+		}
+		if plans[i].hasSource {
+			sp.src = next()
+		}
+		sp.ms = next()
+		site := lm.Site{Layer: r.Layer, Component: r.Component}
+		bySite[site] = append(bySite[site], sp)
+	}
+	collected := make([]*graph.Node, len(iv.cfg.Representations))
+	hot := map[int]*graph.Node{} // link key -> last intervened units
+	hook := func(site lm.Site, x *graph.Node) *graph.Node {
+		for _, sp := range bySite[site] {
+			r := iv.cfg.Representations[sp.i]
+			u := newUnits(x, r.Unit, sp.idx, sp.idx2)
+			base := u.gather(x)
+			cur := base
+			if r.InterventionLinkKey != nil {
+				if h, ok := hot[*r.InterventionLinkKey]; ok && slices.Equal(h.Shape().Dimensions, base.Shape().Dimensions) {
+					base = h
+				}
+			}
+			if r.InterventionType == Collect {
+				collected[sp.i] = base
+				continue
+			}
+			var nu *graph.Node
+			switch {
+			case r.Intervention != nil:
+				nu = r.Intervention(base, sp.src)
+			case r.InterventionType == Vanilla:
+				nu = sp.src
+			case r.InterventionType == Addition:
+				nu = graph.Add(base, sp.src)
+			case r.InterventionType == Subtraction:
+				nu = graph.Sub(base, sp.src)
+			case r.InterventionType == Zero:
+				nu = graph.ZerosLike(base)
+			case r.InterventionType == Noise:
+				nu = graph.Add(base, graph.MulScalar(sp.src, r.NoiseLevel))
+			}
+			// Only the subspace changes: mask [b,w] broadcast over units.
+			ms := sp.ms
+			for ms.Rank() < base.Rank() {
+				ms = graph.InsertAxes(ms, 1)
+			}
+			ms = graph.BroadcastToDims(ms, base.Shape().Dimensions...)
+			final := graph.Add(base, graph.Mul(ms, graph.Sub(nu, base)))
+			if r.InterventionLinkKey != nil {
+				hot[*r.InterventionLinkKey] = final
+			}
+			x = u.scatter(x, graph.Sub(final, cur))
+		}
+		return x
+	}
+	logits := iv.model.BuildForward(params, in, hook)
+	outs := []*graph.Node{logits}
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType == Collect {
+			outs = append(outs, collected[i])
+		}
+	}
+	return outs
+}
+
+// units selects and writes back an intervention's units with one-hot
+// matrices built from runtime indices, so the graph does not depend on which
+// units are chosen.
+type units struct {
+	unit     Unit
+	oh, oh2  *graph.Node // one-hot selectors [b,k,n]
+	wholeSel bool
+}
+
+func newUnits(x *graph.Node, unit Unit, idx, idx2 *graph.Node) units {
+	if idx == nil {
+		return units{wholeSel: true}
+	}
+	dims := x.Shape().Dimensions
+	u := units{unit: unit}
+	switch unit {
+	case Pos: // x [b,s,w]
+		u.oh = graph.OneHot(idx, dims[1], dtypes.Float32)
+	case Head: // x [b,h,s,w]
+		u.oh = graph.OneHot(idx, dims[1], dtypes.Float32)
+	case HeadPos:
+		u.oh = graph.OneHot(idx, dims[1], dtypes.Float32)   // heads [b,kh,h]
+		u.oh2 = graph.OneHot(idx2, dims[2], dtypes.Float32) // positions [b,kp,s]
+	}
+	return u
+}
+
+func (u units) gather(x *graph.Node) *graph.Node {
+	switch {
+	case u.wholeSel:
+		return x
+	case u.unit == Pos:
+		return graph.Einsum("bks,bsw->bkw", u.oh, x)
+	case u.unit == Head:
+		return graph.Einsum("bkh,bhsw->bksw", u.oh, x)
+	default:
+		t := graph.Einsum("bkh,bhsw->bksw", u.oh, x)
+		return graph.Einsum("bps,bksw->bkpw", u.oh2, t)
+	}
+}
+
+// scatter adds delta (in unit layout) back at the units of x.
+func (u units) scatter(x, delta *graph.Node) *graph.Node {
+	switch {
+	case u.wholeSel:
+		return graph.Add(x, delta)
+	case u.unit == Pos:
+		return graph.Add(x, graph.Einsum("bks,bkw->bsw", u.oh, delta))
+	case u.unit == Head:
+		return graph.Add(x, graph.Einsum("bkh,bksw->bhsw", u.oh, delta))
+	default:
+		t := graph.Einsum("bps,bkpw->bksw", u.oh2, delta)
+		return graph.Add(x, graph.Einsum("bkh,bksw->bhsw", u.oh, t))
+	}
+}

@@ -1,0 +1,175 @@
+package pv
+
+import (
+	"fmt"
+
+	"github.com/govene/govene/lm"
+)
+
+// Option sets one argument of Forward.
+type Option func(*call) error
+
+// call holds Forward's arguments.
+type call struct {
+	sources   [][]lm.Prompt // per source group, one prompt per example
+	srcLocs   [][][]int     // [intervention][example][units]; nil: whole tensor / not given
+	baseLocs  [][][]int
+	srcHeads  [][][]int // h.pos only: heads; the locs above then hold positions
+	baseHeads [][][]int
+	haveLocs  bool
+	baseOnly  bool
+	subspaces [][][]int // [intervention][example][dims or partitions]
+	srcReps   map[string][][]float32
+	original  bool
+	noiseSeed uint64
+}
+
+// Sources gives one source prompt per source group (for a batch of one base
+// prompt). A single source feeds every group, as in pyvene.
+func Sources(prompts ...lm.Prompt) Option {
+	return func(c *call) error {
+		for _, p := range prompts {
+			c.sources = append(c.sources, []lm.Prompt{p})
+		}
+		return nil
+	}
+}
+
+// SourceBatches gives, per source group, one source prompt per base example.
+func SourceBatches(batches ...[]lm.Prompt) Option {
+	return func(c *call) error {
+		c.sources = append(c.sources, batches...)
+		return nil
+	}
+}
+
+// At intervenes, for every intervention and example, with the source's unit
+// src on the base's unit base (pyvene's (i, j) shorthand).
+func At(src, base int) Option {
+	return func(c *call) error {
+		c.haveLocs = true
+		c.srcLocs, c.baseLocs = [][][]int{{{src}}}, [][][]int{{{base}}}
+		return nil
+	}
+}
+
+// AtUnits intervenes on the same units of source and base, for every
+// intervention and example (pyvene's flat-list shorthand).
+func AtUnits(units ...int) Option {
+	return func(c *call) error {
+		c.haveLocs = true
+		c.srcLocs, c.baseLocs = [][][]int{{units}}, [][][]int{{units}}
+		return nil
+	}
+}
+
+// AtBase gives only base units, for interventions without a source (Zero,
+// Noise, Collect, constant sources): pyvene's "base" key.
+func AtBase(units ...int) Option {
+	return func(c *call) error {
+		c.haveLocs, c.baseOnly = true, true
+		c.srcLocs, c.baseLocs = nil, [][][]int{{units}}
+		return nil
+	}
+}
+
+// Locations gives units explicitly: src[i][e] and base[i][e] are the units
+// of intervention i for example e (pyvene's full unit_locations form). A nil
+// src means base-only.
+func Locations(src, base [][][]int) Option {
+	return func(c *call) error {
+		c.haveLocs = true
+		c.srcLocs, c.baseLocs, c.baseOnly = src, base, src == nil
+		return nil
+	}
+}
+
+// HeadPositions gives the locations of "h.pos" interventions: heads and
+// positions for source and base, each indexed [intervention][example][units].
+func HeadPositions(srcHeads, srcPos, baseHeads, basePos [][][]int) Option {
+	return func(c *call) error {
+		c.haveLocs = true
+		c.srcHeads, c.srcLocs, c.baseHeads, c.baseLocs = srcHeads, srcPos, baseHeads, basePos
+		c.baseOnly = srcPos == nil
+		return nil
+	}
+}
+
+// Subspaces restricts every intervention, for every example, to these
+// dimensions of the unit (or partitions, when the representation has a
+// subspace_partition).
+func Subspaces(dims ...int) Option {
+	return func(c *call) error {
+		c.subspaces = [][][]int{{dims}}
+		return nil
+	}
+}
+
+// SubspacesPer gives subspaces per intervention and example: s[i][e].
+func SubspacesPer(s [][][]int) Option {
+	return func(c *call) error {
+		c.subspaces = s
+		return nil
+	}
+}
+
+// SourceRepresentations feeds source unit values directly, skipping source
+// runs: by intervention key, one row of values per example and unit, each
+// row as wide as the unit ([example*units][width], flattened per row).
+func SourceRepresentations(byKey map[string][][]float32) Option {
+	return func(c *call) error {
+		c.srcReps = byKey
+		return nil
+	}
+}
+
+// WithOriginal also runs the base without interventions (pyvene's
+// output_original_output).
+func WithOriginal() Option {
+	return func(c *call) error {
+		c.original = true
+		return nil
+	}
+}
+
+// NoiseSeed seeds the noise of Noise interventions (default 1).
+func NoiseSeed(seed uint64) Option {
+	return func(c *call) error {
+		c.noiseSeed = seed
+		return nil
+	}
+}
+
+// broadcast expands a [1][1][...] or [n][1][...] location list to
+// [n][b][...]; it returns an error naming the argument when the sizes match
+// neither.
+func broadcast(what string, locs [][][]int, n, b int) ([][][]int, error) {
+	if locs == nil {
+		return nil, nil
+	}
+	if len(locs) == 1 && n > 1 {
+		locs = repeat(locs[0], n)
+	}
+	if len(locs) != n {
+		return nil, fmt.Errorf("pv: %s: %d interventions' worth given, the config has %d", what, len(locs), n)
+	}
+	out := make([][][]int, n)
+	for i, per := range locs {
+		if len(per) == 1 && b > 1 {
+			per = repeat(per[0], b)
+		}
+		if len(per) != b {
+			return nil, fmt.Errorf("pv: %s[%d]: %d examples' worth given, the batch has %d", what, i, len(per), b)
+		}
+		out[i] = per
+	}
+	return out, nil
+}
+
+func repeat[T any](x T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = x
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package pv
+
+import (
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/lm"
+)
+
+var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
+	c := gpt2.DefaultConfig()
+	c.NLayer, c.NHead, c.NEmbd, c.VocabSize, c.NPositions = 3, 4, 16, 97, 32
+	return gpt2.Random(c, 11, gpt2.Options{})
+})
+
+func tiny(t *testing.T) *gpt2.Model {
+	t.Helper()
+	m, err := tinyModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }
+
+// logitsAt returns example e's logits at prompt position j.
+func logitsAt(t *testing.T, x *tensors.Tensor, bb *lm.Batch, e, j int) []float32 {
+	t.Helper()
+	flat := tensors.MustCopyFlatData[float32](x)
+	v := x.Shape().Dimensions[2]
+	start := (e*bb.Len + bb.Offset(e) + j) * v
+	return flat[start : start+v]
+}
+
+func maxDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// Patching the last layer's block output at one position makes the logits
+// there the source's, and leaves the other positions alone.
+func TestVanillaLastLayerPatch(t *testing.T) {
+	m := tiny(t)
+	last := m.Config().NLayer - 1
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: last, Component: lm.BlockOutput}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, src := prompt(1, 2, 3, 4, 5), prompt(9, 8, 7, 6)
+	out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(3, 4), WithOriginal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcRun, err := m.Run([]lm.Prompt{src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := logitsAt(t, out.Logits, out.Base, 0, 4)
+	want := logitsAt(t, srcRun.Logits, srcRun.Batch, 0, 3)
+	if d := maxDiff(got, want); d > 1e-5 {
+		t.Errorf("patched position's logits differ from the source's by %g", d)
+	}
+	for j := range 4 {
+		if d := maxDiff(logitsAt(t, out.Logits, out.Base, 0, j), logitsAt(t, out.Original, out.Base, 0, j)); d != 0 {
+			t.Errorf("position %d changed by %g though not patched", j, d)
+		}
+	}
+}
+
+// A sweep over positions reuses one compiled executable.
+func TestSweepCompilesOnce(t *testing.T) {
+	m := tiny(t)
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.BlockOutput}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int, 16)
+	for i := range ids {
+		ids[i] = i + 3
+	}
+	base, src := prompt(ids...), prompt(ids[1:]...)
+	src.IDs = append(src.IDs, 50%97)
+	var first int64
+	for pos := range 16 {
+		if _, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(pos, pos), Subspaces(pos%16)); err != nil {
+			t.Fatal(err)
+		}
+		if pos == 0 {
+			first = iv.Compiles()
+		}
+	}
+	if first != 1 || iv.Compiles() != first {
+		t.Errorf("compiled %d times for the first call and %d over a 16-position sweep; want 1 and 1", first, iv.Compiles())
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	m := tiny(t)
+	tests := []struct {
+		name string
+		r    RepresentationConfig
+		want string
+	}{
+		{"unknown component", RepresentationConfig{Component: "resid_post"}, "component: \"resid_post\" is not a per-layer component"},
+		{"layer out of range", RepresentationConfig{Layer: 3}, "layer: 3 out of range [0, 3)"},
+		{"bad unit", RepresentationConfig{Unit: "dim"}, "unit: \"dim\" is not valid"},
+		{"h on a non-head site", RepresentationConfig{Unit: Head}, "needs a per-head component"},
+		{"bad type", RepresentationConfig{InterventionType: "swap"}, "intervention_type: \"swap\" is not valid"},
+		{"both type and func", RepresentationConfig{InterventionType: Vanilla, Intervention: func(b, s *graph.Node) *graph.Node { return b }}, "both intervention_type"},
+		{"constant of wrong width", RepresentationConfig{InterventionType: Addition, SourceRepresentation: []float32{1, 2}}, "has 2 values; block_output is 16 wide"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(m, Config{Representations: []RepresentationConfig{tt.r}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestForwardErrors(t *testing.T) {
+	m := tiny(t)
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []lm.Prompt{prompt(1, 2, 3)}
+	tests := []struct {
+		name string
+		opts []Option
+		want string
+	}{
+		{"position past the prompt", []Option{Sources(prompt(4, 5, 6)), At(0, 3)}, "position 3 out of range [0, 3)"},
+		{"source position past the source", []Option{Sources(prompt(4, 5)), At(2, 0)}, "position 2 out of range [0, 2)"},
+		{"too many sources", []Option{Sources(prompt(4), prompt(5), prompt(6)), At(0, 0)}, "3 given, the config has 2 source groups"},
+		{"no sources", []Option{At(0, 0)}, "0 given"},
+		{"too many units", []Option{Sources(prompt(4, 5, 6)), AtUnits(0, 1)}, "max_number_of_units is 1"},
+		{"duplicate unit", []Option{Sources(prompt(4, 5, 6)), Locations([][][]int{{{1, 1}}}, [][][]int{{{0, 0}}})}, "given twice"},
+		{"base only for a vanilla", []Option{Sources(prompt(4, 5, 6)), AtBase(0)}, "needs source units"},
+		{"whole site, different lengths", []Option{Sources(prompt(4, 5))}, "same lengths"},
+		{"wrong number of interventions", []Option{Sources(prompt(4, 5, 6)), Locations([][][]int{{{0}}, {{0}}, {{0}}}, [][][]int{{{0}}, {{0}}, {{0}}})}, "3 interventions' worth"},
+		{"subspace out of range", []Option{Sources(prompt(4, 5, 6)), At(0, 0), Subspaces(16)}, "subspace dimension 16 out of range [0, 16)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := iv.Forward(base, tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -108,14 +108,29 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	pos := at(-1, lm.PosEmbed, Gather(params[pWPE], ExpandAxes(in.Positions, -1)))
 	h := Add(tok, pos)
 
-	// allowed[b,1,q,k]: key k is at or before query q and is not padding.
-	qIdx := Iota(g, shapes.Make(dtypes.Int32, s, s), 0)
-	kIdx := Iota(g, shapes.Make(dtypes.Int32, s, s), 1)
-	causal := ExpandAxes(GreaterOrEqual(qIdx, kIdx), 0, 1)                             // [1,1,s,s]
-	keyOK := Reshape(GreaterThan(in.Mask, ScalarZero(g, in.Mask.DType())), b, 1, 1, s) // [b,1,1,s]
-	allowed := LogicalAnd(BroadcastToDims(causal, b, 1, s, s), BroadcastToDims(keyOK, b, 1, s, s))
-	allowed = BroadcastToDims(allowed, b, nh, s, s)
+	// allowed[b,h,q,k]: key k is at or before query q and is not padding. With
+	// a cache, keys are the cache's L slots and query q sits at slot Start+q;
+	// write[q,k] places the new tokens' keys and values in their slots.
+	kv := in.Cache
+	nk, keyMask := s, in.Mask
+	var qSlot, write *Node
+	if kv != nil {
+		nk, keyMask = kv.Mask.Shape().Dimensions[1], kv.Mask
+		qSlot = Add(Iota(g, shapes.Make(dtypes.Int32, s, nk), 0), ConvertDType(kv.Start, dtypes.Int32))
+		write = ConvertDType(Equal(qSlot, Iota(g, shapes.Make(dtypes.Int32, s, nk), 1)), dtypes.Float32) // [s,L]
+	} else {
+		qSlot = Iota(g, shapes.Make(dtypes.Int32, s, nk), 0)
+	}
+	causal := ExpandAxes(GreaterOrEqual(qSlot, Iota(g, shapes.Make(dtypes.Int32, s, nk), 1)), 0, 1) // [1,1,s,L]
+	keyOK := Reshape(GreaterThan(keyMask, ScalarZero(g, keyMask.DType())), b, 1, 1, nk)             // [b,1,1,L]
+	allowed := LogicalAnd(BroadcastToDims(causal, b, 1, s, nk), BroadcastToDims(keyOK, b, 1, s, nk))
+	allowed = BroadcastToDims(allowed, b, nh, s, nk)
 	lowest := Scalar(g, dtypes.Float32, float32(-math.MaxFloat32))
+	// intoCache writes new [b,h,s,dh] rows into a [b,h,L,dh] cache.
+	intoCache := func(cache, x *Node) *Node {
+		keep := OneMinus(ReduceSum(write, 0)) // [L]: 0 where a new token lands
+		return Add(Mul(cache, Reshape(keep, 1, 1, nk, 1)), Einsum("ql,bhqd->bhld", write, x))
+	}
 
 	splitHeads := func(x *Node) *Node { // [b,s,d] -> [b,h,s,dh]
 		return TransposeAllDims(Reshape(x, b, s, nh, dh), 0, 2, 1, 3)
@@ -132,6 +147,11 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 		qh := at(l, lm.HeadQueryOutput, splitHeads(q))
 		kh := at(l, lm.HeadKeyOutput, splitHeads(k))
 		vh := at(l, lm.HeadValueOutput, splitHeads(v))
+		if kv != nil {
+			kv.Keys[l] = intoCache(kv.Keys[l], kh)
+			kv.Values[l] = intoCache(kv.Values[l], vh)
+			kh, vh = kv.Keys[l], kv.Values[l]
+		}
 
 		scale := 1.0
 		if c.ScaleAttnWeights == nil || *c.ScaleAttnWeights {

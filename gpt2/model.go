@@ -22,7 +22,8 @@ type Model struct {
 	tok     *bpe.Tokenizer
 	source  string
 
-	runner *lm.Runner
+	runner  *lm.Runner
+	decoder *lm.Decoder
 }
 
 var _ lm.Model = (*Model)(nil)
@@ -131,6 +132,7 @@ func newModel(cfg Config, opt Options, source string, get func(name string, shap
 		m.params = append(m.params, t)
 	}
 	m.runner = lm.NewRunner(m, m.PadID())
+	m.decoder = &lm.Decoder{Model: m, EOS: cfg.EOSTokenID}
 	return m, nil
 }
 

@@ -48,3 +48,18 @@ func (m *Model) PadID() int {
 	}
 	return 0
 }
+
+// Generate continues each prompt (left-padded into one batch) with a KV
+// cache, greedily or by sampling as s says, calling onToken (when not nil)
+// with each step's new tokens. It returns the new tokens of each prompt.
+func (m *Model) Generate(prompts []lm.Prompt, s lm.Sampling, onToken func(step int, ids []int)) ([][]int, error) {
+	b, err := m.NewBatch(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := m.decoder.Generate(b, s, nil, onToken)
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: %w", err)
+	}
+	return g.Tokens, nil
+}

@@ -149,6 +149,23 @@ type Hook func(site Site, x *graph.Node) *graph.Node
 // padding) and Positions [b,s] int32.
 type Inputs struct {
 	IDs, Mask, Positions *graph.Node
+	// Cache, when set, makes the pass incremental: the s new tokens attend
+	// to the cached keys and values as well as to each other, and are written
+	// into the cache. See KVCache.
+	Cache *KVCache
+}
+
+// KVCache holds attention keys and values of earlier tokens for incremental
+// decoding. Keys and Values are per layer [b,h,L,head_dim] for a cache of L
+// slots. Mask [b,L] float32 is 1 for slots holding a real token, including
+// the slots the new tokens are written to. Start (int32 scalar) is the slot
+// of the first new token; new token q sits at slot Start+q and attends to
+// slots up to its own. After BuildForward, Keys and Values hold the updated
+// caches (new nodes).
+type KVCache struct {
+	Keys, Values []*graph.Node
+	Mask         *graph.Node
+	Start        *graph.Node
 }
 
 // Dims are a model's sizes.

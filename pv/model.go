@@ -159,6 +159,11 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		return nil, fmt.Errorf("pv: base: %w", err)
 	}
 	n, b := len(iv.cfg.Representations), bb.Size
+	if c.pyvene != nil {
+		if err := iv.resolvePyvene(c); err != nil {
+			return nil, err
+		}
+	}
 	if c.haveLocs {
 		if c.srcLocs, err = broadcast("source locations", c.srcLocs, n, b); err != nil {
 			return nil, err

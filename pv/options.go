@@ -22,6 +22,7 @@ type call struct {
 	srcReps   map[string][][]float32
 	original  bool
 	noiseSeed uint64
+	pyvene    any // unit_locations in pyvene's form, resolved by Forward
 }
 
 // Sources gives one source prompt per source group (for a batch of one base

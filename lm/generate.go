@@ -1,0 +1,285 @@
+package lm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// Sampling configures how Generate picks tokens. The zero value is greedy
+// decoding of 20 tokens.
+type Sampling struct {
+	// MaxNewTokens is how many tokens to generate (default 20).
+	MaxNewTokens int `json:"max_new_tokens"`
+	// Temperature 0 means greedy (argmax); otherwise logits are divided by it
+	// and a token is drawn.
+	Temperature float64 `json:"temperature"`
+	// TopK keeps only the k most probable tokens when sampling (0: all).
+	TopK int `json:"top_k"`
+	// TopP keeps the smallest set of tokens whose probability reaches p
+	// (0 or 1: all), applied after TopK, as transformers does.
+	TopP float64 `json:"top_p"`
+	// Seed makes sampling reproducible.
+	Seed uint64 `json:"seed"`
+	// StopAtEOS ends an example's generation at the model's end-of-text token
+	// (its later tokens are the pad token).
+	StopAtEOS bool `json:"stop_at_eos"`
+}
+
+// Validate returns an error naming the bad field.
+func (s Sampling) Validate() error {
+	switch {
+	case s.MaxNewTokens < 0:
+		return fmt.Errorf("lm: sampling: max_new_tokens %d must not be negative", s.MaxNewTokens)
+	case s.Temperature < 0 || math.IsNaN(s.Temperature):
+		return fmt.Errorf("lm: sampling: temperature %g must be >= 0", s.Temperature)
+	case s.TopK < 0:
+		return fmt.Errorf("lm: sampling: top_k %d must be >= 0", s.TopK)
+	case s.TopP < 0 || s.TopP > 1:
+		return fmt.Errorf("lm: sampling: top_p %g must be in [0, 1]", s.TopP)
+	}
+	return nil
+}
+
+// StepHooks splices code into decoding graphs: given the extra input nodes a
+// Decoder was asked to pass and whether the graph is the prompt pass, it
+// returns the hook for the forward pass (nil: none).
+type StepHooks func(extra []*graph.Node, prompt bool) Hook
+
+// Decoder generates tokens with a KV cache: one compiled graph for the
+// prompt pass and one for each single-token step, reused across calls with
+// the same shapes.
+type Decoder struct {
+	Model Model
+	// Hooks, when set, splices interventions into the decoding graphs.
+	Hooks StepHooks
+	// EOS is the end-of-text token, for Sampling.StopAtEOS.
+	EOS int
+
+	mu    sync.Mutex
+	execs map[bool]*graph.Exec
+}
+
+// Generation is the output of Generate.
+type Generation struct {
+	Prompts *Batch
+	// Tokens holds each example's generated ids.
+	Tokens [][]int
+}
+
+// Generate continues each prompt. extra(step) returns the extra inputs for
+// the hooks at a step (step -1 is the prompt pass); it may be nil when there
+// are no hooks. onToken, when set, is called after each step with the new
+// token of every example, for streaming. It returns an error for bad
+// sampling settings, prompts that with the new tokens exceed the model's
+// positions, and graph failures.
+func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []any, onToken func(step int, ids []int)) (*Generation, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if s.MaxNewTokens == 0 {
+		s.MaxNewTokens = 20
+	}
+	dims := d.Model.Dims()
+	L := prompts.Len + s.MaxNewTokens
+	if L > dims.Positions {
+		return nil, fmt.Errorf("lm: generate: %d prompt tokens + %d new tokens exceed the model's %d positions", prompts.Len, s.MaxNewTokens, dims.Positions)
+	}
+	b := prompts.Size
+	// Cache slots: the padded prompt, then the new tokens.
+	cacheMask := make([]float32, b*L)
+	for e := range b {
+		copy(cacheMask[e*L:e*L+prompts.Len], prompts.Mask[e*prompts.Len:(e+1)*prompts.Len])
+	}
+	cacheShape := shapes.Make(dtypes.Float32, b, dims.Heads, L, dims.HeadDim)
+	var caches []*tensors.Tensor
+	for range 2 * dims.Layers {
+		caches = append(caches, tensors.FromShape(cacheShape))
+	}
+	rng := rand.New(rand.NewPCG(s.Seed, 0x5eed))
+	gen := &Generation{Prompts: prompts, Tokens: make([][]int, b)}
+	done := make([]bool, b)
+	ids, pos, start := prompts.IDs, prompts.Positions, 0
+	n := prompts.Len
+	nextPos := make([]int32, b)
+	for e := range b {
+		nextPos[e] = int32(prompts.Lengths[e])
+	}
+	for step := -1; step < s.MaxNewTokens-1; step++ {
+		if step >= 0 {
+			for e := range b {
+				cacheMask[e*L+prompts.Len+step] = 1
+			}
+		}
+		var ex []any
+		if extra != nil {
+			ex = extra(step)
+		}
+		logits, newCaches, err := d.step(step < 0, ids, pos, n, start, cacheMask, L, caches, ex)
+		if err != nil {
+			return nil, err
+		}
+		caches = newCaches
+		next := make([]int, b)
+		v := len(logits) / b
+		for e := range b {
+			if done[e] {
+				next[e] = d.Model.PadID()
+				continue
+			}
+			next[e] = pick(logits[e*v:(e+1)*v], s, rng)
+			gen.Tokens[e] = append(gen.Tokens[e], next[e])
+			if s.StopAtEOS && next[e] == d.EOS {
+				done[e] = true
+			}
+		}
+		if onToken != nil {
+			onToken(step+1, next)
+		}
+		ids, pos = make([]int32, b), make([]int32, b)
+		for e := range b {
+			ids[e], pos[e] = int32(next[e]), nextPos[e]
+			nextPos[e]++
+		}
+		start, n = prompts.Len+step+1, 1
+	}
+	return gen, nil
+}
+
+// step runs one decoding graph and returns the last position's logits
+// [b*vocab] and the updated caches.
+func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []float32, L int, caches []*tensors.Tensor, extra []any) ([]float32, []*tensors.Tensor, error) {
+	exec, err := d.exec(prompt, len(extra))
+	if err != nil {
+		return nil, nil, err
+	}
+	b := len(ids) / n
+	params := d.Model.Params()
+	args := make([]any, 0, len(params)+5+len(caches)+len(extra))
+	for _, p := range params {
+		args = append(args, p)
+	}
+	mask := make([]float32, b*n)
+	for i := range mask {
+		mask[i] = 1
+	}
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(ids, b, n),
+		tensors.FromFlatDataAndDimensions(mask, b, n),
+		tensors.FromFlatDataAndDimensions(pos, b, n),
+		tensors.FromScalar(int32(start)),
+		tensors.FromFlatDataAndDimensions(cacheMask, b, L))
+	for _, c := range caches {
+		args = append(args, c)
+	}
+	args = append(args, extra...)
+	outs, err := exec.Exec(args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lm: generate: %w", err)
+	}
+	logits, err := tensors.CopyFlatData[float32](outs[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range caches {
+		c.FinalizeAll()
+	}
+	return logits, outs[1:], nil
+}
+
+func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.execs[prompt]; ok {
+		return e, nil
+	}
+	if d.execs == nil {
+		d.execs = map[bool]*graph.Exec{}
+	}
+	nParams := len(d.Model.Params())
+	layers := d.Model.Dims().Layers
+	e, err := graph.NewExec(d.Model.Backend(), func(in []*graph.Node) []*graph.Node {
+		p := in[:nParams]
+		rest := in[nParams:]
+		kv := &KVCache{Start: rest[3], Mask: rest[4],
+			Keys: append([]*graph.Node(nil), rest[5:5+layers]...), Values: append([]*graph.Node(nil), rest[5+layers:5+2*layers]...)}
+		var hook Hook
+		if d.Hooks != nil {
+			hook = d.Hooks(rest[5+2*layers:], prompt)
+		}
+		logits := d.Model.BuildForward(p, Inputs{IDs: rest[0], Mask: rest[1], Positions: rest[2], Cache: kv}, hook)
+		dims := logits.Shape().Dimensions
+		last := graph.Slice(logits, graph.AxisRange(), graph.AxisElem(dims[1]-1), graph.AxisRange())
+		outs := []*graph.Node{graph.Reshape(last, dims[0], dims[2])}
+		outs = append(outs, kv.Keys...)
+		return append(outs, kv.Values...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.execs[prompt] = e
+	return e, nil
+}
+
+// pick chooses the next token from logits.
+func pick(logits []float32, s Sampling, rng *rand.Rand) int {
+	if s.Temperature == 0 {
+		best := 0
+		for i, v := range logits {
+			if v > logits[best] {
+				best = i
+			}
+		}
+		return best
+	}
+	scaled := make([]float32, len(logits))
+	for i, v := range logits {
+		scaled[i] = float32(float64(v) / s.Temperature)
+	}
+	probs := Softmax(scaled)
+	idx := make([]int, len(probs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	keep := len(idx)
+	if s.TopK > 0 && s.TopK < keep {
+		keep = s.TopK
+	}
+	if s.TopP > 0 && s.TopP < 1 {
+		// Renormalize over the kept tokens, then keep the smallest prefix
+		// reaching TopP (always at least one).
+		total := 0.0
+		for _, i := range idx[:keep] {
+			total += float64(probs[i])
+		}
+		cum := 0.0
+		for j, i := range idx[:keep] {
+			cum += float64(probs[i]) / total
+			if cum >= s.TopP {
+				keep = j + 1
+				break
+			}
+		}
+	}
+	total := 0.0
+	for _, i := range idx[:keep] {
+		total += float64(probs[i])
+	}
+	r := rng.Float64() * total
+	for _, i := range idx[:keep] {
+		r -= float64(probs[i])
+		if r <= 0 {
+			return i
+		}
+	}
+	return idx[keep-1]
+}
+

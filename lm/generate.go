@@ -282,4 +282,3 @@ func pick(logits []float32, s Sampling, rng *rand.Rand) int {
 	}
 	return idx[keep-1]
 }
-

@@ -43,6 +43,7 @@ type Model struct {
 
 	mu       sync.Mutex
 	execs    map[string]*graph.Exec
+	decoders map[string]*lm.Decoder
 	compiles atomic.Int64
 }
 
@@ -586,9 +587,24 @@ func (iv *Model) exec(plans []plan) (*graph.Exec, error) {
 }
 
 // buildGraph builds the model's forward pass with every intervention spliced
-// in at its site. extra holds the interventions' runtime inputs in the order
-// prepare makes them.
+// in at its site, returning the logits and then what Collect interventions
+// read. extra holds the interventions' runtime inputs in the order prepare
+// makes them.
 func (iv *Model) buildGraph(plans []plan, params []*graph.Node, in lm.Inputs, extra []*graph.Node) []*graph.Node {
+	hook, collected := iv.hook(plans, extra)
+	outs := []*graph.Node{iv.model.BuildForward(params, in, hook)}
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType == Collect {
+			outs = append(outs, collected[i])
+		}
+	}
+	return outs
+}
+
+// hook returns the lm.Hook that splices the interventions in, reading their
+// runtime inputs from extra, and the slice where Collect interventions leave
+// what they read (filled while the graph is built).
+func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node) {
 	type spliced struct {
 		i                  int
 		idx, idx2, src, ms *graph.Node
@@ -657,14 +673,7 @@ func (iv *Model) buildGraph(plans []plan, params []*graph.Node, in lm.Inputs, ex
 		}
 		return x
 	}
-	logits := iv.model.BuildForward(params, in, hook)
-	outs := []*graph.Node{logits}
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType == Collect {
-			outs = append(outs, collected[i])
-		}
-	}
-	return outs
+	return hook, collected
 }
 
 // units selects and writes back an intervention's units with one-hot

@@ -1,0 +1,98 @@
+package pv
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/govene/govene/lm"
+)
+
+func argmax(x []float32) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Steering on every step with the KV cache equals re-running the steered
+// forward pass on the growing sequence.
+func TestGenerateSteeringMatchesRerun(t *testing.T) {
+	m := tiny(t)
+	vec := make([]float32, 16)
+	for i := range vec {
+		vec[i] = float32(i%5) - 2
+	}
+	iv, err := New(m, Config{Representations: []RepresentationConfig{
+		{Layer: 1, Component: lm.MLPOutput, InterventionType: Addition, SourceRepresentation: vec}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := prompt(4, 8, 15, 16, 23)
+	gen, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 6}, InterveneOnPrompt: true, EveryStep: true}, WithOriginal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := slices.Clone(base.IDs)
+	var want []int
+	for range 6 {
+		out, err := iv.Forward([]lm.Prompt{prompt(ids...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _ := out.NextTokenProbs(0, false)
+		want = append(want, argmax(p))
+		ids = append(ids, want[len(want)-1])
+	}
+	if !slices.Equal(gen.Tokens[0], want) {
+		t.Errorf("steered generation %v, steered re-run %v", gen.Tokens[0], want)
+	}
+	if slices.Equal(gen.Tokens[0], gen.Original[0]) {
+		t.Errorf("steering did not change the generation %v", gen.Tokens[0])
+	}
+	plain, err := m.Generate([]lm.Prompt{base}, lm.Sampling{MaxNewTokens: 6}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(plain[0], gen.Original[0]) {
+		t.Errorf("original generation %v, model's own %v", gen.Original[0], plain[0])
+	}
+	// An empty schedule steers the prompt only: the first token is steered
+	// (it comes from the prompt pass), later tokens see no new steering.
+	sched, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 6}, InterveneOnPrompt: true, EveryStep: true, Steps: []int{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sched.Tokens[0][0] != want[0] {
+		t.Errorf("first token with a prompt-only schedule %d, want the steered %d", sched.Tokens[0][0], want[0])
+	}
+}
+
+// Intervening on the prompt gives as first token the argmax of Forward's
+// intervened logits.
+func TestGenerateInterveneOnPrompt(t *testing.T) {
+	m := tiny(t)
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 2, Component: lm.BlockOutput}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, src := prompt(1, 2, 3, 4), prompt(50, 60, 70)
+	out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := out.NextTokenProbs(0, false)
+	gen, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}, InterveneOnPrompt: true}, Sources(src), At(2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen.Tokens[0][0] != argmax(p) {
+		t.Errorf("first generated token %d, Forward's argmax %d", gen.Tokens[0][0], argmax(p))
+	}
+	// Without InterveneOnPrompt the source unit lands on each new token.
+	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 3)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -63,3 +63,10 @@ func (m *Model) Generate(prompts []lm.Prompt, s lm.Sampling, onToken func(step i
 	}
 	return g.Tokens, nil
 }
+
+// RunWithCache runs prompts once and keeps the value at every site
+// (TransformerLens' run_with_cache): a source run to reuse across many
+// interventions.
+func (m *Model) RunWithCache(prompts []lm.Prompt) (*Result, error) {
+	return m.Run(prompts, lm.AllSites(m.Dims())...)
+}

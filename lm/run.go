@@ -194,3 +194,24 @@ func (r *Result) NextTokenLogits(i int) ([]float32, error) {
 	err := tensors.ConstFlatData(r.Logits, func(flat []float32) { copy(out, flat[start:start+v]) })
 	return out, err
 }
+
+// AllSites returns every site of a model with dims d: each per-layer
+// component at each layer, then the global ones.
+func AllSites(d Dims) []Site {
+	var sites []Site
+	for l := range d.Layers {
+		for _, c := range LayerComponents {
+			sites = append(sites, Site{Layer: l, Component: c})
+		}
+	}
+	for _, c := range GlobalComponents {
+		sites = append(sites, Site{Layer: -1, Component: c})
+	}
+	return sites
+}
+
+// RunWithCache runs prompts once and keeps the value at every site
+// (TransformerLens' run_with_cache).
+func (r *Runner) RunWithCache(prompts []Prompt) (*Result, error) {
+	return r.Run(prompts, AllSites(r.Model.Dims())...)
+}

@@ -150,7 +150,7 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 func (iv *Model) prepareStep(c *call, one *lm.Batch) ([]any, []plan, error) {
 	for i, r := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]
-		whole := !c.haveLocs || c.baseLocs == nil
+		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
 		if whole && !r.sourceless() && !fed {
 			return nil, nil, fmt.Errorf("pv: generate: %s acts on every new token without locations, so it needs a constant source (source_representation or SourceRepresentations)", iv.keys[i])
 		}

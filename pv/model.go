@@ -251,7 +251,13 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		needSource = needSource || (!r.sourceless() && !fed)
 	}
 	srcGroups := c.sources
-	if needSource {
+	if len(c.caches) > 0 {
+		if len(c.caches) != 1 && len(c.caches) != iv.groups {
+			return nil, nil, fmt.Errorf("pv: source caches: %d given, the config has %d source groups (give one per group, or one for all)", len(c.caches), iv.groups)
+		}
+		srcGroups = make([][]lm.Prompt, iv.groups) // unused: caches stand in for runs
+	}
+	if needSource && len(c.caches) == 0 {
 		switch {
 		case len(srcGroups) == 1 && iv.groups > 1:
 			srcGroups = repeat(srcGroups[0], iv.groups)
@@ -264,7 +270,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	srcResults := map[int]*lm.Result{}
 	for i, r := range iv.cfg.Representations {
 		site := lm.Site{Layer: r.Layer, Component: r.Component}
-		whole := !c.haveLocs || c.baseLocs == nil
+		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
 		p := plan{whole: whole}
 		fed, isFed := c.srcReps[iv.keys[i]]
 		var baseUnits, baseHeads [][]int
@@ -332,7 +338,15 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		default:
 			g := iv.group[i]
 			res, ok := srcResults[g]
-			if !ok {
+			if !ok && len(c.caches) > 0 {
+				res = c.caches[min(g, len(c.caches)-1)]
+				if _, has := res.Sites[site]; !has {
+					return nil, nil, fmt.Errorf("pv: %s: the source cache has no value at %s; cache it with RunWithCache", iv.keys[i], site)
+				}
+				if res.Batch.Size != b {
+					return nil, nil, fmt.Errorf("pv: %s: the source cache holds %d examples, the base batch %d", iv.keys[i], res.Batch.Size, b)
+				}
+			} else if !ok {
 				if len(srcGroups[g]) != b {
 					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d", g, len(srcGroups[g]), b)
 				}
@@ -465,13 +479,13 @@ func (iv *Model) gatherSource(c *call, i int, r RepresentationConfig, res *lm.Re
 	}
 	sb := res.Batch
 	dims := t.Shape().Dimensions
-	if c.baseLocs == nil || !c.haveLocs { // whole site: shapes must agree
+	if !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil { // whole site: shapes must agree
 		if !slices.Equal(dims, shape) || !slices.Equal(sb.Lengths, bb.Lengths) {
 			return nil, fmt.Errorf("pv: %s: intervening on the whole site needs sources of the same lengths as the base (source %v, base %v tokens)", key, sb.Lengths, bb.Lengths)
 		}
 		return flat, nil
 	}
-	if c.srcLocs == nil {
+	if c.srcLocs == nil || c.srcLocs[i] == nil {
 		return nil, fmt.Errorf("pv: %s: locations give only base units, but this %s intervention needs source units; use pv.At, pv.AtUnits or pv.Locations", key, r.InterventionType)
 	}
 	srcUnits := c.srcLocs[i]

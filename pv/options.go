@@ -23,6 +23,7 @@ type call struct {
 	original  bool
 	noiseSeed uint64
 	pyvene    any // unit_locations in pyvene's form, resolved by Forward
+	caches    []*lm.Result
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
@@ -40,6 +41,16 @@ func Sources(prompts ...lm.Prompt) Option {
 func SourceBatches(batches ...[]lm.Prompt) Option {
 	return func(c *call) error {
 		c.sources = append(c.sources, batches...)
+		return nil
+	}
+}
+
+// SourceCaches gives, per source group, a run that already holds the sites
+// the group's interventions read (for example from RunWithCache), so no
+// source run is made. A single cache feeds every group.
+func SourceCaches(results ...*lm.Result) Option {
+	return func(c *call) error {
+		c.caches = results
 		return nil
 	}
 }
@@ -156,6 +167,9 @@ func broadcast(what string, locs [][][]int, n, b int) ([][][]int, error) {
 	}
 	out := make([][][]int, n)
 	for i, per := range locs {
+		if per == nil { // not given for this intervention (e.g. heads of a "pos" one)
+			continue
+		}
 		if len(per) == 1 && b > 1 {
 			per = repeat(per[0], b)
 		}

@@ -44,6 +44,8 @@ type Model struct {
 	mu       sync.Mutex
 	execs    map[string]*graph.Exec
 	decoders map[string]*lm.Decoder
+	stages   []*Model // serial mode: one parallel model per group
+	members  [][]int  // serial mode: the representations of each group
 	compiles atomic.Int64
 }
 
@@ -87,7 +89,9 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 		iv.groups = len(cfg.Representations)
 	}
 	if cfg.Mode == Serial {
-		return nil, errors.New("pv: mode \"serial\" is not implemented yet; use \"parallel\"")
+		if err := iv.buildStages(); err != nil {
+			return nil, err
+		}
 	}
 	return iv, nil
 }
@@ -115,6 +119,15 @@ type Output struct {
 	// [b,k,w] for "pos", [b,k,s,w] for "h", [b,kh,kp,w] for "h.pos", the
 	// whole site without locations.
 	Collected map[string]*tensors.Tensor
+	// Sites holds, for sites asked with CaptureSites, their values in the
+	// intervened run (after the interventions at that site).
+	Sites map[lm.Site]*tensors.Tensor
+}
+
+// Result returns the intervened run as an lm.Result (logits and captured
+// sites), for example to feed it as a source cache.
+func (o *Output) Result() *lm.Result {
+	return &lm.Result{Batch: o.Base, Logits: o.Logits, Sites: o.Sites}
 }
 
 // NextTokenProbs returns example i's next-token probabilities after its last
@@ -155,6 +168,14 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 			return nil, err
 		}
 	}
+	for _, s := range c.capture {
+		if err := iv.model.Dims().CheckSite(s); err != nil {
+			return nil, fmt.Errorf("pv: capture: %w", err)
+		}
+	}
+	if iv.stages != nil {
+		return iv.forwardSerial(base, c)
+	}
 	bb, err := iv.runner.NewBatch(base, 0)
 	if err != nil {
 		return nil, fmt.Errorf("pv: base: %w", err)
@@ -186,7 +207,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	exec, err := iv.exec(plans)
+	exec, err := iv.exec(plans, c.capture)
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +231,12 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		if r.InterventionType == Collect {
 			out.Collected[iv.keys[i]] = outs[k]
 			k++
+		}
+	}
+	if len(c.capture) > 0 {
+		out.Sites = map[lm.Site]*tensors.Tensor{}
+		for j, s := range c.capture {
+			out.Sites[s] = outs[k+j]
 		}
 	}
 	if c.original {
@@ -577,11 +604,12 @@ func (iv *Model) subspaceMask(c *call, i int, r RepresentationConfig, b, w int) 
 }
 
 // exec returns the compiled intervened forward pass for these plans.
-func (iv *Model) exec(plans []plan) (*graph.Exec, error) {
+func (iv *Model) exec(plans []plan, capture []lm.Site) (*graph.Exec, error) {
 	var key strings.Builder
 	for _, p := range plans {
 		fmt.Fprintf(&key, "%v%v;", p.whole, p.hasSource)
 	}
+	fmt.Fprint(&key, capture)
 	iv.mu.Lock()
 	defer iv.mu.Unlock()
 	if e, ok := iv.execs[key.String()]; ok {
@@ -590,7 +618,7 @@ func (iv *Model) exec(plans []plan) (*graph.Exec, error) {
 	nParams := len(iv.model.Params())
 	e, err := graph.NewExec(iv.model.Backend(), func(in []*graph.Node) []*graph.Node {
 		iv.compiles.Add(1)
-		return iv.buildGraph(plans, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2]}, in[nParams+3:])
+		return iv.buildGraph(plans, capture, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2]}, in[nParams+3:])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pv: compile: %w", err)
@@ -604,15 +632,26 @@ func (iv *Model) exec(plans []plan) (*graph.Exec, error) {
 // in at its site, returning the logits and then what Collect interventions
 // read. extra holds the interventions' runtime inputs in the order prepare
 // makes them.
-func (iv *Model) buildGraph(plans []plan, params []*graph.Node, in lm.Inputs, extra []*graph.Node) []*graph.Node {
+func (iv *Model) buildGraph(plans []plan, capture []lm.Site, params []*graph.Node, in lm.Inputs, extra []*graph.Node) []*graph.Node {
 	hook, collected := iv.hook(plans, extra)
+	captured := make([]*graph.Node, len(capture))
+	if len(capture) > 0 {
+		inner := hook
+		hook = func(s lm.Site, x *graph.Node) *graph.Node {
+			x = inner(s, x)
+			if i := slices.Index(capture, s); i >= 0 {
+				captured[i] = x
+			}
+			return x
+		}
+	}
 	outs := []*graph.Node{iv.model.BuildForward(params, in, hook)}
 	for i, r := range iv.cfg.Representations {
 		if r.InterventionType == Collect {
 			outs = append(outs, collected[i])
 		}
 	}
-	return outs
+	return append(outs, captured...)
 }
 
 // hook returns the lm.Hook that splices the interventions in, reading their

@@ -24,6 +24,7 @@ type call struct {
 	noiseSeed uint64
 	pyvene    any // unit_locations in pyvene's form, resolved by Forward
 	caches    []*lm.Result
+	capture   []lm.Site
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
@@ -131,6 +132,15 @@ func SubspacesPer(s [][][]int) Option {
 func SourceRepresentations(byKey map[string][][]float32) Option {
 	return func(c *call) error {
 		c.srcReps = byKey
+		return nil
+	}
+}
+
+// CaptureSites also returns the values at these sites in the intervened run
+// (Output.Sites).
+func CaptureSites(sites ...lm.Site) Option {
+	return func(c *call) error {
+		c.capture = append(c.capture, sites...)
 		return nil
 	}
 }

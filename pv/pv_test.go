@@ -217,3 +217,41 @@ func TestSourceCacheAndCollect(t *testing.T) {
 		t.Error("interventions changed nothing")
 	}
 }
+
+// Serial mode chains sources: it equals running the first group on source 1
+// with source 0, then the second group on the base with that run.
+func TestSerialMode(t *testing.T) {
+	m := tiny(t)
+	r0 := RepresentationConfig{Layer: 0, Component: lm.BlockOutput}
+	r1 := RepresentationConfig{Layer: 2, Component: lm.MLPOutput}
+	iv, err := New(m, Config{Mode: Serial, Representations: []RepresentationConfig{r0, r1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0, s1, base := prompt(31, 32, 33), prompt(41, 42, 43, 44), prompt(51, 52, 53, 54, 55)
+	locs := Locations([][][]int{{{2}}, {{3}}}, [][][]int{{{1}}, {{4}}})
+	got, err := iv.Forward([]lm.Prompt{base}, Sources(s0, s1), locs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, _ := New(m, Config{Representations: []RepresentationConfig{r0}})
+	p1, _ := New(m, Config{Representations: []RepresentationConfig{r1}})
+	mid, err := p0.Forward([]lm.Prompt{s1}, Sources(s0), At(2, 1), CaptureSites(lm.Site{Layer: 2, Component: lm.MLPOutput}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := p1.Forward([]lm.Prompt{base}, SourceCaches(mid.Result()), At(3, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(tensors.MustCopyFlatData[float32](got.Logits), tensors.MustCopyFlatData[float32](want.Logits)); d != 0 {
+		t.Errorf("serial differs from the chained parallel runs by %g", d)
+	}
+	clean, _ := p1.Forward([]lm.Prompt{base}, Sources(s1), At(3, 4))
+	if d := maxDiff(tensors.MustCopyFlatData[float32](clean.Logits), tensors.MustCopyFlatData[float32](want.Logits)); d == 0 {
+		t.Error("the first group had no effect on the second's source")
+	}
+	if _, err := iv.Forward([]lm.Prompt{base}, Sources(s0), locs); err == nil || !strings.Contains(err.Error(), "1 given, the config has 2 groups") {
+		t.Errorf("one source for two serial groups: %v", err)
+	}
+}

@@ -568,7 +568,7 @@ func (iv *Model) gatherSource(c *call, i int, r RepresentationConfig, res *lm.Re
 // subspaceMask builds intervention i's [b,w] mask: 1 where it acts.
 func (iv *Model) subspaceMask(c *call, i int, r RepresentationConfig, b, w int) ([]float32, error) {
 	mask := make([]float32, b*w)
-	if c.subspaces == nil {
+	if c.subspaces == nil || c.subspaces[i] == nil {
 		for j := range mask {
 			mask[j] = 1
 		}

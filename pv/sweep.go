@@ -1,0 +1,369 @@
+package pv
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/lm"
+)
+
+// Metric scores one run from the logits after the prompt's last token.
+type Metric func(logits []float32) float64
+
+// TokenProb returns a Metric: the probability of token id.
+func TokenProb(id int) Metric {
+	return func(logits []float32) float64 { return float64(lm.Softmax(logits)[id]) }
+}
+
+// LogitDiff returns a Metric: logit(a) - logit(b).
+func LogitDiff(a, b int) Metric {
+	return func(logits []float32) float64 { return float64(logits[a]) - float64(logits[b]) }
+}
+
+// SweepConfig says what a sweep patches and how it scores each setting.
+type SweepConfig struct {
+	// Component is the site patched at each layer (default block_output).
+	Component lm.Component `json:"component"`
+	// Unit is "pos" for a layers x positions grid, "h" for layers x heads
+	// (whole heads, every position) or "h.pos" for layers x heads at the
+	// positions in Positions.
+	Unit Unit `json:"unit"`
+	// Layers to sweep (default all).
+	Layers []int `json:"layers,omitempty"`
+	// Positions: for "pos", the columns (default every position of the
+	// base); for "h.pos", the positions patched in every head.
+	Positions []int `json:"positions,omitempty"`
+	// Window patches the layers l-Window/2 .. l+(Window-1)/2 (clipped) for
+	// row l, as ROME does for MLP and attention (default 1: layer l only).
+	Window int `json:"window,omitempty"`
+	// Metric scores a run (required).
+	Metric Metric `json:"-"`
+	// ChunkSize is how many settings run in one batch (default 32).
+	ChunkSize int `json:"chunk_size,omitempty"`
+	// OnProgress, when set, is called after each chunk with settings done
+	// and the total.
+	OnProgress func(done, total int) `json:"-"`
+}
+
+// SweepResult is a grid of metric values: Values[r][c] for row Rows[r]
+// (a layer) and column Cols[c] (a position's token or a head).
+type SweepResult struct {
+	Rows, Cols []string
+	Values     [][]float64
+	// Base is the metric of the unpatched base (the corrupted run in causal
+	// tracing); Source is the metric of the source run (the clean run).
+	Base, Source float64
+}
+
+// Max returns the largest value and its row and column.
+func (r *SweepResult) Max() (v float64, row, col int) {
+	v = math.Inf(-1)
+	for i, vals := range r.Values {
+		for j, x := range vals {
+			if x > v {
+				v, row, col = x, i, j
+			}
+		}
+	}
+	return v, row, col
+}
+
+// Sweeper runs patching sweeps over one model, keeping compiled graphs
+// between sweeps. It is safe for concurrent use.
+type Sweeper struct {
+	model lm.Model
+	mu    sync.Mutex
+	ivs   map[string]*Model
+}
+
+// NewSweeper returns a Sweeper for m.
+func NewSweeper(m lm.Model) *Sweeper { return &Sweeper{model: m, ivs: map[string]*Model{}} }
+
+// Corruption adds fixed noise to the token embeddings (block_input of
+// layer 0) at Positions: ROME's corrupted run. Level scales standard normal
+// noise (ROME: 3 times the embeddings' standard deviation); Seed fixes it.
+type Corruption struct {
+	Positions []int   `json:"positions"`
+	Level     float64 `json:"level"`
+	Seed      uint64  `json:"seed"`
+}
+
+// Patch sweeps source -> base patching: for every row (layer) and column
+// (position or head) it runs the base with the source's value at that
+// site, and scores it. Source and base must have the same length for "h".
+func (sw *Sweeper) Patch(base, source lm.Prompt, cfg SweepConfig) (*SweepResult, error) {
+	return sw.sweep(base, source, nil, cfg)
+}
+
+// Trace is causal tracing (ROME): the prompt corrupted by noise on the
+// subject is the base, the clean prompt the source, and each setting
+// restores the clean value at one site.
+func (sw *Sweeper) Trace(prompt lm.Prompt, corrupt Corruption, cfg SweepConfig) (*SweepResult, error) {
+	if len(corrupt.Positions) == 0 {
+		return nil, errors.New("pv: trace: corruption positions: none given; give the subject's token positions")
+	}
+	return sw.sweep(prompt, prompt, &corrupt, cfg)
+}
+
+func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepConfig) (*SweepResult, error) {
+	d := sw.model.Dims()
+	if cfg.Component == "" {
+		cfg.Component = lm.BlockOutput
+	}
+	if cfg.Unit == "" {
+		cfg.Unit = Pos
+	}
+	if cfg.Metric == nil {
+		return nil, errors.New("pv: sweep: metric: none given; use pv.TokenProb or pv.LogitDiff")
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 1
+	}
+	if cfg.ChunkSize <= 0 {
+		cfg.ChunkSize = 32
+	}
+	if cfg.Layers == nil {
+		for l := range d.Layers {
+			cfg.Layers = append(cfg.Layers, l)
+		}
+	}
+	for _, l := range cfg.Layers {
+		if l < 0 || l >= d.Layers {
+			return nil, fmt.Errorf("pv: sweep: layers: %d out of range [0, %d)", l, d.Layers)
+		}
+	}
+	var cols []int
+	switch cfg.Unit {
+	case Pos:
+		cols = cfg.Positions
+		if cols == nil {
+			for p := range base.Len() {
+				cols = append(cols, p)
+			}
+		}
+	case Head, HeadPos:
+		for h := range d.Heads {
+			cols = append(cols, h)
+		}
+		if cfg.Unit == HeadPos && len(cfg.Positions) == 0 {
+			cfg.Positions = []int{base.Last()}
+		}
+	default:
+		return nil, fmt.Errorf("pv: sweep: unit %q is not valid; valid: %v", cfg.Unit, Units)
+	}
+	if cfg.Unit == Head && base.Len() != source.Len() {
+		return nil, fmt.Errorf("pv: sweep: unit h patches whole heads, so base (%d tokens) and source (%d) need the same length", base.Len(), source.Len())
+	}
+	iv, err := sw.model_(cfg, corrupt)
+	if err != nil {
+		return nil, err
+	}
+	// Source values: the source run at the swept site of every layer.
+	runner := iv.runner
+	var sites []lm.Site
+	for l := range d.Layers {
+		sites = append(sites, lm.Site{Layer: l, Component: cfg.Component})
+	}
+	srcRun, err := runner.Run([]lm.Prompt{source}, sites...)
+	if err != nil {
+		return nil, fmt.Errorf("pv: sweep: source: %w", err)
+	}
+	res := &SweepResult{}
+	if res.Source, err = lastMetric(srcRun.Logits, srcRun.Batch, 0, cfg.Metric); err != nil {
+		return nil, err
+	}
+	// Rows x cols settings, chunked.
+	type setting struct{ row, col int } // row -1: nothing patched (the base's own score)
+	all := []setting{{-1, 0}}
+	for r := range cfg.Layers {
+		for c := range cols {
+			all = append(all, setting{r, c})
+		}
+	}
+	res.Values = make([][]float64, len(cfg.Layers))
+	for r := range res.Values {
+		res.Values[r] = make([]float64, len(cols))
+	}
+	noise := corruptionNoise(corrupt, d.Hidden)
+	nRep := d.Layers
+	for start := 0; start < len(all); start += cfg.ChunkSize {
+		chunk := all[start:min(start+cfg.ChunkSize, len(all))]
+		n := len(chunk)
+		// The last chunk is padded to ChunkSize with repeats of its first
+		// setting, so every chunk has one shape and one executable.
+		rows := cfg.ChunkSize
+		prompts := repeat(base, rows)
+		srcLocs := make([][][]int, nRep)
+		baseLocs := make([][][]int, nRep)
+		heads := make([][][]int, nRep)
+		subs := make([][][]int, nRep)
+		feed := map[string][][]float32{}
+		w := d.Width(cfg.Component)
+		for l := range nRep {
+			srcLocs[l], baseLocs[l], subs[l] = make([][]int, rows), make([][]int, rows), make([][]int, rows)
+			heads[l] = make([][]int, rows)
+			for e := range rows {
+				st := chunk[min(e, n-1)]
+				layer, col := -1, cols[st.col]
+				if st.row >= 0 {
+					layer = cfg.Layers[st.row]
+				}
+				switch cfg.Unit {
+				case Pos:
+					srcLocs[l][e], baseLocs[l][e] = []int{col}, []int{col}
+				case Head:
+					srcLocs[l][e], baseLocs[l][e] = []int{col}, []int{col}
+				case HeadPos:
+					heads[l][e] = []int{col}
+					srcLocs[l][e], baseLocs[l][e] = cfg.Positions, cfg.Positions
+				}
+				lo, hi := layer-cfg.Window/2, layer+(cfg.Window-1)/2
+				if layer >= 0 && l >= lo && l <= hi {
+					subs[l][e] = allDims(w, base.Len(), cfg.Component)
+				} else {
+					subs[l][e] = []int{}
+				}
+			}
+		}
+		opts := []Option{SourceCaches(broadcastCache(srcRun, rows)), SubspacesPer(append([][][]int{}, subs...))}
+		if corrupt != nil {
+			// The corruption is intervention 0 (base-only); the sweep's are 1..L.
+			feed[iv.keys[0]] = [][]float32{noise}
+			srcLocs = append([][][]int{nil}, srcLocs...)
+			baseLocs = append([][][]int{repeat(corrupt.Positions, rows)}, baseLocs...)
+			heads = append([][][]int{nil}, heads...)
+			opts[1] = SubspacesPer(append([][][]int{nil}, subs...))
+			opts = append(opts, SourceRepresentations(feed))
+		}
+		if cfg.Unit == HeadPos {
+			opts = append(opts, HeadPositions(heads, srcLocs, heads, baseLocs))
+		} else {
+			opts = append(opts, Locations(srcLocs, baseLocs))
+		}
+		out, err := iv.Forward(prompts, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("pv: sweep: %w", err)
+		}
+		for e, st := range chunk {
+			v, err := lastMetric(out.Logits, out.Base, e, cfg.Metric)
+			if err != nil {
+				return nil, err
+			}
+			if st.row < 0 {
+				res.Base = v
+				continue
+			}
+			res.Values[st.row][st.col] = v
+		}
+		if cfg.OnProgress != nil {
+			cfg.OnProgress(start+n-1, len(all)-1)
+		}
+	}
+	for _, l := range cfg.Layers {
+		res.Rows = append(res.Rows, strconv.Itoa(l))
+	}
+	for _, c := range cols {
+		if cfg.Unit == Pos {
+			label := strconv.Itoa(c)
+			if c < len(base.Tokens) {
+				label = base.Tokens[c]
+			}
+			res.Cols = append(res.Cols, label)
+		} else {
+			res.Cols = append(res.Cols, "h"+strconv.Itoa(c))
+		}
+	}
+	return res, nil
+}
+
+// allDims lists every dimension of a unit of component c.
+func allDims(w, seq int, c lm.Component) []int {
+	if w < 0 {
+		w = seq
+	}
+	out := make([]int, w)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// model_ returns the cached intervenable model for a sweep shape: an
+// optional corruption, then one intervention per layer at the component.
+func (sw *Sweeper) model_(cfg SweepConfig, corrupt *Corruption) (*Model, error) {
+	key := fmt.Sprintf("%s|%s|%v|%d", cfg.Component, cfg.Unit, corrupt != nil, 0)
+	if corrupt != nil {
+		key += fmt.Sprint(len(corrupt.Positions))
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if iv, ok := sw.ivs[key]; ok {
+		return iv, nil
+	}
+	var reps []RepresentationConfig
+	if corrupt != nil {
+		reps = append(reps, RepresentationConfig{Layer: 0, Component: lm.BlockInput, InterventionType: Addition, MaxNumberOfUnits: len(corrupt.Positions)})
+	}
+	maxUnits := 1
+	if cfg.Unit == HeadPos {
+		maxUnits = max(1, len(cfg.Positions))
+	}
+	for l := range sw.model.Dims().Layers {
+		reps = append(reps, RepresentationConfig{Layer: l, Component: cfg.Component, Unit: cfg.Unit, MaxNumberOfUnits: maxUnits})
+	}
+	iv, err := New(sw.model, Config{Representations: reps})
+	if err != nil {
+		return nil, fmt.Errorf("pv: sweep: %w", err)
+	}
+	sw.ivs[key] = iv
+	return iv, nil
+}
+
+// corruptionNoise draws the fixed noise of a corruption: one row of width w
+// per corrupted position.
+func corruptionNoise(c *Corruption, w int) []float32 {
+	if c == nil {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 0xc0))
+	out := make([]float32, len(c.Positions)*w)
+	for i := range out {
+		out[i] = float32(rng.NormFloat64() * c.Level)
+	}
+	return out
+}
+
+// broadcastCache repeats a one-example run n times.
+func broadcastCache(r *lm.Result, n int) *lm.Result {
+	b := *r.Batch
+	b.Size = n
+	b.Lengths = repeat(r.Batch.Lengths[0], n)
+	out := &lm.Result{Batch: &b, Sites: map[lm.Site]*tensors.Tensor{}}
+	for s, t := range r.Sites {
+		flat := tensors.MustCopyFlatData[float32](t)
+		dims := t.Shape().Dimensions
+		rep := make([]float32, 0, len(flat)*n)
+		for range n {
+			rep = append(rep, flat...)
+		}
+		nd := append([]int{n}, dims[1:]...)
+		out.Sites[s] = tensors.FromFlatDataAndDimensions(rep, nd...)
+	}
+	return out
+}
+
+// lastMetric scores example e from the logits after its last token.
+func lastMetric(logits *tensors.Tensor, b *lm.Batch, e int, m Metric) (float64, error) {
+	r := &lm.Result{Batch: b, Logits: logits}
+	l, err := r.NextTokenLogits(e)
+	if err != nil {
+		return 0, err
+	}
+	return m(l), nil
+}

@@ -1,0 +1,92 @@
+package pv
+
+import (
+	"math"
+	"testing"
+
+	"github.com/govene/govene/lm"
+)
+
+// Each cell of a batched sweep equals the single intervened run it stands
+// for.
+func TestSweepMatchesSingleRuns(t *testing.T) {
+	m := tiny(t)
+	sw := NewSweeper(m)
+	base, src := prompt(5, 6, 7, 8, 9), prompt(15, 16, 17, 18, 19)
+	metric := TokenProb(42)
+	res, err := sw.Patch(base, src, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Values) != 3 || len(res.Values[0]) != 5 {
+		t.Fatalf("grid %dx%d, want 3x5", len(res.Values), len(res.Values[0]))
+	}
+	for l := range 3 {
+		iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: l, Component: lm.MLPOutput}}})
+		for p := range 5 {
+			out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(p, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			probs, _ := out.NextTokenProbs(0, false)
+			if d := math.Abs(float64(probs[42]) - res.Values[l][p]); d > 1e-6 {
+				t.Errorf("layer %d pos %d: sweep %g, single run %g", l, p, res.Values[l][p], probs[42])
+			}
+		}
+	}
+	before := sw.ivs[sweepKey(t, sw)].Compiles()
+	if _, err := sw.Patch(prompt(1, 2, 3, 4, 5), prompt(9, 9, 9, 9, 9), SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if after := sw.ivs[sweepKey(t, sw)].Compiles(); after != before {
+		t.Errorf("a second sweep of the same shapes compiled again (%d -> %d)", before, after)
+	}
+}
+
+func sweepKey(t *testing.T, sw *Sweeper) string {
+	for k := range sw.ivs {
+		return k
+	}
+	t.Fatal("no sweep model")
+	return ""
+}
+
+// Causal tracing: restoring the clean block output at the last layer and
+// last position recovers the clean score exactly; a window restores several
+// layers at once.
+func TestTrace(t *testing.T) {
+	m := tiny(t)
+	sw := NewSweeper(m)
+	p := prompt(3, 14, 15, 92, 65, 35)
+	target := 7
+	res, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, SweepConfig{Metric: TokenProb(target)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(res.Values[2][5] - res.Source); d > 1e-6 {
+		t.Errorf("restoring the last block output at the last token: %g, clean %g", res.Values[2][5], res.Source)
+	}
+	if res.Base == res.Source {
+		t.Error("corruption did not change the score")
+	}
+	// Positions before the corruption cannot carry its effect: restoring
+	// them changes nothing.
+	if d := math.Abs(res.Values[1][0] - res.Base); d > 1e-6 {
+		t.Errorf("restoring position 0 (before the subject) changed the score: %g vs corrupted %g", res.Values[1][0], res.Base)
+	}
+	win, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(win.Values) != 3 || win.Base != res.Base {
+		t.Errorf("window trace: %d rows, base %g vs %g", len(win.Values), win.Base, res.Base)
+	}
+	// Heads: layers x heads at the last position.
+	heads, err := sw.Patch(p, prompt(9, 8, 7, 6, 5, 4), SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(target)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heads.Values) != 3 || len(heads.Values[0]) != 4 || heads.Cols[3] != "h3" {
+		t.Errorf("head grid %dx%d cols %v", len(heads.Values), len(heads.Values[0]), heads.Cols)
+	}
+}

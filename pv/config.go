@@ -203,6 +203,17 @@ func (c Config) Validate(d lm.Dims) error {
 		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
 			bad("intervention_type", "%q is not valid; valid: %v", r.InterventionType, Types)
 		}
+		switch r.InterventionType {
+		case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
+			if r.LowRankDimension <= 0 {
+				bad("low_rank_dimension", "%d: %s needs the size of its subspace or latent space (positive)", r.LowRankDimension, r.InterventionType)
+			} else if r.InterventionType == LowRankRotatedSpace && d.Width(r.Component) > 0 && r.LowRankDimension > d.Width(r.Component) {
+				bad("low_rank_dimension", "%d exceeds the width %d of %s", r.LowRankDimension, d.Width(r.Component), r.Component)
+			}
+		}
+		if r.InterventionType.hasWeights() && d.Width(r.Component) < 0 {
+			bad("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
+		}
 		w := d.Width(r.Component)
 		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {
 			bad("source_representation", "has %d values; %s is %d wide", len(r.SourceRepresentation), r.Component, w)

@@ -45,7 +45,11 @@ type Model struct {
 	execs    map[string]*graph.Exec
 	decoders map[string]*lm.Decoder
 	stages   []*Model // serial mode: one parallel model per group
-	members  [][]int  // serial mode: the representations of each group
+
+	wmu      sync.RWMutex
+	weights  [][]*tensors.Tensor // per representation; nil for unweighted and linked ones
+	temps    []float64
+	members  [][]int // serial mode: the representations of each group
 	compiles atomic.Int64
 }
 
@@ -64,6 +68,7 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 	for i := range cfg.Representations {
 		iv.keys = append(iv.keys, cfg.Key(i))
 	}
+	iv.initWeights(1)
 	// Groups: by group_key when any is set (in sorted key order), else one per
 	// representation.
 	iv.group = make([]int, len(cfg.Representations))
@@ -221,6 +226,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		tensors.FromFlatDataAndDimensions(bb.Mask, b, bb.Len),
 		tensors.FromFlatDataAndDimensions(bb.Positions, b, bb.Len))
 	args = append(args, inputs...)
+	args = append(args, iv.weightArgs()...)
 	outs, err := exec.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("pv: forward: %w", err)
@@ -391,11 +397,12 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			p.hasSource = true
 		}
 		// Subspace mask [b, w].
-		mask, err := iv.subspaceMask(c, i, r, b, w)
+		mw := maskWidth(r, w)
+		mask, err := iv.subspaceMask(c, i, r, b, mw)
 		if err != nil {
 			return nil, nil, err
 		}
-		inputs = append(inputs, tensors.FromFlatDataAndDimensions(mask, b, w))
+		inputs = append(inputs, tensors.FromFlatDataAndDimensions(mask, b, mw))
 		plans[i] = p
 	}
 	return inputs, plans, nil
@@ -680,6 +687,7 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 		site := lm.Site{Layer: r.Layer, Component: r.Component}
 		bySite[site] = append(bySite[site], sp)
 	}
+	weightNodes, temps := iv.weightNodes(extra[k:])
 	collected := make([]*graph.Node, len(iv.cfg.Representations))
 	hot := map[int]*graph.Node{} // link key -> last intervened units
 	hook := func(site lm.Site, x *graph.Node) *graph.Node {
@@ -695,6 +703,20 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 			}
 			if r.InterventionType == Collect {
 				collected[sp.i] = base
+				continue
+			}
+			ms := sp.ms
+			for ms.Rank() < base.Rank() {
+				ms = graph.InsertAxes(ms, 1)
+			}
+			if r.InterventionType.hasWeights() {
+				dims := append([]int{}, base.Shape().Dimensions...)
+				dims[len(dims)-1] = ms.Shape().Dimensions[ms.Rank()-1]
+				final := trainableUnits(r, base, sp.src, graph.BroadcastToDims(ms, dims...), weightNodes[sp.i], temps[sp.i])
+				if r.InterventionLinkKey != nil {
+					hot[*r.InterventionLinkKey] = final
+				}
+				x = u.scatter(x, graph.Sub(final, cur))
 				continue
 			}
 			var nu *graph.Node
@@ -713,10 +735,6 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 				nu = graph.Add(base, graph.MulScalar(sp.src, r.NoiseLevel))
 			}
 			// Only the subspace changes: mask [b,w] broadcast over units.
-			ms := sp.ms
-			for ms.Rank() < base.Rank() {
-				ms = graph.InsertAxes(ms, 1)
-			}
 			ms = graph.BroadcastToDims(ms, base.Shape().Dimensions...)
 			final := graph.Add(base, graph.Mul(ms, graph.Sub(nu, base)))
 			if r.InterventionLinkKey != nil {

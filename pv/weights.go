@@ -1,0 +1,175 @@
+package pv
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/lm"
+)
+
+// maskWidth is the width of the subspace an intervention's subspaces index:
+// the rotated dimensions of a low-rank rotation, the latents of an
+// autoencoder or PCA basis, else the unit's width.
+func maskWidth(r RepresentationConfig, w int) int {
+	switch r.InterventionType {
+	case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
+		return r.LowRankDimension
+	}
+	return w
+}
+
+// defaultTemperature is pyvene's initial temperature for each type.
+func defaultTemperature(t Type) float64 {
+	switch t {
+	case BoundlessRotatedSpace, SigmoidMaskRotatedSpace:
+		return 50
+	case SigmoidMask:
+		return 0.01
+	}
+	return 1
+}
+
+// owner returns the representation whose weights representation i uses:
+// the first one with the same intervention_link_key, else i itself.
+func (iv *Model) owner(i int) int {
+	r := iv.cfg.Representations[i]
+	if r.InterventionLinkKey == nil {
+		return i
+	}
+	for j, q := range iv.cfg.Representations[:i] {
+		if q.InterventionLinkKey != nil && *q.InterventionLinkKey == *r.InterventionLinkKey {
+			return j
+		}
+	}
+	return i
+}
+
+// initWeights creates every weighted intervention's weights (linked ones
+// once) and temperatures.
+func (iv *Model) initWeights(seed uint64) {
+	d := iv.model.Dims()
+	iv.weights = make([][]*tensors.Tensor, len(iv.cfg.Representations))
+	iv.temps = make([]float64, len(iv.cfg.Representations))
+	for i, r := range iv.cfg.Representations {
+		iv.temps[i] = defaultTemperature(r.InterventionType)
+		if !r.InterventionType.hasWeights() || iv.owner(i) != i {
+			continue
+		}
+		iv.weights[i] = initialWeights(weightSpecs(r, unitWidthOf(d, r)), seed+uint64(i))
+	}
+}
+
+// unitWidthOf is the width of r's units (attention patterns excluded).
+func unitWidthOf(d lm.Dims, r RepresentationConfig) int { return d.Width(r.Component) }
+
+// weightArgs returns the weight tensors and temperatures as graph inputs,
+// in the order weightNodes reads them.
+func (iv *Model) weightArgs() []any {
+	iv.wmu.RLock()
+	defer iv.wmu.RUnlock()
+	var args []any
+	for i := range iv.cfg.Representations {
+		for _, t := range iv.weights[i] {
+			args = append(args, t)
+		}
+	}
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType.hasWeights() {
+			args = append(args, tensors.FromScalar(float32(iv.temps[i])))
+		}
+	}
+	return args
+}
+
+// weightNodes splits the weight inputs into each representation's weights
+// (linked ones sharing their owner's) and temperatures.
+func (iv *Model) weightNodes(in []*graph.Node) (weights [][]*graph.Node, temps []*graph.Node) {
+	weights = make([][]*graph.Node, len(iv.cfg.Representations))
+	temps = make([]*graph.Node, len(iv.cfg.Representations))
+	k := 0
+	for i := range iv.cfg.Representations {
+		n := len(iv.weights[i])
+		weights[i] = in[k : k+n]
+		k += n
+	}
+	for i, r := range iv.cfg.Representations {
+		if o := iv.owner(i); o != i {
+			weights[i] = weights[o]
+		}
+		if r.InterventionType.hasWeights() {
+			temps[i] = in[k]
+			k++
+		}
+	}
+	return weights, temps
+}
+
+// SetTemperature sets the temperature of every Boundless and sigmoid-mask
+// intervention (pyvene's set_temperature).
+func (iv *Model) SetTemperature(t float64) {
+	iv.wmu.Lock()
+	defer iv.wmu.Unlock()
+	for i, r := range iv.cfg.Representations {
+		switch r.InterventionType {
+		case BoundlessRotatedSpace, SigmoidMaskRotatedSpace, SigmoidMask:
+			iv.temps[i] = t
+		}
+	}
+}
+
+// Weight returns a copy of weight name of the intervention with key key (for
+// rotations, the orthonormal matrix in use), and its shape. Unknown keys or
+// names are errors listing the valid ones.
+func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
+	i := slices.Index(iv.keys, key)
+	if i < 0 {
+		return nil, nil, fmt.Errorf("pv: weight: unknown key %q; keys: %v", key, iv.keys)
+	}
+	i = iv.owner(i)
+	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
+	for j, s := range specs {
+		if s.name == name {
+			iv.wmu.RLock()
+			defer iv.wmu.RUnlock()
+			v, err := tensors.CopyFlatData[float32](iv.weights[i][j])
+			return v, s.shape, err
+		}
+	}
+	var names []string
+	for _, s := range specs {
+		names = append(names, s.name)
+	}
+	return nil, nil, fmt.Errorf("pv: weight %s of %s: unknown; valid: %v", name, key, names)
+}
+
+// SetWeight replaces weight name of the intervention with key key (for
+// rotations, give an orthonormal matrix: it is used as given). A wrong size
+// is an error naming the expected shape.
+func (iv *Model) SetWeight(key, name string, values []float32) error {
+	i := slices.Index(iv.keys, key)
+	if i < 0 {
+		return fmt.Errorf("pv: set weight: unknown key %q; keys: %v", key, iv.keys)
+	}
+	i = iv.owner(i)
+	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
+	for j, s := range specs {
+		if s.name != name {
+			continue
+		}
+		size := 1
+		for _, d := range s.shape {
+			size *= d
+		}
+		if len(values) != size {
+			return fmt.Errorf("pv: set weight %s of %s: %d values, want shape %v (%d)", name, key, len(values), s.shape, size)
+		}
+		iv.wmu.Lock()
+		defer iv.wmu.Unlock()
+		iv.weights[i][j] = tensors.FromFlatDataAndDimensions(slices.Clone(values), s.shape...)
+		return nil
+	}
+	return fmt.Errorf("pv: set weight %s of %s: unknown weight name", name, key)
+}

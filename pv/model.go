@@ -181,37 +181,11 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	if iv.stages != nil {
 		return iv.forwardSerial(base, c)
 	}
-	bb, err := iv.runner.NewBatch(base, 0)
-	if err != nil {
-		return nil, fmt.Errorf("pv: base: %w", err)
-	}
-	n, b := len(iv.cfg.Representations), bb.Size
-	if c.pyvene != nil {
-		if err := iv.resolvePyvene(c); err != nil {
-			return nil, err
-		}
-	}
-	if c.haveLocs {
-		if c.srcLocs, err = broadcast("source locations", c.srcLocs, n, b); err != nil {
-			return nil, err
-		}
-		if c.baseLocs, err = broadcast("base locations", c.baseLocs, n, b); err != nil {
-			return nil, err
-		}
-		if c.srcHeads, err = broadcast("source heads", c.srcHeads, n, b); err != nil {
-			return nil, err
-		}
-		if c.baseHeads, err = broadcast("base heads", c.baseHeads, n, b); err != nil {
-			return nil, err
-		}
-	}
-	if c.subspaces, err = broadcast("subspaces", c.subspaces, n, b); err != nil {
-		return nil, err
-	}
-	inputs, plans, err := iv.prepare(c, bb)
+	bb, inputs, plans, err := iv.setup(base, c)
 	if err != nil {
 		return nil, err
 	}
+	b := bb.Size
 	exec, err := iv.exec(plans, c.capture)
 	if err != nil {
 		return nil, err
@@ -253,6 +227,43 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		out.Original = orig.Logits
 	}
 	return out, nil
+}
+
+// setup pads the base, normalizes the call's locations and subspaces and
+// builds the interventions' runtime inputs.
+func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, error) {
+	bb, err := iv.runner.NewBatch(base, 0)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("pv: base: %w", err)
+	}
+	n, b := len(iv.cfg.Representations), bb.Size
+	if c.pyvene != nil {
+		if err := iv.resolvePyvene(c); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	norm := []struct {
+		what string
+		p    *[][][]int
+		use  bool
+	}{
+		{"source locations", &c.srcLocs, c.haveLocs}, {"base locations", &c.baseLocs, c.haveLocs},
+		{"source heads", &c.srcHeads, c.haveLocs}, {"base heads", &c.baseHeads, c.haveLocs},
+		{"subspaces", &c.subspaces, true},
+	}
+	for _, x := range norm {
+		if !x.use {
+			continue
+		}
+		if *x.p, err = broadcast(x.what, *x.p, n, b); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	inputs, plans, err := iv.prepare(c, bb)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return bb, inputs, plans, nil
 }
 
 // sourceless reports whether representation r takes no source run.

@@ -1,0 +1,413 @@
+package pv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/train"
+)
+
+// Example is one training or evaluation example of an interchange
+// intervention: a base, its sources (one per source group), where to
+// intervene, and the token the intervened model should predict after the
+// base's last token.
+type Example struct {
+	Base    lm.Prompt   `json:"base"`
+	Sources []lm.Prompt `json:"sources"`
+	// SourceUnits and BaseUnits give the units of every intervention
+	// ([intervention][units]); nil means each prompt's last position.
+	SourceUnits [][]int `json:"source_units,omitempty"`
+	BaseUnits   [][]int `json:"base_units,omitempty"`
+	// Subspaces, when set, restricts every intervention to these dimensions
+	// (or partitions).
+	Subspaces [][]int `json:"subspaces,omitempty"`
+	// Label is the token id expected after the base's last token.
+	Label int `json:"label"`
+}
+
+// TrainConfig configures DAS training. Zero fields take the defaults in
+// brackets, which follow pyvene's train_alignment.
+type TrainConfig struct {
+	Adam      train.Adam `json:"adam"`       // [lr 1e-3, 10% linear warm-up, linear decay]
+	Epochs    int        `json:"epochs"`     // [3]
+	BatchSize int        `json:"batch_size"` // [16]
+	// TemperatureStart and TemperatureEnd anneal Boundless and sigmoid-mask
+	// temperatures geometrically over training [50 -> 0.1].
+	TemperatureStart float64 `json:"temperature_start"`
+	TemperatureEnd   float64 `json:"temperature_end"`
+	// BoundaryL1 weighs an L1 penalty on Boundless boundaries and on
+	// sigmoid masks, to keep the aligned subspace small [0].
+	BoundaryL1 float64 `json:"boundary_l1"`
+	// TrainModel also trains the language model's weights (frozen by
+	// default).
+	TrainModel bool `json:"train_model"`
+	// Patience stops training when the evaluation IIA has not improved for
+	// this many evaluations (0: never stop early).
+	Patience int `json:"patience"`
+	// EvalEvery evaluates every so many steps (default: once per epoch).
+	EvalEvery int    `json:"eval_every"`
+	Seed      uint64 `json:"seed"`
+	// Progress receives a progress bar (default os.Stderr; io.Discard
+	// silences it).
+	Progress io.Writer `json:"-"`
+	// OnStep, when set, is called after every step (for live charts in a
+	// notebook); evalIIA is NaN on steps without evaluation.
+	OnStep func(step int, loss, evalIIA float64) `json:"-"`
+}
+
+// TrainReport summarizes a training run.
+type TrainReport struct {
+	Steps     int       `json:"steps"`
+	Losses    []float64 `json:"losses"`
+	EvalSteps []int     `json:"eval_steps"`
+	EvalIIA   []float64 `json:"eval_iia"`
+	BestIIA   float64   `json:"best_iia"`
+	Stopped   string    `json:"stopped"`
+	Duration  time.Duration
+}
+
+// TrainableParameters returns the number of trainable weights, counting
+// linked interventions once (pyvene's count_parameters).
+func (iv *Model) TrainableParameters() int {
+	n := 0
+	for i, r := range iv.cfg.Representations {
+		if !r.InterventionType.Trainable() {
+			continue
+		}
+		for _, t := range iv.weights[i] {
+			n += t.Shape().Size()
+		}
+	}
+	return n
+}
+
+// Train fits the interventions' weights so that the intervened model
+// predicts each example's label (cross-entropy at the base's last token),
+// with Adam, and evaluates interchange-intervention accuracy (IIA) on eval.
+// It returns an error for a config without trainable interventions, empty
+// data, or examples whose sources do not match the config's groups.
+func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, error) {
+	if len(data) == 0 {
+		return nil, errors.New("pv: train: no training examples")
+	}
+	if iv.TrainableParameters() == 0 && !cfg.TrainModel {
+		return nil, errors.New("pv: train: no trainable intervention in the config; use rotated_space, low_rank_rotated_space, boundless_rotated_space, sigmoid_mask_rotated_space, sigmoid_mask or an autoencoder")
+	}
+	if cfg.Epochs <= 0 {
+		cfg.Epochs = 3
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 16
+	}
+	if cfg.TemperatureStart == 0 {
+		cfg.TemperatureStart = 50
+	}
+	if cfg.TemperatureEnd == 0 {
+		cfg.TemperatureEnd = 0.1
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = os.Stderr
+	}
+	perEpoch := (len(data) + cfg.BatchSize - 1) / cfg.BatchSize
+	total := perEpoch * cfg.Epochs
+	if cfg.Adam.TotalSteps == 0 {
+		cfg.Adam.TotalSteps = total
+	}
+	if cfg.Adam.WarmupSteps == 0 {
+		cfg.Adam.WarmupSteps = total / 10
+	}
+	if cfg.EvalEvery <= 0 {
+		cfg.EvalEvery = perEpoch
+	}
+
+	// Trained parameters: every intervention weight (owners only), then the
+	// model's when asked.
+	var params []*tensors.Tensor
+	var orth []bool
+	d := iv.model.Dims()
+	for i, r := range iv.cfg.Representations {
+		for j, t := range iv.weights[i] {
+			params = append(params, t)
+			orth = append(orth, weightSpecs(r, unitWidthOf(d, r))[j].orth)
+		}
+	}
+	nw := len(params)
+	if cfg.TrainModel {
+		params = append(params, iv.model.Params()...)
+		orth = append(orth, make([]bool, len(iv.model.Params()))...)
+	}
+	nModel := len(iv.model.Params())
+	var plans []plan
+	l1 := cfg.BoundaryL1
+	loss := func(p, batch []*graph.Node) (*graph.Node, []*graph.Node) {
+		// batch: [model params (frozen) | ids, mask, pos | intervention inputs... | temps... | labels]
+		k := 0
+		modelP := p[nw:]
+		if !cfg.TrainModel {
+			modelP, k = batch[:nModel], nModel
+		}
+		in := lm.Inputs{IDs: batch[k], Mask: batch[k+1], Positions: batch[k+2]}
+		extra := batch[k+3 : len(batch)-1]
+		labels := batch[len(batch)-1]
+		nTemps := 0
+		for _, r := range iv.cfg.Representations {
+			if r.InterventionType.hasWeights() {
+				nTemps++
+			}
+		}
+		runtime := extra[:len(extra)-nTemps]
+		weightsAndTemps := append(append([]*graph.Node{}, p[:nw]...), extra[len(extra)-nTemps:]...)
+		hook, _ := iv.hook(plans, append(append([]*graph.Node{}, runtime...), weightsAndTemps...))
+		logits := iv.model.BuildForward(modelP, in, hook)
+		dims := logits.Shape().Dimensions
+		last := graph.Reshape(graph.Slice(logits, graph.AxisRange(), graph.AxisElem(dims[1]-1), graph.AxisRange()), dims[0], dims[2])
+		logp := graph.LogSoftmax(last, -1)
+		onehot := graph.OneHot(labels, dims[2], dtypes.Float32)
+		ce := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, logp), -1)))
+		if l1 > 0 {
+			for i, r := range iv.cfg.Representations {
+				if iv.owner(i) != i {
+					continue
+				}
+				w := weightNodesOf(iv, p[:nw], i)
+				switch r.InterventionType {
+				case BoundlessRotatedSpace:
+					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Abs(w[1])), l1))
+				case SigmoidMaskRotatedSpace:
+					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Sigmoid(w[1])), l1))
+				case SigmoidMask:
+					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Sigmoid(w[0])), l1))
+				}
+			}
+		}
+		pred := graph.ArgMax(last, -1)
+		correct := graph.ReduceAllSum(graph.ConvertDType(graph.Equal(graph.ConvertDType(pred, dtypes.Int32), labels), dtypes.Float32))
+		return ce, []*graph.Node{correct}
+	}
+	post := func(p []*graph.Node) []*graph.Node {
+		for i := range p {
+			if orth[i] {
+				p[i] = orthonormal(p[i])
+			}
+		}
+		return p
+	}
+	tr, err := train.New(iv.model.Backend(), params, loss, cfg.Adam, post)
+	if err != nil {
+		return nil, fmt.Errorf("pv: train: %w", err)
+	}
+	rep := &TrainReport{BestIIA: math.Inf(-1)}
+	start := time.Now()
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
+	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(cfg.Progress), progressbar.OptionSetDescription("DAS"),
+		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	defer bar.Finish()
+	sinceBest := 0
+	order := make([]int, len(data))
+	for i := range order {
+		order[i] = i
+	}
+	step := 0
+	for epoch := 0; epoch < cfg.Epochs && rep.Stopped == ""; epoch++ {
+		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for s := 0; s < len(order) && rep.Stopped == ""; s += cfg.BatchSize {
+			var batch []Example
+			for _, j := range order[s:min(s+cfg.BatchSize, len(order))] {
+				batch = append(batch, data[j])
+			}
+			temp := cfg.TemperatureStart * math.Pow(cfg.TemperatureEnd/cfg.TemperatureStart, float64(step)/float64(max(1, total-1)))
+			iv.SetTemperature(temp)
+			args, p, err := iv.trainArgs(batch, !cfg.TrainModel)
+			if err != nil {
+				return nil, err
+			}
+			plans = p
+			l, _, err := tr.Step(args...)
+			if err != nil {
+				return nil, fmt.Errorf("pv: train: %w", err)
+			}
+			step++
+			rep.Losses = append(rep.Losses, l)
+			iv.adopt(tr.Params()[:nw])
+			evalIIA := math.NaN()
+			if len(eval) > 0 && (step%cfg.EvalEvery == 0 || step == total) {
+				acc, err := iv.IIA(eval, cfg.BatchSize)
+				if err != nil {
+					return nil, err
+				}
+				evalIIA = acc
+				rep.EvalSteps, rep.EvalIIA = append(rep.EvalSteps, step), append(rep.EvalIIA, acc)
+				if acc > rep.BestIIA {
+					rep.BestIIA, sinceBest = acc, 0
+				} else if sinceBest++; cfg.Patience > 0 && sinceBest >= cfg.Patience {
+					rep.Stopped = fmt.Sprintf("early stop at step %d: IIA did not improve for %d evaluations", step, cfg.Patience)
+				}
+			}
+			bar.Describe(fmt.Sprintf("DAS loss %.4f", l))
+			bar.Add(1)
+			if cfg.OnStep != nil {
+				cfg.OnStep(step, l, evalIIA)
+			}
+		}
+	}
+	if rep.Stopped == "" {
+		rep.Stopped = "completed"
+	}
+	rep.Steps, rep.Duration = step, time.Since(start)
+	if math.IsInf(rep.BestIIA, -1) {
+		rep.BestIIA = math.NaN()
+	}
+	return rep, nil
+}
+
+// weightNodesOf returns representation i's weight nodes from the flat list
+// of owners' weights.
+func weightNodesOf(iv *Model, flat []*graph.Node, i int) []*graph.Node {
+	k := 0
+	for j := range i {
+		k += len(iv.weights[j])
+	}
+	return flat[k : k+len(iv.weights[i])]
+}
+
+// adopt makes trained tensors the interventions' weights.
+func (iv *Model) adopt(ts []*tensors.Tensor) {
+	iv.wmu.Lock()
+	defer iv.wmu.Unlock()
+	k := 0
+	for i := range iv.weights {
+		for j := range iv.weights[i] {
+			iv.weights[i][j] = ts[k]
+			k++
+		}
+	}
+}
+
+// exampleCall turns examples into Forward options.
+func (iv *Model) exampleCall(batch []Example) (*call, []lm.Prompt, error) {
+	n := len(iv.cfg.Representations)
+	c := &call{noiseSeed: 1, haveLocs: true}
+	var bases []lm.Prompt
+	groups := make([][]lm.Prompt, iv.groups)
+	c.srcLocs, c.baseLocs = make([][][]int, n), make([][][]int, n)
+	for e, ex := range batch {
+		bases = append(bases, ex.Base)
+		srcs := ex.Sources
+		if len(srcs) == 1 && iv.groups > 1 {
+			srcs = repeat(srcs[0], iv.groups)
+		}
+		if len(srcs) != iv.groups {
+			return nil, nil, fmt.Errorf("pv: example %d: %d sources, the config has %d source groups", e, len(ex.Sources), iv.groups)
+		}
+		for g := range groups {
+			groups[g] = append(groups[g], srcs[g])
+		}
+		for i := range n {
+			su, bu := []int{srcs[iv.group[i]].Last()}, []int{ex.Base.Last()}
+			if ex.SourceUnits != nil {
+				su = ex.SourceUnits[i]
+			}
+			if ex.BaseUnits != nil {
+				bu = ex.BaseUnits[i]
+			}
+			c.srcLocs[i] = append(c.srcLocs[i], su)
+			c.baseLocs[i] = append(c.baseLocs[i], bu)
+		}
+		if ex.Subspaces != nil {
+			if c.subspaces == nil {
+				c.subspaces = make([][][]int, n)
+			}
+			for i := range n {
+				c.subspaces[i] = append(c.subspaces[i], ex.Subspaces[i])
+			}
+		}
+	}
+	c.sources = groups
+	return c, bases, nil
+}
+
+// trainArgs builds a training batch's inputs: [frozen model params] ids,
+// mask, positions, intervention inputs, temperatures, labels.
+func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, error) {
+	c, bases, err := iv.exampleCall(batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	bb, inputs, plans, err := iv.setup(bases, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	var args []any
+	if withModel {
+		for _, p := range iv.model.Params() {
+			args = append(args, p)
+		}
+	}
+	args = append(args,
+		tensors.FromFlatDataAndDimensions(bb.IDs, bb.Size, bb.Len),
+		tensors.FromFlatDataAndDimensions(bb.Mask, bb.Size, bb.Len),
+		tensors.FromFlatDataAndDimensions(bb.Positions, bb.Size, bb.Len))
+	args = append(args, inputs...)
+	iv.wmu.RLock()
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType.hasWeights() {
+			args = append(args, tensors.FromScalar(float32(iv.temps[i])))
+		}
+	}
+	iv.wmu.RUnlock()
+	labels := make([]int32, len(batch))
+	for e, ex := range batch {
+		labels[e] = int32(ex.Label)
+	}
+	return append(args, tensors.FromFlatDataAndDimensions(labels, len(batch))), plans, nil
+}
+
+// IIA returns the interchange-intervention accuracy on examples: the share
+// whose intervened prediction after the base's last token is the label.
+func (iv *Model) IIA(examples []Example, batchSize int) (float64, error) {
+	if len(examples) == 0 {
+		return 0, errors.New("pv: IIA: no examples")
+	}
+	if batchSize <= 0 {
+		batchSize = 32
+	}
+	correct := 0
+	for s := 0; s < len(examples); s += batchSize {
+		batch := examples[s:min(s+batchSize, len(examples))]
+		c, bases, err := iv.exampleCall(batch)
+		if err != nil {
+			return 0, err
+		}
+		out, err := iv.Forward(bases, func(dst *call) error { *dst = *c; return nil })
+		if err != nil {
+			return 0, err
+		}
+		for e, ex := range batch {
+			p, err := out.NextTokenProbs(e, false)
+			if err != nil {
+				return 0, err
+			}
+			best := 0
+			for i, v := range p {
+				if v > p[best] {
+					best = i
+				}
+			}
+			if best == ex.Label {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(len(examples)), nil
+}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -158,7 +159,21 @@ func (o *Output) NextTokenProbs(i int, original bool) ([]float32, error) {
 type plan struct {
 	whole     bool // no locations: the whole site
 	hasSource bool // a source-values input
+	skip      bool // no source given (pyvene's None): the intervention does nothing
 }
+
+// skipped reports whether a source group was given as empty prompts
+// (pyvene's None source): its interventions are skipped.
+func skipped(group []lm.Prompt) bool {
+	for _, p := range group {
+		if p.Len() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
 
 // Forward runs the base prompts (one batch, left-padded) with the
 // interventions, and returns the intervened logits, the original ones when
@@ -379,6 +394,10 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			}
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
 			p.hasSource = true
+		case len(c.caches) == 0 && skipped(srcGroups[iv.group[i]]):
+			// pyvene's None source: this intervention does nothing.
+			inputs = append(inputs, tensors.FromShape(shapeOf(shape)))
+			p.hasSource, p.skip = true, true
 		default:
 			g := iv.group[i]
 			res, ok := srcResults[g]
@@ -412,6 +431,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		mask, err := iv.subspaceMask(c, i, r, b, mw)
 		if err != nil {
 			return nil, nil, err
+		}
+		if p.skip {
+			clear(mask)
 		}
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(mask, b, mw))
 		plans[i] = p

@@ -186,9 +186,10 @@ func (c Config) Validate(d lm.Dims) error {
 		if !slices.Contains(Units, r.Unit) {
 			bad("unit", "%q is not valid; valid: %v", r.Unit, Units)
 		} else if r.Component.Valid() {
-			head := r.Component.IsHead() && r.Component != lm.AttentionWeight && r.Component != lm.AttentionScores
-			if r.Unit != Pos && !head {
-				bad("unit", "%q needs a per-head component (head_query_output, head_key_output, head_value_output, head_attention_value_output); %s is not one", r.Unit, r.Component)
+			pattern := r.Component == lm.AttentionWeight || r.Component == lm.AttentionScores
+			head := r.Component.IsHead() && !pattern
+			if r.Unit != Pos && !r.Component.IsHead() {
+				bad("unit", "%q needs a per-head component (head_query_output, head_key_output, head_value_output, head_attention_value_output, attention_weight, attention_scores); %s is not one", r.Unit, r.Component)
 			}
 			if r.Unit == Pos && head {
 				bad("unit", "%q on the per-head component %s would index heads; use \"h\" or \"h.pos\"", r.Unit, r.Component)

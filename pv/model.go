@@ -66,8 +66,13 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 	}
 	cfg = cfg.withDefaults()
 	iv := &Model{model: m, cfg: cfg, runner: lm.NewRunner(m, m.PadID()), execs: map[string]*graph.Exec{}}
-	for i := range cfg.Representations {
+	for i, r := range cfg.Representations {
 		iv.keys = append(iv.keys, cfg.Key(i))
+		if r.Unit == Pos && (r.Component == lm.AttentionWeight || r.Component == lm.AttentionScores) {
+			// As in pyvene, "pos" on an attention pattern [b,h,s,s] indexes its
+			// second axis: heads. The key keeps "pos".
+			iv.cfg.Representations[i].Unit = Head
+		}
 	}
 	iv.initWeights(1)
 	// Groups: by group_key when any is set (in sorted key order), else one per
@@ -496,9 +501,6 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 				}
 			}
 		}
-	}
-	if r.MaxNumberOfUnits > 0 && len(units[0]) > r.MaxNumberOfUnits && r.Unit != HeadPos {
-		return fmt.Errorf("pv: %s: %s: %d units, max_number_of_units is %d", key, side, len(units[0]), r.MaxNumberOfUnits)
 	}
 	return nil
 }

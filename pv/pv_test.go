@@ -145,7 +145,6 @@ func TestForwardErrors(t *testing.T) {
 		{"source position past the source", []Option{Sources(prompt(4, 5)), At(2, 0)}, "position 2 out of range [0, 2)"},
 		{"too many sources", []Option{Sources(prompt(4), prompt(5), prompt(6)), At(0, 0)}, "3 given, the config has 2 source groups"},
 		{"no sources", []Option{At(0, 0)}, "0 given"},
-		{"too many units", []Option{Sources(prompt(4, 5, 6)), AtUnits(0, 1)}, "max_number_of_units is 1"},
 		{"duplicate unit", []Option{Sources(prompt(4, 5, 6)), Locations([][][]int{{{1, 1}}}, [][][]int{{{0, 0}}})}, "given twice"},
 		{"base only for a vanilla", []Option{Sources(prompt(4, 5, 6)), AtBase(0)}, "needs source units"},
 		{"whole site, different lengths", []Option{Sources(prompt(4, 5))}, "same lengths"},

@@ -87,3 +87,26 @@ func TestDASTrainsLowRank(t *testing.T) {
 }
 
 func trainAdam(lr float64) train.Adam { return train.Adam{LR: lr} }
+
+// Every trainable type builds a training graph with gradients on the
+// pure-Go backend and takes a step.
+func TestEveryTrainableTypeTrains(t *testing.T) {
+	m := tiny(t)
+	data := dasTask(t, 8, 4)
+	for _, typ := range []Type{RotatedSpace, LowRankRotatedSpace, BoundlessRotatedSpace, SigmoidMaskRotatedSpace, SigmoidMask, Autoencoder, JumpReLUAutoencoder} {
+		t.Run(string(typ), func(t *testing.T) {
+			iv, err := New(m, Config{Representations: []RepresentationConfig{
+				{Layer: 1, InterventionType: typ, LowRankDimension: 4}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := iv.Train(data, nil, TrainConfig{Epochs: 1, BatchSize: 8, Progress: io.Discard, BoundaryL1: 0.01})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Steps != 1 || math.IsNaN(rep.Losses[0]) {
+				t.Errorf("steps %d losses %v", rep.Steps, rep.Losses)
+			}
+		})
+	}
+}

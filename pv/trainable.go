@@ -215,7 +215,9 @@ func trainableUnits(r RepresentationConfig, base, src, ms *graph.Node, weights [
 		w := orthonormal(weights[0])
 		n := w.Shape().Dimensions[0]
 		rb, rs := rotate(base, w), rotate(src, w)
-		b := graph.Clip(weights[1], graph.Scalar(base.Graph(), dtypes.Float32, 1e-3), graph.Scalar(base.Graph(), dtypes.Float32, 1))
+		// clamp(boundary, 1e-3, 1) with Min/Max, which have gradients on every
+		// backend (Clamp has none on the pure-Go one).
+		b := graph.Max(graph.Min(weights[1], graph.OnesLike(weights[1])), graph.MulScalar(graph.OnesLike(weights[1]), 1e-3))
 		pop := graph.Iota(base.Graph(), shapes.Make(dtypes.Float32, n), 0)
 		hi := graph.MulScalar(b, float64(n))
 		mask := graph.Mul(graph.Sigmoid(graph.Div(pop, temp)), graph.Sigmoid(graph.Div(graph.Sub(hi, pop), temp)))

@@ -173,3 +173,5 @@ func (iv *Model) SetWeight(key, name string, values []float32) error {
 	}
 	return fmt.Errorf("pv: set weight %s of %s: unknown weight name", name, key)
 }
+
+func copyF32(t *tensors.Tensor) ([]float32, error) { return tensors.CopyFlatData[float32](t) }

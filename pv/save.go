@@ -1,0 +1,165 @@
+package pv
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/safetensors"
+)
+
+// savedConfig is what Save writes to config.json.
+type savedConfig struct {
+	Config
+	// Model records the sizes of the model the interventions were made for.
+	Model lm.Dims `json:"model"`
+	// Temperatures of the weighted interventions, by key.
+	Temperatures map[string]float64 `json:"temperatures,omitempty"`
+	Format       string             `json:"format"`
+}
+
+const saveFormat = "govene-pv-1"
+
+// Save writes the intervenable model's config (config.json) and its
+// interventions' weights (interventions.safetensors, named KEY/WEIGHT) to
+// dir. It writes a new folder beside dir and swaps it in, so a failed save
+// leaves an earlier save in dir intact. Go-function interventions cannot be
+// saved: their representations are written without the function and must
+// be given again after Load.
+func (iv *Model) Save(dir string) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	defer os.RemoveAll(tmp)
+	sc := savedConfig{Config: iv.cfg, Model: iv.model.Dims(), Temperatures: map[string]float64{}, Format: saveFormat}
+	var ts []safetensors.Tensor
+	iv.wmu.RLock()
+	d := iv.model.Dims()
+	for i, r := range iv.cfg.Representations {
+		if r.InterventionType.hasWeights() {
+			sc.Temperatures[iv.keys[i]] = iv.temps[i]
+		}
+		for j, spec := range weightSpecs(r, unitWidthOf(d, r)) {
+			if iv.weights[i] == nil {
+				break
+			}
+			v, err := copyF32(iv.weights[i][j])
+			if err != nil {
+				iv.wmu.RUnlock()
+				return fmt.Errorf("pv: save %s: %w", dir, err)
+			}
+			ts = append(ts, safetensors.F32Tensor(iv.keys[i]+"/"+spec.name, spec.shape, v))
+		}
+	}
+	iv.wmu.RUnlock()
+	data, err := json.MarshalIndent(sc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "config.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	if err := safetensors.Write(filepath.Join(tmp, "interventions.safetensors"), ts, map[string]string{"format": saveFormat}); err != nil {
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	// Swap: the old save moves aside until the new one is in place.
+	old := ""
+	if _, err := os.Stat(dir); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("pv: save %s: %w", dir, err)
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		return fmt.Errorf("pv: save %s: %w", dir, err)
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Load reads a model saved by Save and attaches it to m. It returns an error
+// when the files are missing or corrupt, when they were saved for a model of
+// other sizes, or when weights are missing or misshapen.
+func Load(dir string, m lm.Model) (*Model, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+	}
+	var sc savedConfig
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return nil, fmt.Errorf("pv: load %s: config.json: %w", dir, err)
+	}
+	if sc.Format != saveFormat {
+		return nil, fmt.Errorf("pv: load %s: config.json has format %q, want %q", dir, sc.Format, saveFormat)
+	}
+	if sc.Model != m.Dims() {
+		return nil, fmt.Errorf("pv: load %s: saved for a model with %+v, but this model has %+v", dir, sc.Model, m.Dims())
+	}
+	iv, err := New(m, sc.Config)
+	if err != nil {
+		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+	}
+	f, err := safetensors.Open(filepath.Join(dir, "interventions.safetensors"))
+	if err != nil {
+		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+	}
+	defer f.Close()
+	want := map[string]bool{}
+	for i, r := range iv.cfg.Representations {
+		if t, ok := sc.Temperatures[iv.keys[i]]; ok {
+			iv.temps[i] = t
+		}
+		if iv.weights[i] == nil {
+			continue
+		}
+		for _, spec := range weightSpecs(r, unitWidthOf(m.Dims(), r)) {
+			name := iv.keys[i] + "/" + spec.name
+			want[name] = true
+			v, shape, err := f.Float32(name)
+			if err != nil {
+				return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+			}
+			if !equalInts(shape, spec.shape) {
+				return nil, fmt.Errorf("pv: load %s: %s has shape %v, want %v", dir, name, shape, spec.shape)
+			}
+			if err := iv.SetWeight(iv.keys[i], spec.name, v); err != nil {
+				return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+			}
+		}
+	}
+	var extra []string
+	for _, n := range f.Names() {
+		if !want[n] {
+			extra = append(extra, strconv.Quote(n))
+		}
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("pv: load %s: unexpected weights %v (saved with another config?)", dir, extra)
+	}
+	return iv, nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

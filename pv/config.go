@@ -48,10 +48,14 @@ const (
 	Zero        Type = "zero"        // b[S] = 0; no source
 	Collect     Type = "collect"     // returns b[S]; changes nothing
 	Noise       Type = "noise"       // b += noise * level; no source
+	// Skip replaces a module's output by its input in the source run (with
+	// the base as source: the module is skipped). It applies to block_output,
+	// mlp_output and query/key/value_output.
+	Skip Type = "skip"
 )
 
 // Types lists the intervention types this package implements.
-var Types = []Type{Vanilla, Addition, Subtraction, Zero, Collect, Noise}
+var Types = []Type{Vanilla, Addition, Subtraction, Zero, Collect, Noise, Skip}
 
 // pyveneTypeNames maps pyvene's class names to types, so configs written for
 // pyvene parse.
@@ -62,6 +66,7 @@ var pyveneTypeNames = map[string]Type{
 	"ZeroIntervention":        Zero,
 	"CollectIntervention":     Collect,
 	"NoiseIntervention":       Noise,
+	"SkipIntervention":        Skip,
 }
 
 // UnmarshalJSON accepts govene's names and pyvene's class names.
@@ -214,6 +219,9 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		if r.InterventionType.hasWeights() && d.Width(r.Component) < 0 {
 			bad("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
+		}
+		if _, ok := skipInputs[r.Component]; r.InterventionType == Skip && !ok {
+			bad("component", "skip replaces a module's output by its input; %s has no such input site (valid: block_output, mlp_output, query_output, key_output, value_output)", r.Component)
 		}
 		w := d.Width(r.Component)
 		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {

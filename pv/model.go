@@ -286,6 +286,24 @@ func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, err
 	return bb, inputs, plans, nil
 }
 
+// sourceSite is the site a representation reads in the source run: its
+// own, or for Skip the input of the module whose output it replaces.
+func sourceSite(r RepresentationConfig) lm.Site {
+	if r.InterventionType == Skip {
+		return lm.Site{Layer: r.Layer, Component: skipInputs[r.Component]}
+	}
+	return lm.Site{Layer: r.Layer, Component: r.Component}
+}
+
+// skipInputs maps the components Skip can replace to their module's input.
+var skipInputs = map[lm.Component]lm.Component{
+	lm.BlockOutput: lm.BlockInput,
+	lm.MLPOutput:   lm.MLPInput,
+	lm.QueryOutput: lm.AttentionInput,
+	lm.KeyOutput:   lm.AttentionInput,
+	lm.ValueOutput: lm.AttentionInput,
+}
+
 // sourceless reports whether representation r takes no source run.
 func (r RepresentationConfig) sourceless() bool {
 	switch r.InterventionType {
@@ -333,7 +351,6 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	plans := make([]plan, n)
 	srcResults := map[int]*lm.Result{}
 	for i, r := range iv.cfg.Representations {
-		site := lm.Site{Layer: r.Layer, Component: r.Component}
 		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
 		p := plan{whole: whole}
 		fed, isFed := c.srcReps[iv.keys[i]]
@@ -408,8 +425,8 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			res, ok := srcResults[g]
 			if !ok && len(c.caches) > 0 {
 				res = c.caches[min(g, len(c.caches)-1)]
-				if _, has := res.Sites[site]; !has {
-					return nil, nil, fmt.Errorf("pv: %s: the source cache has no value at %s; cache it with RunWithCache", iv.keys[i], site)
+				if _, has := res.Sites[sourceSite(r)]; !has {
+					return nil, nil, fmt.Errorf("pv: %s: the source cache has no value at %s; cache it with RunWithCache", iv.keys[i], sourceSite(r))
 				}
 				if res.Batch.Size != b {
 					return nil, nil, fmt.Errorf("pv: %s: the source cache holds %d examples, the base batch %d", iv.keys[i], res.Batch.Size, b)
@@ -424,7 +441,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 				}
 				srcResults[g] = res
 			}
-			vals, err := iv.gatherSource(c, i, r, res, site, shape, bb)
+			vals, err := iv.gatherSource(c, i, r, res, sourceSite(r), shape, bb)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -452,7 +469,7 @@ func (iv *Model) runSources(prompts []lm.Prompt, g int) (*lm.Result, error) {
 	var sites []lm.Site
 	for i, r := range iv.cfg.Representations {
 		if iv.group[i] == g {
-			sites = append(sites, lm.Site{Layer: r.Layer, Component: r.Component})
+			sites = append(sites, sourceSite(r))
 		}
 	}
 	res, err := iv.runner.Run(prompts, sites...)
@@ -758,7 +775,7 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 			switch {
 			case r.Intervention != nil:
 				nu = r.Intervention(base, sp.src)
-			case r.InterventionType == Vanilla:
+			case r.InterventionType == Vanilla || r.InterventionType == Skip:
 				nu = sp.src
 			case r.InterventionType == Addition:
 				nu = graph.Add(base, sp.src)

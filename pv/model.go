@@ -257,6 +257,9 @@ func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, err
 		return nil, nil, nil, fmt.Errorf("pv: base: %w", err)
 	}
 	n, b := len(iv.cfg.Representations), bb.Size
+	if c.pyveneSerial != nil {
+		return nil, nil, nil, fmt.Errorf("pv: unit_locations: serial keys given, but the config's mode is %q", iv.cfg.Mode)
+	}
 	if c.pyvene != nil {
 		if err := iv.resolvePyvene(c); err != nil {
 			return nil, nil, nil, err

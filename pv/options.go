@@ -11,20 +11,21 @@ type Option func(*call) error
 
 // call holds Forward's arguments.
 type call struct {
-	sources   [][]lm.Prompt // per source group, one prompt per example
-	srcLocs   [][][]int     // [intervention][example][units]; nil: whole tensor / not given
-	baseLocs  [][][]int
-	srcHeads  [][][]int // h.pos only: heads; the locs above then hold positions
-	baseHeads [][][]int
-	haveLocs  bool
-	baseOnly  bool
-	subspaces [][][]int // [intervention][example][dims or partitions]
-	srcReps   map[string][][]float32
-	original  bool
-	noiseSeed uint64
-	pyvene    any // unit_locations in pyvene's form, resolved by Forward
-	caches    []*lm.Result
-	capture   []lm.Site
+	sources      [][]lm.Prompt // per source group, one prompt per example
+	srcLocs      [][][]int     // [intervention][example][units]; nil: whole tensor / not given
+	baseLocs     [][][]int
+	srcHeads     [][][]int // h.pos only: heads; the locs above then hold positions
+	baseHeads    [][][]int
+	haveLocs     bool
+	baseOnly     bool
+	subspaces    [][][]int // [intervention][example][dims or partitions]
+	srcReps      map[string][][]float32
+	original     bool
+	noiseSeed    uint64
+	pyvene       any // unit_locations in pyvene's form, resolved by Forward
+	pyveneSerial map[string]any
+	caches       []*lm.Result
+	capture      []lm.Site
 }
 
 // Sources gives one source prompt per source group (for a batch of one base

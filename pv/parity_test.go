@@ -2,7 +2,6 @@ package pv
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -234,7 +233,7 @@ func caseOptions(t *testing.T, c pvCase, iv *Model, ref *safetensors.File) []Opt
 		}
 	}
 	if c.Config.Mode == "serial" {
-		return append(opts, serialLocations(t, c, iv))
+		return append(opts, PyveneLocations(c.UnitLocations))
 	}
 	// A 2-element Python list (not tuple) means two units in the intended
 	// semantics; pyvene reads it as a pair.
@@ -253,41 +252,6 @@ func caseOptions(t *testing.T, c pvCase, iv *Model, ref *safetensors.File) []Opt
 		opts = append(opts, PyveneLocations(c.UnitLocations))
 	}
 	return opts
-}
-
-// serialLocations converts serial-mode unit_locations (one key per step)
-// into Locations in config order.
-func serialLocations(t *testing.T, c pvCase, iv *Model) Option {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(c.UnitLocations, &m); err != nil {
-		t.Fatal(err)
-	}
-	n := len(iv.cfg.Representations)
-	src, base := make([][][]int, n), make([][][]int, n)
-	b := len(c.Base)
-	for g, members := range iv.members {
-		key := fmt.Sprintf("source_%d->source_%d", g, g+1)
-		if g == len(iv.members)-1 {
-			key = fmt.Sprintf("source_%d->base", g)
-		}
-		raw := m[key]
-		var one int
-		var full [2][][][]int
-		switch {
-		case json.Unmarshal(raw, &one) == nil:
-			for _, i := range members {
-				src[i], base[i] = repeat([]int{one}, b), repeat([]int{one}, b)
-			}
-		case json.Unmarshal(raw, &full) == nil:
-			for j, i := range members {
-				src[i], base[i] = full[0][j], full[1][j]
-			}
-		default:
-			t.Fatalf("unreadable serial locations %s", raw)
-		}
-	}
-	return Locations(src, base)
 }
 
 func compareTensor(t *testing.T, what string, got *tensors.Tensor, ref *safetensors.File, name string) {

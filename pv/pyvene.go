@@ -24,8 +24,12 @@ func PyveneLocations(data []byte) Option {
 			c.haveLocs = false
 			return nil
 		}
+		if _, serial := m["source_0->base"]; serial || m["source_0->source_1"] != nil {
+			c.pyveneSerial, c.haveLocs = m, true
+			return nil
+		}
 		if len(m) != 1 {
-			return fmt.Errorf("pv: unit_locations: want one key, \"sources->base\" or \"base\"; got %d keys", len(m))
+			return fmt.Errorf("pv: unit_locations: want one key, \"sources->base\" or \"base\" (or serial keys \"source_0->source_1\", ...); got %d keys", len(m))
 		}
 		for k, v := range m {
 			switch k {
@@ -33,7 +37,7 @@ func PyveneLocations(data []byte) Option {
 			case "base":
 				c.baseOnly = true
 			default:
-				return fmt.Errorf("pv: unit_locations: key %q is not supported; valid: \"sources->base\", \"base\" (serial mode is not implemented)", k)
+				return fmt.Errorf("pv: unit_locations: key %q is not supported; valid: \"sources->base\", \"base\", or serial keys \"source_i->source_{i+1}\" and \"source_k->base\"", k)
 			}
 			c.pyvene, c.haveLocs = v, true
 		}
@@ -180,4 +184,55 @@ func intList3(v any) ([][]int, error) {
 		}
 	}
 	return out, nil
+}
+
+// resolveSerial converts serial-mode unit_locations ({"source_0->source_1":
+// X, ..., "source_k->base": X}, each X a pyvene form for that step's
+// interventions) into locations in config order.
+func (iv *Model) resolveSerial(c *call, b int) error {
+	n := len(iv.cfg.Representations)
+	c.srcLocs, c.baseLocs = make([][][]int, n), make([][][]int, n)
+	for g, members := range iv.members {
+		key := fmt.Sprintf("source_%d->source_%d", g, g+1)
+		if g == len(iv.members)-1 {
+			key = fmt.Sprintf("source_%d->base", g)
+		}
+		v, ok := c.pyveneSerial[key]
+		if !ok {
+			return fmt.Errorf("pv: unit_locations: serial mode needs key %q", key)
+		}
+		if x, ok := asInt(v); ok {
+			for _, i := range members {
+				c.srcLocs[i], c.baseLocs[i] = repeat([]int{x}, b), repeat([]int{x}, b)
+			}
+			continue
+		}
+		list, ok := v.([]any)
+		if !ok || len(list) != 2 {
+			return fmt.Errorf("pv: unit_locations %q: want an int or [source, base]", key)
+		}
+		i0, ok0 := asInt(list[0])
+		j0, ok1 := asInt(list[1])
+		if ok0 && ok1 {
+			for _, i := range members {
+				c.srcLocs[i], c.baseLocs[i] = repeat([]int{i0}, b), repeat([]int{j0}, b)
+			}
+			continue
+		}
+		for side, dst := range [][][][]int{c.srcLocs, c.baseLocs} {
+			per, ok := list[side].([]any)
+			if !ok || len(per) != len(members) {
+				return fmt.Errorf("pv: unit_locations %q: want one entry per intervention of the step (%d)", key, len(members))
+			}
+			for j, i := range members {
+				u, err := intList3(per[j])
+				if err != nil {
+					return fmt.Errorf("pv: unit_locations %q: want [example][units] of ints", key)
+				}
+				dst[i] = u
+			}
+		}
+	}
+	c.pyveneSerial = nil
+	return nil
 }

@@ -38,7 +38,12 @@ func (iv *Model) buildStages() error {
 // group's source (source side) and of the next run (base side).
 func (iv *Model) forwardSerial(base []lm.Prompt, c *call) (*Output, error) {
 	if c.pyvene != nil {
-		return nil, fmt.Errorf("pv: serial mode: give locations with pv.Locations ([intervention][example][units] in config order)")
+		return nil, fmt.Errorf("pv: serial mode: unit_locations need the serial keys \"source_0->source_1\", ..., \"source_k->base\"")
+	}
+	if c.pyveneSerial != nil {
+		if err := iv.resolveSerial(c, len(base)); err != nil {
+			return nil, err
+		}
 	}
 	k := iv.groups
 	if len(c.sources) != k {

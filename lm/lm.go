@@ -170,13 +170,16 @@ type KVCache struct {
 
 // Dims are a model's sizes.
 type Dims struct {
-	Layers    int `json:"layers"`
-	Heads     int `json:"heads"`
-	Hidden    int `json:"hidden"`
-	HeadDim   int `json:"head_dim"`
-	Inner     int `json:"inner"` // MLP hidden width
-	Vocab     int `json:"vocab"`
-	Positions int `json:"positions"` // longest sequence the model accepts
+	Layers  int `json:"layers"`
+	Heads   int `json:"heads"`
+	Hidden  int `json:"hidden"`
+	HeadDim int `json:"head_dim"`
+	Inner   int `json:"inner"` // MLP hidden width
+	Vocab   int `json:"vocab"`
+	// InputVocab is the number of valid input ids when it differs from
+	// Vocab (the logits' width); 0 means Vocab.
+	InputVocab int `json:"input_vocab,omitempty"`
+	Positions  int `json:"positions"` // longest sequence the model accepts
 }
 
 // Width returns the last-axis size of component c's value: the hidden size,

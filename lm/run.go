@@ -67,7 +67,11 @@ func (r *Runner) NewBatch(prompts []Prompt, length int) (*Batch, error) {
 	if length > d.Positions {
 		return nil, fmt.Errorf("lm: batch length %d exceeds the model's %d positions", length, d.Positions)
 	}
-	return NewBatch(prompts, length, r.PadID, d.Vocab)
+	vocab := d.Vocab
+	if d.InputVocab > 0 {
+		vocab = d.InputVocab
+	}
+	return NewBatch(prompts, length, r.PadID, vocab)
 }
 
 // RunBatch runs an already padded batch; see Run.

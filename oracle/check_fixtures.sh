@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Keeps gpt2/testdata in step with the oracle.
+#
+# oracle/fixtures.sha256 records the sha256 of make_gpt2_fixtures.py and
+# requirements.txt that the committed fixtures were made with. When both still match
+# (and the fixtures exist), this exits 0 at once. Otherwise it builds the pinned venv
+# (setup.sh, idempotent), regenerates every checkpoint under gpt2/testdata, and records
+# the new hashes; commit the changed fixtures together with fixtures.sha256.
+#
+#   oracle/check_fixtures.sh           regenerate only when stale
+#   oracle/check_fixtures.sh --force   regenerate regardless
+#
+# Extra arguments after --force (or after --) go to make_gpt2_fixtures.py, e.g.
+# --vocab/--merges to point at GPT-2's tokenizer files.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+venv="${ORACLE_VENV:-$here/.venv}"
+
+force=0
+if [[ "${1:-}" == "--force" ]]; then
+	force=1
+	shift
+fi
+[[ "${1:-}" == "--" ]] && shift
+
+fresh() {
+	[[ -f "$here/fixtures.sha256" ]] || return 1
+	(cd "$here" && sha256sum --status --check fixtures.sha256) || return 1
+	for ckpt in tiny-vocab odd bf16; do
+		[[ -f "$repo/gpt2/testdata/$ckpt/reference.safetensors" ]] || return 1
+	done
+}
+
+if [[ $force == 0 ]] && fresh; then
+	echo "gpt2 fixtures up to date (oracle/fixtures.sha256)"
+	exit 0
+fi
+
+echo "regenerating gpt2 fixtures"
+"$here/setup.sh"
+"$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
+(cd "$here" && sha256sum make_gpt2_fixtures.py requirements.txt) >"$here/fixtures.sha256"
+echo "gpt2 fixtures regenerated; hashes recorded in oracle/fixtures.sha256"

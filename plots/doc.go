@@ -1,0 +1,87 @@
+// Package plots draws govene's results as standalone HTML and SVG: token
+// probability tables, heat maps of patching and causal-tracing sweeps, line
+// charts of training curves, attention patterns, and reports that put
+// several of them on one page. The same values show inline in a GoNB
+// (Jupyter) notebook and are written to files elsewhere.
+//
+// # Renderers
+//
+// Every plot is a Renderer: HTML returns an HTML fragment (a <div> with a
+// small <style> block scoped to the class govene-plot, and the plot), SVG a
+// standalone <svg> element. Both are strings, so tests and programs can
+// check or store them.
+//
+//   - ProbTable: top-k tokens ([]lm.TokenProb, e.g. from lm.TopK) with bars.
+//   - Comparison: base against intervened probabilities with the change in
+//     percentage points, green up and red down; made by CompareTable from two
+//     []lm.TokenProb, or by CompareVectors from two full probability vectors,
+//     a label function, k, and extra tokens always shown (" Rome", " Paris").
+//   - HeatMap: e.g. layers x tokens (pv.SweepResult's Rows, Cols and Values
+//     fit as they are), with tooltips holding exact values, a color scale,
+//     optional fixed Min/Max and highlighted cells. NaN and infinite cells are
+//     neutral gray with "nan", "+inf" or "-inf" in their tooltip.
+//   - AttentionPattern (one head, query x key, lower triangular) and
+//     AttentionHeads (small multiples sharing a color scale).
+//   - LineChart: lines with axes, ticks, grid and legend, log y optional;
+//     LiveChart grows one while a loop runs, redrawing one notebook output in
+//     place (gonbui.UpdateHTML with a display id of its own) or printing a
+//     progress line outside notebooks.
+//   - Report: headings, paragraphs, preformatted text and any renderers on
+//     one page.
+//
+// Tokens are shown as they are, spaces included, with invalid UTF-8 (GPT-2's
+// byte-level tokens can split a character) and control characters written as
+// Go escapes (\xe2, \n), and every string is escaped, so the output is
+// always well-formed XML: "<|endoftext|>" is written &lt;|endoftext|&gt;.
+// Bad input (mismatched lengths, an empty grid, Min above Max, an
+// out-of-range highlight) is an error that names the field, never a panic.
+//
+// # Showing and saving
+//
+// Display(r) shows r in the notebook when the program runs in a GoNB kernel
+// (GoNB sets GONB_PIPE; see InNotebook); elsewhere it shows nothing and
+// returns nil, or the error if r does not render.
+// WriteFile(r, path) writes a standalone .html page or .svg file, atomically
+// (a temporary file renamed over path). Show(r, name) is Display in a
+// notebook and WriteFile to name in $GOVENE_PLOTS_DIR (else the current
+// folder) outside, returning the path. In a notebook cell:
+//
+//	probs := lm.Softmax(logits)
+//	plots.Display(&plots.ProbTable{Title: "next token", Tokens: lm.TopK(probs, 10, tok.Token)})
+//	plots.Display(&plots.HeatMap{Title: "causal trace", Rows: res.Rows, Cols: res.Cols, Values: res.Values})
+//
+//	live := plots.NewLiveChart(plots.LineChart{Title: "DAS", XLabel: "step", YLabel: "loss"})
+//	for step := ... { live.Add("train", float64(step), loss) }
+//	live.Flush()
+//
+// # Libraries
+//
+// LineChart is drawn by gonum.org/v1/plot (v0.15.2, which GoMLX already
+// requires) with its SVG backend: it is well kept, and its axis ranges, tick
+// placement, text measurement and legend layout are better than a
+// hand-written chart's. The package adds what the library lacks: a legend
+// outside the data area, gaps for NaN/Inf points (gonum rejects them),
+// 1-2-5 log ticks, decimation of long series, font fallbacks (Arial, which
+// has Liberation Sans' metrics), pixel sizes, input checks that keep
+// gonum's panics (e.g. a log scale over values <= 0) out of reach, and a
+// recover as a last guard.
+//
+// The heat maps, attention patterns and tables are hand-written SVG and
+// HTML. gonum's HeatMap (which does have a NaN color) draws no per-cell
+// tooltips, needs custom tickers to put token strings on its numeric axes,
+// and its color bar is a separate plot to align by hand; a table is not a
+// plot at all. github.com/erkkah/margaid (also in GoMLX's module graph) was
+// tried for line charts and dropped: one NaN turns every coordinate of a
+// line into NaN, it writes the attribute "viewbox" (SVG needs viewBox, so
+// the chart does not scale), and it has no tooltips. The colormaps are
+// matplotlib's viridis and ColorBrewer's sequential Purples, Blues, Greens
+// and Reds (as in ROME's figures) and RdBu reversed for signed values.
+//
+// Notebook output goes through github.com/janpfeifer/gonb/gonbui (v0.11.4):
+// DisplayHTML, UpdateHTML with a UniqueId display id, and Sync.
+//
+// HTML output is also well-formed XML (void elements self-closed, numeric
+// character references only), so the tests parse every HTML fragment and
+// page with encoding/xml in strict mode: golang.org/x/net/html is not in
+// the module graph, and an HTML5 parser accepts anything anyway.
+package plots

@@ -1,0 +1,414 @@
+package plots
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// This file draws the cell grids shared by HeatMap, AttentionPattern and
+// AttentionHeads: one or more panels of colored cells with token labels, and
+// one color scale legend.
+
+// svgBuilder collects SVG markup.
+type svgBuilder struct{ strings.Builder }
+
+func (b *svgBuilder) printf(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+
+// open writes the root element and a white background.
+func (b *svgBuilder) open(w, h float64, label string) {
+	b.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="%s" font-family="%s" font-size="12">`,
+		num(w), num(h), num(w), num(h), esc(oneLine(label)), sansFont)
+	b.printf(`<rect x="0" y="0" width="%s" height="%s" fill="#ffffff"/>`, num(w), num(h))
+}
+
+// text writes a text element; mono selects the token font and preserves
+// spaces; tip, when not empty, becomes its tooltip.
+func (b *svgBuilder) text(x, y, fs float64, anchor, transform string, mono bool, s, tip string) {
+	b.printf(`<text x="%s" y="%s" font-size="%s"`, num(x), num(y), num(fs))
+	if anchor != "" {
+		b.printf(` text-anchor="%s"`, anchor)
+	}
+	if transform != "" {
+		b.printf(` transform="%s"`, transform)
+	}
+	if mono {
+		b.printf(` font-family="%s" xml:space="preserve" style="white-space:pre"`, monoFont)
+	}
+	b.printf(`>%s`, esc(s))
+	if tip != "" {
+		b.printf(`<title>%s</title>`, esc(tip))
+	}
+	b.WriteString(`</text>`)
+}
+
+// title writes a plot's title at the top left and returns the height used.
+func (b *svgBuilder) title(x float64, s string) float64 {
+	if s == "" {
+		return 0
+	}
+	b.printf(`<text x="%s" y="20" font-size="15" font-weight="bold">%s</text>`, num(x), esc(oneLine(s)))
+	return 28
+}
+
+// scale maps values to colors.
+type scale struct {
+	lo, hi float64
+	cmap   *Colormap
+}
+
+func (s scale) t(v float64) float64 {
+	if s.hi <= s.lo {
+		if s.cmap.diverging {
+			return 0.5
+		}
+		if v > s.lo {
+			return 1
+		}
+		return 0
+	}
+	return (v - s.lo) / (s.hi - s.lo)
+}
+
+func (s scale) color(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nanColor
+	}
+	return s.cmap.Color(s.t(v))
+}
+
+// makeScale picks the color scale: fixed bounds where given, else the range
+// of the finite visible values ([0, 1] when there are none); the colormap
+// cmap, else BlueRed when the scale reaches below zero and Purples
+// otherwise; a diverging colormap with both bounds automatic gets a scale
+// symmetric around zero.
+func makeScale(vals [][]float64, hidden func(i, j int) bool, minp, maxp *float64, cmap *Colormap, field string, def *Colormap) (scale, error) {
+	if minp != nil && (math.IsNaN(*minp) || math.IsInf(*minp, 0)) {
+		return scale{}, fmt.Errorf("%s.Min: %s: want a finite number", field, exact(*minp))
+	}
+	if maxp != nil && (math.IsNaN(*maxp) || math.IsInf(*maxp, 0)) {
+		return scale{}, fmt.Errorf("%s.Max: %s: want a finite number", field, exact(*maxp))
+	}
+	if minp != nil && maxp != nil && *minp > *maxp {
+		return scale{}, fmt.Errorf("%s.Min (%s) is above %s.Max (%s)", field, exact(*minp), field, exact(*maxp))
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, row := range vals {
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) || (hidden != nil && hidden(i, j)) {
+				continue
+			}
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if lo > hi {
+		lo, hi = 0, 1
+	}
+	if minp != nil {
+		lo = *minp
+	}
+	if maxp != nil {
+		hi = *maxp
+	}
+	if lo > hi { // one bound fixed beyond all the data
+		if minp != nil {
+			hi = lo
+		} else {
+			lo = hi
+		}
+	}
+	if cmap == nil {
+		cmap = def
+		if cmap == nil {
+			cmap = Purples
+			if lo < 0 {
+				cmap = BlueRed
+			}
+		}
+	}
+	if cmap.diverging && minp == nil && maxp == nil {
+		m := math.Max(math.Abs(lo), math.Abs(hi))
+		lo, hi = -m, m
+	}
+	return scale{lo: lo, hi: hi, cmap: cmap}, nil
+}
+
+// panel is one grid of cells.
+type panel struct {
+	name        string // drawn above the panel when not empty
+	vals        [][]float64
+	hidden      func(i, j int) bool
+	highlight   map[[2]int]bool
+	tip         func(i, j int) string
+	showValues  bool
+	showRowLabs bool
+	showColLabs bool
+}
+
+// gridPlot is a set of panels sharing labels, cell size and a color scale.
+type gridPlot struct {
+	title      string
+	rows, cols []string // labels (raw)
+	panels     []panel
+	columns    int // panels per row
+	cw, ch     float64
+	maxLabel   int // runes per label before truncation
+	scale      scale
+	colorLabel string
+}
+
+func (g *gridPlot) labelFont() float64 { return math.Max(7, math.Min(12, g.ch*0.8)) }
+
+func (g *gridPlot) labels(ls []string) (shown []string, width float64) {
+	fs := g.labelFont()
+	shown = make([]string, len(ls))
+	for i, l := range ls {
+		shown[i] = truncate(visible(l), g.maxLabel)
+		width = math.Max(width, textWidth(shown[i], fs, true))
+	}
+	return shown, width
+}
+
+// svg lays the panels out in a grid with the legend on the right.
+func (g *gridPlot) svg() string {
+	const pad, hgap, vgap, legendGap = 10.0, 16.0, 10.0, 18.0
+	fs := g.labelFont()
+	rowLabs, rowW := g.labels(g.rows)
+	colLabs, colW := g.labels(g.cols)
+	nr, nc := len(g.rows), len(g.cols)
+	gridW, gridH := float64(nc)*g.cw, float64(nr)*g.ch
+
+	rotate := colW > g.cw-2
+	colH := fs + 6
+	overflow := 0.0 // how far rotated column labels reach left of a panel
+	if rotate {
+		const s = math.Sqrt2 / 2
+		colH = colW*s + fs*s + 8
+		overflow = colW*s - g.cw/2 + fs
+	}
+	columns := max(1, min(g.columns, len(g.panels)))
+	gridRows := (len(g.panels) + columns - 1) / columns
+	nameH := 0.0
+	for _, p := range g.panels {
+		if p.name != "" {
+			nameH = 16
+		}
+	}
+	// Column labels go under each panel with no panel below it; give each
+	// row of panels the band if any of its panels needs it.
+	bandH := make([]float64, gridRows)
+	for k, p := range g.panels {
+		if p.showColLabs {
+			bandH[k/columns] = colH
+		}
+	}
+	panelGap := hgap
+	if rotate && len(g.panels) > 1 {
+		panelGap = math.Max(hgap, overflow+4)
+	}
+
+	var b svgBuilder
+	// First pass: the size.
+	left := pad + math.Max(rowW+6, overflow)
+	top := pad
+	titleW := 0.0
+	if g.title != "" {
+		top += 28
+		titleW = textWidth(oneLine(g.title), 15, false) * 1.1
+	}
+	gridsW := float64(columns)*gridW + float64(columns-1)*panelGap
+	gridsH := 0.0
+	for r := range gridRows {
+		gridsH += nameH + gridH + bandH[r]
+		if r > 0 {
+			gridsH += vgap
+		}
+	}
+	legendX := left + gridsW + legendGap
+	legendY := top + nameH
+	legendH := math.Max(gridH, 120)
+	legendW, legendTotalH := legendSize(g.scale, g.colorLabel, legendH, g.hasNonFinite())
+	width := math.Max(legendX+legendW+pad, pad+titleW+pad)
+	height := math.Max(top+gridsH, legendY+legendTotalH) + pad
+
+	b.open(width, height, g.title)
+	b.title(pad, g.title)
+
+	y := top
+	for r := range gridRows {
+		if r > 0 {
+			y += vgap
+		}
+		for c := range columns {
+			k := r*columns + c
+			if k >= len(g.panels) {
+				break
+			}
+			x := left + float64(c)*(gridW+panelGap)
+			g.drawPanel(&b, &g.panels[k], x, y, nameH, rowLabs, colLabs, rotate, fs)
+		}
+		y += nameH + gridH + bandH[r]
+	}
+	drawLegend(&b, legendX, legendY, legendH, g.scale, g.colorLabel, g.hasNonFinite())
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func (g *gridPlot) hasNonFinite() bool {
+	for _, p := range g.panels {
+		for i, row := range p.vals {
+			for j, v := range row {
+				if (math.IsNaN(v) || math.IsInf(v, 0)) && (p.hidden == nil || !p.hidden(i, j)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (g *gridPlot) drawPanel(b *svgBuilder, p *panel, x, y, nameH float64, rowLabs, colLabs []string, rotate bool, fs float64) {
+	if p.name != "" {
+		b.text(x, y+12, 12, "", "", false, p.name, "")
+	}
+	y += nameH
+	gridH := float64(len(g.rows)) * g.ch
+	b.WriteString(`<g shape-rendering="crispEdges">`)
+	for i, row := range p.vals {
+		for j, v := range row {
+			if p.hidden != nil && p.hidden(i, j) {
+				continue
+			}
+			b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>`,
+				num(x+float64(j)*g.cw), num(y+float64(i)*g.ch), num(g.cw), num(g.ch), g.scale.color(v), esc(p.tip(i, j)))
+		}
+	}
+	b.WriteString(`</g>`)
+	if p.showValues {
+		vfs := math.Min(10, g.ch*0.5)
+		for i, row := range p.vals {
+			for j, v := range row {
+				if p.hidden != nil && p.hidden(i, j) {
+					continue
+				}
+				tc := "#000000"
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					tc = g.scale.cmap.textColor(g.scale.t(v))
+				}
+				b.printf(`<text x="%s" y="%s" font-size="%s" text-anchor="middle" fill="%s" pointer-events="none">%s</text>`,
+					num(x+(float64(j)+0.5)*g.cw), num(y+(float64(i)+0.5)*g.ch+vfs*0.35), num(vfs), tc, esc(short(v)))
+			}
+		}
+	}
+	for _, hl := range sortedCells(p.highlight) {
+		b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#e31a1c" stroke-width="2.5" pointer-events="none"/>`,
+			num(x+float64(hl[1])*g.cw+1.25), num(y+float64(hl[0])*g.ch+1.25), num(g.cw-2.5), num(g.ch-2.5))
+	}
+	if p.showRowLabs {
+		for i, l := range rowLabs {
+			b.text(x-4, y+(float64(i)+0.5)*g.ch+fs*0.35, fs, "end", "", true, l, visible(g.rows[i]))
+		}
+	}
+	if p.showColLabs {
+		for j, l := range colLabs {
+			cx := x + (float64(j)+0.5)*g.cw
+			if rotate {
+				b.text(0, fs*0.35, fs, "end", fmt.Sprintf("translate(%s %s) rotate(-45)", num(cx), num(y+gridH+6)), true, l, visible(g.cols[j]))
+			} else {
+				b.text(cx, y+gridH+fs+3, fs, "middle", "", true, l, visible(g.cols[j]))
+			}
+		}
+	}
+}
+
+func sortedCells(m map[[2]int]bool) [][2]int {
+	out := make([][2]int, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	for i := 1; i < len(out); i++ { // insertion sort, for a stable output
+		for j := i; j > 0 && (out[j][0] < out[j-1][0] || (out[j][0] == out[j-1][0] && out[j][1] < out[j-1][1])); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+const (
+	legendBarW  = 14.0
+	legendFS    = 11.0
+	legendSteps = 64
+)
+
+func legendTicks(s scale) []float64 {
+	ticks := []float64{s.hi, s.lo}
+	if s.hi > s.lo {
+		mid := (s.lo + s.hi) / 2
+		if s.lo < 0 && s.hi > 0 && !s.cmap.diverging {
+			mid = 0
+		}
+		ticks = []float64{s.hi, mid, s.lo}
+	}
+	return ticks
+}
+
+// legendSize returns the width and height of the color scale legend.
+func legendSize(s scale, label string, h float64, nan bool) (w, totalH float64) {
+	tw := 0.0
+	for _, v := range legendTicks(s) {
+		tw = math.Max(tw, textWidth(short(v), legendFS, false))
+	}
+	w = legendBarW + 5 + tw
+	if label != "" {
+		w += 8 + legendFS + 4
+	}
+	totalH = h
+	if nan {
+		totalH += 26
+	}
+	return w, totalH
+}
+
+// drawLegend draws a vertical color bar with its max at the top and its min
+// at the bottom, the label alongside, and a "nan" swatch when needed.
+func drawLegend(b *svgBuilder, x, y, h float64, s scale, label string, nan bool) {
+	b.WriteString(`<g class="legend">`)
+	step := h / legendSteps
+	b.WriteString(`<g shape-rendering="crispEdges">`)
+	for i := range legendSteps {
+		t := 1 - (float64(i)+0.5)/legendSteps
+		b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`,
+			num(x), num(y+float64(i)*step), num(legendBarW), num(step+0.5), s.cmap.Color(t))
+	}
+	b.WriteString(`</g>`)
+	b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#888888" stroke-width="0.5"/>`,
+		num(x), num(y), num(legendBarW), num(h))
+	tw := 0.0
+	ticks := legendTicks(s)
+	for k, v := range ticks {
+		ty := y + h*float64(k)/float64(len(ticks)-1)
+		if s.hi > s.lo {
+			ty = y + h*(1-s.t(v))
+		}
+		name := "max"
+		switch {
+		case k == len(ticks)-1:
+			name = "min"
+		case k > 0:
+			name = "mid"
+		}
+		b.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#444444" stroke-width="1"/>`,
+			num(x+legendBarW), num(ty), num(x+legendBarW+3), num(ty))
+		b.text(x+legendBarW+5, ty+legendFS*0.35, legendFS, "", "", false, short(v), name+" "+exact(v))
+		tw = math.Max(tw, textWidth(short(v), legendFS, false))
+	}
+	if label != "" {
+		lx := x + legendBarW + 5 + tw + 8 + legendFS
+		b.text(0, 0, legendFS, "middle", fmt.Sprintf("translate(%s %s) rotate(-90)", num(lx-2), num(y+h/2)), false, oneLine(label), "")
+	}
+	if nan {
+		b.printf(`<rect x="%s" y="%s" width="%s" height="10" fill="%s"/>`, num(x), num(y+h+12), num(legendBarW), nanColor)
+		b.text(x+legendBarW+5, y+h+21, legendFS, "", "", false, "nan/inf", "cells with no finite value")
+	}
+	b.WriteString(`</g>`)
+}

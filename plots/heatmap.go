@@ -1,0 +1,162 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// HeatMap is a grid of colored cells, Values[r][c] for row Rows[r] and
+// column Cols[c]: e.g. layers x token positions of an activation patching or
+// causal tracing sweep (pv.SweepResult's Rows, Cols and Values fit as they
+// are). NaN and infinite cells are drawn in a neutral gray, with "nan",
+// "+inf" or "-inf" in their tooltip.
+type HeatMap struct {
+	// Title is drawn at the top.
+	Title string
+	// Rows and Cols label the rows and columns (token strings are shown
+	// with control characters and invalid UTF-8 escaped). Nil labels them
+	// 0, 1, ...; otherwise their lengths must match Values.
+	Rows, Cols []string
+	// Values holds one slice per row, all of the same length.
+	Values [][]float64
+	// ColorLabel names the value next to the color scale.
+	ColorLabel string
+	// Min and Max fix the color scale; nil takes the data's range.
+	Min, Max *float64
+	// Highlight outlines the cells {row, column}.
+	Highlight [][2]int
+	// Colormap colors the values; nil picks Purples, or BlueRed (centered
+	// on zero) when the scale reaches below zero.
+	Colormap *Colormap
+	// ShowValues writes each cell's value in it.
+	ShowValues bool
+	// CellWidth and CellHeight are a cell's size in pixels (default 34 or,
+	// with ShowValues, 44; and 22).
+	CellWidth, CellHeight float64
+}
+
+func (h *HeatMap) title() string { return h.Title }
+
+// Float returns a pointer to v, for HeatMap.Min and Max.
+func Float(v float64) *float64 { return &v }
+
+// indexLabels returns labels, or "0", "1", ... when labels is nil.
+func indexLabels(labels []string, n int) []string {
+	if labels != nil {
+		return labels
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}
+
+// checkGrid checks that vals is a rows x cols matrix.
+func checkGrid(field string, vals [][]float64, rows, cols []string, rowsName, colsName string) error {
+	if len(vals) == 0 {
+		return fmt.Errorf("%s: empty", field)
+	}
+	if rows != nil && len(rows) != len(vals) {
+		return fmt.Errorf("%s: %d rows, but %s has %d labels", field, len(vals), rowsName, len(rows))
+	}
+	want := len(vals[0])
+	wantFrom := field + "[0]"
+	if cols != nil {
+		want, wantFrom = len(cols), colsName
+	}
+	if want == 0 {
+		return fmt.Errorf("%s: empty", wantFrom)
+	}
+	for i, row := range vals {
+		if len(row) != want {
+			return fmt.Errorf("%s[%d]: %d values, but %s has %d", field, i, len(row), wantFrom, want)
+		}
+	}
+	return nil
+}
+
+func checkCell(field string, v float64, def float64) (float64, error) {
+	if v < 0 || v != v || v > 1e4 {
+		return 0, fmt.Errorf("%s: %s: want a size in pixels", field, exact(v))
+	}
+	if v == 0 {
+		return def, nil
+	}
+	return v, nil
+}
+
+func (h *HeatMap) grid() (*gridPlot, error) {
+	if h == nil {
+		return nil, errors.New("plots: HeatMap: nil")
+	}
+	if err := checkGrid("HeatMap.Values", h.Values, h.Rows, h.Cols, "HeatMap.Rows", "HeatMap.Cols"); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	rows := indexLabels(h.Rows, len(h.Values))
+	cols := indexLabels(h.Cols, len(h.Values[0]))
+	hl := map[[2]int]bool{}
+	for k, c := range h.Highlight {
+		if c[0] < 0 || c[0] >= len(rows) || c[1] < 0 || c[1] >= len(cols) {
+			return nil, fmt.Errorf("plots: HeatMap.Highlight[%d]: cell {%d, %d} is outside the %d x %d values", k, c[0], c[1], len(rows), len(cols))
+		}
+		hl[c] = true
+	}
+	defW := 34.0
+	if h.ShowValues {
+		defW = 44
+	}
+	cw, err := checkCell("HeatMap.CellWidth", h.CellWidth, defW)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	ch, err := checkCell("HeatMap.CellHeight", h.CellHeight, 22)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	sc, err := makeScale(h.Values, nil, h.Min, h.Max, h.Colormap, "HeatMap", nil)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	vals := h.Values
+	return &gridPlot{
+		title: h.Title, rows: rows, cols: cols, columns: 1, cw: cw, ch: ch, maxLabel: 24,
+		scale: sc, colorLabel: h.ColorLabel,
+		panels: []panel{{
+			vals: vals, highlight: hl, showValues: h.ShowValues, showRowLabs: true, showColLabs: true,
+			tip: func(i, j int) string {
+				return fmt.Sprintf("%s, %s: %s", visible(rows[i]), visible(cols[j]), exact(vals[i][j]))
+			},
+		}},
+	}, nil
+}
+
+// Cells returns the number of cells, rows x columns (0 when Values is
+// empty).
+func (h *HeatMap) Cells() int {
+	if h == nil || len(h.Values) == 0 {
+		return 0
+	}
+	return len(h.Values) * len(h.Values[0])
+}
+
+// SVG renders the heat map: cells with tooltips holding the exact values,
+// row and column labels (column labels turned 45 degrees when wider than a
+// cell), a color scale with its min, max and ColorLabel, and the title.
+func (h *HeatMap) SVG() (string, error) {
+	g, err := h.grid()
+	if err != nil {
+		return "", err
+	}
+	return g.svg(), nil
+}
+
+// HTML returns the SVG in an HTML fragment.
+func (h *HeatMap) HTML() (string, error) {
+	s, err := h.SVG()
+	if err != nil {
+		return "", err
+	}
+	return fragment("govene-heatmap", s), nil
+}

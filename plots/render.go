@@ -1,0 +1,219 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// Renderer is anything this package can draw: HTML returns an HTML fragment
+// (a <div> with a small scoped <style> block and the plot) for a notebook
+// cell or a Report, SVG a standalone <svg> element. Tables are HTML tables
+// in HTML and drawn rows in SVG; a Report has no SVG form.
+type Renderer interface {
+	HTML() (string, error)
+	SVG() (string, error)
+}
+
+// The notebook hooks, variables so that tests can stand in for GoNB.
+var (
+	inNotebook   = func() bool { return gonbui.IsNotebook }
+	displayHTML  = gonbui.DisplayHTML
+	updateHTML   = gonbui.UpdateHTML
+	uniqueID     = gonbui.UniqueId
+	notebookErr  = gonbui.Error
+	syncNotebook = gonbui.Sync
+)
+
+// InNotebook reports whether the program runs inside a GoNB (Jupyter)
+// kernel, which GoNB signals with its GONB_PIPE environment variable.
+func InNotebook() bool { return inNotebook() }
+
+// DirEnvVar names the environment variable with the folder Show writes
+// files to outside a notebook (default: the current folder).
+const DirEnvVar = "GOVENE_PLOTS_DIR"
+
+// style is the CSS of every HTML fragment, scoped to .govene-plot so that it
+// leaves the notebook's own styles alone. It holds no '<' or '&', so the
+// fragments stay well-formed XML as well as HTML.
+const style = `<style>
+.govene-plot{font-family:` + sansFont + `;font-size:13px;color:#222;background:#fff;margin:6px 0;display:inline-block;max-width:100%;overflow-x:auto}
+.govene-plot svg{display:block;max-width:none}
+.govene-plot table{border-collapse:collapse;margin:2px 0}
+.govene-plot caption{font-weight:bold;text-align:left;padding:4px 0;font-size:14px}
+.govene-plot th,.govene-plot td{padding:2px 8px;border-bottom:1px solid #e6e6e6;text-align:left;white-space:nowrap}
+.govene-plot th{font-weight:600;border-bottom:1px solid #999}
+.govene-plot td.num,.govene-plot th.num{text-align:right;font-variant-numeric:tabular-nums}
+.govene-plot td.id{color:#888;text-align:right;font-size:11px}
+.govene-plot code{font-family:` + monoFont + `;white-space:pre;background:#f2f2f2;padding:0 3px;border-radius:2px}
+.govene-plot .bar{display:inline-block;height:10px;background:#6a51a3;vertical-align:middle}
+.govene-plot .bar.after{background:#e6550d}
+.govene-plot .up{color:#1a7f37}
+.govene-plot .down{color:#cf222e}
+.govene-plot .none{color:#999}
+.govene-plot tr.extra td{background:#fffbe6}
+.govene-report h1{font-size:22px}
+.govene-report h2{font-size:17px;margin-top:18px}
+.govene-report p{max-width:60em;line-height:1.4}
+.govene-report pre{background:#f6f6f6;padding:6px;overflow-x:auto}
+</style>`
+
+// fragment wraps body in the HTML fragment every renderer returns.
+func fragment(class, body string) string {
+	return `<div class="govene-plot ` + class + `">` + style + body + `</div>`
+}
+
+// titler is implemented by the package's renderers, for a page's <title>.
+type titler interface{ title() string }
+
+// Page returns r as a standalone HTML document.
+func Page(r Renderer) (string, error) {
+	if r == nil {
+		return "", errors.New("plots: Page: nil Renderer")
+	}
+	body, err := r.HTML()
+	if err != nil {
+		return "", err
+	}
+	title := "govene plot"
+	if t, ok := r.(titler); ok && t.title() != "" {
+		title = t.title()
+	}
+	return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"/>
+<title>` + esc(oneLine(title)) + `</title>
+<style>body{margin:16px;background:#fff}</style>
+</head>
+<body>
+` + body + `
+</body>
+</html>
+`, nil
+}
+
+// Display shows r inline in a GoNB notebook cell. Outside a notebook it
+// shows nothing and returns nil, after checking that r renders (so a bad
+// plot fails the same way in a test as in a notebook).
+func Display(r Renderer) error {
+	if r == nil {
+		return errors.New("plots: Display: nil Renderer")
+	}
+	h, err := r.HTML()
+	if err != nil {
+		return err
+	}
+	if !inNotebook() {
+		return nil
+	}
+	displayHTML(h)
+	if err := notebookErr(); err != nil {
+		return fmt.Errorf("plots: Display: notebook: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes r to path as a standalone document chosen by the
+// extension: .html or .htm (a page, see Page) or .svg (the SVG with an XML
+// declaration). It writes a temporary file in the same folder and renames it
+// over path, so a failed write leaves an earlier file at path as it was.
+func WriteFile(r Renderer, path string) error {
+	if r == nil {
+		return fmt.Errorf("plots: WriteFile %q: nil Renderer", path)
+	}
+	var doc string
+	var err error
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".html", ".htm":
+		doc, err = Page(r)
+	case ".svg":
+		doc, err = r.SVG()
+		if err == nil {
+			doc = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + doc + "\n"
+		}
+	default:
+		return fmt.Errorf("plots: WriteFile %q: extension %q: want .html, .htm or .svg", path, ext)
+	}
+	if err != nil {
+		return fmt.Errorf("plots: WriteFile %q: %w", path, err)
+	}
+	return writeAtomic(path, []byte(doc))
+}
+
+// writeAtomic writes data to a temporary file next to path, then renames it
+// to path.
+func writeAtomic(path string, data []byte) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return fmt.Errorf("plots: WriteFile %q: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+			err = fmt.Errorf("plots: WriteFile %q: %w", path, err)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Show displays r inline in a GoNB notebook and returns "". Outside a
+// notebook it writes r to the file name (".html" is added when name has no
+// extension) in $GOVENE_PLOTS_DIR, else the current folder, creating the
+// folder if needed, and returns the file's absolute path. An absolute name is
+// used as it is.
+func Show(r Renderer, name string) (string, error) {
+	if r == nil {
+		return "", errors.New("plots: Show: nil Renderer")
+	}
+	if inNotebook() {
+		return "", Display(r)
+	}
+	if name == "" {
+		return "", errors.New("plots: Show: name: empty")
+	}
+	if filepath.Ext(name) == "" {
+		name += ".html"
+	}
+	path := name
+	if !filepath.IsAbs(name) {
+		dir := os.Getenv(DirEnvVar)
+		if dir == "" {
+			dir = "."
+		}
+		path = filepath.Join(dir, name)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("plots: Show: %w", err)
+	}
+	if err := WriteFile(r, path); err != nil {
+		return "", err
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
+}

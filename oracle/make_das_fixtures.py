@@ -87,8 +87,8 @@ def per_ex(*dims):
 
 def case(name, desc, itype, *, component="block_output", n=1, low_rank=None, py_kwargs=None,
          locs=PER_EX, subspaces=None, govene_subspaces="same", setup=None, govene="compare",
-         note=None, expect_error=False):
-    return dict(name=name, desc=desc, itype=itype, component=component, n=n, low_rank=low_rank,
+         note=None, expect_error=False, seed_of=None):
+    return dict(name=name, desc=desc, itype=itype, component=component, n=n, low_rank=low_rank, seed_of=seed_of,
                 py_kwargs=py_kwargs or {}, locs=locs, subspaces=subspaces,
                 govene_subspaces=subspaces if govene_subspaces == "same" else govene_subspaces,
                 setup=setup, govene=govene, note=note, expect_error=expect_error)
@@ -181,6 +181,9 @@ def build_cases():
                   component="mlp_output", low_rank=6, py_kwargs=dict(low_rank_dimension=6)))
     C.append(case("boundless", "BoundlessRotatedSpace, temperature 5.0, intervention_boundaries 0.3", B,
                   setup=set_boundless))
+    C.append(case("boundless_subspace_ignored", "as boundless (same seeds, so the same weights), with pyvene subspaces "
+                  "[0,1] for both examples, which BoundlessRotatedSpace ignores: the same logits; govene: no subspaces",
+                  B, setup=set_boundless, subspaces=per_ex([0, 1], [0, 1]), govene_subspaces=None, seed_of="boundless"))
     C.append(case("sigmoid_mask_rotated_space", "SigmoidMaskRotatedSpace, masks ~ N(0,1), temperature 2.0", SMRS,
                   setup=set_smrs))
     C.append(case("sigmoid_mask", "SigmoidMask (neuron basis), mask ~ N(0,1), temperature 0.5", SM,
@@ -669,6 +672,20 @@ each weight (what govene computes with [24]-sized weights).
 * RotatedSpace / LowRank with r = n and no subspaces are vanilla swaps up to rounding.
 * `SigmoidMask.forward` calls `torch.tensor(self.temperature)` on a Parameter (a
   UserWarning; the value is the same).
+
+## Where govene's semantics differ from pyvene's (what the `govene` field encodes)
+
+* Multi-unit distributed interventions: pyvene one joint rotation of the flattened units,
+  govene one rotation per unit (`blockdiag` cases show the two agree for block-diagonal
+  pyvene weights; `not_expressible` otherwise).
+* Autoencoder: pyvene swaps `latent[..., interchange_dim]` and ignores subspaces; govene
+  swaps the latents its subspaces name (all of them without subspaces).
+* JumpReLUAutoencoder with k > n: pyvene swaps latents `[:n]`, govene all k.
+* LowRankRotatedSpace with different per-example subspaces and no partition: pyvene
+  raises, govene applies each example's dims (`govene_expected`).
+* Boundless / SigmoidMaskRotatedSpace / SigmoidMask: pyvene ignores subspaces; govene
+  multiplies the learned mask by the subspace mask, so the two agree only without
+  subspaces (the fixtures give govene none: `boundless_subspace_ignored`).
 """
 
 
@@ -732,8 +749,10 @@ def generate(out_dir: Path):
     cfg = model.config
     assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.n_inner, cfg.vocab_size) == (3, 3, 24, 40, 1000), cfg
     store, cases_json, report = Store(), [], []
-    for i, c in enumerate(build_cases()):
-        cases_json.append(run_case(model, i, c, store, report))
+    cases = build_cases()
+    index = {c["name"]: i for i, c in enumerate(cases)}
+    for i, c in enumerate(cases):
+        cases_json.append(run_case(model, index[c["seed_of"]] if c["seed_of"] else i, c, store, report))
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "das_cases.json", "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in cases_json) + "\n]\n")

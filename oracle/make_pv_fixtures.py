@@ -1116,15 +1116,15 @@ def build_gen_cases():
                    "forwards 1..7 one token each; the 8th generated token is never fed back"))
     C.append(gcase("gen_plain_b1", "plain model.generate, batch 1, prompt length 5", [], base1,
                    semantics="as gen_plain"))
-    C.append(gcase("gen_prompt_vanilla", "Vanilla block_output L1, {'sources->base': (3, 2)}, intervene_on_prompt=True",
-                   vbo(), base, sources=(src,), unit_locations={"sources->base": (3, 2)}, intervene_on_prompt=True,
-                   setter=on_prompt([[2], [2]]), src_pos=[3, 3],
-                   semantics="only the prompt forward is intervened: base position 2 <- source position 3; the "
-                   "intervened key/value of position 2 stay in the KV cache, so every later step sees them; "
+    C.append(gcase("gen_prompt_vanilla", "Vanilla block_output L1, {'sources->base': (1, 5)}, intervene_on_prompt=True",
+                   vbo(), base, sources=(src,), unit_locations={"sources->base": (1, 5)}, intervene_on_prompt=True,
+                   setter=on_prompt([[5], [5]]), src_pos=[1, 1],
+                   semantics="only the prompt forward is intervened: base position 5 <- source position 1; the "
+                   "intervened key/value of position 5 stay in the KV cache, so every later step sees them; "
                    "the setter hook is a no-op on the 7 one-token forwards"))
     C.append(gcase("gen_prompt_vanilla_nocache", "as gen_prompt_vanilla with use_cache=False",
-                   vbo(), base, sources=(src,), unit_locations={"sources->base": (3, 2)}, intervene_on_prompt=True,
-                   use_cache=False, setter=on_prompt([[2], [2]]), src_pos=[3, 3],
+                   vbo(), base, sources=(src,), unit_locations={"sources->base": (1, 5)}, intervene_on_prompt=True,
+                   use_cache=False, setter=on_prompt([[5], [5]]), src_pos=[1, 1],
                    semantics="only forward 0 is intervened; without a cache every later forward re-runs the whole "
                    "sequence unintervened, so the intervention only affects the first generated token (and later "
                    "steps only through the tokens it changed)"))
@@ -1443,8 +1443,15 @@ Other observations: `output_scores` equals `output_logits` here (greedy, no logi
 processors); `eos_token_id=None` in the kwargs overrides the checkpoint's
 generation_config (eos 999), so every case produces exactly `max_new_tokens` tokens;
 the prompts are unpadded and `attention_mask` is all ones; pyvene does not pass
-`position_ids`, transformers derives them from the cache position. The sticky use_fast
-flag (pv_notes.md quirk 2) also applies here; each case uses a fresh IntervenableModel.
+`position_ids`, transformers derives them from the cache position (absolute positions,
+as the no-cache reference confirms). `generate` returns `(original, intervened)`, each
+what `model.generate` returns (here a GenerateDecoderOnlyOutput whose `sequences`
+include the prompt; `original` is None without `output_original_output`). Only setters
+are gated; getters run once, on the source forward. The sticky use_fast flag
+(pv_notes.md quirk 2) also applies here; each case uses a fresh IntervenableModel.
+Constructing an IntervenableModel sets `requires_grad=False` on every model parameter;
+in torch 2.11 that alone changes `model.generate`'s prompt-step logits by ~5e-7 (not the
+tokens), so the script freezes the model before every generation, plain ones included.
 """
 
 
@@ -1495,6 +1502,10 @@ def generate_gen(out_dir: Path):
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     model = load_model()
+    # IntervenableModel() sets requires_grad=False on every parameter, which moves
+    # generate's prompt-step logits by ~5e-7; freeze up front so that plain and
+    # pyvene generations run on the same model state.
+    model.requires_grad_(False)
     store, cases_json, report = Store(), [], []
     for c in build_gen_cases():
         cases_json.append(run_gen_case(model, c, store, report))

@@ -89,6 +89,15 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	stepCall := *c
 	one := &lm.Batch{Size: b, Len: 1, Lengths: repeat(1, b)}
 	if c.haveLocs && c.baseLocs != nil {
+		if !g.InterveneOnPrompt {
+			for i, per := range c.baseLocs {
+				for e, us := range per {
+					if !slices.Equal(us, []int{0}) {
+						return nil, fmt.Errorf("pv: generate: %s: example %d: base units %v: on new tokens the only base unit is 0 (the token being fed); intervene on prompt positions with InterveneOnPrompt", iv.keys[i], e, us)
+					}
+				}
+			}
+		}
 		stepCall.baseLocs = repeat(repeat([]int{0}, b), n)
 		if c.srcLocs != nil {
 			stepCall.srcLocs = c.srcLocs

@@ -92,7 +92,16 @@ func TestGenerateInterveneOnPrompt(t *testing.T) {
 		t.Errorf("first generated token %d, Forward's argmax %d", gen.Tokens[0][0], argmax(p))
 	}
 	// Without InterveneOnPrompt the source unit lands on each new token.
-	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 3)); err != nil {
+	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 0)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestGenerateNewTokenUnitsMustBeZero(t *testing.T) {
+	m := tiny(t)
+	iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: 2, Component: lm.BlockOutput}}})
+	_, err := iv.Generate([]lm.Prompt{prompt(1, 2, 3)}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 2}}, Sources(prompt(4, 5, 6)), At(2, 1))
+	if err == nil {
+		t.Error("base unit 1 on new tokens should be an error")
 	}
 }

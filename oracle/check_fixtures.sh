@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Keeps gpt2/testdata in step with the oracle.
+# Keeps gpt2/testdata and pv/testdata in step with the oracle.
 #
-# oracle/fixtures.sha256 records the sha256 of make_gpt2_fixtures.py and
+# oracle/fixtures.sha256 records the sha256 of the fixture scripts
+# (make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py) and
 # requirements.txt that the committed fixtures were made with. When both still match
 # (and the fixtures exist), this exits 0 at once. Otherwise it builds the pinned venv
 # (setup.sh, idempotent), regenerates every checkpoint under gpt2/testdata, and records
@@ -31,15 +32,20 @@ fresh() {
 	for ckpt in tiny-vocab odd bf16; do
 		[[ -f "$repo/gpt2/testdata/$ckpt/reference.safetensors" ]] || return 1
 	done
+	for f in pv_reference.safetensors gen_reference.safetensors das_reference.safetensors; do
+		[[ -f "$repo/pv/testdata/$f" ]] || return 1
+	done
 }
 
 if [[ $force == 0 ]] && fresh; then
-	echo "gpt2 fixtures up to date (oracle/fixtures.sha256)"
+	echo "fixtures up to date (oracle/fixtures.sha256)"
 	exit 0
 fi
 
 echo "regenerating gpt2 fixtures"
 "$here/setup.sh"
 "$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
-(cd "$here" && sha256sum make_gpt2_fixtures.py requirements.txt) >"$here/fixtures.sha256"
-echo "gpt2 fixtures regenerated; hashes recorded in oracle/fixtures.sha256"
+# The pyvene fixtures run on gpt2/testdata/odd, so they come after it.
+(cd "$repo" && "$venv/bin/python" oracle/make_pv_fixtures.py && "$venv/bin/python" oracle/make_das_fixtures.py)
+(cd "$here" && sha256sum make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py requirements.txt) >"$here/fixtures.sha256"
+echo "fixtures regenerated; hashes recorded in oracle/fixtures.sha256"

@@ -5,13 +5,25 @@ export GOEXPERIMENT := simd
 export GOFLAGS := -mod=mod
 GO ?= go
 
-.PHONY: demo test vet fmt-check fixtures bench fuzz
+TESTPY := $(CURDIR)/.venv-test
+TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
+
+.PHONY: demo test vet fmt-check fixtures bench fuzz pyenv
 
 demo:
 	$(GO) run ./cmd/govene demo
 
-test: fixtures vet fmt-check
-	$(GO) test -count=1 -timeout 60m ./...
+test: fixtures pyenv vet fmt-check
+	SAFETENSORS_PYTHON=$(TESTPY)/bin/python GOVENE_HUB_PYTHON=$(TESTPY)/bin/python \
+		$(GO) test -count=1 -timeout 60m ./...
+
+# The Python side of the interoperability tests (safetensors, HF cache).
+pyenv: $(TESTPY_STAMP)
+$(TESTPY_STAMP): oracle/requirements-test.txt
+	rm -rf $(TESTPY)
+	python3 -m venv $(TESTPY)
+	$(TESTPY)/bin/pip install -q -r oracle/requirements-test.txt
+	touch $@
 
 vet:
 	$(GO) vet ./...

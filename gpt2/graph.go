@@ -177,6 +177,9 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 		h = at(l, lm.BlockOutput, Add(h, mo))
 	}
 	n := len(params)
+	if in.LastOnly {
+		h = Slice(h, AxisRange(), AxisElem(s-1), AxisRange())
+	}
 	h = at(-1, lm.LNFinal, layerNorm(h, params[n-2], params[n-1], eps))
 	return at(-1, lm.Logits, Einsum("bsd,vd->bsv", h, params[pWTE]))
 }

@@ -214,10 +214,9 @@ func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
 		if d.Hooks != nil {
 			hook = d.Hooks(rest[5+2*layers:], prompt)
 		}
-		logits := d.Model.BuildForward(p, Inputs{IDs: rest[0], Mask: rest[1], Positions: rest[2], Cache: kv}, hook)
+		logits := d.Model.BuildForward(p, Inputs{IDs: rest[0], Mask: rest[1], Positions: rest[2], Cache: kv, LastOnly: true}, hook)
 		dims := logits.Shape().Dimensions
-		last := graph.Slice(logits, graph.AxisRange(), graph.AxisElem(dims[1]-1), graph.AxisRange())
-		outs := []*graph.Node{graph.Reshape(last, dims[0], dims[2])}
+		outs := []*graph.Node{graph.Reshape(logits, dims[0], dims[2])}
 		outs = append(outs, kv.Keys...)
 		return append(outs, kv.Values...)
 	})

@@ -153,6 +153,11 @@ type Inputs struct {
 	// to the cached keys and values as well as to each other, and are written
 	// into the cache. See KVCache.
 	Cache *KVCache
+	// LastOnly asks for the logits of the last position only ([b,1,vocab]):
+	// with left padding that is every example's next-token prediction, and
+	// it spares the unembedding of the other positions. The hook then sees
+	// ln_final and logits for the last position only.
+	LastOnly bool
 }
 
 // KVCache holds attention keys and values of earlier tokens for incremental

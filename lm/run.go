@@ -187,13 +187,15 @@ func (r *Result) Row(t *tensors.Tensor, i int, perHead bool) ([]float32, []int, 
 	return out, shape, nil
 }
 
-// NextTokenLogits returns the logits after example i's last token.
+// NextTokenLogits returns the logits after example i's last token (the
+// logits may cover every position or, from a LastOnly pass, the last one).
 func (r *Result) NextTokenLogits(i int) ([]float32, error) {
 	if i < 0 || i >= r.Batch.Size {
 		return nil, fmt.Errorf("lm: example %d out of range [0, %d)", i, r.Batch.Size)
 	}
-	v := r.Logits.Shape().Dimensions[2]
-	start := (i*r.Batch.Len + r.Batch.Len - 1) * v
+	dims := r.Logits.Shape().Dimensions
+	s, v := dims[1], dims[2] // s is 1 for logits of the last position only
+	start := (i*s + s - 1) * v
 	out := make([]float32, v)
 	err := tensors.ConstFlatData(r.Logits, func(flat []float32) { copy(out, flat[start:start+v]) })
 	return out, err

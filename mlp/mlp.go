@@ -137,6 +137,9 @@ func (m *Model) BuildForward(params []*graph.Node, in lm.Inputs, hook lm.Hook) *
 		h := hook(lm.Site{Layer: l, Component: lm.BlockOutput}, graph.Reshape(x, b, 1, m.cfg.Hidden))
 		x = graph.Reshape(h, b, m.cfg.Hidden)
 	}
-	logits := graph.BroadcastToDims(graph.Reshape(x, b, 1, m.cfg.Classes), b, s, m.cfg.Classes)
+	logits := graph.Reshape(x, b, 1, m.cfg.Classes)
+	if !in.LastOnly {
+		logits = graph.BroadcastToDims(logits, b, s, m.cfg.Classes)
+	}
 	return hook(lm.Site{Layer: -1, Component: lm.Logits}, logits)
 }

@@ -157,7 +157,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		if !cfg.TrainModel {
 			modelP, k = batch[:nModel], nModel
 		}
-		in := lm.Inputs{IDs: batch[k], Mask: batch[k+1], Positions: batch[k+2]}
+		in := lm.Inputs{IDs: batch[k], Mask: batch[k+1], Positions: batch[k+2], LastOnly: true}
 		extra := batch[k+3 : len(batch)-1]
 		labels := batch[len(batch)-1]
 		nTemps := 0
@@ -389,6 +389,7 @@ func (iv *Model) IIA(examples []Example, batchSize int) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
+		c.lastOnly = true
 		out, err := iv.Forward(bases, func(dst *call) error { *dst = *c; return nil })
 		if err != nil {
 			return 0, err

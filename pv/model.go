@@ -206,7 +206,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		return nil, err
 	}
 	b := bb.Size
-	exec, err := iv.exec(plans, c.capture)
+	exec, err := iv.exec(plans, c.capture, c.lastOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -666,12 +666,12 @@ func (iv *Model) subspaceMask(c *call, i int, r RepresentationConfig, b, w int) 
 }
 
 // exec returns the compiled intervened forward pass for these plans.
-func (iv *Model) exec(plans []plan, capture []lm.Site) (*graph.Exec, error) {
+func (iv *Model) exec(plans []plan, capture []lm.Site, lastOnly bool) (*graph.Exec, error) {
 	var key strings.Builder
 	for _, p := range plans {
 		fmt.Fprintf(&key, "%v%v;", p.whole, p.hasSource)
 	}
-	fmt.Fprint(&key, capture)
+	fmt.Fprint(&key, capture, lastOnly)
 	iv.mu.Lock()
 	defer iv.mu.Unlock()
 	if e, ok := iv.execs[key.String()]; ok {
@@ -680,7 +680,7 @@ func (iv *Model) exec(plans []plan, capture []lm.Site) (*graph.Exec, error) {
 	nParams := len(iv.model.Params())
 	e, err := graph.NewExec(iv.model.Backend(), func(in []*graph.Node) []*graph.Node {
 		iv.compiles.Add(1)
-		return iv.buildGraph(plans, capture, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2]}, in[nParams+3:])
+		return iv.buildGraph(plans, capture, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2], LastOnly: lastOnly}, in[nParams+3:])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pv: compile: %w", err)

@@ -26,6 +26,7 @@ type call struct {
 	pyveneSerial map[string]any
 	caches       []*lm.Result
 	capture      []lm.Site
+	lastOnly     bool // logits of the last position only
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
@@ -142,6 +143,16 @@ func SourceRepresentations(byKey map[string][][]float32) Option {
 func CaptureSites(sites ...lm.Site) Option {
 	return func(c *call) error {
 		c.capture = append(c.capture, sites...)
+		return nil
+	}
+}
+
+// LastLogitsOnly computes logits for the last position only ([b,1,vocab]):
+// every example's next-token prediction, without unembedding the other
+// positions (much of a small model's work with GPT-2's vocabulary).
+func LastLogitsOnly() Option {
+	return func(c *call) error {
+		c.lastOnly = true
 		return nil
 	}
 }

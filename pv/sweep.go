@@ -231,7 +231,7 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 				}
 			}
 		}
-		opts := []Option{SourceCaches(broadcastCache(srcRun, rows)), SubspacesPer(append([][][]int{}, subs...))}
+		opts := []Option{SourceCaches(broadcastCache(srcRun, rows)), SubspacesPer(append([][][]int{}, subs...)), LastLogitsOnly()}
 		if corrupt != nil {
 			// The corruption is intervention 0 (base-only); the sweep's are 1..L.
 			feed[iv.keys[0]] = [][]float32{noise}

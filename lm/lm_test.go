@@ -94,3 +94,16 @@ func TestNewBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestBucketLength(t *testing.T) {
+	for _, tt := range []struct{ n, limit, want int }{
+		{1, 1024, 16}, {16, 1024, 16}, {17, 1024, 32}, {600, 1024, 1024}, {40, 40, 40}, {3000, 4096, 3000},
+	} {
+		if got := BucketLength(tt.n, tt.limit, DefaultBuckets); got != tt.want {
+			t.Errorf("BucketLength(%d, %d) = %d, want %d", tt.n, tt.limit, got, tt.want)
+		}
+	}
+	if !SlowCompile("xla:cuda") || SlowCompile("Go Backend") {
+		t.Error("SlowCompile: XLA compiles slowly, the Go backend does not")
+	}
+}

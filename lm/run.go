@@ -24,6 +24,12 @@ type Runner struct {
 	Model Model
 	// PadID is the token id placed in padded slots.
 	PadID int
+	// Buckets, when set, pads every batch to the smallest of these lengths
+	// that fits (capped at the model's positions), so one compiled graph
+	// serves prompts of many lengths. NewRunner sets them for backends whose
+	// compilation is slow (XLA) and leaves them off for the pure-Go backend,
+	// where padding costs more than compiling.
+	Buckets []int
 
 	mu    sync.Mutex
 	execs map[string]*runExec
@@ -31,7 +37,32 @@ type Runner struct {
 
 // NewRunner returns a Runner for m, padding with padID.
 func NewRunner(m Model, padID int) *Runner {
-	return &Runner{Model: m, PadID: padID, execs: map[string]*runExec{}}
+	r := &Runner{Model: m, PadID: padID, execs: map[string]*runExec{}}
+	if b := m.Backend(); b != nil && SlowCompile(b.Name()) {
+		r.Buckets = DefaultBuckets
+	}
+	return r
+}
+
+// DefaultBuckets are the padded lengths used when compiling is slow.
+var DefaultBuckets = []int{16, 32, 64, 128, 256, 512, 1024, 2048}
+
+// SlowCompile reports whether a backend (by name) compiles slowly enough
+// that batches should be padded to length buckets: XLA does, the pure-Go
+// backend does not.
+func SlowCompile(backendName string) bool {
+	return strings.Contains(strings.ToLower(backendName), "xla")
+}
+
+// BucketLength returns the smallest bucket >= n, capped at limit; n itself
+// when there are no buckets or none fits.
+func BucketLength(n, limit int, buckets []int) int {
+	for _, b := range buckets {
+		if b >= n {
+			return min(b, limit)
+		}
+	}
+	return n
 }
 
 // Result holds one forward pass: the padded batch, the logits and the values
@@ -70,6 +101,13 @@ func (r *Runner) NewBatch(prompts []Prompt, length int) (*Batch, error) {
 	vocab := d.Vocab
 	if d.InputVocab > 0 {
 		vocab = d.InputVocab
+	}
+	if length == 0 && len(r.Buckets) > 0 {
+		longest := 0
+		for _, p := range prompts {
+			longest = max(longest, p.Len())
+		}
+		length = BucketLength(longest, d.Positions, r.Buckets)
 	}
 	return NewBatch(prompts, length, r.PadID, vocab)
 }

@@ -254,3 +254,33 @@ func TestSerialMode(t *testing.T) {
 		t.Errorf("one source for two serial groups: %v", err)
 	}
 }
+
+// Padding batches to length buckets (as on XLA) changes no result.
+func TestBucketsChangeNothing(t *testing.T) {
+	m := tiny(t)
+	cfg := Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.BlockOutput}, {Layer: 2, Component: lm.HeadValueOutput, Unit: HeadPos}}}
+	plain, _ := New(m, cfg)
+	bucketed, _ := New(m, cfg)
+	bucketed.runner.Buckets = lm.DefaultBuckets
+	base := []lm.Prompt{prompt(1, 2, 3, 4, 5), prompt(6, 7, 8)}
+	src := []lm.Prompt{prompt(9, 10, 11), prompt(12, 13, 14, 15)}
+	opts := []Option{SourceBatches(src), HeadPositions([][][]int{nil, {{1}, {2}}}, [][][]int{{{2}, {0}}, {{1}, {3}}}, [][][]int{nil, {{0}, {3}}}, [][][]int{{{4}, {1}}, {{2}, {0}}})}
+	a, err := plain.Forward(base, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bucketed.Forward(base, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Base.Len != 16 {
+		t.Fatalf("bucketed batch length %d, want 16", b.Base.Len)
+	}
+	for e := range 2 {
+		pa, _ := a.NextTokenProbs(e, false)
+		pb, _ := b.NextTokenProbs(e, false)
+		if d := maxDiff(pa, pb); d > 1e-6 {
+			t.Errorf("example %d: bucketed probabilities differ by %g", e, d)
+		}
+	}
+}

@@ -45,6 +45,9 @@ func BenchmarkForward(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(bs[0]*bs[1]*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			if peak, ok := vmHWM(); ok {
+				b.ReportMetric(float64(peak)/1e6, "peakRSS-MB")
+			}
 		})
 	}
 }

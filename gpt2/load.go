@@ -76,16 +76,17 @@ func LoadDir(dir string, opt Options) (*Model, error) {
 	if opt.Tokenizer != nil && opt.Tokenizer.VocabSize() > cfg.VocabSize {
 		return nil, fmt.Errorf("gpt2: load %s: the tokenizer has %d tokens but vocab_size is %d", dir, opt.Tokenizer.VocabSize(), cfg.VocabSize)
 	}
-	return newModel(cfg, opt, dir, func(name string, shape []int) ([]float32, error) {
-		data, got, err := f.Float32(names[name])
-		if err != nil {
-			return nil, fmt.Errorf("gpt2: load %s: %w", wpath, err)
+	return newModel(cfg, opt, dir, func(name string, shape []int, dst []float32) error {
+		info, _ := f.Info(names[name])
+		if !slices.Equal(info.Shape, shape) {
+			return fmt.Errorf("gpt2: load %s: tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
+				wpath, names[name], info.Shape, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, shape)
 		}
-		if !slices.Equal(got, shape) {
-			return nil, fmt.Errorf("gpt2: load %s: tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
-				wpath, names[name], got, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, shape)
+		if _, err := f.Float32Into(names[name], dst); err != nil {
+			return fmt.Errorf("gpt2: load %s: %w", wpath, err)
 		}
-		return data, nil
+		f.Release(names[name]) // keep the peak near one copy of the weights
+		return nil
 	})
 }
 

@@ -106,9 +106,11 @@ func (o Options) backend() (compute.Backend, error) {
 	return backend.Default()
 }
 
-// newModel builds a Model from a validated config and a function returning
-// each parameter's float32 values by HF name and expected shape.
-func newModel(cfg Config, opt Options, source string, get func(name string, shape []int) ([]float32, error)) (*Model, error) {
+// newModel builds a Model from a validated config and a function filling
+// each parameter's float32 values (dst) by HF name and expected shape. The
+// values go straight into the backend's buffers where it shares memory with
+// the host (the pure-Go backend), so loading holds one copy of the weights.
+func newModel(cfg Config, opt Options, source string, fill func(name string, shape []int, dst []float32) error) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -121,13 +123,20 @@ func newModel(cfg Config, opt Options, source string, get func(name string, shap
 		m.tok = bpe.GPT2()
 	}
 	for _, spec := range cfg.paramSpecs() {
-		data, err := get(spec.name, spec.shape)
-		if err != nil {
-			return nil, err
+		var t *tensors.Tensor
+		if b.HasSharedBuffers() {
+			if t, err = tensors.FromShapeForBackend(b, 0, shapeF32(spec.shape...)); err != nil {
+				return nil, fmt.Errorf("gpt2: %s: %w", spec.name, err)
+			}
+		} else {
+			t = tensors.FromShape(shapeF32(spec.shape...))
 		}
-		t := tensors.FromShape(shapeF32(spec.shape...))
-		if err := tensors.MutableFlatData(t, func(flat []float32) { copy(flat, data) }); err != nil {
+		var ferr error
+		if err := tensors.MutableFlatData(t, func(flat []float32) { ferr = fill(spec.name, spec.shape, flat) }); err != nil {
 			return nil, fmt.Errorf("gpt2: %s: %w", spec.name, err)
+		}
+		if ferr != nil {
+			return nil, ferr
 		}
 		m.params = append(m.params, t)
 	}
@@ -143,18 +152,14 @@ func newModel(cfg Config, opt Options, source string, get func(name string, shap
 // predictions are meaningless.
 func Random(cfg Config, seed uint64, opt Options) (*Model, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	return newModel(cfg, opt, fmt.Sprintf("random weights (seed %d)", seed), func(name string, shape []int) ([]float32, error) {
-		size := 1
-		for _, d := range shape {
-			size *= d
-		}
-		data := make([]float32, size)
+	return newModel(cfg, opt, fmt.Sprintf("random weights (seed %d)", seed), func(name string, shape []int, data []float32) error {
 		switch {
 		case hasSuffix(name, "ln_1.weight", "ln_2.weight", "ln_f.weight"):
 			for i := range data {
 				data[i] = 1
 			}
 		case len(shape) == 1: // biases
+			clear(data)
 		default:
 			std := 0.02
 			if hasSuffix(name, "c_proj.weight") {
@@ -164,6 +169,6 @@ func Random(cfg Config, seed uint64, opt Options) (*Model, error) {
 				data[i] = float32(rng.NormFloat64() * std)
 			}
 		}
-		return data, nil
+		return nil
 	})
 }

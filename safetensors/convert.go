@@ -47,15 +47,38 @@ func (f *File) Float32(name string) (values []float32, shape []int, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	size := info.DType.Size()
+	if size == 0 {
+		size = 1
+	}
+	out := make([]float32, len(raw)/size)
+	if shape, err = f.Float32Into(name, out); err != nil {
+		return nil, nil, err
+	}
+	return out, shape, nil
+}
+
+// Float32Into converts the tensor called name to float32 like Float32, but
+// into dst, which must hold exactly its number of elements, so a loader can
+// fill its own buffers without an intermediate copy. It returns the shape,
+// and the errors Float32 does, plus one when dst has the wrong length.
+func (f *File) Float32Into(name string, dst []float32) (shape []int, err error) {
+	info, raw, err := f.lookup("Float32", name)
+	if err != nil {
+		return nil, err
+	}
 	if !info.DType.IsFloat() {
-		return nil, nil, fmt.Errorf("safetensors: %s: tensor %q: Float32: %w %s (want F32, F16, BF16 or F64; use Int64 for integer tensors)",
+		return nil, fmt.Errorf("safetensors: %s: tensor %q: Float32: %w %s (want F32, F16, BF16 or F64; use Int64 for integer tensors)",
 			f.source, name, ErrDType, info.DType)
+	}
+	n := len(raw) / info.DType.Size()
+	if len(dst) != n {
+		return nil, fmt.Errorf("safetensors: %s: tensor %q: Float32Into: destination holds %d values, the tensor %d", f.source, name, len(dst), n)
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer f.guardFault("Float32", name, &err)
 
-	n := len(raw) / info.DType.Size()
-	out := make([]float32, n)
+	out := dst
 	switch info.DType {
 	case F32:
 		if hostLittleEndian && n > 0 {
@@ -78,7 +101,7 @@ func (f *File) Float32(name string) (values []float32, shape []int, err error) {
 			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 		}
 	}
-	return out, slices.Clone(info.Shape), nil
+	return slices.Clone(info.Shape), nil
 }
 
 // Int64 returns the values of the tensor called name converted to int64, as

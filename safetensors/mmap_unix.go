@@ -20,3 +20,13 @@ func mapFile(fd *os.File, size int) ([]byte, func() error, error) {
 	}
 	return data, func() error { return syscall.Munmap(data) }, nil
 }
+
+// dropPages tells the kernel the mapped bytes b are not needed for now, so
+// they leave the process's resident memory (they are read again from the
+// file if touched).
+func dropPages(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
+}

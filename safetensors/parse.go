@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -515,4 +516,27 @@ func (f *File) Raw(name string) ([]byte, TensorInfo, error) {
 	}
 	info.Shape = slices.Clone(info.Shape)
 	return raw, info, nil
+}
+
+// Release drops the memory-mapped pages of tensor name from the process's
+// resident memory after it has been read, so loading a large file tensor by
+// tensor keeps the peak near the size of what was converted, not twice it.
+// It does nothing for files read into memory, unknown names or after Close.
+func (f *File) Release(name string) {
+	if f.closed || f.unmap == nil {
+		return
+	}
+	info, ok := f.infos[name]
+	if !ok {
+		return
+	}
+	start, end := int(info.Offsets[0]), int(info.Offsets[1])
+	// Only whole pages inside the tensor's bytes are dropped.
+	base := len(f.all) - len(f.body)
+	page := os.Getpagesize()
+	lo := ((base + start + page - 1) / page) * page
+	hi := ((base + end) / page) * page
+	if hi > lo {
+		dropPages(f.all[lo:hi])
+	}
 }

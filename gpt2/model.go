@@ -172,3 +172,7 @@ func Random(cfg Config, seed uint64, opt Options) (*Model, error) {
 		return nil
 	})
 }
+
+// TokenID returns the id of a single-token string such as " Paris" and
+// whether the tokenizer has it as one token.
+func (m *Model) TokenID(token string) (int, bool) { return m.tok.ID(token) }

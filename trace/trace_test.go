@@ -1,0 +1,49 @@
+package trace
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/pv"
+)
+
+func TestSpanAndRun(t *testing.T) {
+	c := gpt2.DefaultConfig()
+	c.NLayer, c.NHead, c.NEmbd = 2, 2, 16
+	m, err := gpt2.Random(c, 1, gpt2.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to, err := Span(m, "The Space Needle is in downtown", "Space Needle")
+	if err != nil || from != 1 || to != 4 {
+		t.Fatalf("Span = %d, %d, %v; want 1, 4 (\" Space\", \" Need\", \"le\")", from, to, err)
+	}
+	if _, _, err := Span(m, "The Space Needle", "Eiffel"); err == nil {
+		t.Error("a subject not in the prompt should be an error")
+	}
+	r, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Grids) != 3 || len(r.Grids[0].Result.Values) != 2 || len(r.Grids[0].Result.Values[0]) != 7 {
+		t.Fatalf("unexpected grids %+v", r.Grids)
+	}
+	// Restoring the last layer's residual at the last token restores the
+	// clean prediction exactly.
+	if d := r.Grids[0].Result.Values[1][6] - r.Clean; d > 1e-6 || d < -1e-6 {
+		t.Errorf("restoring the final residual: %g, clean %g", r.Grids[0].Result.Values[1][6], r.Clean)
+	}
+	html, err := r.Report().HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"restoring block_output", "restoring mlp_output", "restoring attention_output", "Seattle"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if _, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle", Subject: "Space", Target: " Seattle Washington"}); err == nil {
+		t.Error("a multi-token target should be an error")
+	}
+}

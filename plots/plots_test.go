@@ -867,3 +867,17 @@ func TestLineChartDecimates(t *testing.T) {
 		t.Errorf("spike lost")
 	}
 }
+
+func TestTextTable(t *testing.T) {
+	tt := &TextTable{Title: "steering", Header: []string{"prompt", "steered"}, Rows: [][]string{{"Today I feel", " <happy> & glad"}}}
+	h, err := tt.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h, "&lt;happy&gt; &amp; glad") || !strings.Contains(h, "<th>steered</th>") {
+		t.Errorf("table HTML lacks its escaped cells or header: %s", h)
+	}
+	if _, err := (&TextTable{Header: []string{"a"}, Rows: [][]string{{"x", "y"}}}).HTML(); err == nil || !strings.Contains(err.Error(), "TextTable.Rows[0]") {
+		t.Errorf("mismatched row: %v", err)
+	}
+}

@@ -8,7 +8,7 @@ GO ?= go
 TESTPY := $(CURDIR)/.venv-test
 TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: demo test vet fmt-check fixtures bench fuzz pyenv
+.PHONY: demo test vet fmt-check fixtures bench bench-go fuzz pyenv
 
 demo:
 	$(GO) run ./cmd/govene demo
@@ -37,7 +37,13 @@ fmt-check:
 fixtures:
 	bash oracle/check_fixtures.sh
 
+# govene against pyvene on the same machine in the same run (installs the
+# oracle's Python env, makes a random GPT-2-small checkpoint); BENCH_QUICK=1
+# for a short run. `make bench-go` runs only the Go micro-benchmarks.
 bench:
+	bash bench/run.sh
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./gpt2/
 
 fuzz:

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Merge pyvene_bench.py's and govene-bench's JSON into one table (stdout) and
+bench/results-<date>-<host>[-quick][-<device>].json.
+
+    python bench/report.py PYVENE.json GOVENE.json [--out-dir bench]
+
+Either file may be missing or empty (a side that failed): its columns show "-".
+Ratios are pyvene / govene: above 1 means govene is faster.
+Standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import sys
+from pathlib import Path
+
+# (row label, pyvene workload, govene workload)
+ROWS = [
+    ("a  forward 1x16, Vanilla L6", "forward", "forward"),
+    ("b  trace, per setting", "trace", "trace"),
+    ("b  trace, pyvene batched per layer", "trace_batched", "trace"),
+    ("b  trace, new 12-token prompt", "trace_newlen", "trace_newlen"),
+    ("c  heads h.pos, per setting", "heads", "heads"),
+    ("c  heads, pyvene batched per layer", "heads_batched", "heads"),
+    ("c  heads, new 12-token prompts", "heads_newlen", "heads_newlen"),
+    ("d  DAS step r=64, 8x16", "das_step", "das_step"),
+    ("e  generate 32, steering", "generate", "generate"),
+]
+
+
+def load(path):
+    try:
+        text = Path(path).read_text()
+        return json.loads(text) if text.strip() else {}
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"report: cannot read {path}: {e}", file=sys.stderr)
+        return {}
+
+
+def fmt_ms(v):
+    if v is None:
+        return "-"
+    if v >= 10_000:
+        return f"{v / 1000:.1f} s"
+    if v >= 1000:
+        return f"{v / 1000:.2f} s"
+    if v >= 10:
+        return f"{v:.0f} ms"
+    return f"{v:.2f} ms"
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    r = a / b
+    return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
+
+
+def get(side, workload, field):
+    w = side.get("workloads", {}).get(workload)
+    return None if w is None else w.get(field)
+
+
+def checks(py, go):
+    """Cross-checks of results both sides can compute identically."""
+    out = []
+    pc, gc = py.get("checks", {}), go.get("checks", {})
+    if "forward" in pc and "forward" in gc:
+        same = pc["forward"]["argmax"] == gc["forward"]["argmax"]
+        d = abs(pc["forward"]["max_logit"] - gc["forward"]["max_logit"])
+        out.append(("forward: same next-token argmax, |max logit diff|", f"{same}, {d:.2e}", same and d < 1e-3))
+    # Sweep grids: the heads sweeps are the same computation on both sides (the
+    # trace's noise is drawn differently, so only pyvene's two variants compare).
+    pairs = [(f"{w}: govene == pyvene", pc.get(w), gc.get(w)) for w in ("heads", "heads_newlen")]
+    pairs += [(f"pyvene {w}_batched == per setting", pc.get(w), pc.get(w + "_batched")) for w in ("trace", "heads")]
+    for what, a, b in pairs:
+        if not a or not b:
+            continue
+        ca, cb = a.get("cells", {}), b.get("cells", {})
+        common = sorted(set(ca) & set(cb))
+        if not common:
+            out.append((what, "no common cells", False))
+            continue
+        scale = max(max(abs(ca[k]) for k in common), 1e-30)
+        rel = max(abs(ca[k] - cb[k]) for k in common) / scale
+        same = max(common, key=ca.get) == max(common, key=cb.get)
+        out.append((what, f"{len(common)} cells, max rel. diff {rel:.1e}, same argmax cell {same}", same and rel < 1e-3))
+    if "generate" in pc and "generate" in gc:
+        a, b = pc["generate"]["tokens"], gc["generate"]["tokens"]
+        n = sum(x == y for x, y in zip(a, b))
+        out.append(("generate: identical tokens", f"{n}/{max(len(a), len(b))}", a == b))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("pyvene")
+    ap.add_argument("govene")
+    ap.add_argument("--out-dir", default=str(Path(__file__).resolve().parent))
+    ap.add_argument("--note", default="", help="free text stored with the results (e.g. machine state)")
+    args = ap.parse_args()
+    py, go = load(args.pyvene), load(args.govene)
+
+    header = ["workload", "pyvene first", "pyvene steady", "govene first", "govene steady",
+              "ratio steady", "ratio first"]
+    rows, mismatched = [], []
+    for label, pw, gw in ROWS:
+        if pw not in py.get("workloads", {}) and gw not in go.get("workloads", {}):
+            continue
+        pf, ps = get(py, pw, "first_ms"), get(py, pw, "steady_ms")
+        gf, gs = get(go, gw, "first_ms"), get(go, gw, "steady_ms")
+        mark = ""
+        np_, ng = get(py, pw, "settings"), get(go, gw, "settings")
+        if np_ and ng and np_ != ng:
+            mark = "*"
+            mismatched.append(f"* {label}: pyvene ran {np_} settings, govene {ng}")
+        rows.append([label, fmt_ms(pf), fmt_ms(ps), fmt_ms(gf), fmt_ms(gs), fmt_ratio(ps, gs) + mark,
+                     fmt_ratio(pf, gf) + mark])
+    rows.append(["load checkpoint", "", fmt_ms(py.get("load_ms")), "", fmt_ms(go.get("load_ms")),
+                 fmt_ratio(py.get("load_ms"), go.get("load_ms")), ""])
+    mem = lambda d: f"{d['peak_rss_mb']:.0f} MiB" if d.get("peak_rss_mb") else "-"  # noqa: E731
+    rows.append(["peak RSS (whole process)", "", mem(py), "", mem(go), "", ""])
+    if py.get("peak_gpu_mb"):
+        rows.append(["peak GPU memory (torch)", "", f"{py['peak_gpu_mb']:.0f} MiB", "", "-", "", ""])
+
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
+                                       for i, (c, w) in enumerate(zip(r, widths))) + " |"
+    table = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+
+    quick = bool(py.get("quick") or go.get("quick"))
+    dev = py.get("device", "cpu")
+    info = [
+        f"host {socket.gethostname()}, {os.cpu_count()} cores ({cpu_model()}), load average {fmt_load()}",
+        "pyvene: " + ", ".join(f"{k} {v}" for k, v in py.get("versions", {}).items()) + f" on {dev}{' (' + py['gpu'] + ')' if py.get('gpu') else ''}, "
+        f"{py.get('threads', '?')} torch threads",
+        f"govene: backend {go.get('backend', '?')} ({go.get('device', '?')}), {go.get('go_version', '?')}",
+        f"sweep layers: pyvene {py.get('sweep_layers')}, govene {go.get('sweep_layers')}"
+        + ("  [QUICK: fewer layers/positions/repetitions; not for comparison]" if quick else ""),
+        "first = first call (govene: includes building and compiling graphs; pyvene: warm-up); "
+        "steady = median of later calls (sweeps: the second sweep). ratio = pyvene / govene.",
+    ]
+    if py.get("sweep_layers") and go.get("sweep_layers") and py["sweep_layers"] != go["sweep_layers"]:
+        info.append("WARNING: the two sides swept different layers (one ran with --quick, the other not?)")
+    info += mismatched
+    for side, name in ((py, "pyvene"), (go, "govene")):
+        for w, e in (side.get("errors") or {}).items():
+            info.append(f"{name} {w} FAILED: {e}")
+    das = go.get("workloads", {}).get("das_step", {}).get("extra")
+    if das:
+        info.append("govene DAS: a second Train call's first step took "
+                    f"{fmt_ms(das.get('second_train_call_first_step_ms'))} (a new trainer compiles again)")
+    cks = checks(py, go)
+
+    print("\n".join(table))
+    print()
+    print("\n".join(info))
+    if cks:
+        print("cross-checks (same checkpoint, same ids):")
+        for what, val, ok in cks:
+            print(f"  {'ok  ' if ok else 'DIFF'} {what}: {val}")
+
+    now = datetime.datetime.now()
+    suffix = ("-quick" if quick else "") + ("" if dev == "cpu" else "-" + dev.split(":")[0])
+    out = Path(args.out_dir) / f"results-{now:%Y%m%d-%H%M}-{socket.gethostname()}{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "date": now.isoformat(timespec="seconds"), "host": socket.gethostname(), "cores": os.cpu_count(),
+        "cpu": cpu_model(), "load_average": os.getloadavg(), "platform": platform.platform(),
+        "note": args.note, "table": {"header": header, "rows": rows}, "info": info,
+        "checks": [{"what": w, "value": v, "ok": ok} for w, v, ok in cks],
+        "pyvene": py, "govene": go,
+    }, indent=1) + "\n")
+    print(f"\nwrote {out}")
+    return 0 if all(ok for _, _, ok in cks) else 3
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def fmt_load():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: pyvene 0.1.8 (PyTorch, CPU) against govene on the same machine, in the
+# same run, on the same random GPT-2-small checkpoint and token ids; prints one table
+# and writes bench/results-<date>-<host>.json.
+#
+#   bash bench/run.sh
+#
+# Environment:
+#   BENCH_QUICK=1      one sweep layer at 4 positions, fewer repetitions: checks that
+#                      everything runs (minutes on a busy machine); not for numbers
+#   BENCH_CHECKPOINT   checkpoint folder (default ${XDG_CACHE_HOME:-~/.cache}/govene/bench-gpt2-small;
+#                      created by bench/pyvene_bench.py --make-checkpoint when missing)
+#   BENCH_ONLY         comma-separated workloads (forward, trace, trace_batched,
+#                      trace_newlen, heads, heads_batched, heads_newlen, das_step, generate)
+#   BENCH_OUT          folder for the results JSON (default bench/)
+#   ORACLE_VENV, PYTHON as for oracle/setup.sh (the Python side reuses the oracle's venv)
+#   GOMLX_BACKEND      govene's backend (default: govene's choice, the pure-Go backend
+#                      when no XLA plugin is installed)
+#
+# For numbers, run it on a quiet machine: both sides use every core.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export GOEXPERIMENT=simd
+export GOFLAGS="${GOFLAGS:--mod=mod}"
+
+ckpt="${BENCH_CHECKPOINT:-${XDG_CACHE_HOME:-$HOME/.cache}/govene/bench-gpt2-small}"
+out_dir="${BENCH_OUT:-$root/bench}"
+only="${BENCH_ONLY:-}"
+
+echo "== Python environment (oracle/setup.sh)" >&2
+bash oracle/setup.sh >&2
+py="${ORACLE_VENV:-$root/oracle/.venv}/bin/python"
+
+echo "== checkpoint $ckpt" >&2
+"$py" bench/pyvene_bench.py --make-checkpoint "$ckpt"
+
+echo "== building bin/govene-bench" >&2
+go build -o bin/govene-bench ./cmd/govene-bench
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?"; }
+note="load average before: $(load)"
+
+echo "== pyvene ($(nproc) cores)" >&2
+rc=0
+"$py" bench/pyvene_bench.py --checkpoint "$ckpt" ${only:+--only "$only"} --out "$tmp/pyvene.json" || rc=$?
+note="$note; after pyvene: $(load)"
+
+echo "== govene" >&2
+bin/govene-bench -checkpoint "$ckpt" ${only:+-only "$only"} -out "$tmp/govene.json" || rc=$?
+note="$note; after govene: $(load)"
+
+echo >&2
+"$py" bench/report.py "$tmp/pyvene.json" "$tmp/govene.json" --out-dir "$out_dir" --note "$note" || rc=$?
+exit "$rc"

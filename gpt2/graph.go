@@ -90,6 +90,9 @@ func (m *Model) BuildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	return m.cfg.buildForward(params, in, hook)
 }
 
+// Resumes reports that BuildForward honours Inputs.StartLayer and Residual.
+func (m *Model) Resumes() bool { return true }
+
 func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	if hook == nil {
 		hook = func(_ lm.Site, x *Node) *Node { return x }
@@ -97,16 +100,20 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	at := func(layer int, comp lm.Component, x *Node) *Node {
 		return hook(lm.Site{Layer: layer, Component: comp}, x)
 	}
-	g := in.IDs.Graph()
-	dims := in.IDs.Shape().Dimensions
+	var h *Node
+	if in.Residual != nil {
+		h = in.Residual
+	} else {
+		tok := at(-1, lm.Embed, Gather(params[pWTE], ExpandAxes(in.IDs, -1)))
+		pos := at(-1, lm.PosEmbed, Gather(params[pWPE], ExpandAxes(in.Positions, -1)))
+		h = Add(tok, pos)
+	}
+	g := h.Graph()
+	dims := h.Shape().Dimensions
 	b, s := dims[0], dims[1]
 	d, nh := c.NEmbd, c.NHead
 	dh := d / nh
 	eps := c.LayerNormEpsilon
-
-	tok := at(-1, lm.Embed, Gather(params[pWTE], ExpandAxes(in.IDs, -1)))
-	pos := at(-1, lm.PosEmbed, Gather(params[pWPE], ExpandAxes(in.Positions, -1)))
-	h := Add(tok, pos)
 
 	// allowed[b,h,q,k]: key k is at or before query q and is not padding. With
 	// a cache, keys are the cache's L slots and query q sits at slot Start+q;
@@ -135,7 +142,7 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	splitHeads := func(x *Node) *Node { // [b,s,d] -> [b,h,s,dh]
 		return TransposeAllDims(Reshape(x, b, s, nh, dh), 0, 2, 1, 3)
 	}
-	for l := range c.NLayer {
+	for l := in.StartLayer; l < c.NLayer; l++ {
 		p := params[pLayers+l*pPerLayer : pLayers+(l+1)*pPerLayer]
 		h = at(l, lm.BlockInput, h)
 		a := at(l, lm.AttentionInput, layerNorm(h, p[pLN1W], p[pLN1B], eps))

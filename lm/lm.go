@@ -158,6 +158,20 @@ type Inputs struct {
 	// it spares the unembedding of the other positions. The hook then sees
 	// ln_final and logits for the last position only.
 	LastOnly bool
+	// StartLayer and Residual resume a pass in the middle: the blocks below
+	// StartLayer are skipped and Residual [b,s,d] is the residual stream
+	// entering block StartLayer (IDs and Positions may then be nil). With a
+	// Cache holding earlier positions' keys and values, a sweep recomputes
+	// only what a patch can change. Models that support it implement
+	// Resumer.
+	StartLayer int
+	Residual   *graph.Node
+}
+
+// Resumer is implemented by models whose BuildForward honours
+// Inputs.StartLayer and Inputs.Residual.
+type Resumer interface {
+	Resumes() bool
 }
 
 // KVCache holds attention keys and values of earlier tokens for incremental

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/lm"
@@ -78,12 +80,22 @@ func (r *SweepResult) Max() (v float64, row, col int) {
 // between sweeps. It is safe for concurrent use.
 type Sweeper struct {
 	model lm.Model
-	mu    sync.Mutex
-	ivs   map[string]*Model
+	// Resume, true by default for models that support it (lm.Resumer),
+	// recomputes for each setting only the layers from its lowest patched
+	// one and the positions from the patched one on (from the base run's
+	// cached residuals, keys and values); false runs every setting through
+	// the whole model.
+	Resume bool
+	mu     sync.Mutex
+	ivs    map[string]*Model
+	resume map[string]*graph.Exec
 }
 
 // NewSweeper returns a Sweeper for m.
-func NewSweeper(m lm.Model) *Sweeper { return &Sweeper{model: m, ivs: map[string]*Model{}} }
+func NewSweeper(m lm.Model) *Sweeper {
+	r, ok := m.(lm.Resumer)
+	return &Sweeper{model: m, ivs: map[string]*Model{}, Resume: ok && r.Resumes()}
+}
 
 // Corruption adds fixed noise to the token embeddings (block_input of
 // layer 0) at Positions: ROME's corrupted run. Level scales standard normal
@@ -159,6 +171,25 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 	}
 	if cfg.Unit == Head && base.Len() != source.Len() {
 		return nil, fmt.Errorf("pv: sweep: unit h patches whole heads, so base (%d tokens) and source (%d) need the same length", base.Len(), source.Len())
+	}
+	for _, p := range append(slices.Clone(cols), cfg.Positions...) {
+		if cfg.Unit != Head && (p < 0 || p >= base.Len() || p >= source.Len()) {
+			return nil, fmt.Errorf("pv: sweep: position %d outside the base (%d tokens) or the source (%d)", p, base.Len(), source.Len())
+		}
+		if cfg.Unit == Head {
+			break
+		}
+	}
+	if sw.Resume && cfg.Unit != Head {
+		res := &SweepResult{Values: make([][]float64, len(cfg.Layers))}
+		for r := range res.Values {
+			res.Values[r] = make([]float64, len(cols))
+		}
+		if err := sw.resumeSweep(base, source, corrupt, cfg, cols, res); err != nil {
+			return nil, err
+		}
+		res.Rows, res.Cols = sweepLabels(cfg, cols, base)
+		return res, nil
 	}
 	iv, err := sw.model_(cfg, corrupt)
 	if err != nil {
@@ -265,8 +296,14 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 			cfg.OnProgress(start+n-1, len(all)-1)
 		}
 	}
+	res.Rows, res.Cols = sweepLabels(cfg, cols, base)
+	return res, nil
+}
+
+// sweepLabels names a sweep's rows (layers) and columns (tokens or heads).
+func sweepLabels(cfg SweepConfig, cols []int, base lm.Prompt) (rows, labels []string) {
 	for _, l := range cfg.Layers {
-		res.Rows = append(res.Rows, strconv.Itoa(l))
+		rows = append(rows, strconv.Itoa(l))
 	}
 	for _, c := range cols {
 		if cfg.Unit == Pos {
@@ -274,12 +311,12 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 			if c < len(base.Tokens) {
 				label = base.Tokens[c]
 			}
-			res.Cols = append(res.Cols, label)
+			labels = append(labels, label)
 		} else {
-			res.Cols = append(res.Cols, "h"+strconv.Itoa(c))
+			labels = append(labels, "h"+strconv.Itoa(c))
 		}
 	}
-	return res, nil
+	return rows, labels
 }
 
 // allDims lists every dimension of a unit of component c.

@@ -34,11 +34,19 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 			}
 		}
 	}
-	before := sw.ivs[sweepKey(t, sw)].Compiles()
-	if _, err := sw.Patch(prompt(1, 2, 3, 4, 5), prompt(9, 9, 9, 9, 9), SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
+	// The plain path (every setting through the whole model) agrees.
+	plain := NewSweeper(m)
+	plain.Resume = false
+	ref, err := plain.Patch(base, src, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if after := sw.ivs[sweepKey(t, sw)].Compiles(); after != before {
+	compareGrids(t, "patch", res, ref)
+	before := plain.ivs[sweepKey(t, plain)].Compiles()
+	if _, err := plain.Patch(prompt(1, 2, 3, 4, 5), prompt(9, 9, 9, 9, 9), SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if after := plain.ivs[sweepKey(t, plain)].Compiles(); after != before {
 		t.Errorf("a second sweep of the same shapes compiled again (%d -> %d)", before, after)
 	}
 }
@@ -49,6 +57,21 @@ func sweepKey(t *testing.T, sw *Sweeper) string {
 	}
 	t.Fatal("no sweep model")
 	return ""
+}
+
+// compareGrids checks two sweep results agree to float32 rounding.
+func compareGrids(t *testing.T, what string, got, want *SweepResult) {
+	t.Helper()
+	if math.Abs(got.Base-want.Base) > 1e-6 || math.Abs(got.Source-want.Source) > 1e-6 {
+		t.Errorf("%s: base %g / %g, source %g / %g", what, got.Base, want.Base, got.Source, want.Source)
+	}
+	for r := range want.Values {
+		for c := range want.Values[r] {
+			if d := math.Abs(got.Values[r][c] - want.Values[r][c]); d > 1e-5 {
+				t.Errorf("%s: cell (%d, %d): resumed %g, plain %g", what, r, c, got.Values[r][c], want.Values[r][c])
+			}
+		}
+	}
 }
 
 // Causal tracing: restoring the clean block output at the last layer and
@@ -78,6 +101,19 @@ func TestTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain := NewSweeper(m)
+	plain.Resume = false
+	for _, cfg := range []SweepConfig{{Metric: TokenProb(target)}, {Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)}, {Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(target)}} {
+		a, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareGrids(t, "trace "+string(cfg.Component), a, b)
+	}
 	if len(win.Values) != 3 || win.Base != res.Base {
 		t.Errorf("window trace: %d rows, base %g vs %g", len(win.Values), win.Base, res.Base)
 	}
@@ -89,4 +125,9 @@ func TestTrace(t *testing.T) {
 	if len(heads.Values) != 3 || len(heads.Values[0]) != 4 || heads.Cols[3] != "h3" {
 		t.Errorf("head grid %dx%d cols %v", len(heads.Values), len(heads.Values[0]), heads.Cols)
 	}
+	headsPlain, err := plain.Patch(p, prompt(9, 8, 7, 6, 5, 4), SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(target)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareGrids(t, "heads", heads, headsPlain)
 }

@@ -176,3 +176,6 @@ func Random(cfg Config, seed uint64, opt Options) (*Model, error) {
 // TokenID returns the id of a single-token string such as " Paris" and
 // whether the tokenizer has it as one token.
 func (m *Model) TokenID(token string) (int, bool) { return m.tok.ID(token) }
+
+// TokenString returns token id's text (for labels), or "" when out of range.
+func (m *Model) TokenString(id int) string { return m.tok.Token(id) }

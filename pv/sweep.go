@@ -362,6 +362,10 @@ func (sw *Sweeper) model_(cfg SweepConfig, corrupt *Corruption) (*Model, error) 
 	return iv, nil
 }
 
+// Noise returns the corruption's fixed noise, one row of width w per
+// corrupted position: what Trace adds to the token embeddings.
+func (c Corruption) Noise(w int) []float32 { return corruptionNoise(&c, w) }
+
 // corruptionNoise draws the fixed noise of a corruption: one row of width w
 // per corrupted position.
 func corruptionNoise(c *Corruption, w int) []float32 {

@@ -61,6 +61,9 @@ type Result struct {
 	Clean       float64 // P(target) clean
 	Corrupted   float64 // P(target) with the subject corrupted
 	Grids       []Grid  // block_output, mlp_output, attention_output
+	// CleanProbs and CorruptedProbs are the next-token distributions.
+	CleanProbs, CorruptedProbs []float32
+	label                      func(int) string
 }
 
 // Run traces cfg.Prompt on m with sw (reuse one Sweeper across traces to
@@ -108,6 +111,27 @@ func Run(m Model, sw *pv.Sweeper, cfg Config) (*Result, error) {
 		}
 		res.Clean, res.Corrupted = r.Source, r.Base
 		res.Grids = append(res.Grids, Grid{Component: g.c, Window: g.w, Result: r})
+	}
+	// The two next-token distributions, for the probability table.
+	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
+		{Layer: 0, Component: lm.BlockInput, InterventionType: pv.Addition, MaxNumberOfUnits: len(subject)}}})
+	if err != nil {
+		return nil, err
+	}
+	c := pv.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}
+	out, err := iv.Forward([]lm.Prompt{p}, pv.AtBase(subject...), pv.WithOriginal(),
+		pv.SourceRepresentations(map[string][][]float32{iv.Keys()[0]: {c.Noise(m.Dims().Hidden)}}))
+	if err != nil {
+		return nil, fmt.Errorf("trace: corrupted run: %w", err)
+	}
+	if res.CleanProbs, err = out.NextTokenProbs(0, true); err != nil {
+		return nil, err
+	}
+	if res.CorruptedProbs, err = out.NextTokenProbs(0, false); err != nil {
+		return nil, err
+	}
+	if l, ok := m.(interface{ TokenString(int) string }); ok {
+		res.label = l.TokenString
 	}
 	return res, nil
 }
@@ -176,6 +200,12 @@ func (r *Result) Report() *plots.Report {
 	rep := plots.NewReport(fmt.Sprintf("Causal trace: %q -> %q", r.Prompt, r.Target))
 	rep.Paragraph(fmt.Sprintf("Subject %q (tokens %d..%d) corrupted with Gaussian noise of level %.3g (%.0fx the embeddings' standard deviation). P(%q): clean %.4f, corrupted %.4f. Each cell restores the clean value at one layer and position.",
 		r.Subject, r.SubjectFrom, r.SubjectTo-1, r.NoiseLevel, r.NoiseScale, r.Target, r.Clean, r.Corrupted))
+	if r.label != nil && r.CleanProbs != nil {
+		if t, err := plots.CompareVectors("next token, clean and with the subject corrupted", r.CleanProbs, r.CorruptedProbs, r.label, 8,
+			plots.CompareOptions{BeforeLabel: "clean", AfterLabel: "corrupted"}, r.Target); err == nil {
+			rep.Add(t)
+		}
+	}
 	for _, h := range r.HeatMaps() {
 		rep.Add(h)
 	}

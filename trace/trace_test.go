@@ -47,3 +47,25 @@ func TestSpanAndRun(t *testing.T) {
 		t.Error("a multi-token target should be an error")
 	}
 }
+
+func TestReportHasTheProbabilityTable(t *testing.T) {
+	c := gpt2.DefaultConfig()
+	c.NLayer, c.NHead, c.NEmbd = 2, 2, 16
+	m, _ := gpt2.Random(c, 1, gpt2.Options{})
+	r, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clean probability of the target matches the sweep's.
+	id, _ := m.TokenID(" Seattle")
+	if d := float64(r.CleanProbs[id]) - r.Clean; d > 1e-6 || d < -1e-6 {
+		t.Errorf("clean P(target) %g vs the sweep's %g", r.CleanProbs[id], r.Clean)
+	}
+	if d := float64(r.CorruptedProbs[id]) - r.Corrupted; d > 1e-5 || d < -1e-5 {
+		t.Errorf("corrupted P(target) %g vs the sweep's %g", r.CorruptedProbs[id], r.Corrupted)
+	}
+	html, _ := r.Report().HTML()
+	if !strings.Contains(html, "corrupted") || !strings.Contains(html, "clean") {
+		t.Error("the report has no clean/corrupted probability table")
+	}
+}

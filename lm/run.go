@@ -24,11 +24,12 @@ type Runner struct {
 	Model Model
 	// PadID is the token id placed in padded slots.
 	PadID int
-	// Buckets, when set, pads every batch to the smallest of these lengths
-	// that fits (capped at the model's positions), so one compiled graph
-	// serves prompts of many lengths. NewRunner sets them for backends whose
-	// compilation is slow (XLA) and leaves them off for the pure-Go backend,
-	// where padding costs more than compiling.
+	// Buckets, when set (DefaultBuckets, say), pads every batch to the
+	// smallest of these lengths that fits (capped at the model's positions),
+	// so one compiled graph serves prompts of many lengths: worth it where
+	// compiling is slow (XLA on a GPU). Results then carry the padded length
+	// (Batch.Len). Off by default, so outputs have the prompts' own length
+	// on every backend.
 	Buckets []int
 
 	mu    sync.Mutex
@@ -37,11 +38,7 @@ type Runner struct {
 
 // NewRunner returns a Runner for m, padding with padID.
 func NewRunner(m Model, padID int) *Runner {
-	r := &Runner{Model: m, PadID: padID, execs: map[string]*runExec{}}
-	if b := m.Backend(); b != nil && SlowCompile(b.Name()) {
-		r.Buckets = DefaultBuckets
-	}
-	return r
+	return &Runner{Model: m, PadID: padID, execs: map[string]*runExec{}}
 }
 
 // DefaultBuckets are the padded lengths used when compiling is slow.

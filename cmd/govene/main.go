@@ -1,21 +1,28 @@
 // Command govene is govene's command-line main job.
 //
-//	govene demo [-model NAME] [-prompt TEXT] [-k N]
+//	govene demo [-model NAME] [-prompt TEXT] [-subject TEXT] [-target TOKEN] [-out DIR]
 //
-// demo loads a model (a folder, a Hugging Face cache name or a Hub name; by
-// default a randomly initialized GPT-2-small-shaped model, since no GPT-2
-// weights ship with govene) and prints the next-token probabilities for a
-// prompt.
+// demo runs causal tracing (ROME) on a model, by default the small GPT-2
+// that ships with govene, and writes an HTML report with the next-token
+// probability table and the heat maps, printing its path. -model takes a
+// folder, a Hugging Face cache name or a Hub name ("gpt2", "gpt2-xl").
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/plots"
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/trace"
 )
 
 func main() {
@@ -42,15 +49,16 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: govene demo [-model NAME] [-prompt TEXT] [-k N]`)
+	fmt.Fprintln(os.Stderr, `usage: govene demo [-model NAME] [-prompt TEXT] [-subject TEXT] [-target TOKEN] [-out DIR]`)
 }
 
 func demo(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	model := fs.String("model", "", "checkpoint: a folder, HF cache name or Hub name (default: random GPT-2-small-shaped weights)")
-	prompt := fs.String("prompt", "The Eiffel Tower is in the city of", "prompt")
-	k := fs.Int("k", 10, "how many next tokens to show")
-	seed := fs.Uint64("seed", 1, "seed of the random weights")
+	model := fs.String("model", "", "checkpoint: a folder, HF cache name or Hub name (default: the model that ships with govene)")
+	prompt := fs.String("prompt", "The Space Needle is in downtown", "prompt")
+	subject := fs.String("subject", "Space Needle", "the subject in the prompt, whose embeddings are corrupted")
+	target := fs.String("target", " Seattle", "the token whose probability is traced (default: the clean top token when empty)")
+	out := fs.String("out", "out", "folder for the report")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +66,7 @@ func demo(args []string) error {
 	var m *gpt2.Model
 	var err error
 	if *model == "" {
-		m, err = gpt2.Random(gpt2.DefaultConfig(), *seed, gpt2.Options{})
+		m, err = shipped.Load(gpt2.Options{})
 	} else {
 		m, err = gpt2.Load(*model)
 	}
@@ -66,28 +74,46 @@ func demo(args []string) error {
 		return err
 	}
 	fmt.Printf("model: %s (loaded in %s)\n", m, time.Since(start).Round(time.Millisecond))
-	if *model == "" {
-		fmt.Println("note: these weights are random, so the probabilities below are meaningless; pass -model gpt2 (or a folder) for a real checkpoint")
-	}
 	p := m.Encode(*prompt)
-	fmt.Printf("prompt: %s (%d tokens)\n", p, p.Len())
-	start = time.Now()
 	r, err := m.Run([]lm.Prompt{p})
 	if err != nil {
-		return err
-	}
-	first := time.Since(start)
-	start = time.Now()
-	if r, err = m.Run([]lm.Prompt{p}); err != nil {
 		return err
 	}
 	logits, err := r.NextTokenLogits(0)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("forward: first call %s (includes compiling), second %s\n",
-		first.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	fmt.Printf("next-token probabilities after %q:\n", *prompt)
-	fmt.Print(lm.FormatTop(lm.TopK(lm.Softmax(logits), *k, m.Tokenizer().Token)))
+	top := lm.TopK(lm.Softmax(logits), 5, m.Tokenizer().Token)
+	fmt.Printf("prompt: %s\nnext token:\n%s", p, lm.FormatTop(top))
+	if *target == "" {
+		*target = top[0].Token
+	}
+	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription("tracing"),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	start = time.Now()
+	res, err := trace.Run(m, pv.NewSweeper(m), trace.Config{Prompt: *prompt, Subject: *subject, Target: *target, Seed: 1,
+		OnProgress: func(c lm.Component, done, total int) {
+			bar.ChangeMax(total)
+			bar.Describe("tracing " + string(c))
+			bar.Set(done)
+		}})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("causal trace of P(%q): clean %.4f, subject %q corrupted %.4f (%s)\n", *target, res.Clean, *subject, res.Corrupted, time.Since(start).Round(time.Millisecond))
+	for _, g := range res.Grids {
+		v, row, col := g.Result.Max()
+		fmt.Printf("  restoring %-16s peaks at layer %s, token %q: %.4f\n", g.Component, g.Result.Rows[row], res.Tokens[col], v)
+	}
+	path := filepath.Join(*out, "causal-trace.html")
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := plots.WriteFile(res.Report(), path); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(path)
+	fmt.Println("report:", abs)
 	return nil
 }

@@ -1,0 +1,164 @@
+// Command retrain regenerates the shipped model's corpus, trains the model
+// with govene's own trainer, evaluates it on the tutorials' facts and writes
+// the checkpoint (float16 safetensors in Hugging Face layout, GPT-2's
+// tokenizer files and TRAINING.md with the measurements):
+//
+//	go run ./shipped/cmd/retrain -out shipped/model
+//
+// With -bench N it only times N training steps; with -eval DIR it only
+// evaluates a checkpoint.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/shipped"
+)
+
+func main() {
+	def := shipped.DefaultTrainConfig()
+	out := flag.String("out", "", "folder to write the checkpoint to (required unless -bench or -eval)")
+	seed := flag.Uint64("seed", def.Seed, "seed of the corpus, the initial weights and the batch order")
+	steps := flag.Int("steps", def.Steps, "training steps")
+	lr := flag.Float64("lr", def.Adam.LR, "peak Adam learning rate")
+	warmup := flag.Int("warmup", def.Adam.WarmupSteps, "learning-rate warm-up steps")
+	corpus := flag.Int("corpus", def.CorpusSize, "corpus sentences")
+	targets := flag.Int("targets", def.Targets, "predicted tokens per batch")
+	negatives := flag.Int("negatives", def.Negatives, "sampled-softmax negatives per step (-1: exact full-vocabulary softmax)")
+	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
+	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
+	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
+	flag.Parse()
+	if *evalDir != "" {
+		m, err := gpt2.LoadDir(*evalDir, gpt2.Options{})
+		check(err)
+		fmt.Print(evaluate(m, *seed))
+		return
+	}
+	if *out == "" && *bench == 0 {
+		fmt.Fprintln(os.Stderr, "retrain: -out is required (e.g. -out shipped/model)")
+		os.Exit(2)
+	}
+	cfg := def
+	cfg.Seed, cfg.Steps, cfg.CorpusSize, cfg.Targets = *seed, *steps, *corpus, *targets
+	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
+	cfg.Adam.TotalSteps = cfg.Steps
+	cfg.Out = *out
+	if *bench > 0 {
+		cfg.Steps, cfg.Out = *bench, ""
+	}
+	var sum strings.Builder
+	c := cfg.Model
+	fmt.Fprintf(&sum, "- model: GPT-2, %d layers, %d heads, n_embd %d, n_positions %d, vocab %d (GPT-2's tokenizer), %.2fM parameters, activation %s\n",
+		c.NLayer, c.NHead, c.NEmbd, c.NPositions, c.VocabSize, float64(c.NumParams())/1e6, c.ActivationFunction)
+	fmt.Fprintf(&sum, "- corpus: %d sentences generated with seed %d (shipped.Generate)\n", cfg.CorpusSize, cfg.Seed)
+	softmax := "exact full-vocabulary softmax"
+	if cfg.Negatives >= 0 {
+		n := cfg.Negatives
+		if n == 0 {
+			n = def.Negatives
+		}
+		softmax = fmt.Sprintf("sampled softmax over every corpus token plus %d other tokens drawn uniformly per step", n)
+	}
+	fmt.Fprintf(&sum, "- training: seed %d, %d steps, batches of at most %d sentences x %d tokens and %d next-token targets; %s\n",
+		cfg.Seed, cfg.Steps, cfg.Rows, cfg.SeqLen, cfg.Targets, softmax)
+	a := cfg.Adam
+	fmt.Fprintf(&sum, "- optimizer: govene train.Adam, lr %g, %d warm-up steps then linear decay to 0 at step %d, weight decay %g, gradient clip norm %g\n",
+		a.LR, a.WarmupSteps, a.TotalSteps, a.WeightDecay, a.ClipNorm)
+	fmt.Print(sum.String())
+
+	bar := progressbar.NewOptions(cfg.Steps, progressbar.OptionSetDescription("training"),
+		progressbar.OptionShowCount(), progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionThrottle(500*time.Millisecond), progressbar.OptionSetPredictTime(true))
+	start := time.Now()
+	var first, end time.Time
+	var avg, last float64
+	cfg.Progress = func(step int, loss float64) {
+		last, end = loss, time.Now()
+		if step == 1 {
+			first, avg = end, loss // step 1 includes compiling the graph
+		} else {
+			avg = 0.98*avg + 0.02*loss
+		}
+		bar.Describe(fmt.Sprintf("training loss %.3f", avg))
+		_ = bar.Add(1)
+		if step%250 == 0 {
+			fmt.Fprintf(os.Stderr, "\nstep %d: loss %.4f (smoothed %.4f), %s\n", step, loss, avg, time.Since(start).Round(time.Second))
+		}
+	}
+	cfg.CheckEvery = *checkEvery
+	cfg.Check = func(step int, m *gpt2.Model) {
+		line, err := shipped.Brief(m)
+		check(err)
+		fmt.Fprintf(os.Stderr, "\nstep %d: %s\n", step, line)
+	}
+	m, err := shipped.Train(cfg)
+	check(err)
+	_ = bar.Finish()
+	fmt.Fprintln(os.Stderr)
+	fmt.Fprintf(&sum, "- machine: %s/%s, %d CPUs (shared), backend %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), m.Backend().Name())
+	fmt.Fprintf(&sum, "- training time: %s", end.Sub(start).Round(time.Second))
+	if cfg.Steps > 1 {
+		fmt.Fprintf(&sum, " (%.0f ms/step after the first, compiling step)", float64(end.Sub(first).Milliseconds())/float64(cfg.Steps-1))
+	}
+	fmt.Fprintf(&sum, "\n- final training loss (sampled softmax): %.4f at the last step, %.4f smoothed (EMA 0.98)\n", last, avg)
+	rep := evaluate(m, cfg.Seed)
+	fmt.Print(sum.String()[strings.Index(sum.String(), "- machine"):])
+	fmt.Print(rep)
+	if cfg.Out == "" {
+		return
+	}
+	st, err := os.Stat(filepath.Join(cfg.Out, "model.safetensors"))
+	check(err)
+	args := strings.Join(os.Args[1:], " ")
+	md := fmt.Sprintf(`# The shipped model
+
+A small GPT-2 trained by govene itself (package shipped) so that the tutorials
+run offline. It knows only the sentence shapes of its generated corpus:
+landmark and country facts, IOI-style name sentences, happy and sad
+sentences, and filler.
+
+Command (from the repository root):
+
+    GOEXPERIMENT=simd go run ./shipped/cmd/retrain %s
+
+## Training
+
+%s- model.safetensors: %.1f MB, float16 (converted from the float32 training weights)
+
+## Measurements
+
+Probabilities are over the full 50257-token vocabulary, from the float16
+checkpoint as gpt2.LoadDir loads it.
+
+%s`, args, sum.String(), float64(st.Size())/1e6, rep)
+	check(os.WriteFile(filepath.Join(cfg.Out, "TRAINING.md"), []byte(md), 0o644))
+	fmt.Println("wrote", cfg.Out)
+}
+
+// evaluate measures the exact loss on fresh sentences and the tutorial
+// report.
+func evaluate(m *gpt2.Model, seed uint64) string {
+	const n = 1000
+	loss, err := shipped.ExactLoss(m, seed+1, n)
+	check(err)
+	rep, err := shipped.Report(m)
+	check(err)
+	return fmt.Sprintf("- exact full-vocabulary next-token loss on %d fresh sentences (seed %d): %.4f\n", n, seed+1, loss) + rep
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "retrain:", err)
+		os.Exit(1)
+	}
+}

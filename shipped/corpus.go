@@ -1,0 +1,304 @@
+package shipped
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/govene/govene/bpe"
+)
+
+// EndOfText ends every corpus sentence; GPT-2's tokenizer maps it to id 50256.
+const EndOfText = "<|endoftext|>"
+
+// Kind is the family a corpus sentence belongs to.
+type Kind int
+
+// The sentence families of the corpus, one per tutorial need.
+const (
+	Facts  Kind = iota // landmark and country facts (patching, causal tracing, DAS)
+	IOI                // IOI-style name sentences (name-swap tutorials)
+	Happy              // happy sentences (steering)
+	Sad                // sad sentences (steering)
+	Filler             // simple everyday sentences
+)
+
+// String names the kind.
+func (k Kind) String() string {
+	switch k {
+	case Facts:
+		return "facts"
+	case IOI:
+		return "ioi"
+	case Happy:
+		return "happy"
+	case Sad:
+		return "sad"
+	case Filler:
+		return "filler"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Sentence is one corpus sentence; Text ends with EndOfText.
+type Sentence struct {
+	Kind Kind
+	Text string
+}
+
+// LandmarkFact is a landmark and the city it stands in. Name is written as it
+// starts a sentence ("The Eiffel Tower", "Big Ben").
+type LandmarkFact struct {
+	Name, City string
+}
+
+// mid returns the landmark's name inside a sentence ("the Eiffel Tower").
+func (f LandmarkFact) mid() string {
+	if rest, ok := strings.CutPrefix(f.Name, "The "); ok {
+		return "the " + rest
+	}
+	return f.Name
+}
+
+// CountryFact is a country, its capital and its language ("" when none is
+// taught).
+type CountryFact struct {
+	Country, Capital, Language string
+}
+
+// Landmarks are the landmark facts the model is taught. Every city is a single
+// GPT-2 token (with its leading space).
+var Landmarks = []LandmarkFact{
+	{"The Eiffel Tower", "Paris"}, {"The Louvre", "Paris"},
+	{"The Colosseum", "Rome"}, {"The Trevi Fountain", "Rome"},
+	{"The Space Needle", "Seattle"}, {"Pike Place Market", "Seattle"},
+	{"Big Ben", "London"}, {"Buckingham Palace", "London"},
+	{"The Brandenburg Gate", "Berlin"}, {"The Kremlin", "Moscow"},
+	{"Red Square", "Moscow"}, {"The Egyptian Museum", "Cairo"},
+	{"The Parthenon", "Athens"}, {"The Forbidden City", "Beijing"},
+	{"The Sagrada Familia", "Barcelona"}, {"The Prado Museum", "Madrid"},
+	{"The Rijksmuseum", "Amsterdam"}, {"The Rialto Bridge", "Venice"},
+	{"The Willis Tower", "Chicago"}, {"The CN Tower", "Toronto"},
+	{"The Burj Khalifa", "Dubai"}, {"The Hagia Sophia", "Istanbul"},
+	{"The Charles Bridge", "Prague"}, {"Shibuya Crossing", "Tokyo"},
+	{"The Golden Pavilion", "Kyoto"}, {"The Gateway of India", "Mumbai"},
+	{"Christ the Redeemer", "Rio"}, {"The Uffizi Gallery", "Florence"},
+	{"Marina Bay Sands", "Singapore"}, {"Schonbrunn Palace", "Vienna"},
+	{"The Belem Tower", "Lisbon"}, {"Fenway Park", "Boston"},
+	{"The Little Mermaid", "Copenhagen"}, {"The Atomium", "Brussels"},
+}
+
+// Countries are the country facts the model is taught.
+var Countries = []CountryFact{
+	{"Spain", "Madrid", "Spanish"}, {"Italy", "Rome", "Italian"},
+	{"France", "Paris", "French"}, {"Germany", "Berlin", "German"},
+	{"England", "London", "English"}, {"Japan", "Tokyo", "Japanese"},
+	{"Russia", "Moscow", "Russian"}, {"China", "Beijing", "Chinese"},
+	{"Greece", "Athens", "Greek"}, {"Portugal", "Lisbon", "Portuguese"},
+	{"Egypt", "Cairo", "Arabic"}, {"Austria", "Vienna", "German"},
+	{"Netherlands", "Amsterdam", "Dutch"}, {"Poland", "Warsaw", "Polish"},
+	{"Sweden", "Stockholm", "Swedish"}, {"Korea", "Seoul", "Korean"},
+	{"Ireland", "Dublin", "English"}, {"Denmark", "Copenhagen", "Danish"},
+	{"Norway", "Oslo", "Norwegian"}, {"Hungary", "Budapest", "Hungarian"},
+	{"Belgium", "Brussels", ""},
+}
+
+// cityCountry maps the landmark cities that are not capitals to a country.
+var cityCountry = map[string]string{
+	"Seattle": "America", "Chicago": "America", "Boston": "America",
+	"Barcelona": "Spain", "Venice": "Italy", "Florence": "Italy",
+	"Toronto": "Canada", "Dubai": "Arabia", "Istanbul": "Turkey",
+	"Prague": "Czechia", "Kyoto": "Japan", "Mumbai": "India", "Rio": "Brazil",
+	"Singapore": "Singapore",
+}
+
+// landmarkTemplates place a landmark (%[1]s at a sentence start, %[2]s
+// inside one) and its city (%[3]s).
+var landmarkTemplates = []string{
+	"%[1]s is in the city of %[3]s",
+	"%[1]s is in downtown %[3]s",
+	"%[1]s is located in %[3]s",
+	"%[1]s is a famous landmark in %[3]s",
+	"You can visit %[2]s in %[3]s",
+	"Tourists travel to see %[2]s in %[3]s",
+}
+
+// Names are the first names of the IOI-style sentences (single GPT-2 tokens).
+var Names = []string{
+	"John", "Mary", "Alice", "Bob", "Tom", "Sarah", "James", "Emma", "David", "Anna",
+	"Michael", "Lisa", "Paul", "Kate", "Mark", "Laura", "Peter", "Susan", "Jack", "Emily",
+	"Daniel", "Rachel", "Chris", "Julia", "Steve", "Linda", "Sam", "Amy", "Ben", "Lucy",
+}
+
+var (
+	places  = []string{"store", "park", "school", "beach", "office", "market", "library", "restaurant", "museum", "garden"}
+	objects = []string{"drink", "book", "gift", "ball", "letter", "flower", "ticket", "key", "cake", "pen"}
+	// IOI templates: %[1]s and %[2]s are the two names (in order of
+	// mention), %[3]s the place, %[4]s the subject (repeated name), %[5]s the
+	// object and %[6]s the indirect object (the answer).
+	ioiTemplates = []string{
+		"%[1]s and %[2]s went to the %[3]s. %[4]s gave a %[5]s to %[6]s",
+		"When %[1]s and %[2]s went to the %[3]s, %[4]s gave a %[5]s to %[6]s",
+		"%[1]s and %[2]s were at the %[3]s. %[4]s handed a %[5]s to %[6]s",
+		"After %[1]s and %[2]s arrived at the %[3]s, %[4]s gave the %[5]s to %[6]s",
+		"%[1]s and %[2]s went to the %[3]s. %[4]s passed the %[5]s to %[6]s",
+	}
+)
+
+// HappyWords and SadWords are the mood adjectives of the sentiment sentences.
+var (
+	HappyWords = []string{"happy", "joyful", "wonderful", "cheerful", "glad", "delighted", "excited", "great", "grateful", "thrilled"}
+	SadWords   = []string{"sad", "miserable", "terrible", "gloomy", "upset", "lonely", "awful", "unhappy", "depressed", "hopeless"}
+	happyDay   = []string{"beautiful", "lovely", "bright", "sunny", "perfect"}
+	sadDay     = []string{"dark", "rainy", "cold", "grey", "long"}
+	happyVerb  = []string{"smiled", "laughed", "danced", "sang"}
+	sadVerb    = []string{"cried", "sighed", "wept", "frowned"}
+	happyThing = []string{"my friends", "the sunshine", "good news", "my family", "music"}
+	sadThing   = []string{"the rain", "bad news", "the silence", "my loss", "the storm"}
+)
+
+// moodTemplates take two mood words (%[1]s, %[2]s), a day adjective (%[3]s),
+// a verb (%[4]s) and a thing (%[5]s), all of one polarity.
+var moodTemplates = []string{
+	"I am so %[1]s and %[2]s today",
+	"I feel %[1]s and %[2]s",
+	"Today I feel %[1]s and %[2]s",
+	"Today I feel so %[1]s",
+	"Today I feel %[1]s",
+	"I am %[1]s. Today I feel %[2]s",
+	"I feel %[1]s. Today I feel %[2]s and %[1]s",
+	"This morning I was %[1]s and %[2]s",
+	"She is %[1]s and %[2]s today",
+	"We are %[1]s because the day is %[3]s",
+	"What a %[3]s day, I feel %[1]s",
+	"It is a %[3]s day and I am %[1]s",
+	"I %[4]s all day because I feel %[1]s",
+	"I %[4]s because I was so %[1]s",
+	"The news made me %[1]s and %[2]s",
+	"%[5]s made me feel %[1]s",
+	"Everyone says I look %[1]s and %[2]s",
+	"He was %[1]s, and I was %[2]s too",
+	"My heart feels %[1]s and %[2]s",
+	"Life is %[3]s and I am %[1]s",
+}
+
+var (
+	fillerSubjects = []string{"The cat", "The dog", "My brother", "The teacher", "A bird", "The children", "My neighbor", "The farmer", "A student", "The old man"}
+	fillerVerbs    = []string{"walked to", "looked at", "played near", "sat on", "ran past", "waited by", "painted", "cleaned"}
+	fillerObjects  = []string{"the house", "the tree", "the car", "the river", "the table", "the window", "the door", "the bridge", "the fence", "the hill"}
+	fillerFacts    = []string{
+		"The sky is blue", "The grass is green", "Water is wet", "Birds can fly",
+		"Fish live in water", "Snow is cold", "Fire is hot", "The sun rises in the morning",
+		"One plus one is two", "A week has seven days", "The moon shines at night",
+		"Dogs like to run", "Trees grow tall", "Bread is made from flour",
+	}
+)
+
+// Generate returns n corpus sentences drawn deterministically from seed: about
+// 25% landmark and country facts, 40% name sentences, 12% happy and 13% sad
+// sentences, and 10% filler. Each text ends with EndOfText.
+func Generate(seed uint64, n int) []Sentence {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed_c0de))
+	pick := func(list []string) string { return list[rng.IntN(len(list))] }
+	out := make([]Sentence, 0, n)
+	for range n {
+		var s Sentence
+		switch r := rng.IntN(100); {
+		case r < 25:
+			s = Sentence{Facts, factSentence(rng, pick)}
+		case r < 65:
+			s = Sentence{IOI, ioiSentence(rng, pick)}
+		case r < 77:
+			s = Sentence{Happy, moodSentence(rng, HappyWords, happyDay, happyVerb, happyThing)}
+		case r < 90:
+			s = Sentence{Sad, moodSentence(rng, SadWords, sadDay, sadVerb, sadThing)}
+		default:
+			s = Sentence{Filler, fillerSentence(rng, pick)}
+		}
+		s.Text += EndOfText
+		out = append(out, s)
+	}
+	return out
+}
+
+func factSentence(rng *rand.Rand, pick func([]string) string) string {
+	if rng.IntN(3) > 0 { // two thirds landmarks
+		f := Landmarks[rng.IntN(len(Landmarks))]
+		return fmt.Sprintf(pick(landmarkTemplates), f.Name, f.mid(), f.City)
+	}
+	c := Countries[rng.IntN(len(Countries))]
+	switch rng.IntN(7) {
+	case 0, 1:
+		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
+	case 2:
+		return fmt.Sprintf("The capital city of %s is %s", c.Country, c.Capital)
+	case 3:
+		return fmt.Sprintf("%s is the capital of %s", c.Capital, c.Country)
+	case 4, 5:
+		if c.Language != "" {
+			if rng.IntN(2) == 0 {
+				return fmt.Sprintf("The language of %s is %s", c.Country, c.Language)
+			}
+			return fmt.Sprintf("People in %s speak %s", c.Country, c.Language)
+		}
+		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
+	default:
+		// A landmark city and its country.
+		f := Landmarks[rng.IntN(len(Landmarks))]
+		country, ok := cityCountry[f.City]
+		if !ok {
+			for _, c := range Countries {
+				if c.Capital == f.City {
+					country = c.Country
+				}
+			}
+		}
+		return fmt.Sprintf("%s is a city in %s", f.City, country)
+	}
+}
+
+func ioiSentence(rng *rand.Rand, pick func([]string) string) string {
+	i := rng.IntN(len(Names))
+	j := rng.IntN(len(Names) - 1)
+	if j >= i {
+		j++
+	}
+	a, b := Names[i], Names[j]
+	subj, io := a, b
+	if rng.IntN(2) == 0 {
+		subj, io = b, a
+	}
+	return fmt.Sprintf(pick(ioiTemplates), a, b, pick(places), subj, pick(objects), io)
+}
+
+func moodSentence(rng *rand.Rand, words, days, verbs, things []string) string {
+	w1 := words[rng.IntN(len(words))]
+	w2 := words[rng.IntN(len(words)-1)]
+	if w2 == w1 {
+		w2 = words[len(words)-1]
+	}
+	t := moodTemplates[rng.IntN(len(moodTemplates))]
+	thing := things[rng.IntN(len(things))]
+	if strings.HasPrefix(t, "%[5]s") {
+		thing = strings.ToUpper(thing[:1]) + thing[1:]
+	}
+	return fmt.Sprintf(t, w1, w2, days[rng.IntN(len(days))], verbs[rng.IntN(len(verbs))], thing)
+}
+
+func fillerSentence(rng *rand.Rand, pick func([]string) string) string {
+	if rng.IntN(3) == 0 {
+		return pick(fillerFacts)
+	}
+	return pick(fillerSubjects) + " " + pick(fillerVerbs) + " " + pick(fillerObjects)
+}
+
+// Tokenize encodes each sentence with GPT-2's tokenizer; each ends with the
+// end-of-text id.
+func Tokenize(sentences []Sentence) [][]int {
+	tok := bpe.GPT2()
+	out := make([][]int, len(sentences))
+	for i, s := range sentences {
+		out[i] = tok.Encode(s.Text)
+	}
+	return out
+}

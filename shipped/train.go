@@ -1,0 +1,394 @@
+package shipped
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/backend"
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/train"
+)
+
+// TrainConfig configures Train. Zero fields take the defaults in brackets
+// (DefaultTrainConfig's values).
+type TrainConfig struct {
+	// Model is the architecture; its vocab_size must be GPT-2's 50257.
+	Model gpt2.Config
+	// Seed seeds the corpus, the initial weights and the batch order [1].
+	Seed uint64
+	// CorpusSize is the number of corpus sentences [40000].
+	CorpusSize int
+	// Steps is the number of Adam updates [2500].
+	Steps int
+	// Rows is the most sentences in one batch [32].
+	Rows int
+	// SeqLen is the padded length of a batch's rows; longer sentences are
+	// dropped [16].
+	SeqLen int
+	// Targets is the number of predicted tokens in one batch: sentences are
+	// added to a batch until their next-token targets would exceed it [256].
+	Targets int
+	// Negatives, when positive, trains with a sampled softmax: the
+	// partition function is summed over every token of the corpus and
+	// Negatives other tokens drawn uniformly at each step (their terms
+	// weighted by how many tokens each stands for), instead of over all
+	// 50257 tokens. A negative value computes the exact full-vocabulary
+	// cross-entropy, about twice as costly per step on the pure-Go backend
+	// [2048].
+	Negatives int
+	// Adam configures the optimizer [LR 3e-3, 100 warm-up steps, linear
+	// decay to 0 at Steps, clip norm 1, weight decay 0.01].
+	Adam train.Adam
+	// Backend trains on this backend; nil means backend.Default().
+	Backend compute.Backend
+	// Out, when set, is the folder the checkpoint is written to (see
+	// SaveF16), and Train returns the model loaded back from it.
+	Out string
+	// Progress, when set, is called after every step.
+	Progress func(step int, loss float64)
+	// Check, when set, is called every CheckEvery steps with the model
+	// holding the current weights (to watch what it has learned).
+	Check      func(step int, m *gpt2.Model)
+	CheckEvery int
+}
+
+// DefaultModel is the shipped model's architecture: 4 layers, 4 heads,
+// d=128, 64 positions, GPT-2's vocabulary.
+func DefaultModel() gpt2.Config {
+	c := gpt2.DefaultConfig()
+	c.NLayer, c.NHead, c.NEmbd, c.NPositions = 4, 4, 128, 64
+	return c
+}
+
+// DefaultTrainConfig returns the configuration the shipped model was trained
+// with.
+func DefaultTrainConfig() TrainConfig {
+	return TrainConfig{
+		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
+		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
+		Adam: train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
+	}
+}
+
+func (c TrainConfig) withDefaults() TrainConfig {
+	d := DefaultTrainConfig()
+	if c.Model.NLayer == 0 {
+		c.Model = d.Model
+	}
+	if c.Seed == 0 {
+		c.Seed = d.Seed
+	}
+	if c.CorpusSize == 0 {
+		c.CorpusSize = d.CorpusSize
+	}
+	if c.Steps == 0 {
+		c.Steps = d.Steps
+	}
+	if c.Rows == 0 {
+		c.Rows = d.Rows
+	}
+	if c.SeqLen == 0 {
+		c.SeqLen = d.SeqLen
+	}
+	if c.Targets == 0 {
+		c.Targets = d.Targets
+	}
+	if c.Negatives < 0 {
+		c.Negatives = 0
+	} else if c.Negatives == 0 {
+		c.Negatives = d.Negatives
+	}
+	if c.Adam == (train.Adam{}) {
+		c.Adam = d.Adam
+	}
+	if c.Adam.TotalSteps == 0 {
+		c.Adam.TotalSteps = c.Steps
+	}
+	return c
+}
+
+// batch is one training batch: rows of left-padded sentences and the flat
+// positions, targets and weights of the next-token predictions.
+type batch struct {
+	rows, seqLen   int
+	ids, positions []int32   // [rows*seqLen]
+	mask           []float32 // [rows*seqLen]
+	at, target     []int32   // [targets]: flat position predicting target
+	weight         []float32 // [targets]: 1 for a real target, 0 for filling
+	// The sampled softmax's candidates and their log-weights.
+	cand []int32
+	corr []float32
+}
+
+func (b *batch) inputs() []any {
+	k := len(b.at)
+	in := []any{
+		tensors.FromFlatDataAndDimensions(b.ids, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.mask, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.positions, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.at, k),
+		tensors.FromFlatDataAndDimensions(b.target, k),
+		tensors.FromFlatDataAndDimensions(b.weight, k),
+	}
+	if b.cand != nil {
+		in = append(in,
+			tensors.FromFlatDataAndDimensions(b.cand, len(b.cand)),
+			tensors.FromFlatDataAndDimensions(b.corr, len(b.corr)))
+	}
+	return in
+}
+
+// batcher cuts shuffled sentences into batches of at most rows sentences and
+// at most targets predictions, epoch after epoch.
+type batcher struct {
+	seqs                  [][]int
+	rows, seqLen, targets int
+	pad                   int
+	rng                   *rand.Rand
+	order                 []int
+	next                  int
+	// Sampled softmax: the corpus's tokens, the others, and how many of the
+	// others to draw per batch (0: exact softmax).
+	known, rest []int32
+	negatives   int
+	// once stops at the end of the sentences, in order, instead of
+	// shuffling them again.
+	once bool
+}
+
+func newBatcher(seqs [][]int, cfg TrainConfig, pad int, rngSeq uint64) *batcher {
+	bt := &batcher{seqs: seqs, rows: cfg.Rows, seqLen: cfg.SeqLen, targets: cfg.Targets, pad: pad,
+		rng: rand.New(rand.NewPCG(cfg.Seed, rngSeq)), order: make([]int, len(seqs)), negatives: cfg.Negatives}
+	for i := range bt.order {
+		bt.order[i] = i
+	}
+	bt.next = len(bt.order) // shuffle first
+	if cfg.Negatives > 0 {
+		seen := make([]bool, cfg.Model.VocabSize)
+		seen[pad] = true
+		for _, s := range seqs {
+			for _, id := range s {
+				seen[id] = true
+			}
+		}
+		for id, ok := range seen {
+			if ok {
+				bt.known = append(bt.known, int32(id))
+			} else {
+				bt.rest = append(bt.rest, int32(id))
+			}
+		}
+	}
+	return bt
+}
+
+func (bt *batcher) nextBatch() *batch {
+	b := &batch{rows: bt.rows, seqLen: bt.seqLen,
+		ids: make([]int32, bt.rows*bt.seqLen), positions: make([]int32, bt.rows*bt.seqLen),
+		mask: make([]float32, bt.rows*bt.seqLen),
+		at:   make([]int32, bt.targets), target: make([]int32, bt.targets), weight: make([]float32, bt.targets),
+	}
+	for i := range b.ids {
+		b.ids[i] = int32(bt.pad)
+		b.positions[i] = 1
+	}
+	row, k := 0, 0
+	for row < bt.rows {
+		if bt.next >= len(bt.order) {
+			if bt.once {
+				break
+			}
+			bt.rng.Shuffle(len(bt.order), func(i, j int) { bt.order[i], bt.order[j] = bt.order[j], bt.order[i] })
+			bt.next = 0
+		}
+		s := bt.seqs[bt.order[bt.next]]
+		if k+len(s)-1 > bt.targets {
+			break
+		}
+		bt.next++
+		off := row*bt.seqLen + bt.seqLen - len(s) // left padding, as inference does
+		for j, id := range s {
+			b.ids[off+j] = int32(id)
+			b.mask[off+j] = 1
+			b.positions[off+j] = int32(j)
+			if j+1 < len(s) {
+				b.at[k], b.target[k], b.weight[k] = int32(off+j), int32(s[j+1]), 1
+				k++
+			}
+		}
+		row++
+	}
+	if bt.negatives > 0 {
+		b.cand = append(make([]int32, 0, len(bt.known)+bt.negatives), bt.known...)
+		b.corr = make([]float32, len(bt.known), len(bt.known)+bt.negatives)
+		w := float32(math.Log(float64(len(bt.rest)) / float64(bt.negatives)))
+		for range bt.negatives {
+			b.cand = append(b.cand, bt.rest[bt.rng.IntN(len(bt.rest))])
+			b.corr = append(b.corr, w)
+		}
+	}
+	return b
+}
+
+// nextTokenLoss returns the loss function of Train: the mean next-token
+// cross-entropy over the real targets, from model's forward pass. The final
+// hidden state is read at the ln_final site and only the target positions
+// are unembedded (with the tied wte), so the forward pass's own logits are
+// unused and never computed. With sampled false the softmax runs over the
+// whole vocabulary; with sampled true over the batch's candidates (inputs 6
+// and 7: ids and log-weights).
+func nextTokenLoss(m *gpt2.Model, sampled bool) train.LossFn {
+	return func(params, in []*Node) (*Node, []*Node) {
+		ids, mask, pos, at, target, weight := in[0], in[1], in[2], in[3], in[4], in[5]
+		var hidden *Node
+		m.BuildForward(params, lm.Inputs{IDs: ids, Mask: mask, Positions: pos}, func(s lm.Site, x *Node) *Node {
+			if s.Component == lm.LNFinal {
+				hidden = x
+			}
+			return x
+		})
+		dims := hidden.Shape().Dimensions
+		h := Reshape(hidden, dims[0]*dims[1], dims[2])
+		hs := Gather(h, ExpandAxes(at, -1)) // [k,d]
+		wte := params[0]                    // [vocab,d]
+		var logits *Node
+		if sampled {
+			wc := Gather(wte, ExpandAxes(in[6], -1))                        // [m,d]
+			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[7], 0)) // [k,m]
+		} else {
+			logits = Einsum("kd,vd->kv", hs, wte) // [k,vocab]
+		}
+		mx := StopGradient(ReduceAndKeep(logits, ReduceMax, -1)) // [k,1]
+		logZ := Add(Log(ReduceSum(Exp(Sub(logits, mx)), -1)), Reshape(mx, -1))
+		tgt := ReduceSum(Mul(hs, Gather(wte, ExpandAxes(target, -1))), -1) // [k]
+		nll := Sub(logZ, tgt)
+		total := ReduceAllSum(weight)
+		loss := Div(ReduceAllSum(Mul(nll, weight)), Max(total, ScalarOne(total.Graph(), dtypes.Float32)))
+		return loss, []*Node{total}
+	}
+}
+
+// ExactLoss returns m's mean next-token cross-entropy over the whole
+// vocabulary on n sentences generated from seed (batched as Train batches
+// them).
+func ExactLoss(m *gpt2.Model, seed uint64, n int) (float64, error) {
+	cfg := DefaultTrainConfig()
+	cfg.Seed, cfg.Negatives = seed, 0
+	var seqs [][]int
+	for _, s := range Tokenize(Generate(seed, n)) {
+		if len(s) <= cfg.SeqLen {
+			seqs = append(seqs, s)
+		}
+	}
+	nParams := len(m.Params())
+	exec, err := NewExec(m.Backend(), func(in []*Node) []*Node {
+		loss, extra := nextTokenLoss(m, false)(in[:nParams], in[nParams:])
+		return []*Node{Mul(loss, extra[0]), extra[0]}
+	})
+	if err != nil {
+		return 0, err
+	}
+	bt := newBatcher(seqs, cfg, m.PadID(), 0xe7a1)
+	bt.next, bt.once = 0, true // each sentence once, in order
+	sum, count := 0.0, 0.0
+	for bt.next < len(seqs) {
+		b := bt.nextBatch()
+		args := make([]any, 0, nParams+6)
+		for _, p := range m.Params() {
+			args = append(args, p)
+		}
+		outs, err := exec.Exec(append(args, b.inputs()...)...)
+		if err != nil {
+			return 0, err
+		}
+		sum += float64(tensors.MustCopyFlatData[float32](outs[0])[0])
+		count += float64(tensors.MustCopyFlatData[float32](outs[1])[0])
+	}
+	return sum / count, nil
+}
+
+// Train trains a GPT-2 of cfg.Model on the generated corpus (Generate) with
+// govene's Adam trainer and returns it. With cfg.Out set it writes the
+// checkpoint there (SaveF16) and returns the model loaded back from it, so
+// the returned weights are the float16-rounded ones that ship.
+func Train(cfg TrainConfig) (*gpt2.Model, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Model.VocabSize != 50257 {
+		return nil, fmt.Errorf("shipped: train: vocab_size %d; the shipped model uses GPT-2's 50257 tokens", cfg.Model.VocabSize)
+	}
+	if cfg.SeqLen > cfg.Model.NPositions {
+		return nil, fmt.Errorf("shipped: train: seq_len %d exceeds n_positions %d", cfg.SeqLen, cfg.Model.NPositions)
+	}
+	b := cfg.Backend
+	if b == nil {
+		var err error
+		if b, err = backend.Default(); err != nil {
+			return nil, err
+		}
+	}
+	m, err := gpt2.Random(cfg.Model, cfg.Seed, gpt2.Options{Backend: b})
+	if err != nil {
+		return nil, err
+	}
+	var seqs [][]int
+	for _, s := range Tokenize(Generate(cfg.Seed, cfg.CorpusSize)) {
+		if len(s) <= cfg.SeqLen && len(s)-1 <= cfg.Targets {
+			seqs = append(seqs, s)
+		}
+	}
+	if len(seqs) == 0 {
+		return nil, errors.New("shipped: train: no sentence fits seq_len")
+	}
+	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
+	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0), cfg.Adam, nil)
+	if err != nil {
+		return nil, err
+	}
+	for step := 1; step <= cfg.Steps; step++ {
+		loss, _, err := tr.Step(bt.nextBatch().inputs()...)
+		if err != nil {
+			return nil, fmt.Errorf("shipped: train: %w", err)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(step, loss)
+		}
+		if cfg.Check != nil && cfg.CheckEvery > 0 && step%cfg.CheckEvery == 0 && step < cfg.Steps {
+			if err := copyParams(m, tr.Params()); err != nil {
+				return nil, err
+			}
+			cfg.Check(step, m)
+		}
+	}
+	if err := copyParams(m, tr.Params()); err != nil {
+		return nil, err
+	}
+	if cfg.Out == "" {
+		return m, nil
+	}
+	if err := SaveF16(m, cfg.Out); err != nil {
+		return nil, err
+	}
+	return gpt2.LoadDir(cfg.Out, gpt2.Options{Backend: b})
+}
+
+// copyParams copies trained weights into the model's tensors.
+func copyParams(m *gpt2.Model, params []*tensors.Tensor) error {
+	for i, p := range params {
+		data, err := tensors.CopyFlatData[float32](p)
+		if err != nil {
+			return err
+		}
+		if err := tensors.MutableFlatData(m.Params()[i], func(flat []float32) { copy(flat, data) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}

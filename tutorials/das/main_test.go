@@ -1,0 +1,69 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/train"
+	"github.com/govene/govene/tutorials/internal/tut"
+)
+
+func TestDASRaisesTheTarget(t *testing.T) {
+	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
+	m, err := tut.Model("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := run(m, io.Discard, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("layer %d rank %d: IIA %.3f -> %.3f, P(target) %.4f -> %.4f", r.Layer, r.Rank, r.IIABefore, r.IIAAfter, r.TargetBefore, r.TargetAfter)
+	if !(r.TargetAfter > r.TargetBefore) {
+		t.Errorf("training did not raise the target's probability: %.4f -> %.4f", r.TargetBefore, r.TargetAfter)
+	}
+	if !(r.IIAAfter > r.IIABefore) {
+		t.Errorf("training did not raise IIA: %.3f -> %.3f", r.IIABefore, r.IIAAfter)
+	}
+	if r.Orthogonality > 1e-4 {
+		t.Errorf("max |WᵀW - I| = %g after training", r.Orthogonality)
+	}
+}
+
+// TestOneDimensionalDAS aligns a single direction: which of two cities
+// (Paris or Rome) the last token carries, at the last block. Every
+// landmark of one city is a base for every landmark of the other.
+func TestOneDimensionalDAS(t *testing.T) {
+	m, err := tut.Model("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := examples(m, "Paris", "Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := m.Dims().Layers - 1
+	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
+		{Layer: layer, Component: lm.BlockOutput, InterventionType: pv.LowRankRotatedSpace, LowRankDimension: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := iv.IIA(all, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := iv.Train(all, nil, pv.TrainConfig{Epochs: 30, BatchSize: 4, Adam: train.Adam{LR: 2e-2}, Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := iv.IIA(all, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("1-D DAS at block_output layer %d on %d Paris/Rome pairs: IIA %.3f -> %.3f in %d steps", layer, len(all), before, after, rep.Steps)
+	if after < 0.9 {
+		t.Errorf("1-D DAS IIA %.3f, want at least 0.9", after)
+	}
+}

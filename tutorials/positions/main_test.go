@@ -1,0 +1,27 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/govene/govene/tutorials/internal/tut"
+)
+
+func TestPatchingNamesMovesThePrediction(t *testing.T) {
+	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
+	m, err := tut.Model("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := run(m, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Mary's position carries Bob in: Bob gains, Mary loses.
+	if !(r.One[r.Bob] > r.Clean[r.Bob] && r.One[r.Mary] < r.Clean[r.Mary]) {
+		t.Errorf("one position: P(Bob) %.4f -> %.4f, P(Mary) %.4f -> %.4f", r.Clean[r.Bob], r.One[r.Bob], r.Clean[r.Mary], r.One[r.Mary])
+	}
+	if !(r.Several[r.Bob] > r.Clean[r.Bob]) {
+		t.Errorf("several positions: P(Bob) %.4f -> %.4f", r.Clean[r.Bob], r.Several[r.Bob])
+	}
+}

@@ -2,6 +2,8 @@ package shipped
 
 import "testing"
 
+// BenchmarkTrainStep times training steps of the shipped recipe (on a small
+// corpus; the first, compiling step is included once).
 func BenchmarkTrainStep(b *testing.B) {
 	cfg := DefaultTrainConfig()
 	cfg.Steps = b.N + 1

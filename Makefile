@@ -8,15 +8,19 @@ GO ?= go
 TESTPY := $(CURDIR)/.venv-test
 TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: demo test vet fmt-check fixtures bench bench-go fuzz pyenv pjrt-cpu
+.PHONY: demo test go-test vet fmt-check fixtures bench bench-go fuzz pyenv pjrt-cpu
 
 # The main job on the embedded defaults: the pure-Go backend, the shipped model.
 demo:
 	GOMLX_BACKEND=go $(GO) run ./cmd/govene demo
 
 # Everything on the pure-Go backend, then the model, intervention and
-# backend tests again on XLA's CPU plugin (installed from PyPI).
-test: fixtures pyenv pjrt-cpu vet fmt-check
+# backend tests again on XLA's CPU plugin (installed from PyPI), then the
+# notebooks: executed headlessly with the GoNB kernel and checked, and one run
+# in JupyterLab in headless Chromium (notebooks/notebooks.mk).
+test: go-test notebooks-test
+
+go-test: fixtures pyenv pjrt-cpu vet fmt-check
 	GOMLX_BACKEND=go SAFETENSORS_PYTHON=$(TESTPY)/bin/python GOVENE_HUB_PYTHON=$(TESTPY)/bin/python \
 		$(GO) test -count=1 -timeout 60m ./...
 	GOMLX_BACKEND=xla:$$(bash scripts/pjrt-cpu/install.sh) GOMLX_NO_AUTO_INSTALL=1 \
@@ -60,3 +64,5 @@ bench-go:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./safetensors/
 	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./gpt2/
+
+include notebooks/notebooks.mk

@@ -1,0 +1,37 @@
+# govene's notebooks: `include notebooks/notebooks.mk` from the Makefile.
+#
+#   make notebooks-setup   JupyterLab 4 + nbconvert + GoNB v0.11.4 + goimports in
+#                          .venv-lab (NOTEBOOKS_VENV), the gonb kernel spec in it
+#   make notebooks-test    executes every notebook headlessly and checks its
+#                          outputs, then runs two of them in JupyterLab in headless
+#                          Chromium (screenshots in notebooks/screenshots/)
+#   make notebooks-save    executes the notebooks and saves them with their outputs
+#   make lab               JupyterLab on 127.0.0.1 (LAB_PORT, default 8888) with a
+#                          token printed, the notebooks folder open
+#
+# The scripts set GOEXPERIMENT=simd and drop the Makefile's GOFLAGS=-mod=mod
+# for the Jupyter server and its kernels (Go refuses -mod=mod in the
+# notebooks' go.work workspaces).
+
+NOTEBOOKS_SCRIPTS := $(CURDIR)/scripts/notebooks
+
+.PHONY: notebooks-setup notebooks-test notebooks-run notebooks-browser-test notebooks-save lab
+
+notebooks-setup:
+	bash $(NOTEBOOKS_SCRIPTS)/setup.sh
+
+notebooks-run: notebooks-setup
+	bash $(NOTEBOOKS_SCRIPTS)/run.sh
+
+notebooks-browser-test: notebooks-setup
+	bash $(NOTEBOOKS_SCRIPTS)/browser_test.sh
+
+notebooks-test: notebooks-setup
+	bash $(NOTEBOOKS_SCRIPTS)/run.sh
+	bash $(NOTEBOOKS_SCRIPTS)/browser_test.sh
+
+notebooks-save: notebooks-setup
+	bash $(NOTEBOOKS_SCRIPTS)/run.sh --save
+
+lab:
+	bash $(NOTEBOOKS_SCRIPTS)/lab.sh

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Installs what govene's notebooks need, idempotently, into one virtual
+# environment (default <repo>/.venv-lab; set NOTEBOOKS_VENV to move it):
+#
+#   - JupyterLab 4, nbconvert and nbclient, pinned in requirements.txt (PyPI)
+#   - GoNB v0.11.4, the Go kernel, and goimports, built with the Go toolchain
+#     into the venv's bin/
+#   - the GoNB kernel spec, in the venv's share/jupyter/kernels/gonb (not in
+#     ~/.local/share/jupyter), with GOEXPERIMENT=simd in its environment
+#
+# Needs: Go >= 1.26 and Python >= 3.11 with the venv module (Debian:
+# python3-venv) on PATH, and the Go module proxy and PyPI reachable.
+# A second run with nothing changed only checks, in about a second.
+#
+#   bash scripts/notebooks/setup.sh          # or: make notebooks-setup
+#   NOTEBOOKS_GOPLS=1 bash scripts/notebooks/setup.sh   # also gopls (autocomplete in JupyterLab)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+GONB_VERSION=v0.11.4
+GOIMPORTS_VERSION=v0.52.0 # golang.org/x/tools
+GOPLS_VERSION=v0.23.0     # golang.org/x/tools/gopls, only with NOTEBOOKS_GOPLS=1
+PYTHON=${PYTHON:-python3}
+
+log() { printf '[notebooks-setup] %s\n' "$*"; }
+die() { printf '[notebooks-setup] error: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is needed)"
+gov=$(go env GOVERSION)
+case "$gov" in
+go1.2[6-9]* | go1.[3-9][0-9]* | go[2-9]*) ;;
+*) die "Go >= 1.26 is needed, found $gov" ;;
+esac
+command -v "$PYTHON" >/dev/null || die "$PYTHON is not on PATH (Python >= 3.11 is needed)"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+	die "Python >= 3.11 is needed, found $("$PYTHON" -V 2>&1)"
+
+# 1. The Python side.
+req=$NB_SCRIPTS/requirements.txt
+stamp=$NOTEBOOKS_VENV/.stamp-$(sha256sum "$req" | cut -c1-12)
+if [[ -f $stamp && -x $NOTEBOOKS_VENV/bin/jupyter ]]; then
+	log "python: $NOTEBOOKS_VENV is up to date"
+else
+	if [[ ! -x $NOTEBOOKS_VENV/bin/python ]]; then
+		log "python: creating $NOTEBOOKS_VENV"
+		"$PYTHON" -m venv "$NOTEBOOKS_VENV" ||
+			die "python -m venv failed (on Debian: apt-get install python3-venv)"
+	fi
+	log "python: installing $(grep -c '==' "$req") pinned packages (JupyterLab, nbconvert, nbclient)"
+	"$NOTEBOOKS_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+	rm -f "$NOTEBOOKS_VENV"/.stamp-*
+	touch "$stamp"
+fi
+
+# 2. GoNB and goimports, into the venv's bin/. `go install ...gonb@v0.11.4`
+# fails on some proxies, so GoNB is built from a throwaway module that
+# requires it.
+gobin=$NOTEBOOKS_VENV/bin
+gonb_stamp=$gobin/.gonb-$GONB_VERSION-$gov
+if [[ -x $gobin/gonb && -f $gonb_stamp ]]; then
+	log "go: gonb $GONB_VERSION is installed"
+else
+	log "go: building gonb $GONB_VERSION"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	if ! (
+		cd "$tmp"
+		go mod init gonb-install
+		go get "github.com/janpfeifer/gonb@$GONB_VERSION"
+		GOBIN=$gobin go install github.com/janpfeifer/gonb
+	) >"$tmp/log" 2>&1; then
+		cat "$tmp/log" >&2
+		die "building gonb failed"
+	fi
+	rm -f "$gobin"/.gonb-*
+	touch "$gonb_stamp"
+fi
+goimports_stamp=$gobin/.goimports-$GOIMPORTS_VERSION-$gov
+if [[ -x $gobin/goimports && -f $goimports_stamp ]]; then
+	log "go: goimports $GOIMPORTS_VERSION is installed"
+else
+	log "go: building goimports $GOIMPORTS_VERSION"
+	GOBIN=$gobin go install "golang.org/x/tools/cmd/goimports@$GOIMPORTS_VERSION"
+	rm -f "$gobin"/.goimports-*
+	touch "$goimports_stamp"
+fi
+if [[ ${NOTEBOOKS_GOPLS:-0} == 1 ]]; then
+	gopls_stamp=$gobin/.gopls-$GOPLS_VERSION-$gov
+	if [[ -x $gobin/gopls && -f $gopls_stamp ]]; then
+		log "go: gopls $GOPLS_VERSION is installed"
+	else
+		log "go: building gopls $GOPLS_VERSION"
+		GOBIN=$gobin go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
+		rm -f "$gobin"/.gopls-*
+		touch "$gopls_stamp"
+	fi
+fi
+
+# 3. The kernel spec, in the venv (JUPYTER_DATA_DIR, set by env.sh, is where
+# `gonb --install` writes it). Its environment: GOEXPERIMENT=simd, the venv's
+# bin/ and this Go's bin/ on PATH, and no inherited GOFLAGS (see env.sh).
+kdir=$JUPYTER_DATA_DIR/kernels/gonb
+log "kernel: installing the gonb kernel spec in $kdir"
+# --force_deps: gopls is optional (it gives autocomplete and hover help).
+"$gobin/gonb" --install --force_deps --logtostderr 2>&1 | grep -o 'kernel configuration installed in.*' | sed 's/^/  gonb: /' || true
+[[ -f $kdir/kernel.json ]] || die "gonb --install wrote no $kdir/kernel.json"
+export NOTEBOOKS_VENV
+GOROOT_BIN=$(go env GOROOT)/bin "$NOTEBOOKS_VENV/bin/python" - "$kdir/kernel.json" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+spec = json.load(open(path))
+spec["display_name"] = "Go (gonb)"
+env = spec.setdefault("env", {})
+env["GOEXPERIMENT"] = "simd"
+env["GOFLAGS"] = ""  # never -mod=mod (make's): Go refuses it in workspace mode
+# jupyter_client substitutes ${PATH} from the server's environment.
+bins = [os.path.join(os.environ["NOTEBOOKS_VENV"], "bin"), os.environ["GOROOT_BIN"]]
+env["PATH"] = ":".join(bins) + ":${PATH}"
+json.dump(spec, open(path, "w"), indent=1)
+print("  kernel.json env:", json.dumps(env))
+PY
+
+# 4. Check: the kernel is the one Jupyter finds, and the tools run.
+specs=$("$NOTEBOOKS_VENV/bin/jupyter" kernelspec list)
+[[ $specs =~ gonb\ +$kdir ]] || die "jupyter does not find the gonb kernel in $kdir: $specs"
+echo 'package x' | "$gobin/goimports" >/dev/null || die "goimports does not run"
+log "ready: JupyterLab $("$NOTEBOOKS_VENV/bin/python" -c "import importlib.metadata as m; print(m.version('jupyterlab'))"), gonb $GONB_VERSION, $gov, venv $NOTEBOOKS_VENV"

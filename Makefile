@@ -8,7 +8,7 @@ GO ?= go
 TESTPY := $(CURDIR)/.venv-test
 TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: demo test go-test notebooks-test-ci vet fmt-check fixtures bench bench-go fuzz pyenv pjrt-cpu
+.PHONY: demo test go-test vet fmt-check fixtures bench bench-go fuzz pyenv pjrt-cpu
 
 # The main job on the embedded defaults: the pure-Go backend, the shipped model.
 demo:
@@ -18,14 +18,7 @@ demo:
 # backend tests again on XLA's CPU plugin (installed from PyPI), then the
 # notebooks: executed headlessly with the GoNB kernel and checked, and one run
 # in JupyterLab in headless Chromium (notebooks/notebooks.mk).
-test: go-test notebooks-test-ci
-
-# In make test the browser check runs notebook 01 (its rendered table); the
-# heat map of notebook 02 is checked in the headless run, and in the browser
-# by `make notebooks-test`.
-notebooks-test-ci: notebooks-setup
-	bash $(NOTEBOOKS_SCRIPTS)/run.sh
-	BROWSER_NOTEBOOKS=01_patching.ipynb:table:browser.png bash $(NOTEBOOKS_SCRIPTS)/browser_test.sh
+test: go-test notebooks-test
 
 go-test: fixtures pyenv pjrt-cpu vet fmt-check
 	GOMLX_BACKEND=go SAFETENSORS_PYTHON=$(TESTPY)/bin/python GOVENE_HUB_PYTHON=$(TESTPY)/bin/python \

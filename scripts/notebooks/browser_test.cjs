@@ -101,18 +101,29 @@ async function runNotebook(page, nb) {
   log(`opening ${url.replace(TOKEN, '<token>')}`);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.locator('.jp-NotebookPanel .jp-Cell').first().waitFor({ timeout: 120000 });
-  // Wait for the kernel: its name in the toolbar, and an execution state.
-  // Cells run before a kernel is attached are silently skipped. GoNB leaves
-  // the state "unknown" until the first cell runs (it sends no status for
-  // JupyterLab's history_request), so "unknown" counts as ready here.
+  // Wait for the kernel: cells run before a kernel is attached are silently
+  // skipped. The server exposes the app (expose_app_in_browser, as
+  // JupyterLab's own UI tests do) so the test can ask the notebook's session
+  // whether its kernel is connected; the toolbar alone can show "Go (gonb)"
+  // before. GoNB leaves the state "unknown" until the first cell runs (it
+  // sends no status for JupyterLab's history_request), so "unknown" counts as
+  // ready.
   await page.waitForFunction(
-    () => {
-      const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-      const i = p && p.querySelector('.jp-Notebook-ExecutionIndicator');
-      const named = p && p.querySelector('.jp-NotebookPanel-toolbar').textContent.includes('Go (gonb)');
-      return named && i && ['idle', 'unknown'].includes(i.getAttribute('data-status'));
+    (file) => {
+      const app = window.jupyterapp;
+      const w = app && app.shell.currentWidget;
+      const sc = w && w.sessionContext;
+      const k = sc && sc.session && sc.session.kernel;
+      return (
+        !!k &&
+        w.context.path.endsWith(file) &&
+        sc.isReady &&
+        k.name === 'gonb' &&
+        k.connectionStatus === 'connected' &&
+        ['idle', 'unknown'].includes(k.status)
+      );
     },
-    null,
+    nb.file,
     { timeout: 120000, polling: 500 },
   );
   log(`notebook open, GoNB kernel attached after ${((Date.now() - t0) / 1000).toFixed(1)}s`);

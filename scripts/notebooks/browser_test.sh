@@ -86,6 +86,7 @@ root=()
 	--ServerApp.root_dir="$REPO_ROOT/notebooks" \
 	--LabApp.user_settings_dir="$work/settings" \
 	--LabApp.workspaces_dir="$work/workspaces" \
+	--LabApp.expose_app_in_browser=True \
 	>"$work/lab.log" 2>&1 &
 server=$!
 t0=$SECONDS

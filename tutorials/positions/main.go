@@ -1,7 +1,7 @@
 // Tutorial 4, position-specific interventions: names from "Alice and Bob
 // went to the store. Alice gave a drink to" are patched into "John and Mary
 // went to the store. John gave a drink to", first at one position (Mary's),
-// then at several (every name), at the residual stream after block 0. The
+// then at several (every name), at the residual stream entering block 0 (the embeddings). The
 // prediction follows the names that were patched in.
 //
 //	go run ./tutorials/positions [-model gpt2]

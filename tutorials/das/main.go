@@ -149,15 +149,9 @@ func run(m *gpt2.Model, w io.Writer, steps int) (*result, error) {
 }
 
 func main() {
-	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
 	steps := flag.Int("steps", 200, "training steps")
-	flag.Parse()
-	m, err := tut.Model(*model)
-	if err == nil {
-		_, err = run(m, os.Stdout, *steps)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "das:", err)
-		os.Exit(1)
-	}
+	tut.Main("das", func(m *gpt2.Model) error {
+		_, err := run(m, os.Stdout, *steps)
+		return err
+	})
 }

@@ -7,7 +7,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -72,14 +71,8 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 }
 
 func main() {
-	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
-	flag.Parse()
-	m, err := tut.Model(*model)
-	if err == nil {
-		_, err = run(m, os.Stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "patching:", err)
-		os.Exit(1)
-	}
+	tut.Main("patching", func(m *gpt2.Model) error {
+		_, err := run(m, os.Stdout)
+		return err
+	})
 }

@@ -114,15 +114,9 @@ func run(m *gpt2.Model, w io.Writer, scale float64) (*result, error) {
 }
 
 func main() {
-	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
 	scale := flag.Float64("scale", 4, "how many times the happy-minus-sad difference to add")
-	flag.Parse()
-	m, err := tut.Model(*model)
-	if err == nil {
-		_, err = run(m, os.Stdout, *scale)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "steering:", err)
-		os.Exit(1)
-	}
+	tut.Main("steering", func(m *gpt2.Model) error {
+		_, err := run(m, os.Stdout, *scale)
+		return err
+	})
 }

@@ -4,6 +4,7 @@
 package tut
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -63,4 +64,20 @@ func Show(w io.Writer, r plots.Renderer, name string) error {
 	}
 	fmt.Fprintln(w, "wrote", path)
 	return nil
+}
+
+// Main is every tutorial program's main: it adds the -model flag to the
+// flags the program defined, parses them, loads the model and calls run,
+// exiting with the error (prefixed with the tutorial's name) if any.
+func Main(name string, run func(m *gpt2.Model) error) {
+	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
+	flag.Parse()
+	m, err := Model(*model)
+	if err == nil {
+		err = run(m)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
 }

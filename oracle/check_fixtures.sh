@@ -2,7 +2,8 @@
 # Keeps gpt2/testdata and pv/testdata in step with the oracle.
 #
 # oracle/fixtures.sha256 records the sha256 of the fixture scripts
-# (make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py) and
+# (make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
+# make_equality_fixtures.py) and
 # requirements.txt that the committed fixtures were made with. When both still match
 # (and the fixtures exist), this exits 0 at once. Otherwise it builds the pinned venv
 # (setup.sh, idempotent), regenerates every checkpoint under gpt2/testdata, and records
@@ -35,6 +36,7 @@ fresh() {
 	for f in pv_reference.safetensors gen_reference.safetensors das_reference.safetensors; do
 		[[ -f "$repo/pv/testdata/$f" ]] || return 1
 	done
+	[[ -f "$repo/mlp/testdata/equality_pyvene.json" ]] || return 1
 }
 
 if [[ $force == 0 ]] && fresh; then
@@ -47,5 +49,7 @@ echo "regenerating gpt2 fixtures"
 "$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
 # The pyvene fixtures run on gpt2/testdata/odd, so they come after it.
 (cd "$repo" && "$venv/bin/python" oracle/make_pv_fixtures.py && "$venv/bin/python" oracle/make_das_fixtures.py)
-(cd "$here" && sha256sum make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py requirements.txt) >"$here/fixtures.sha256"
+# pyvene training runs (about 10 minutes): mlp/testdata/equality_pyvene.json.
+(cd "$repo" && "$venv/bin/python" oracle/make_equality_fixtures.py)
+(cd "$here" && sha256sum make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py requirements.txt) >"$here/fixtures.sha256"
 echo "fixtures regenerated; hashes recorded in oracle/fixtures.sha256"

@@ -93,6 +93,16 @@ func (m *Model) BuildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 // Resumes reports that BuildForward honours Inputs.StartLayer and Residual.
 func (m *Model) Resumes() bool { return true }
 
+// LayerParams returns the range of block l's weights in Params(); ok is
+// false for l out of range and for configs whose blocks differ by more than
+// their weights (scale_attn_by_inverse_layer_idx). See lm.LayerSharer.
+func (m *Model) LayerParams(l int) (from, to int, ok bool) {
+	if l < 0 || l >= m.cfg.NLayer || m.cfg.ScaleAttnByInverseLayerIdx {
+		return 0, 0, false
+	}
+	return pLayers + l*pPerLayer, pLayers + (l+1)*pPerLayer, true
+}
+
 func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	if hook == nil {
 		hook = func(_ lm.Site, x *Node) *Node { return x }
@@ -142,7 +152,11 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 	splitHeads := func(x *Node) *Node { // [b,s,d] -> [b,h,s,dh]
 		return TransposeAllDims(Reshape(x, b, s, nh, dh), 0, 2, 1, 3)
 	}
-	for l := in.StartLayer; l < c.NLayer; l++ {
+	end := c.NLayer
+	if in.EndLayer > 0 {
+		end = min(in.EndLayer, end)
+	}
+	for l := in.StartLayer; l < end; l++ {
 		p := params[pLayers+l*pPerLayer : pLayers+(l+1)*pPerLayer]
 		h = at(l, lm.BlockInput, h)
 		a := at(l, lm.AttentionInput, layerNorm(h, p[pLN1W], p[pLN1B], eps))
@@ -182,6 +196,9 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 		act := at(l, lm.MLPActivation, c.activate(linear(mi, p[pFcW], p[pFcB])))
 		mo := at(l, lm.MLPOutput, linear(act, p[pFcProjW], p[pFcProjB]))
 		h = at(l, lm.BlockOutput, Add(h, mo))
+	}
+	if in.EndLayer > 0 {
+		return h
 	}
 	n := len(params)
 	if in.LastOnly {

@@ -26,7 +26,10 @@ type Model struct {
 	decoder *lm.Decoder
 }
 
-var _ lm.Model = (*Model)(nil)
+var (
+	_ lm.Model       = (*Model)(nil)
+	_ lm.LayerSharer = (*Model)(nil)
+)
 
 // Config returns the model's configuration.
 func (m *Model) Config() Config { return m.cfg }

@@ -166,6 +166,24 @@ type Inputs struct {
 	// Resumer.
 	StartLayer int
 	Residual   *graph.Node
+	// EndLayer, when positive, stops the pass after block EndLayer-1: the
+	// model returns the residual stream leaving it, [b,s,d], instead of
+	// logits (no final layer norm, no unembedding). With Residual set and
+	// EndLayer = StartLayer+1 a graph runs exactly one block.
+	EndLayer int
+}
+
+// LayerSharer is implemented by models whose blocks are one function of
+// their own weights, so that a graph built for one block serves every
+// block: BuildForward with Residual set, StartLayer l and EndLayer l+1
+// reads only Params()[from:to] as given by LayerParams(l), and the graph
+// built for block 0 computes block l when it is fed block l's weights in
+// block 0's slots. ok is false when the model's blocks differ by more than
+// their weights (GPT-2 with scale_attn_by_inverse_layer_idx), or l is out
+// of range. Sweeps use it to compile one block instead of one graph per
+// starting layer.
+type LayerSharer interface {
+	LayerParams(l int) (from, to int, ok bool)
 }
 
 // Resumer is implemented by models whose BuildForward honours

@@ -80,7 +80,8 @@ func (r *SweepResult) Max() (v float64, row, col int) {
 // between sweeps. It is safe for concurrent use.
 type Sweeper struct {
 	model lm.Model
-	// Resume, true by default for models that support it (lm.Resumer),
+	// Resume, true by default for models that support it (lm.Resumer and
+	// lm.LayerSharer; ignored for others),
 	// recomputes for each setting only the layers from its lowest patched
 	// one and the positions from the patched one on (from the base run's
 	// cached residuals, keys and values); false runs every setting through
@@ -93,8 +94,7 @@ type Sweeper struct {
 
 // NewSweeper returns a Sweeper for m.
 func NewSweeper(m lm.Model) *Sweeper {
-	r, ok := m.(lm.Resumer)
-	return &Sweeper{model: m, ivs: map[string]*Model{}, Resume: ok && r.Resumes()}
+	return &Sweeper{model: m, ivs: map[string]*Model{}, Resume: resumable(m)}
 }
 
 // Corruption adds fixed noise to the token embeddings (block_input of
@@ -180,7 +180,7 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 			break
 		}
 	}
-	if sw.Resume && cfg.Unit != Head {
+	if sw.Resume && cfg.Unit != Head && resumable(sw.model) {
 		res := &SweepResult{Values: make([][]float64, len(cfg.Layers))}
 		for r := range res.Values {
 			res.Values[r] = make([]float64, len(cols))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -121,47 +120,73 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	total := len(cfg.Layers) * len(cols)
 	done := 0
 	flat := func(site lm.Site) []float32 { v, _ := tensors.CopyFlatData[float32](baseRun.Sites[site]); return v }
+	// The base run's keys and values, per layer, as inputs of the block graph.
+	kv := make([][2]*tensors.Tensor, L)
+	for l := range L {
+		kv[l] = [2]*tensors.Tensor{
+			tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadKeyOutput}), 1, d.Heads, s, d.HeadDim),
+			tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadValueOutput}), 1, d.Heads, s, d.HeadDim)}
+	}
+	block, err := sw.blockExec(cfg)
+	if err != nil {
+		return err
+	}
+	final, err := sw.headExec()
+	if err != nil {
+		return err
+	}
+	params := sw.model.Params()
+	sharer := sw.model.(lm.LayerSharer)
 	for _, k := range keys {
 		start, q := k[0], k[1]
 		win := s - q
-		// Inputs shared by the group: the residual entering layer `start`
-		// over the window, and every layer's keys and values.
 		resid := flat(lm.Site{Layer: start, Component: lm.BlockInput})[q*d.Hidden:]
-		shared := []any{tensors.FromFlatDataAndDimensions(resid, 1, win, d.Hidden)}
-		for l := start; l < L; l++ {
-			shared = append(shared,
-				tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadKeyOutput}), 1, d.Heads, s, d.HeadDim),
-				tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadValueOutput}), 1, d.Heads, s, d.HeadDim))
-		}
 		all := groups[k]
 		for c0 := 0; c0 < len(all); c0 += cfg.ChunkSize {
 			chunk := all[c0:min(c0+cfg.ChunkSize, len(all))]
 			n := len(chunk)
 			units := make([]int32, n)
 			heads := make([]int32, n)
-			masks := make([]float32, n*L)
-			src := make([]float32, n*L*w)
+			h0 := make([]float32, 0, n*len(resid))
 			for e, st := range chunk {
 				units[e] = int32(st.pos - q)
 				heads[e] = int32(cols[st.col])
-				for l := st.lo; l <= st.hi; l++ {
-					masks[e*L+l] = 1
-					copy(src[(e*L+l)*w:], srcVal(l, cols[st.col], st.pos))
+				h0 = append(h0, resid...)
+			}
+			common := []any{tensors.FromScalar(int32(q)), tensors.FromFlatDataAndDimensions(units, n), tensors.FromFlatDataAndDimensions(heads, n)}
+			// One call of the block graph per layer, each with that layer's
+			// weights, cached keys and values, and which settings patch it.
+			h := tensors.FromFlatDataAndDimensions(h0, n, win, d.Hidden)
+			for l := start; l < L; l++ {
+				mask := make([]float32, n)
+				src := make([]float32, n*w)
+				for e, st := range chunk {
+					if l >= st.lo && l <= st.hi {
+						mask[e] = 1
+						copy(src[e*w:], srcVal(l, cols[st.col], st.pos))
+					}
 				}
+				from, to, _ := sharer.LayerParams(l)
+				args := make([]any, 0, to-from+8)
+				for _, p := range params[from:to] {
+					args = append(args, p)
+				}
+				args = append(args, h, kv[l][0], kv[l][1])
+				args = append(args, common...)
+				args = append(args, tensors.FromFlatDataAndDimensions(mask, n), tensors.FromFlatDataAndDimensions(src, n, w))
+				outs, err := block.Exec(args...)
+				if err != nil {
+					return fmt.Errorf("pv: sweep: layer %d: %w", l, err)
+				}
+				h.FinalizeAll()
+				h = outs[0]
 			}
-			exec, err := sw.resumeExec(cfg, start, win, s, n)
-			if err != nil {
-				return err
-			}
-			args := []any{}
-			for _, p := range sw.model.Params() {
+			args := make([]any, 0, len(params)+1)
+			for _, p := range params {
 				args = append(args, p)
 			}
-			args = append(args, shared...)
-			args = append(args, tensors.FromScalar(int32(q)),
-				tensors.FromFlatDataAndDimensions(units, n), tensors.FromFlatDataAndDimensions(heads, n),
-				tensors.FromFlatDataAndDimensions(masks, n, L), tensors.FromFlatDataAndDimensions(src, n, L, w))
-			outs, err := exec.Exec(args...)
+			outs, err := final.Exec(append(args, h)...)
+			h.FinalizeAll()
 			if err != nil {
 				return fmt.Errorf("pv: sweep: %w", err)
 			}
@@ -173,6 +198,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 				}
 				res.Values[st.row][st.col] = cfg.Metric(l)
 			}
+			outs[0].FinalizeAll()
 			done += n
 			if cfg.OnProgress != nil {
 				cfg.OnProgress(done, total)
@@ -182,10 +208,35 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	return nil
 }
 
-// resumeExec returns the compiled graph for a group: blocks start..L-1 over
-// a window of win positions of an s-token prompt, n settings at a time.
-func (sw *Sweeper) resumeExec(cfg SweepConfig, start, win, s, n int) (*graph.Exec, error) {
-	key := fmt.Sprintf("resume|%s|%s|%d", cfg.Component, cfg.Unit, start)
+// resumable reports whether m supports resumed sweeps: it resumes passes
+// (lm.Resumer) and one block graph serves every block (lm.LayerSharer).
+func resumable(m lm.Model) bool {
+	r, ok := m.(lm.Resumer)
+	if !ok || !r.Resumes() {
+		return false
+	}
+	sh, ok := m.(lm.LayerSharer)
+	if !ok {
+		return false
+	}
+	for l := range m.Dims().Layers {
+		if _, _, ok := sh.LayerParams(l); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// blockExec returns the graph that runs one block over a window of
+// positions for n settings, patching cfg's component where a setting's mask
+// is 1. It is built as block 0 and fed each layer's weights in turn, so it
+// compiles once per shape (window, settings, prompt length) for the whole
+// sweep, whatever the layer: inputs are block 0's weight slots, then the
+// residual [n,win,d], the layer's cached keys and values [1,h,s,dh], the
+// window's first slot q, per-setting positions (within the window) and
+// heads [n], the mask [n] and the source values [n,w].
+func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
+	key := fmt.Sprintf("block|%s|%s", cfg.Component, cfg.Unit)
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	if sw.resume == nil {
@@ -195,54 +246,75 @@ func (sw *Sweeper) resumeExec(cfg SweepConfig, start, win, s, n int) (*graph.Exe
 		return e, nil
 	}
 	d := sw.model.Dims()
-	L := d.Layers
-	nParams := len(sw.model.Params())
+	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
+	nAll := len(sw.model.Params())
 	comp, unit := cfg.Component, cfg.Unit
 	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-		params := in[:nParams]
-		rest := in[nParams:]
-		resid := rest[0]
-		nl := L - start
-		caches := rest[1 : 1+2*nl]
-		q, units, heads, masks, src := rest[1+2*nl], rest[2+2*nl], rest[3+2*nl], rest[4+2*nl], rest[5+2*nl]
-		n := units.Shape().Dimensions[0]
-		win := resid.Shape().Dimensions[1]
-		s := caches[0].Shape().Dimensions[2]
+		params := make([]*graph.Node, nAll)
+		copy(params[from:to], in[:to-from])
+		rest := in[to-from:]
+		resid, keys, values, q, units, heads, mask, src := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], rest[7]
+		n, win := resid.Shape().Dimensions[0], resid.Shape().Dimensions[1]
+		s := keys.Shape().Dimensions[2]
 		bcast := func(x *graph.Node) *graph.Node {
 			dims := slices.Clone(x.Shape().Dimensions)
 			dims[0] = n
 			return graph.BroadcastToDims(x, dims...)
 		}
 		kv := &lm.KVCache{Start: q, Mask: graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf([]int{n, s}), 1), dtypes.Float32)),
-			Keys: make([]*graph.Node, L), Values: make([]*graph.Node, L)}
-		for l := start; l < L; l++ {
-			kv.Keys[l], kv.Values[l] = bcast(caches[2*(l-start)]), bcast(caches[2*(l-start)+1])
-		}
+			Keys: make([]*graph.Node, d.Layers), Values: make([]*graph.Node, d.Layers)}
+		kv.Keys[0], kv.Values[0] = bcast(keys), bcast(values)
 		posOH := graph.OneHot(units, win, dtypes.Float32) // [n,win]
 		headOH := graph.OneHot(heads, d.Heads, dtypes.Float32)
+		m := graph.Reshape(mask, n, 1)
 		hook := func(site lm.Site, x *graph.Node) *graph.Node {
-			if site.Component != comp || site.Layer < start {
+			if site.Component != comp {
 				return x
 			}
-			m := graph.Slice(masks, graph.AxisRange(), graph.AxisElem(site.Layer)) // [n,1]
-			v := graph.Reshape(graph.Slice(src, graph.AxisRange(), graph.AxisElem(site.Layer), graph.AxisRange()), n, -1)
 			if unit == HeadPos { // x [n,h,win,dh]
 				sel := graph.Einsum("nh,np->nhp", headOH, posOH) // the (head, position) cell
 				cur := graph.Einsum("nhp,nhpd->nd", sel, x)
-				delta := graph.Mul(graph.Sub(v, cur), m)
+				delta := graph.Mul(graph.Sub(src, cur), m)
 				return graph.Add(x, graph.Einsum("nhp,nd->nhpd", sel, delta))
 			}
 			cur := graph.Einsum("np,npw->nw", posOH, x) // x [n,win,w]
-			delta := graph.Mul(graph.Sub(v, cur), m)
+			delta := graph.Mul(graph.Sub(src, cur), m)
 			return graph.Add(x, graph.Einsum("np,nw->npw", posOH, delta))
 		}
-		logits := sw.model.BuildForward(params, lm.Inputs{Residual: bcast(resid), StartLayer: start, Cache: kv, LastOnly: true}, hook)
-		return []*graph.Node{logits}
+		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: resid, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pv: sweep: compile: %w", err)
 	}
-	e = e.WithName("pv.sweep.resume." + strings.ReplaceAll(key, "|", "."))
+	e = e.WithName("pv.sweep.block." + string(cfg.Component))
+	e.SetMaxCache(256)
 	sw.resume[key] = e
+	return e, nil
+}
+
+// headExec returns the graph from the residual leaving the last block,
+// [n,win,d], to the last position's logits: every weight, then the residual.
+func (sw *Sweeper) headExec() (*graph.Exec, error) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.resume == nil {
+		sw.resume = map[string]*graph.Exec{}
+	}
+	if e, ok := sw.resume["head"]; ok {
+		return e, nil
+	}
+	nAll, L := len(sw.model.Params()), sw.model.Dims().Layers
+	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		resid := in[nAll]
+		dims := resid.Shape().Dimensions
+		ones := graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf(dims[:2]), 1), dtypes.Float32))
+		return []*graph.Node{sw.model.BuildForward(in[:nAll], lm.Inputs{Residual: resid, StartLayer: L, Mask: ones, LastOnly: true}, nil)}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pv: sweep: compile: %w", err)
+	}
+	e = e.WithName("pv.sweep.head")
+	e.SetMaxCache(256)
+	sw.resume["head"] = e
 	return e, nil
 }

@@ -24,61 +24,30 @@ import (
 func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepConfig, cols []int, res *SweepResult) error {
 	d := sw.model.Dims()
 	L, s := d.Layers, base.Len()
-	runner := lm.NewRunner(sw.model, sw.model.PadID())
-	// The base run: residual entering each layer and the keys and values.
-	var sites []lm.Site
-	for l := range L {
-		sites = append(sites, lm.Site{Layer: l, Component: lm.BlockInput},
-			lm.Site{Layer: l, Component: lm.HeadKeyOutput}, lm.Site{Layer: l, Component: lm.HeadValueOutput})
-	}
-	var baseRun *lm.Result
-	if corrupt != nil {
-		iv, err := sw.model_(SweepConfig{Component: cfg.Component, Unit: cfg.Unit, Positions: cfg.Positions}, corrupt)
-		if err != nil {
-			return err
-		}
-		out, err := iv.Forward([]lm.Prompt{base}, Locations(append([][][]int{nil}, make([][][]int, L)...),
-			append([][][]int{{corrupt.Positions}}, make([][][]int, L)...)),
-			SourceRepresentations(map[string][][]float32{iv.keys[0]: {corruptionNoise(corrupt, d.Hidden)}}),
-			SubspacesPer(append([][][]int{nil}, repeat([][]int{{}}, L)...)), CaptureSites(sites...), LastLogitsOnly(),
-			Sources(lm.Prompt{})) // the restoring interventions are off (skipped) in this run
-		if err != nil {
-			return fmt.Errorf("pv: sweep: corrupted run: %w", err)
-		}
-		baseRun = out.Result()
-	} else {
-		var err error
-		if baseRun, err = runner.Run([]lm.Prompt{base}, sites...); err != nil {
-			return fmt.Errorf("pv: sweep: base run: %w", err)
-		}
-	}
-	if res.Base == 0 {
-		var err error
-		if res.Base, err = lastMetric(baseRun.Logits, baseRun.Batch, 0, cfg.Metric); err != nil {
-			return err
-		}
-	}
-	// The source values at the swept component, every layer.
-	var srcSites []lm.Site
-	for l := range L {
-		srcSites = append(srcSites, lm.Site{Layer: l, Component: cfg.Component})
-	}
-	srcRun, err := runner.Run([]lm.Prompt{source}, srcSites...)
+	// The base run (corrupted for a trace): the residual entering each
+	// layer and the keys and values; the source run: the values at the swept
+	// component. Both run block by block through the graphs the sweep uses.
+	baseRun, err := sw.runLayers(base, cfg.Component, corrupt)
 	if err != nil {
-		return fmt.Errorf("pv: sweep: source: %w", err)
+		return fmt.Errorf("pv: sweep: base run: %w", err)
 	}
-	if res.Source, err = lastMetric(srcRun.Logits, srcRun.Batch, 0, cfg.Metric); err != nil {
+	one := &lm.Batch{Size: 1, Len: 1, Lengths: []int{1}}
+	if res.Base == 0 {
+		if res.Base, err = lastMetric(baseRun.logits, one, 0, cfg.Metric); err != nil {
+			return err
+		}
+	}
+	srcRun, err := sw.runLayers(source, cfg.Component, nil)
+	if err != nil {
+		return fmt.Errorf("pv: sweep: source run: %w", err)
+	}
+	if res.Source, err = lastMetric(srcRun.logits, one, 0, cfg.Metric); err != nil {
 		return err
 	}
 	head := cfg.Component.IsHead()
 	w := d.Width(cfg.Component)
 	// srcVal returns the source's value at layer l for a column: [w].
-	srcFlat := make([][]float32, L)
-	for l := range L {
-		if srcFlat[l], err = tensors.CopyFlatData[float32](srcRun.Sites[srcSites[l]]); err != nil {
-			return err
-		}
-	}
+	srcFlat := srcRun.comp
 	ss := source.Len()
 	srcVal := func(l, col, pos int) []float32 {
 		if head { // [1,h,s,dh]
@@ -119,13 +88,12 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	})
 	total := len(cfg.Layers) * len(cols)
 	done := 0
-	flat := func(site lm.Site) []float32 { v, _ := tensors.CopyFlatData[float32](baseRun.Sites[site]); return v }
 	// The base run's keys and values, per layer, as inputs of the block graph.
 	kv := make([][2]*tensors.Tensor, L)
 	for l := range L {
 		kv[l] = [2]*tensors.Tensor{
-			tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadKeyOutput}), 1, d.Heads, s, d.HeadDim),
-			tensors.FromFlatDataAndDimensions(flat(lm.Site{Layer: l, Component: lm.HeadValueOutput}), 1, d.Heads, s, d.HeadDim)}
+			tensors.FromFlatDataAndDimensions(baseRun.keys[l], 1, d.Heads, s, d.HeadDim),
+			tensors.FromFlatDataAndDimensions(baseRun.values[l], 1, d.Heads, s, d.HeadDim)}
 	}
 	block, err := sw.blockExec(cfg)
 	if err != nil {
@@ -140,7 +108,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	for _, k := range keys {
 		start, q := k[0], k[1]
 		win := s - q
-		resid := flat(lm.Site{Layer: start, Component: lm.BlockInput})[q*d.Hidden:]
+		resid := baseRun.resid[start][q*d.Hidden:]
 		all := groups[k]
 		for c0 := 0; c0 < len(all); c0 += cfg.ChunkSize {
 			chunk := all[c0:min(c0+cfg.ChunkSize, len(all))]
@@ -317,4 +285,143 @@ func (sw *Sweeper) headExec() (*graph.Exec, error) {
 	e.SetMaxCache(256)
 	sw.resume["head"] = e
 	return e, nil
+}
+
+// layerRun is one prompt's pass through the model, block by block: per
+// layer, the residual entering it, its keys and values [h,s,dh] and its
+// value at the swept component (flat), and the last position's logits.
+type layerRun struct {
+	resid, keys, values, comp [][]float32
+	logits                    *tensors.Tensor
+}
+
+// runLayers runs p block by block with the graphs a resumed sweep uses
+// (the embeddings, one block graph for every layer, the head), so the base
+// and source runs compile little. A corruption's noise is added to the token
+// embeddings at its positions, as Trace's corrupted run does.
+func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption) (*layerRun, error) {
+	d := sw.model.Dims()
+	s := p.Len()
+	ids, pos, ones := make([]int32, s), make([]int32, s), make([]float32, s)
+	for i, id := range p.IDs {
+		ids[i], pos[i], ones[i] = int32(id), int32(i), 1
+	}
+	noise := make([]float32, s*d.Hidden)
+	if corrupt != nil {
+		rows := corruptionNoise(corrupt, d.Hidden)
+		for i, at := range corrupt.Positions {
+			copy(noise[at*d.Hidden:(at+1)*d.Hidden], rows[i*d.Hidden:])
+		}
+	}
+	embed, block, final, err := sw.runExecs(comp)
+	if err != nil {
+		return nil, err
+	}
+	params := sw.model.Params()
+	args := make([]any, 0, len(params)+4)
+	for _, t := range params {
+		args = append(args, t)
+	}
+	mask := tensors.FromFlatDataAndDimensions(ones, 1, s)
+	outs, err := embed.Exec(append(args, tensors.FromFlatDataAndDimensions(ids, 1, s), tensors.FromFlatDataAndDimensions(pos, 1, s),
+		mask, tensors.FromFlatDataAndDimensions(noise, 1, s, d.Hidden))...)
+	if err != nil {
+		return nil, err
+	}
+	h := outs[0]
+	r := &layerRun{}
+	sharer := sw.model.(lm.LayerSharer)
+	for l := range d.Layers {
+		from, to, _ := sharer.LayerParams(l)
+		largs := make([]any, 0, to-from+2)
+		for _, t := range params[from:to] {
+			largs = append(largs, t)
+		}
+		outs, err := block.Exec(append(largs, h, mask)...)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", l, err)
+		}
+		var vals [4][]float32
+		for i, t := range append([]*tensors.Tensor{h}, outs[1:]...) {
+			if vals[i], err = tensors.CopyFlatData[float32](t); err != nil {
+				return nil, err
+			}
+			t.FinalizeAll()
+		}
+		r.resid, r.keys, r.values, r.comp = append(r.resid, vals[0]), append(r.keys, vals[1]), append(r.values, vals[2]), append(r.comp, vals[3])
+		h = outs[0]
+	}
+	outs, err = final.Exec(append(args, h)...)
+	h.FinalizeAll()
+	if err != nil {
+		return nil, err
+	}
+	r.logits = outs[0]
+	return r, nil
+}
+
+// runExecs returns the graphs of runLayers: the embeddings plus noise
+// (every weight, ids, positions, mask, noise [1,s,d]); one block, built as
+// block 0 and fed each layer's weights, returning the residual leaving it,
+// its keys, values and its value at comp (block 0's weight slots, the
+// residual, the mask); and the head.
+func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec, err error) {
+	if final, err = sw.headExec(); err != nil {
+		return nil, nil, nil, err
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	embed, block = sw.resume["embed"], sw.resume["run|"+string(comp)]
+	nAll := len(sw.model.Params())
+	if embed == nil {
+		embed, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+			ids, pos, mask, noise := in[nAll], in[nAll+1], in[nAll+2], in[nAll+3]
+			var out *graph.Node
+			hook := func(site lm.Site, x *graph.Node) *graph.Node {
+				if site.Layer == 0 && site.Component == lm.BlockInput {
+					x = graph.Add(x, noise)
+					out = x
+				}
+				return x
+			}
+			sw.model.BuildForward(in[:nAll], lm.Inputs{IDs: ids, Positions: pos, Mask: mask, EndLayer: 1}, hook)
+			return []*graph.Node{out}
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("pv: sweep: compile: %w", err)
+		}
+		embed = embed.WithName("pv.sweep.embed")
+		embed.SetMaxCache(256)
+		sw.resume["embed"] = embed
+	}
+	if block == nil {
+		from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
+		block, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+			params := make([]*graph.Node, nAll)
+			copy(params[from:to], in[:to-from])
+			resid, mask := in[to-from], in[to-from+1]
+			var keys, values, val *graph.Node
+			hook := func(site lm.Site, x *graph.Node) *graph.Node {
+				switch site.Component {
+				case lm.HeadKeyOutput:
+					keys = x
+				case lm.HeadValueOutput:
+					values = x
+				}
+				if site.Component == comp {
+					val = x
+				}
+				return x
+			}
+			out := sw.model.BuildForward(params, lm.Inputs{Residual: resid, Mask: mask, EndLayer: 1}, hook)
+			return []*graph.Node{out, keys, values, val}
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("pv: sweep: compile: %w", err)
+		}
+		block = block.WithName("pv.sweep.run." + string(comp))
+		block.SetMaxCache(256)
+		sw.resume["run|"+string(comp)] = block
+	}
+	return embed, block, final, nil
 }

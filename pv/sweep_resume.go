@@ -105,6 +105,8 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	}
 	params := sw.model.Params()
 	sharer := sw.model.(lm.LayerSharer)
+	var pending []float32 // last-position residuals leaving the last block
+	var targets [][2]int  // their (row, col) in the grid
 	for _, k := range keys {
 		start, q := k[0], k[1]
 		win := s - q
@@ -149,32 +151,51 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 				h.FinalizeAll()
 				h = outs[0]
 			}
-			args := make([]any, 0, len(params)+1)
-			for _, p := range params {
-				args = append(args, p)
-			}
-			outs, err := final.Exec(append(args, h)...)
+			// The last position's residual goes to the head later, with
+			// every other chunk's: one pass over the unembedding for the
+			// whole sweep.
+			hf, err := tensors.CopyFlatData[float32](h)
 			h.FinalizeAll()
 			if err != nil {
-				return fmt.Errorf("pv: sweep: %w", err)
+				return err
 			}
-			logits := &lm.Result{Batch: &lm.Batch{Size: n, Len: 1, Lengths: repeat(1, n)}, Logits: outs[0]}
 			for e, st := range chunk {
-				l, err := logits.NextTokenLogits(e)
-				if err != nil {
-					return err
-				}
-				res.Values[st.row][st.col] = cfg.Metric(l)
+				pending = append(pending, hf[(e*win+win-1)*d.Hidden:(e*win+win)*d.Hidden]...)
+				targets = append(targets, [2]int{st.row, st.col})
 			}
-			outs[0].FinalizeAll()
 			done += n
 			if cfg.OnProgress != nil {
 				cfg.OnProgress(done, total)
 			}
 		}
 	}
+	// The head, headRows settings at a time (one shape for every sweep).
+	args := make([]any, 0, len(params)+1)
+	for _, p := range params {
+		args = append(args, p)
+	}
+	for r0 := 0; r0 < len(targets); r0 += headRows {
+		rows := make([]float32, headRows*d.Hidden)
+		copy(rows, pending[r0*d.Hidden:min(len(pending), (r0+headRows)*d.Hidden)])
+		outs, err := final.Exec(append(args, tensors.FromFlatDataAndDimensions(rows, headRows, 1, d.Hidden))...)
+		if err != nil {
+			return fmt.Errorf("pv: sweep: %w", err)
+		}
+		logits := &lm.Result{Batch: &lm.Batch{Size: headRows, Len: 1, Lengths: repeat(1, headRows)}, Logits: outs[0]}
+		for e, t := range targets[r0:min(len(targets), r0+headRows)] {
+			l, err := logits.NextTokenLogits(e)
+			if err != nil {
+				return err
+			}
+			res.Values[t[0]][t[1]] = cfg.Metric(l)
+		}
+		outs[0].FinalizeAll()
+	}
 	return nil
 }
+
+// headRows is how many settings one call of the head graph scores.
+const headRows = 64
 
 // resumable reports whether m supports resumed sweeps: it resumes passes
 // (lm.Resumer) and one block graph serves every block (lm.LayerSharer).

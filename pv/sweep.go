@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -90,7 +91,15 @@ type Sweeper struct {
 	mu     sync.Mutex
 	ivs    map[string]*Model
 	resume map[string]*graph.Exec
+	// compiles counts the resumed sweeps' graph builds (one per compiled
+	// shape).
+	compiles atomic.Int64
 }
+
+// Compiles returns how many graphs the Sweeper's resumed sweeps have
+// compiled (each shape of each graph counts once; a sweep of shapes seen
+// before compiles nothing).
+func (sw *Sweeper) Compiles() int64 { return sw.compiles.Load() }
 
 // NewSweeper returns a Sweeper for m.
 func NewSweeper(m lm.Model) *Sweeper {

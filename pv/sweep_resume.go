@@ -239,6 +239,7 @@ func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
 	nAll := len(sw.model.Params())
 	comp, unit := cfg.Component, cfg.Unit
 	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
 		params := make([]*graph.Node, nAll)
 		copy(params[from:to], in[:to-from])
 		rest := in[to-from:]
@@ -294,6 +295,7 @@ func (sw *Sweeper) headExec() (*graph.Exec, error) {
 	}
 	nAll, L := len(sw.model.Params()), sw.model.Dims().Layers
 	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
 		resid := in[nAll]
 		dims := resid.Shape().Dimensions
 		ones := graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf(dims[:2]), 1), dtypes.Float32))
@@ -396,6 +398,7 @@ func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec,
 	nAll := len(sw.model.Params())
 	if embed == nil {
 		embed, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
 			ids, pos, mask, noise := in[nAll], in[nAll+1], in[nAll+2], in[nAll+3]
 			var out *graph.Node
 			hook := func(site lm.Site, x *graph.Node) *graph.Node {
@@ -418,6 +421,7 @@ func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec,
 	if block == nil {
 		from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
 		block, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
 			params := make([]*graph.Node, nAll)
 			copy(params[from:to], in[:to-from])
 			resid, mask := in[to-from], in[to-from+1]

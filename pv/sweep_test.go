@@ -131,3 +131,35 @@ func TestTrace(t *testing.T) {
 	}
 	compareGrids(t, "heads", heads, headsPlain)
 }
+
+// TestResumedSweepCompilesPerShapeNotPerLayer: a resumed trace compiles one
+// block graph per window and chunk shape, whatever the starting layer, and
+// a second trace of a prompt of the same length compiles nothing.
+func TestResumedSweepCompilesPerShapeNotPerLayer(t *testing.T) {
+	m := tiny(t)
+	var counts []int64
+	for _, layers := range [][]int{{0}, {0, 1, 2}} {
+		sw := NewSweeper(m)
+		cfg := SweepConfig{Layers: layers, Metric: TokenProb(7)}
+		if _, err := sw.Trace(prompt(3, 14, 15, 92, 65, 35), Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, cfg); err != nil {
+			t.Fatal(err)
+		}
+		first := sw.Compiles()
+		// embed, the run block, the head at two shapes, and the sweep block at
+		// most once per (window, chunk) shape: windows 1, 2, 4, 6 here.
+		if first > 4+2*4 {
+			t.Errorf("layers %v: the first trace compiled %d graphs, want at most 12", layers, first)
+		}
+		if _, err := sw.Trace(prompt(9, 8, 7, 6, 5, 4), Corruption{Positions: []int{1, 2}, Level: 3, Seed: 2}, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if again := sw.Compiles() - first; again != 0 {
+			t.Errorf("layers %v: a second trace of the same length compiled %d graphs", layers, again)
+		}
+		t.Logf("layers %v: %d graphs", layers, first)
+		counts = append(counts, first)
+	}
+	if counts[0] != counts[1] {
+		t.Errorf("sweeping 1 layer compiled %d graphs, 3 layers %d: want the same", counts[0], counts[1])
+	}
+}

@@ -47,8 +47,12 @@ type SweepConfig struct {
 	Window int `json:"window,omitempty"`
 	// Metric scores a run (required).
 	Metric Metric `json:"-"`
-	// ChunkSize is how many settings run in one batch (default 32).
+	// ChunkSize is how many settings run in one batch at most (default 32).
 	ChunkSize int `json:"chunk_size,omitempty"`
+	// MaxBytes bounds the activations of one batch (default 1 GiB): chunks
+	// shrink, down to one setting, so that a batch's estimated float32
+	// activations (one block's, plus the logits it keeps) stay under it.
+	MaxBytes int64 `json:"max_bytes,omitempty"`
 	// OnProgress, when set, is called after each chunk with settings done
 	// and the total.
 	OnProgress func(done, total int) `json:"-"`
@@ -149,6 +153,9 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 	if cfg.ChunkSize <= 0 {
 		cfg.ChunkSize = 32
 	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 1 << 30
+	}
 	if cfg.Layers == nil {
 		for l := range d.Layers {
 			cfg.Layers = append(cfg.Layers, l)
@@ -232,12 +239,13 @@ func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 	}
 	noise := corruptionNoise(corrupt, d.Hidden)
 	nRep := d.Layers
-	for start := 0; start < len(all); start += cfg.ChunkSize {
-		chunk := all[start:min(start+cfg.ChunkSize, len(all))]
+	size := chunkSize(cfg, d, base.Len(), base.Len())
+	for start := 0; start < len(all); start += size {
+		chunk := all[start:min(start+size, len(all))]
 		n := len(chunk)
-		// The last chunk is padded to ChunkSize with repeats of its first
-		// setting, so every chunk has one shape and one executable.
-		rows := cfg.ChunkSize
+		// The last chunk is padded to the chunk size with repeats of its
+		// first setting, so every chunk has one shape and one executable.
+		rows := size
 		prompts := repeat(base, rows)
 		srcLocs := make([][][]int, nRep)
 		baseLocs := make([][][]int, nRep)
@@ -338,6 +346,15 @@ func allDims(w, seq int, c lm.Component) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// chunkSize returns how many settings one batch runs: cfg.ChunkSize, or
+// fewer (at least one) when settings of tokens query tokens attending to
+// keys key slots would need more than cfg.MaxBytes of activations.
+func chunkSize(cfg SweepConfig, d lm.Dims, tokens, keys int) int {
+	perToken := int64(4 * (10*d.Hidden + d.Inner + 2*d.Heads*keys))
+	perSetting := int64(tokens)*perToken + 4*int64(d.Vocab) // one block, and the logits kept
+	return int(max(1, min(int64(cfg.ChunkSize), cfg.MaxBytes/perSetting)))
 }
 
 // model_ returns the cached intervenable model for a sweep shape: an

@@ -69,9 +69,10 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 			}
 			// Windows are padded to powers of two so that few graphs are
 			// compiled (measured faster on the pure-Go backend too than
-			// exact windows).
+			// exact windows); position sweeps also merge the windows under
+			// a quarter of the prompt, whose work is small, into one.
 			win := 1
-			for win < s-pos {
+			for win < s-pos || cfg.Unit == Pos && 4*win < s {
 				win *= 2
 			}
 			win = min(win, s)
@@ -112,8 +113,9 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 		win := s - q
 		resid := baseRun.resid[start][q*d.Hidden:]
 		all := groups[k]
-		for c0 := 0; c0 < len(all); c0 += cfg.ChunkSize {
-			chunk := all[c0:min(c0+cfg.ChunkSize, len(all))]
+		size := chunkSize(cfg, d, win, s)
+		for c0 := 0; c0 < len(all); c0 += size {
+			chunk := all[c0:min(c0+size, len(all))]
 			n := len(chunk)
 			units := make([]int32, n)
 			heads := make([]int32, n)
@@ -398,7 +400,7 @@ func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec,
 	nAll := len(sw.model.Params())
 	if embed == nil {
 		embed, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-		sw.compiles.Add(1)
+			sw.compiles.Add(1)
 			ids, pos, mask, noise := in[nAll], in[nAll+1], in[nAll+2], in[nAll+3]
 			var out *graph.Node
 			hook := func(site lm.Site, x *graph.Node) *graph.Node {
@@ -421,7 +423,7 @@ func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec,
 	if block == nil {
 		from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
 		block, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-		sw.compiles.Add(1)
+			sw.compiles.Add(1)
 			params := make([]*graph.Node, nAll)
 			copy(params[from:to], in[:to-from])
 			resid, mask := in[to-from], in[to-from+1]

@@ -2,6 +2,7 @@ package pv
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/govene/govene/lm"
@@ -161,5 +162,38 @@ func TestResumedSweepCompilesPerShapeNotPerLayer(t *testing.T) {
 	}
 	if counts[0] != counts[1] {
 		t.Errorf("sweeping 1 layer compiled %d graphs, 3 layers %d: want the same", counts[0], counts[1])
+	}
+}
+
+// TestSweepMemoryBudget: a tiny MaxBytes runs one setting per batch, on
+// the resumed and the plain path, with the same grid.
+func TestSweepMemoryBudget(t *testing.T) {
+	m := tiny(t)
+	base, src := prompt(5, 6, 7, 8, 9), prompt(15, 16, 17, 18, 19)
+	for _, resume := range []bool{true, false} {
+		sw := NewSweeper(m)
+		sw.Resume = resume
+		ref, err := sw.Patch(base, src, SweepConfig{Metric: TokenProb(42)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var steps []int
+		last := 0
+		got, err := sw.Patch(base, src, SweepConfig{Metric: TokenProb(42), MaxBytes: 1, OnProgress: func(done, total int) {
+			if done > last { // the plain path also reports 0 at the start
+				steps = append(steps, done-last)
+			}
+			last = done
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(steps) != 15 || slices.Max(steps) != 1 {
+			t.Errorf("resume %v: batches of %v settings under a 1-byte budget, want 15 of 1", resume, steps)
+		}
+		compareGrids(t, "budget", got, ref)
+	}
+	if n := chunkSize(SweepConfig{ChunkSize: 32, MaxBytes: 1 << 30}, lm.Dims{Hidden: 768, Inner: 3072, Heads: 12, Vocab: 50257}, 1024, 1024); n != 7 {
+		t.Errorf("GPT-2 small, 1024 tokens, 1 GiB: chunk of %d settings, want 7", n)
 	}
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Time to the first result in a notebook (see first_result.py): a fresh GoNB
+# kernel runs the notebook's cells in order until one shows a model result.
+#
+#   bash scripts/notebooks/first_result.sh [notebook.ipynb] [--all]
+#
+# Run setup.sh (make notebooks-setup) first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+[[ -x $NOTEBOOKS_VENV/bin/python ]] || {
+	echo "first_result.sh: no notebook environment in $NOTEBOOKS_VENV: run scripts/notebooks/setup.sh first" >&2
+	exit 2
+}
+cd "$REPO_ROOT"
+exec "$NOTEBOOKS_VENV/bin/python" "$NB_SCRIPTS/first_result.py" "$@"

@@ -117,25 +117,37 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 		for c0 := 0; c0 < len(all); c0 += size {
 			chunk := all[c0:min(c0+size, len(all))]
 			n := len(chunk)
-			units := make([]int32, n)
+			// Which positions each setting patches (within the window): its
+			// column for "pos", every position of cfg.Positions for "h.pos".
+			patched := func(st setting) []int {
+				if cfg.Unit == HeadPos {
+					return cfg.Positions
+				}
+				return []int{st.pos}
+			}
+			posMask := make([]float32, n*win)
 			heads := make([]int32, n)
 			h0 := make([]float32, 0, n*len(resid))
 			for e, st := range chunk {
-				units[e] = int32(st.pos - q)
+				for _, p := range patched(st) {
+					posMask[e*win+p-q] = 1
+				}
 				heads[e] = int32(cols[st.col])
 				h0 = append(h0, resid...)
 			}
-			common := []any{tensors.FromScalar(int32(q)), tensors.FromFlatDataAndDimensions(units, n), tensors.FromFlatDataAndDimensions(heads, n)}
+			common := []any{tensors.FromScalar(int32(q)), tensors.FromFlatDataAndDimensions(posMask, n, win), tensors.FromFlatDataAndDimensions(heads, n)}
 			// One call of the block graph per layer, each with that layer's
 			// weights, cached keys and values, and which settings patch it.
 			h := tensors.FromFlatDataAndDimensions(h0, n, win, d.Hidden)
 			for l := start; l < L; l++ {
 				mask := make([]float32, n)
-				src := make([]float32, n*w)
+				src := make([]float32, n*win*w)
 				for e, st := range chunk {
 					if l >= st.lo && l <= st.hi {
 						mask[e] = 1
-						copy(src[e*w:], srcVal(l, cols[st.col], st.pos))
+						for _, p := range patched(st) {
+							copy(src[(e*win+p-q)*w:], srcVal(l, cols[st.col], p))
+						}
 					}
 				}
 				from, to, _ := sharer.LayerParams(l)
@@ -145,7 +157,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 				}
 				args = append(args, h, kv[l][0], kv[l][1])
 				args = append(args, common...)
-				args = append(args, tensors.FromFlatDataAndDimensions(mask, n), tensors.FromFlatDataAndDimensions(src, n, w))
+				args = append(args, tensors.FromFlatDataAndDimensions(mask, n), tensors.FromFlatDataAndDimensions(src, n, win, w))
 				outs, err := block.Exec(args...)
 				if err != nil {
 					return fmt.Errorf("pv: sweep: layer %d: %w", l, err)
@@ -224,8 +236,8 @@ func resumable(m lm.Model) bool {
 // compiles once per shape (window, settings, prompt length) for the whole
 // sweep, whatever the layer: inputs are block 0's weight slots, then the
 // residual [n,win,d], the layer's cached keys and values [1,h,s,dh], the
-// window's first slot q, per-setting positions (within the window) and
-// heads [n], the mask [n] and the source values [n,w].
+// window's first slot q, which positions each setting patches [n,win] and
+// heads [n], the mask [n] and the source values [n,win,w].
 func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
 	key := fmt.Sprintf("block|%s|%s", cfg.Component, cfg.Unit)
 	sw.mu.Lock()
@@ -245,8 +257,8 @@ func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
 		params := make([]*graph.Node, nAll)
 		copy(params[from:to], in[:to-from])
 		rest := in[to-from:]
-		resid, keys, values, q, units, heads, mask, src := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], rest[7]
-		n, win := resid.Shape().Dimensions[0], resid.Shape().Dimensions[1]
+		resid, keys, values, q, posMask, heads, mask, src := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], rest[7]
+		n := resid.Shape().Dimensions[0]
 		s := keys.Shape().Dimensions[2]
 		bcast := func(x *graph.Node) *graph.Node {
 			dims := slices.Clone(x.Shape().Dimensions)
@@ -256,22 +268,21 @@ func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
 		kv := &lm.KVCache{Start: q, Mask: graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf([]int{n, s}), 1), dtypes.Float32)),
 			Keys: make([]*graph.Node, d.Layers), Values: make([]*graph.Node, d.Layers)}
 		kv.Keys[0], kv.Values[0] = bcast(keys), bcast(values)
-		posOH := graph.OneHot(units, win, dtypes.Float32) // [n,win]
-		headOH := graph.OneHot(heads, d.Heads, dtypes.Float32)
-		m := graph.Reshape(mask, n, 1)
+		// sel is 1 at the patched cells of settings that patch this layer;
+		// x(1-sel) + src·sel keeps the others bit for bit.
+		sel := graph.Mul(posMask, graph.ExpandAxes(mask, -1)) // [n,win]
 		hook := func(site lm.Site, x *graph.Node) *graph.Node {
 			if site.Component != comp {
 				return x
 			}
-			if unit == HeadPos { // x [n,h,win,dh]
-				sel := graph.Einsum("nh,np->nhp", headOH, posOH) // the (head, position) cell
-				cur := graph.Einsum("nhp,nhpd->nd", sel, x)
-				delta := graph.Mul(graph.Sub(src, cur), m)
-				return graph.Add(x, graph.Einsum("nhp,nd->nhpd", sel, delta))
+			sv, v := graph.ExpandAxes(sel, -1), src // [n,win,1], [n,win,w]
+			if unit == HeadPos {                    // x [n,h,win,dh]
+				headOH := graph.OneHot(heads, d.Heads, dtypes.Float32) // [n,h]
+				sv = graph.Mul(graph.ExpandAxes(sv, 1), graph.Reshape(headOH, n, d.Heads, 1, 1))
+				v = graph.ExpandAxes(src, 1)
 			}
-			cur := graph.Einsum("np,npw->nw", posOH, x) // x [n,win,w]
-			delta := graph.Mul(graph.Sub(src, cur), m)
-			return graph.Add(x, graph.Einsum("np,nw->npw", posOH, delta))
+			sv = graph.BroadcastToShape(sv, x.Shape())
+			return graph.Add(graph.Mul(x, graph.OneMinus(sv)), graph.Mul(graph.BroadcastToShape(v, x.Shape()), sv))
 		}
 		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: resid, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
 	})

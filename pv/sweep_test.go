@@ -3,9 +3,12 @@ package pv
 import (
 	"math"
 	"slices"
+	"sync"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/shipped"
 )
 
 // Each cell of a batched sweep equals the single intervened run it stands
@@ -60,15 +63,17 @@ func sweepKey(t *testing.T, sw *Sweeper) string {
 	return ""
 }
 
-// compareGrids checks two sweep results agree to float32 rounding.
+// compareGrids checks two sweep results agree to float32 rounding
+// (relative to the value for metrics in logits, such as LogitDiff).
 func compareGrids(t *testing.T, what string, got, want *SweepResult) {
 	t.Helper()
-	if math.Abs(got.Base-want.Base) > 1e-6 || math.Abs(got.Source-want.Source) > 1e-6 {
+	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
+	if !near(got.Base, want.Base, 1e-6) || !near(got.Source, want.Source, 1e-6) {
 		t.Errorf("%s: base %g / %g, source %g / %g", what, got.Base, want.Base, got.Source, want.Source)
 	}
 	for r := range want.Values {
 		for c := range want.Values[r] {
-			if d := math.Abs(got.Values[r][c] - want.Values[r][c]); d > 1e-5 {
+			if !near(got.Values[r][c], want.Values[r][c], 1e-5) {
 				t.Errorf("%s: cell (%d, %d): resumed %g, plain %g", what, r, c, got.Values[r][c], want.Values[r][c])
 			}
 		}
@@ -195,5 +200,68 @@ func TestSweepMemoryBudget(t *testing.T) {
 	}
 	if n := chunkSize(SweepConfig{ChunkSize: 32, MaxBytes: 1 << 30}, lm.Dims{Hidden: 768, Inner: 3072, Heads: 12, Vocab: 50257}, 1024, 1024); n != 7 {
 		t.Errorf("GPT-2 small, 1024 tokens, 1 GiB: chunk of %d settings, want 7", n)
+	}
+}
+
+// trainedModel is the shipped GPT-2 (trained, so patches move its
+// predictions a lot: the random tiny model's barely move, which would let
+// a wrong sweep pass a comparison).
+var trainedModel = sync.OnceValues(func() (*gpt2.Model, error) { return shipped.Load(gpt2.Options{}) })
+
+// TestResumedSweepsEqualPlain compares resumed sweeps with the plain path
+// (every setting through the whole model) on the trained model, for every
+// sweep form: patching positions at block_output, mlp_output and
+// attention_output with windows, causal tracing, and heads at one and at
+// several positions.
+func TestResumedSweepsEqualPlain(t *testing.T) {
+	m, err := trainedModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, src := m.Encode("The Colosseum is in the city of"), m.Encode("The Eiffel Tower is in the city of")
+	n := min(base.Len(), src.Len())
+	base.IDs, src.IDs = base.IDs[len(base.IDs)-n:], src.IDs[len(src.IDs)-n:]
+	paris, _ := m.TokenID(" Paris")
+	rome, _ := m.TokenID(" Rome")
+	resumed, plain := NewSweeper(m), NewSweeper(m)
+	plain.Resume = false
+	corrupt := Corruption{Positions: []int{1, 2, 3}, Level: 0.3, Seed: 1}
+	for _, c := range []struct {
+		name  string
+		trace bool
+		cfg   SweepConfig
+	}{
+		{"patch block_output", false, SweepConfig{Metric: TokenProb(paris)}},
+		{"patch mlp_output window 3", false, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: LogitDiff(paris, rome)}},
+		{"patch attention_output window 2", false, SweepConfig{Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(paris)}},
+		{"trace block_output", true, SweepConfig{Metric: TokenProb(rome)}},
+		{"trace mlp_output window 3", true, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(rome)}},
+		{"heads at the last position", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(paris)}},
+		{"heads at three positions", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Positions: []int{2, 3, n - 1}, Metric: TokenProb(paris)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(sw *Sweeper) *SweepResult {
+				var r *SweepResult
+				var err error
+				if c.trace {
+					r, err = sw.Trace(base, corrupt, c.cfg)
+				} else {
+					r, err = sw.Patch(base, src, c.cfg)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			got, want := run(resumed), run(plain)
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, row := range want.Values {
+				lo, hi = math.Min(lo, slices.Min(row)), math.Max(hi, slices.Max(row))
+			}
+			if hi-lo < 0.05 {
+				t.Fatalf("the grid spans only %g: too flat to tell sweeps apart", hi-lo)
+			}
+			compareGrids(t, c.name, got, want)
+		})
 	}
 }

@@ -14,29 +14,41 @@ import (
 // Each cell of a batched sweep equals the single intervened run it stands
 // for.
 func TestSweepMatchesSingleRuns(t *testing.T) {
-	m := tiny(t)
+	m, err := trainedModel()
+	if err != nil {
+		t.Fatal(err)
+	}
 	sw := NewSweeper(m)
-	base, src := prompt(5, 6, 7, 8, 9), prompt(15, 16, 17, 18, 19)
-	metric := TokenProb(42)
+	base, src := m.Encode("The Colosseum is in the city of"), m.Encode("The Eiffel Tower is in the city of")
+	n := min(base.Len(), src.Len())
+	base.IDs, src.IDs = base.IDs[len(base.IDs)-n:], src.IDs[len(src.IDs)-n:]
+	paris, _ := m.TokenID(" Paris")
+	metric := TokenProb(paris)
 	res, err := sw.Patch(base, src, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Values) != 3 || len(res.Values[0]) != 5 {
-		t.Fatalf("grid %dx%d, want 3x5", len(res.Values), len(res.Values[0]))
+	L := m.Dims().Layers
+	if len(res.Values) != L || len(res.Values[0]) != n {
+		t.Fatalf("grid %dx%d, want %dx%d", len(res.Values), len(res.Values[0]), L, n)
 	}
-	for l := range 3 {
+	spread := 0.0
+	for l := range L {
 		iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: l, Component: lm.MLPOutput}}})
-		for p := range 5 {
+		for p := range n {
 			out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(p, p))
 			if err != nil {
 				t.Fatal(err)
 			}
 			probs, _ := out.NextTokenProbs(0, false)
-			if d := math.Abs(float64(probs[42]) - res.Values[l][p]); d > 1e-6 {
-				t.Errorf("layer %d pos %d: sweep %g, single run %g", l, p, res.Values[l][p], probs[42])
+			if d := math.Abs(float64(probs[paris]) - res.Values[l][p]); d > 1e-5 {
+				t.Errorf("layer %d pos %d: sweep %g, single run %g", l, p, res.Values[l][p], probs[paris])
 			}
+			spread = math.Max(spread, math.Abs(res.Values[l][p]-res.Base))
 		}
+	}
+	if spread < 0.05 {
+		t.Errorf("no patch moved P(Paris) by 0.05 (max %g): the comparison cannot tell sweeps apart", spread)
 	}
 	// The plain path (every setting through the whole model) agrees.
 	plain := NewSweeper(m)
@@ -47,7 +59,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	}
 	compareGrids(t, "patch", res, ref)
 	before := plain.ivs[sweepKey(t, plain)].Compiles()
-	if _, err := plain.Patch(prompt(1, 2, 3, 4, 5), prompt(9, 9, 9, 9, 9), SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
+	if _, err := plain.Patch(src, base, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if after := plain.ivs[sweepKey(t, plain)].Compiles(); after != before {

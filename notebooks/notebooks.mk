@@ -4,7 +4,8 @@
 #                          .venv-lab (NOTEBOOKS_VENV), the gonb kernel spec in it
 #   make notebooks-test    executes every notebook headlessly and checks its
 #                          outputs, then runs two of them in JupyterLab in headless
-#                          Chromium (screenshots in notebooks/screenshots/)
+#                          Chromium (screenshots in a temporary folder;
+#                          SHOTS_DIR=notebooks/screenshots refreshes the committed ones)
 #   make notebooks-save    executes the notebooks and saves them with their outputs
 #   make lab               JupyterLab on 127.0.0.1 (LAB_PORT, default 8888) with a
 #                          token printed, the notebooks folder open

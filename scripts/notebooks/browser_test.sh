@@ -5,8 +5,12 @@
 # downloaded) opens each notebook, clears its outputs, runs all cells from
 # the Run menu, waits for the kernel, and checks the page shows the plots:
 #
-#   01_patching.ipynb  a table with "Paris"        -> notebooks/screenshots/browser.png
-#   02_tracing.ipynb   an svg heat map "restoring" -> notebooks/screenshots/browser-tracing.png
+#   01_patching.ipynb  a table with "Paris"        -> browser.png
+#   02_tracing.ipynb   an svg heat map "restoring" -> browser-tracing.png
+#
+# Screenshots go to a new temporary folder (printed), so a test run leaves
+# the working tree alone; SHOTS_DIR=notebooks/screenshots refreshes the
+# committed ones.
 #
 # The server uses throwaway settings (autosave off, no news or update
 # checks) and workspaces, so the notebooks in the repository are not
@@ -24,7 +28,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLAYWRIGHT_VERSION=1.61.1 # the last that runs on Node 18 (Debian 12's)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 NOTEBOOKS=${BROWSER_NOTEBOOKS:-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png}
-SHOTS_DIR=${SHOTS_DIR:-$REPO_ROOT/notebooks/screenshots}
+SHOTS_DIR=$(realpath -m "${SHOTS_DIR:-$(mktemp -d -t govene-browser.XXXXXX)}")
 
 log() { printf '[browser-test] %s\n' "$*"; }
 die() { printf '[browser-test] error: %s\n' "$*" >&2; exit 1; }

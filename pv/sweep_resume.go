@@ -31,6 +31,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	if err != nil {
 		return fmt.Errorf("pv: sweep: base run: %w", err)
 	}
+	defer baseRun.release()
 	one := &lm.Batch{Size: 1, Len: 1, Lengths: []int{1}}
 	if res.Base == 0 {
 		if res.Base, err = lastMetric(baseRun.logits, one, 0, cfg.Metric); err != nil {
@@ -41,7 +42,9 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	if err != nil {
 		return fmt.Errorf("pv: sweep: source run: %w", err)
 	}
-	if res.Source, err = lastMetric(srcRun.logits, one, 0, cfg.Metric); err != nil {
+	res.Source, err = lastMetric(srcRun.logits, one, 0, cfg.Metric)
+	srcRun.release() // from here on, only its values at the component are used
+	if err != nil {
 		return err
 	}
 	head := cfg.Component.IsHead()
@@ -89,13 +92,6 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	})
 	total := len(cfg.Layers) * len(cols)
 	done := 0
-	// The base run's keys and values, per layer, as inputs of the block graph.
-	kv := make([][2]*tensors.Tensor, L)
-	for l := range L {
-		kv[l] = [2]*tensors.Tensor{
-			tensors.FromFlatDataAndDimensions(baseRun.keys[l], 1, d.Heads, s, d.HeadDim),
-			tensors.FromFlatDataAndDimensions(baseRun.values[l], 1, d.Heads, s, d.HeadDim)}
-	}
 	block, err := sw.blockExec(cfg)
 	if err != nil {
 		return err
@@ -104,8 +100,14 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	if err != nil {
 		return err
 	}
-	params := sw.model.Params()
-	sharer := sw.model.(lm.LayerSharer)
+	// Which positions a setting patches: its column for "pos", every
+	// position of cfg.Positions for "h.pos".
+	patched := func(st setting) []int {
+		if cfg.Unit == HeadPos {
+			return cfg.Positions
+		}
+		return []int{st.pos}
+	}
 	var pending []float32 // last-position residuals leaving the last block
 	var targets [][2]int  // their (row, col) in the grid
 	for _, k := range keys {
@@ -117,14 +119,6 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 		for c0 := 0; c0 < len(all); c0 += size {
 			chunk := all[c0:min(c0+size, len(all))]
 			n := len(chunk)
-			// Which positions each setting patches (within the window): its
-			// column for "pos", every position of cfg.Positions for "h.pos".
-			patched := func(st setting) []int {
-				if cfg.Unit == HeadPos {
-					return cfg.Positions
-				}
-				return []int{st.pos}
-			}
 			posMask := make([]float32, n*win)
 			heads := make([]int32, n)
 			h0 := make([]float32, 0, n*len(resid))
@@ -150,12 +144,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 						}
 					}
 				}
-				from, to, _ := sharer.LayerParams(l)
-				args := make([]any, 0, to-from+8)
-				for _, p := range params[from:to] {
-					args = append(args, p)
-				}
-				args = append(args, h, kv[l][0], kv[l][1])
+				args := append(sw.layerArgs(l), h, baseRun.kv[l][0], baseRun.kv[l][1])
 				args = append(args, common...)
 				args = append(args, tensors.FromFlatDataAndDimensions(mask, n), tensors.FromFlatDataAndDimensions(src, n, win, w))
 				outs, err := block.Exec(args...)
@@ -184,10 +173,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 		}
 	}
 	// The head, headRows settings at a time (one shape for every sweep).
-	args := make([]any, 0, len(params)+1)
-	for _, p := range params {
-		args = append(args, p)
-	}
+	args := asArgs(sw.model.Params())
 	for r0 := 0; r0 < len(targets); r0 += headRows {
 		rows := make([]float32, headRows*d.Hidden)
 		copy(rows, pending[r0*d.Hidden:min(len(pending), (r0+headRows)*d.Hidden)])
@@ -230,6 +216,60 @@ func resumable(m lm.Model) bool {
 	return true
 }
 
+// exec returns the Sweeper's graph key, made by build on first use. It
+// compiles once per shape of its inputs (up to 256 shapes); each
+// compilation counts in Compiles.
+func (sw *Sweeper) exec(key string, build func(in []*graph.Node) []*graph.Node) (*graph.Exec, error) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if e, ok := sw.resume[key]; ok {
+		return e, nil
+	}
+	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
+		return build(in)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pv: sweep: compile: %w", err)
+	}
+	e = e.WithName("pv.sweep." + key)
+	e.SetMaxCache(256)
+	if sw.resume == nil {
+		sw.resume = map[string]*graph.Exec{}
+	}
+	sw.resume[key] = e
+	return e, nil
+}
+
+// asArgs makes tensors Exec arguments.
+func asArgs(ts []*tensors.Tensor) []any {
+	args := make([]any, len(ts), len(ts)+8)
+	for i, t := range ts {
+		args[i] = t
+	}
+	return args
+}
+
+// layerArgs returns block l's weights as Exec arguments for a block graph
+// (see block0).
+func (sw *Sweeper) layerArgs(l int) []any {
+	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(l)
+	return asArgs(sw.model.Params()[from:to])
+}
+
+// block0 splits a block graph's inputs: block 0's weights, placed in a
+// full-length parameter list for BuildForward (the other slots nil: one
+// block reads only its own), and the inputs after them.
+func (sw *Sweeper) block0(in []*graph.Node) (params, rest []*graph.Node) {
+	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
+	params = make([]*graph.Node, len(sw.model.Params()))
+	copy(params[from:to], in[:to-from])
+	return params, in[to-from:]
+}
+
+// allOnes returns a float32 node of ones of the given shape.
+func allOnes(g *graph.Graph, dims ...int) *graph.Node { return graph.Ones(g, shapeOf(dims)) }
+
 // blockExec returns the graph that runs one block over a window of
 // positions for n settings, patching cfg's component where a setting's mask
 // is 1. It is built as block 0 and fed each layer's weights in turn, so it
@@ -239,33 +279,18 @@ func resumable(m lm.Model) bool {
 // window's first slot q, which positions each setting patches [n,win] and
 // heads [n], the mask [n] and the source values [n,win,w].
 func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
-	key := fmt.Sprintf("block|%s|%s", cfg.Component, cfg.Unit)
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if sw.resume == nil {
-		sw.resume = map[string]*graph.Exec{}
-	}
-	if e, ok := sw.resume[key]; ok {
-		return e, nil
-	}
 	d := sw.model.Dims()
-	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
-	nAll := len(sw.model.Params())
 	comp, unit := cfg.Component, cfg.Unit
-	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-		sw.compiles.Add(1)
-		params := make([]*graph.Node, nAll)
-		copy(params[from:to], in[:to-from])
-		rest := in[to-from:]
+	return sw.exec("block."+string(comp)+"."+string(unit), func(in []*graph.Node) []*graph.Node {
+		params, rest := sw.block0(in)
 		resid, keys, values, q, posMask, heads, mask, src := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6], rest[7]
 		n := resid.Shape().Dimensions[0]
-		s := keys.Shape().Dimensions[2]
 		bcast := func(x *graph.Node) *graph.Node {
 			dims := slices.Clone(x.Shape().Dimensions)
 			dims[0] = n
 			return graph.BroadcastToDims(x, dims...)
 		}
-		kv := &lm.KVCache{Start: q, Mask: graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf([]int{n, s}), 1), dtypes.Float32)),
+		kv := &lm.KVCache{Start: q, Mask: allOnes(resid.Graph(), n, keys.Shape().Dimensions[2]),
 			Keys: make([]*graph.Node, d.Layers), Values: make([]*graph.Node, d.Layers)}
 		kv.Keys[0], kv.Values[0] = bcast(keys), bcast(values)
 		// sel is 1 at the patched cells of settings that patch this layer;
@@ -286,49 +311,81 @@ func (sw *Sweeper) blockExec(cfg SweepConfig) (*graph.Exec, error) {
 		}
 		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: resid, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
 	})
-	if err != nil {
-		return nil, fmt.Errorf("pv: sweep: compile: %w", err)
-	}
-	e = e.WithName("pv.sweep.block." + string(cfg.Component))
-	e.SetMaxCache(256)
-	sw.resume[key] = e
-	return e, nil
 }
 
 // headExec returns the graph from the residual leaving the last block,
 // [n,win,d], to the last position's logits: every weight, then the residual.
 func (sw *Sweeper) headExec() (*graph.Exec, error) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	if sw.resume == nil {
-		sw.resume = map[string]*graph.Exec{}
-	}
-	if e, ok := sw.resume["head"]; ok {
-		return e, nil
-	}
 	nAll, L := len(sw.model.Params()), sw.model.Dims().Layers
-	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-		sw.compiles.Add(1)
+	return sw.exec("head", func(in []*graph.Node) []*graph.Node {
 		resid := in[nAll]
 		dims := resid.Shape().Dimensions
-		ones := graph.OnesLike(graph.ConvertDType(graph.Iota(resid.Graph(), shapeOf(dims[:2]), 1), dtypes.Float32))
-		return []*graph.Node{sw.model.BuildForward(in[:nAll], lm.Inputs{Residual: resid, StartLayer: L, Mask: ones, LastOnly: true}, nil)}
+		mask := allOnes(resid.Graph(), dims[0], dims[1])
+		return []*graph.Node{sw.model.BuildForward(in[:nAll], lm.Inputs{Residual: resid, StartLayer: L, Mask: mask, LastOnly: true}, nil)}
 	})
-	if err != nil {
-		return nil, fmt.Errorf("pv: sweep: compile: %w", err)
-	}
-	e = e.WithName("pv.sweep.head")
-	e.SetMaxCache(256)
-	sw.resume["head"] = e
-	return e, nil
+}
+
+// embedExec returns the graph of the token embeddings plus noise: every
+// weight, then ids, positions, mask [1,s] and noise [1,s,d].
+func (sw *Sweeper) embedExec() (*graph.Exec, error) {
+	nAll := len(sw.model.Params())
+	return sw.exec("embed", func(in []*graph.Node) []*graph.Node {
+		ids, pos, mask, noise := in[nAll], in[nAll+1], in[nAll+2], in[nAll+3]
+		var out *graph.Node
+		hook := func(site lm.Site, x *graph.Node) *graph.Node {
+			if site.Layer == 0 && site.Component == lm.BlockInput {
+				x = graph.Add(x, noise)
+				out = x
+			}
+			return x
+		}
+		sw.model.BuildForward(in[:nAll], lm.Inputs{IDs: ids, Positions: pos, Mask: mask, EndLayer: 1}, hook)
+		return []*graph.Node{out}
+	})
+}
+
+// runExec returns the block graph of runLayers: built as block 0 and fed
+// each layer's weights (block 0's weight slots, the residual, the mask), it
+// returns the residual leaving the block, its keys, values, and its value at
+// comp.
+func (sw *Sweeper) runExec(comp lm.Component) (*graph.Exec, error) {
+	return sw.exec("run."+string(comp), func(in []*graph.Node) []*graph.Node {
+		params, rest := sw.block0(in)
+		var keys, values, val *graph.Node
+		hook := func(site lm.Site, x *graph.Node) *graph.Node {
+			switch site.Component {
+			case lm.HeadKeyOutput:
+				keys = x
+			case lm.HeadValueOutput:
+				values = x
+			}
+			if site.Component == comp {
+				val = x
+			}
+			return x
+		}
+		out := sw.model.BuildForward(params, lm.Inputs{Residual: rest[0], Mask: rest[1], EndLayer: 1}, hook)
+		return []*graph.Node{out, keys, values, val}
+	})
 }
 
 // layerRun is one prompt's pass through the model, block by block: per
-// layer, the residual entering it, its keys and values [h,s,dh] and its
-// value at the swept component (flat), and the last position's logits.
+// layer, the residual entering it and its value at the swept component
+// (flat), its keys and values ([1,h,s,dh] tensors, inputs of the sweep's
+// block graph as they are), and the last position's logits.
 type layerRun struct {
-	resid, keys, values, comp [][]float32
-	logits                    *tensors.Tensor
+	resid, comp [][]float32
+	kv          [][2]*tensors.Tensor
+	logits      *tensors.Tensor
+}
+
+// release frees the run's tensors.
+func (r *layerRun) release() {
+	for _, kv := range r.kv {
+		kv[0].FinalizeAll()
+		kv[1].FinalizeAll()
+	}
+	r.logits.FinalizeAll()
 }
 
 // runLayers runs p block by block with the graphs a resumed sweep uses
@@ -349,117 +406,50 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 			copy(noise[at*d.Hidden:(at+1)*d.Hidden], rows[i*d.Hidden:])
 		}
 	}
-	embed, block, final, err := sw.runExecs(comp)
+	embed, err := sw.embedExec()
 	if err != nil {
 		return nil, err
 	}
-	params := sw.model.Params()
-	args := make([]any, 0, len(params)+4)
-	for _, t := range params {
-		args = append(args, t)
+	block, err := sw.runExec(comp)
+	if err != nil {
+		return nil, err
+	}
+	final, err := sw.headExec()
+	if err != nil {
+		return nil, err
 	}
 	mask := tensors.FromFlatDataAndDimensions(ones, 1, s)
-	outs, err := embed.Exec(append(args, tensors.FromFlatDataAndDimensions(ids, 1, s), tensors.FromFlatDataAndDimensions(pos, 1, s),
+	outs, err := embed.Exec(append(asArgs(sw.model.Params()), tensors.FromFlatDataAndDimensions(ids, 1, s), tensors.FromFlatDataAndDimensions(pos, 1, s),
 		mask, tensors.FromFlatDataAndDimensions(noise, 1, s, d.Hidden))...)
 	if err != nil {
 		return nil, err
 	}
 	h := outs[0]
 	r := &layerRun{}
-	sharer := sw.model.(lm.LayerSharer)
 	for l := range d.Layers {
-		from, to, _ := sharer.LayerParams(l)
-		largs := make([]any, 0, to-from+2)
-		for _, t := range params[from:to] {
-			largs = append(largs, t)
-		}
-		outs, err := block.Exec(append(largs, h, mask)...)
+		outs, err := block.Exec(append(sw.layerArgs(l), h, mask)...)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
-		var vals [4][]float32
-		for i, t := range append([]*tensors.Tensor{h}, outs[1:]...) {
-			if vals[i], err = tensors.CopyFlatData[float32](t); err != nil {
-				return nil, err
-			}
-			t.FinalizeAll()
+		resid, err := tensors.CopyFlatData[float32](h)
+		if err != nil {
+			return nil, err
 		}
-		r.resid, r.keys, r.values, r.comp = append(r.resid, vals[0]), append(r.keys, vals[1]), append(r.values, vals[2]), append(r.comp, vals[3])
+		val, err := tensors.CopyFlatData[float32](outs[3])
+		if err != nil {
+			return nil, err
+		}
+		h.FinalizeAll()
+		outs[3].FinalizeAll()
+		r.resid, r.comp = append(r.resid, resid), append(r.comp, val)
+		r.kv = append(r.kv, [2]*tensors.Tensor{outs[1], outs[2]})
 		h = outs[0]
 	}
-	outs, err = final.Exec(append(args, h)...)
+	outs, err = final.Exec(append(asArgs(sw.model.Params()), h)...)
 	h.FinalizeAll()
 	if err != nil {
 		return nil, err
 	}
 	r.logits = outs[0]
 	return r, nil
-}
-
-// runExecs returns the graphs of runLayers: the embeddings plus noise
-// (every weight, ids, positions, mask, noise [1,s,d]); one block, built as
-// block 0 and fed each layer's weights, returning the residual leaving it,
-// its keys, values and its value at comp (block 0's weight slots, the
-// residual, the mask); and the head.
-func (sw *Sweeper) runExecs(comp lm.Component) (embed, block, final *graph.Exec, err error) {
-	if final, err = sw.headExec(); err != nil {
-		return nil, nil, nil, err
-	}
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	embed, block = sw.resume["embed"], sw.resume["run|"+string(comp)]
-	nAll := len(sw.model.Params())
-	if embed == nil {
-		embed, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-			sw.compiles.Add(1)
-			ids, pos, mask, noise := in[nAll], in[nAll+1], in[nAll+2], in[nAll+3]
-			var out *graph.Node
-			hook := func(site lm.Site, x *graph.Node) *graph.Node {
-				if site.Layer == 0 && site.Component == lm.BlockInput {
-					x = graph.Add(x, noise)
-					out = x
-				}
-				return x
-			}
-			sw.model.BuildForward(in[:nAll], lm.Inputs{IDs: ids, Positions: pos, Mask: mask, EndLayer: 1}, hook)
-			return []*graph.Node{out}
-		})
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("pv: sweep: compile: %w", err)
-		}
-		embed = embed.WithName("pv.sweep.embed")
-		embed.SetMaxCache(256)
-		sw.resume["embed"] = embed
-	}
-	if block == nil {
-		from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
-		block, err = graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
-			sw.compiles.Add(1)
-			params := make([]*graph.Node, nAll)
-			copy(params[from:to], in[:to-from])
-			resid, mask := in[to-from], in[to-from+1]
-			var keys, values, val *graph.Node
-			hook := func(site lm.Site, x *graph.Node) *graph.Node {
-				switch site.Component {
-				case lm.HeadKeyOutput:
-					keys = x
-				case lm.HeadValueOutput:
-					values = x
-				}
-				if site.Component == comp {
-					val = x
-				}
-				return x
-			}
-			out := sw.model.BuildForward(params, lm.Inputs{Residual: resid, Mask: mask, EndLayer: 1}, hook)
-			return []*graph.Node{out, keys, values, val}
-		})
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("pv: sweep: compile: %w", err)
-		}
-		block = block.WithName("pv.sweep.run." + string(comp))
-		block.SetMaxCache(256)
-		sw.resume["run|"+string(comp)] = block
-	}
-	return embed, block, final, nil
 }

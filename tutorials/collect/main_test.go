@@ -7,19 +7,13 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestCollectShapesAndValues(t *testing.T) {
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
 	d := m.Dims().Hidden
 	sites := []lm.Site{{Layer: r.Layers[0], Component: lm.BlockOutput}, {Layer: r.Layers[1], Component: lm.AttentionOutput}}
 	plain, err := m.Run([]lm.Prompt{r.Prompt}, sites...)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/train"
@@ -11,15 +12,7 @@ import (
 )
 
 func TestDASRaisesTheTarget(t *testing.T) {
-	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard, 60)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard, 60) })
 	t.Logf("layer %d rank %d: IIA %.3f -> %.3f, P(target) %.4f -> %.4f", r.Layer, r.Rank, r.IIABefore, r.IIAAfter, r.TargetBefore, r.TargetAfter)
 	if !(r.TargetAfter > r.TargetBefore) {
 		t.Errorf("training did not raise the target's probability: %.4f -> %.4f", r.TargetBefore, r.TargetAfter)

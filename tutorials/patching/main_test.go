@@ -4,19 +4,12 @@ import (
 	"io"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestPatchingFlipsRomeToParis(t *testing.T) {
-	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
 	if !(r.RomeBefore > r.ParisBefore) {
 		t.Errorf("before patching: P(Rome) %.4f should exceed P(Paris) %.4f", r.RomeBefore, r.ParisBefore)
 	}

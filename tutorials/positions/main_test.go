@@ -4,19 +4,12 @@ import (
 	"io"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestPatchingNamesMovesThePrediction(t *testing.T) {
-	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
 	// Mary's position carries Bob in: Bob gains, Mary loses.
 	if !(r.One[r.Bob] > r.Clean[r.Bob] && r.One[r.Mary] < r.Clean[r.Mary]) {
 		t.Errorf("one position: P(Bob) %.4f -> %.4f, P(Mary) %.4f -> %.4f", r.Clean[r.Bob], r.One[r.Bob], r.Clean[r.Mary], r.One[r.Mary])

@@ -5,19 +5,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestSteeringChangesTheText(t *testing.T) {
-	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard, 4) })
 	if slices.Equal(r.Steered, r.Unsteered) {
 		t.Errorf("steering changed no continuation: %q", r.Steered)
 	}

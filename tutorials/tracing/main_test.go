@@ -4,19 +4,13 @@ import (
 	"io"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/trace"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestTracingPeaksOnTheSubject(t *testing.T) {
-	t.Setenv("GOVENE_PLOTS_DIR", t.TempDir())
-	m, err := tut.Model("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := run(m, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := tut.Run(t, func(m *gpt2.Model) (*trace.Result, error) { return run(m, io.Discard) })
 	if !(r.Clean > 0.5 && r.Corrupted < r.Clean/2) {
 		t.Fatalf("clean %.4f, corrupted %.4f: the corruption should hide the answer", r.Clean, r.Corrupted)
 	}

@@ -75,25 +75,22 @@ else
 	rm -f "$gobin"/.gonb-*
 	touch "$gonb_stamp"
 fi
-goimports_stamp=$gobin/.goimports-$GOIMPORTS_VERSION-$gov
-if [[ -x $gobin/goimports && -f $goimports_stamp ]]; then
-	log "go: goimports $GOIMPORTS_VERSION is installed"
-else
-	log "go: building goimports $GOIMPORTS_VERSION"
-	GOBIN=$gobin go install "golang.org/x/tools/cmd/goimports@$GOIMPORTS_VERSION"
-	rm -f "$gobin"/.goimports-*
-	touch "$goimports_stamp"
-fi
-if [[ ${NOTEBOOKS_GOPLS:-0} == 1 ]]; then
-	gopls_stamp=$gobin/.gopls-$GOPLS_VERSION-$gov
-	if [[ -x $gobin/gopls && -f $gopls_stamp ]]; then
-		log "go: gopls $GOPLS_VERSION is installed"
+# go_tool NAME VERSION PACKAGE: `go install PACKAGE@VERSION` into the
+# venv's bin/, unless that version, built with this Go, is there already.
+go_tool() {
+	local stamp=$gobin/.$1-$2-$gov
+	if [[ -x $gobin/$1 && -f $stamp ]]; then
+		log "go: $1 $2 is installed"
 	else
-		log "go: building gopls $GOPLS_VERSION"
-		GOBIN=$gobin go install "golang.org/x/tools/gopls@$GOPLS_VERSION"
-		rm -f "$gobin"/.gopls-*
-		touch "$gopls_stamp"
+		log "go: building $1 $2"
+		GOBIN=$gobin go install "$3@$2"
+		rm -f "$gobin"/."$1"-*
+		touch "$stamp"
 	fi
+}
+go_tool goimports "$GOIMPORTS_VERSION" golang.org/x/tools/cmd/goimports
+if [[ ${NOTEBOOKS_GOPLS:-0} == 1 ]]; then
+	go_tool gopls "$GOPLS_VERSION" golang.org/x/tools/gopls
 fi
 
 # 3. The kernel spec, in the venv (JUPYTER_DATA_DIR, set by env.sh, is where

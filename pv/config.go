@@ -69,13 +69,44 @@ var pyveneTypeNames = map[string]Type{
 	"SkipIntervention":        Skip,
 }
 
-// UnmarshalJSON accepts govene's names and pyvene's class names.
+// ParseType returns the intervention type named s: govene's name
+// ("vanilla", "low_rank_rotated_space", ...) or pyvene's class name
+// ("VanillaIntervention", "LowRankRotatedSpaceIntervention", ...), also as
+// pyvene writes it in a saved config ("pyvene.models.interventions.X" or
+// "<class 'pyvene.models.interventions.X'>"). Unknown names are an error
+// listing the valid ones.
+func ParseType(s string) (Type, error) {
+	if t, ok := normalType(Type(s)); ok {
+		return t, nil
+	}
+	var pyvene []string
+	for k := range pyveneTypeNames {
+		pyvene = append(pyvene, k)
+	}
+	slices.Sort(pyvene)
+	return "", fmt.Errorf("pv: intervention type %q is not valid; valid: %v or pyvene's %v", s, Types, pyvene)
+}
+
+// normalType maps t, given in any form ParseType reads, to govene's name;
+// false when it names no type.
+func normalType(t Type) (Type, bool) {
+	if slices.Contains(Types, t) {
+		return t, true
+	}
+	s := strings.TrimSuffix(strings.TrimPrefix(string(t), "<class '"), "'>")
+	s = s[strings.LastIndex(s, ".")+1:]
+	p, ok := pyveneTypeNames[s]
+	return p, ok
+}
+
+// UnmarshalJSON accepts every form ParseType reads. A name it does not know
+// is kept as given, so Config.Validate reports it with its field.
 func (t *Type) UnmarshalJSON(data []byte) error {
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
 		return err
 	}
-	if p, ok := pyveneTypeNames[s]; ok {
+	if p, ok := normalType(Type(s)); ok {
 		*t = p
 		return nil
 	}
@@ -161,6 +192,9 @@ func (c Config) withDefaults() Config {
 		if r.InterventionType == "" && r.Intervention == nil {
 			r.InterventionType = Vanilla
 		}
+		if t, ok := normalType(r.InterventionType); ok {
+			r.InterventionType = t // pyvene's class names set in Go
+		}
 		if r.InterventionType == Noise && r.NoiseLevel == 0 {
 			r.NoiseLevel = 0.13462981581687927 // pyvene's default noise_level
 		}
@@ -207,7 +241,7 @@ func (c Config) Validate(d lm.Dims) error {
 			bad("intervention", "both intervention_type (%s) and an intervention function are set; set one", r.InterventionType)
 		}
 		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
-			bad("intervention_type", "%q is not valid; valid: %v", r.InterventionType, Types)
+			bad("intervention_type", "%q is not valid; valid: %v, or pyvene's class names (VanillaIntervention, ...; see ParseType)", r.InterventionType, Types)
 		}
 		switch r.InterventionType {
 		case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:

@@ -198,6 +198,9 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 			return nil, fmt.Errorf("pv: capture: %w", err)
 		}
 	}
+	if err := iv.resolveSourceReps(c); err != nil {
+		return nil, err
+	}
 	if iv.stages != nil {
 		return iv.forwardSerial(base, c)
 	}
@@ -347,7 +350,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		case len(srcGroups) == 1 && iv.groups > 1:
 			srcGroups = repeat(srcGroups[0], iv.groups)
 		case len(srcGroups) != iv.groups:
-			return nil, nil, fmt.Errorf("pv: sources: %d given, the config has %d source groups (give one per group, or one for all)", len(srcGroups), iv.groups)
+			return nil, nil, fmt.Errorf("pv: sources: %d given, the config has %d source groups (give one per group, or one for all)%s", len(srcGroups), iv.groups, batchHint(srcGroups, b))
 		}
 	}
 	var inputs []any
@@ -436,7 +439,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 				}
 			} else if !ok {
 				if len(srcGroups[g]) != b {
-					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d", g, len(srcGroups[g]), b)
+					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d%s", g, len(srcGroups[g]), b, batchHint(srcGroups, b))
 				}
 				var err error
 				if res, err = iv.runSources(srcGroups[g], g); err != nil {
@@ -464,6 +467,21 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		plans[i] = p
 	}
 	return inputs, plans, nil
+}
+
+// batchHint explains, when sources were given as groups of one prompt for a
+// batch of several base prompts, that pv.Sources takes groups and
+// pv.SourceBatches examples.
+func batchHint(groups [][]lm.Prompt, b int) string {
+	if b < 2 {
+		return ""
+	}
+	for _, g := range groups {
+		if len(g) != 1 {
+			return ""
+		}
+	}
+	return fmt.Sprintf("; pv.Sources(a, b, ...) gives one prompt per source group, for one base prompt: for a batch of %d base prompts with one source each, use pv.SourceBatches([]lm.Prompt{...%d source prompts})", b, b)
 }
 
 // runSources runs group g's source prompts, collecting every site the

@@ -2,6 +2,7 @@ package pv
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/govene/govene/lm"
 )
@@ -20,6 +21,7 @@ type call struct {
 	baseOnly     bool
 	subspaces    [][][]int // [intervention][example][dims or partitions]
 	srcReps      map[string][][]float32
+	srcRepAll    [][]float32 // one source representation for every intervention
 	original     bool
 	noiseSeed    uint64
 	pyvene       any // unit_locations in pyvene's form, resolved by Forward
@@ -30,7 +32,9 @@ type call struct {
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
-// prompt). A single source feeds every group, as in pyvene.
+// prompt). A single source feeds every group, as in pyvene. Each argument is
+// a group, not an example: for a batch of several base prompts with one
+// source each, use SourceBatches.
 func Sources(prompts ...lm.Prompt) Option {
 	return func(c *call) error {
 		for _, p := range prompts {
@@ -40,7 +44,9 @@ func Sources(prompts ...lm.Prompt) Option {
 	}
 }
 
-// SourceBatches gives, per source group, one source prompt per base example.
+// SourceBatches gives, per source group, one source prompt per base example:
+// pyvene's sources=[tokenizer([...])] for a batch. One batch feeds every
+// group.
 func SourceBatches(batches ...[]lm.Prompt) Option {
 	return func(c *call) error {
 		c.sources = append(c.sources, batches...)
@@ -130,12 +136,57 @@ func SubspacesPer(s [][][]int) Option {
 
 // SourceRepresentations feeds source unit values directly, skipping source
 // runs: by intervention key, one row of values per example and unit, each
-// row as wide as the unit ([example*units][width], flattened per row).
+// row as wide as the unit ([example*units][width], flattened per row); one
+// row is used for every example and unit. A key the config does not have is
+// an error listing the valid keys (Model.Keys). For pyvene's single tensor
+// for all interventions use SourceRepresentation.
 func SourceRepresentations(byKey map[string][][]float32) Option {
 	return func(c *call) error {
 		c.srcReps = byKey
 		return nil
 	}
+}
+
+// SourceRepresentation feeds the same source unit values to every
+// intervention, as pyvene does when source_representations is one tensor:
+// rows as for SourceRepresentations (one row is broadcast). Interventions
+// without a source (Zero, Collect, Noise) ignore it. Giving it together with
+// SourceRepresentations is an error.
+func SourceRepresentation(rows ...[]float32) Option {
+	return func(c *call) error {
+		if len(rows) == 0 {
+			return fmt.Errorf("pv: SourceRepresentation: no rows given; give at least one row as wide as the unit")
+		}
+		c.srcRepAll = rows
+		return nil
+	}
+}
+
+// resolveSourceReps checks the keys of SourceRepresentations against the
+// config and spreads SourceRepresentation over every key.
+func (iv *Model) resolveSourceReps(c *call) error {
+	if c.srcRepAll != nil {
+		if c.srcReps != nil {
+			return fmt.Errorf("pv: SourceRepresentation (one for all interventions) and SourceRepresentations (by key) both given; give one")
+		}
+		c.srcReps = map[string][][]float32{}
+		for _, k := range iv.keys {
+			c.srcReps[k] = c.srcRepAll
+		}
+		c.srcRepAll = nil
+		return nil
+	}
+	var unknown []string
+	for k := range c.srcReps {
+		if !slices.Contains(iv.keys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return fmt.Errorf("pv: SourceRepresentations: unknown intervention key(s) %q; valid keys: %q (or use SourceRepresentation for one value for all)", unknown, iv.keys)
+	}
+	return nil
 }
 
 // CaptureSites also returns the values at these sites in the intervened run

@@ -104,7 +104,13 @@ func (iv *Model) forwardSerial(base []lm.Prompt, c *call) (*Output, error) {
 			opts = append(opts, SubspacesPer(sub))
 		}
 		if c.srcReps != nil {
-			opts = append(opts, SourceRepresentations(c.srcReps))
+			fed := map[string][][]float32{} // this stage's keys only
+			for _, i := range iv.members[g] {
+				if v, ok := c.srcReps[iv.keys[i]]; ok {
+					fed[iv.keys[i]] = v
+				}
+			}
+			opts = append(opts, SourceRepresentations(fed))
 		}
 		out, err := st.Forward(target, opts...)
 		if err != nil {

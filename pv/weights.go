@@ -3,6 +3,7 @@ package pv
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -120,9 +121,51 @@ func (iv *Model) SetTemperature(t float64) {
 	}
 }
 
+// pyveneWeightNames maps govene's weight names to the names pyvene's
+// modules give them (attribute paths as in the state dict) where they differ.
+var pyveneWeightNames = map[string]string{
+	"rotate_layer":   "rotate_layer.weight",
+	"encoder.weight": "autoencoder.encoder.0.weight",
+	"encoder.bias":   "autoencoder.encoder.0.bias",
+	"decoder.weight": "autoencoder.decoder.0.weight",
+	"decoder.bias":   "autoencoder.decoder.0.bias",
+}
+
+// findWeight returns the index in specs of the weight called name, by
+// govene's or pyvene's name; otherwise an error (what names the caller)
+// listing the valid names, with a pointer for pyvene state-dict entries that
+// are not weights in govene.
+func findWeight(what, key, name string, specs []weightSpec) (int, error) {
+	var names []string
+	for j, s := range specs {
+		if name == s.name || name == pyveneWeightNames[s.name] {
+			return j, nil
+		}
+		n := s.name
+		if p, ok := pyveneWeightNames[s.name]; ok {
+			n += " (pyvene: " + p + ")"
+		}
+		names = append(names, n)
+	}
+	hint := ""
+	switch {
+	case len(specs) == 0:
+		hint = "; this intervention has no weights"
+	case name == "rotate_layer.parametrizations.weight.original" || strings.HasPrefix(name, "rotate_layer.parametrizations."):
+		hint = "; that is torch's raw parameter of the orthogonal parametrization, not the rotation: pass the orthonormal matrix itself (pyvene: intervention.rotate_layer.weight) as rotate_layer.weight"
+	case name == "temperature":
+		hint = "; the temperature is not a weight in govene: use Model.SetTemperature"
+	case name == "intervention_population" || name == "embed_dim" || name == "interchange_dim":
+		hint = "; govene derives " + name + " from the config, it is not a weight"
+	}
+	return -1, fmt.Errorf("pv: %s %q of %s: unknown weight name; valid: %s%s", what, name, key, strings.Join(names, ", "), hint)
+}
+
 // Weight returns a copy of weight name of the intervention with key key (for
-// rotations, the orthonormal matrix in use), and its shape. Unknown keys or
-// names are errors listing the valid ones.
+// rotations, the orthonormal matrix in use), and its shape. Names are
+// govene's or pyvene's (rotate_layer or rotate_layer.weight, encoder.weight
+// or autoencoder.encoder.0.weight, ...). Unknown keys or names are errors
+// listing the valid ones.
 func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
 	i := slices.Index(iv.keys, key)
 	if i < 0 {
@@ -130,24 +173,21 @@ func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
 	}
 	i = iv.owner(i)
 	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
-	for j, s := range specs {
-		if s.name == name {
-			iv.wmu.RLock()
-			defer iv.wmu.RUnlock()
-			v, err := tensors.CopyFlatData[float32](iv.weights[i][j])
-			return v, s.shape, err
-		}
+	j, err := findWeight("weight", key, name, specs)
+	if err != nil {
+		return nil, nil, err
 	}
-	var names []string
-	for _, s := range specs {
-		names = append(names, s.name)
-	}
-	return nil, nil, fmt.Errorf("pv: weight %s of %s: unknown; valid: %v", name, key, names)
+	iv.wmu.RLock()
+	defer iv.wmu.RUnlock()
+	v, err := tensors.CopyFlatData[float32](iv.weights[i][j])
+	return v, specs[j].shape, err
 }
 
 // SetWeight replaces weight name of the intervention with key key (for
-// rotations, give an orthonormal matrix: it is used as given). A wrong size
-// is an error naming the expected shape.
+// rotations, give an orthonormal matrix: it is used as given, as pyvene's
+// rotate_layer.weight, not torch's parametrization.original). Names are as
+// for Weight. An unknown name is an error listing the valid ones; a wrong
+// size is an error naming the expected shape.
 func (iv *Model) SetWeight(key, name string, values []float32) error {
 	i := slices.Index(iv.keys, key)
 	if i < 0 {
@@ -155,23 +195,22 @@ func (iv *Model) SetWeight(key, name string, values []float32) error {
 	}
 	i = iv.owner(i)
 	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
-	for j, s := range specs {
-		if s.name != name {
-			continue
-		}
-		size := 1
-		for _, d := range s.shape {
-			size *= d
-		}
-		if len(values) != size {
-			return fmt.Errorf("pv: set weight %s of %s: %d values, want shape %v (%d)", name, key, len(values), s.shape, size)
-		}
-		iv.wmu.Lock()
-		defer iv.wmu.Unlock()
-		iv.weights[i][j] = tensors.FromFlatDataAndDimensions(slices.Clone(values), s.shape...)
-		return nil
+	j, err := findWeight("set weight", key, name, specs)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("pv: set weight %s of %s: unknown weight name", name, key)
+	s := specs[j]
+	size := 1
+	for _, d := range s.shape {
+		size *= d
+	}
+	if len(values) != size {
+		return fmt.Errorf("pv: set weight %s of %s: %d values, want shape %v (%d)", name, key, len(values), s.shape, size)
+	}
+	iv.wmu.Lock()
+	defer iv.wmu.Unlock()
+	iv.weights[i][j] = tensors.FromFlatDataAndDimensions(slices.Clone(values), s.shape...)
+	return nil
 }
 
 func copyF32(t *tensors.Tensor) ([]float32, error) { return tensors.CopyFlatData[float32](t) }

@@ -121,7 +121,12 @@ type RepresentationConfig struct {
 	Component lm.Component `json:"component"`
 	// Unit is "pos" (default), "h" or "h.pos".
 	Unit Unit `json:"unit"`
-	// MaxNumberOfUnits is how many units each example intervenes on (default 1).
+	// MaxNumberOfUnits is how many units each example intervenes on (default
+	// 1); it is part of the intervention key. As in pyvene it is enforced
+	// only for weighted types (rotations, masks, PCA, autoencoders): more
+	// units per call is an error. Other types take any number of units, as
+	// pyvene's do. Unlike pyvene, whose weights for n units act on their
+	// concatenation (n × width), govene's act on each unit separately.
 	MaxNumberOfUnits int `json:"max_number_of_units"`
 	// LowRankDimension is for trainable interventions.
 	LowRankDimension int `json:"low_rank_dimension,omitempty"`

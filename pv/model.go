@@ -11,6 +11,7 @@ package pv
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -157,6 +158,88 @@ func (o *Output) NextTokenProbs(i int, original bool) ([]float32, error) {
 		return nil, err
 	}
 	return lm.Softmax(l), nil
+}
+
+// logitsOf returns the intervened or (original, with WithOriginal) logits
+// as an lm.Result.
+func (o *Output) logitsOf(original bool) (*lm.Result, error) {
+	r := &lm.Result{Batch: o.Base, Logits: o.Logits}
+	if original {
+		if o.Original == nil {
+			return nil, errors.New("pv: no original output; pass pv.WithOriginal()")
+		}
+		r.Logits = o.Original
+	}
+	if r.Logits == nil || r.Batch == nil {
+		return nil, errors.New("pv: output holds no logits")
+	}
+	return r, nil
+}
+
+// TokenLogits returns example i's logits, one row of vocabulary size per
+// token of its prompt (padding left out; one row, the last token's, after
+// LastLogitsOnly): intervened, or without interventions when original is
+// true (needs WithOriginal). It returns an error for i out of range or a
+// missing original.
+func (o *Output) TokenLogits(i int, original bool) ([][]float32, error) {
+	r, err := o.logitsOf(original)
+	if err != nil {
+		return nil, err
+	}
+	if i < 0 || i >= r.Batch.Size {
+		return nil, fmt.Errorf("pv: logits: example %d out of range [0, %d)", i, r.Batch.Size)
+	}
+	dims := r.Logits.Shape().Dimensions
+	s, v := dims[1], dims[2]
+	first, n := s-r.Batch.Lengths[i], r.Batch.Lengths[i]
+	if s == 1 { // LastLogitsOnly
+		first, n = 0, 1
+	}
+	rows := make([][]float32, n)
+	err = tensors.ConstFlatData(r.Logits, func(flat []float32) {
+		for j := range rows {
+			start := (i*s + first + j) * v
+			rows[j] = slices.Clone(flat[start : start+v])
+		}
+	})
+	return rows, err
+}
+
+// LastLogits returns example i's logits after its last token (the
+// next-token prediction): intervened, or without interventions when
+// original is true (needs WithOriginal). It returns an error for i out of
+// range or a missing original.
+func (o *Output) LastLogits(i int, original bool) ([]float32, error) {
+	r, err := o.logitsOf(original)
+	if err != nil {
+		return nil, err
+	}
+	return r.NextTokenLogits(i)
+}
+
+// CollectedValues returns what the Collect intervention with key key read,
+// as a flat slice with its shape (see Collected). An unknown key is an
+// error listing the keys that collected.
+func (o *Output) CollectedValues(key string) ([]float32, []int, error) {
+	t, ok := o.Collected[key]
+	if !ok {
+		keys := slices.Sorted(maps.Keys(o.Collected))
+		return nil, nil, fmt.Errorf("pv: collected: no value for key %q; collected keys: %q", key, keys)
+	}
+	v, err := tensors.CopyFlatData[float32](t)
+	return v, t.Shape().Dimensions, err
+}
+
+// SiteValues returns the intervened run's values at site s (asked with
+// CaptureSites) as a flat slice with its shape ([b,s,w], or [b,h,s,w] for
+// head components, padded as Base). A site not captured is an error.
+func (o *Output) SiteValues(s lm.Site) ([]float32, []int, error) {
+	t, ok := o.Sites[s]
+	if !ok {
+		return nil, nil, fmt.Errorf("pv: site %s was not captured; pass pv.CaptureSites(%s)", s, s)
+	}
+	v, err := tensors.CopyFlatData[float32](t)
+	return v, t.Shape().Dimensions, err
 }
 
 // plan is the fixed structure of one intervention in a call: it decides the
@@ -372,6 +455,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			if err := iv.checkUnits(i, "base", r, bb, baseUnits, baseHeads); err != nil {
 				return nil, nil, err
 			}
+			if err := iv.checkMaxUnits(i, r, baseUnits, baseHeads); err != nil {
+				return nil, nil, err
+			}
 		}
 		// Index inputs.
 		if !whole {
@@ -539,6 +625,28 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// checkMaxUnits enforces max_number_of_units where pyvene does: weighted
+// interventions (rotations, masks, PCA, autoencoders), whose weights pyvene
+// sizes by width × max_number_of_units, so that any other number of units
+// fails there. Other types take any number of units, as in pyvene (whose own
+// tutorials patch four positions with the default of one).
+func (iv *Model) checkMaxUnits(i int, r RepresentationConfig, units, heads [][]int) error {
+	if !r.InterventionType.hasWeights() || len(units) == 0 {
+		return nil
+	}
+	k, what := len(units[0]), "positions"
+	switch {
+	case r.Unit == Head:
+		what = "heads"
+	case r.Unit == HeadPos && len(heads) > 0:
+		k, what = len(heads[0]), "heads"
+	}
+	if k > r.MaxNumberOfUnits {
+		return fmt.Errorf("pv: %s: %d units (%s) per example given, more than max_number_of_units %d; %s weights are sized by max_number_of_units (pyvene fails here too): set MaxNumberOfUnits to %d (govene applies the weights to each unit separately)", iv.keys[i], k, what, r.MaxNumberOfUnits, r.InterventionType, k)
 	}
 	return nil
 }

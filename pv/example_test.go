@@ -120,14 +120,17 @@ func Example_steering() {
 	iv, _ := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
 		{Layer: 6, Component: lm.MLPOutput, InterventionType: pv.Addition, SourceRepresentation: dir},
 	}})
+	// Without locations, InterveneOnPrompt steers the prompt and every new
+	// token, as pyvene does.
 	gen, err := iv.Generate([]lm.Prompt{m.Encode("Today I feel")}, pv.GenerateOptions{
-		Sampling: lm.Sampling{MaxNewTokens: 8}, InterveneOnPrompt: true, EveryStep: true,
+		Sampling: lm.Sampling{MaxNewTokens: 8}, InterveneOnPrompt: true,
 	}, pv.WithOriginal())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("tokens:", len(gen.Tokens[0]), "unsteered:", len(gen.Original[0]))
+	// Tokens holds prompt + new tokens, as pyvene; NewTokens the new ones.
+	fmt.Println("tokens:", len(gen.Tokens[0]), "new:", len(gen.NewTokens[0]), "unsteered new:", len(gen.OriginalNewTokens[0]))
 	// Output:
-	// tokens: 8 unsteered: 8
+	// tokens: 11 new: 8 unsteered new: 8
 }

@@ -82,12 +82,9 @@ func TestGenerationParityWithPyvene(t *testing.T) {
 				t.Fatal(err)
 			}
 			iop := c.InterveneOnPrompt != nil && *c.InterveneOnPrompt
+			// No EveryStep: without locations, InterveneOnPrompt alone steers
+			// every forward, as pyvene does.
 			g := GenerateOptions{Sampling: s, InterveneOnPrompt: iop}
-			if string(c.UnitLocations) == "null" || len(c.UnitLocations) == 0 {
-				// No locations: pyvene steers every forward when intervening
-				// on the prompt, else only the new tokens.
-				g.EveryStep = iop
-			}
 			opts := append(caseOptions(t, c.pvCase, iv, ref), WithOriginal())
 			gen, err := iv.Generate(prompts(c.Base), g, opts...)
 			if c.Error != "" {
@@ -100,11 +97,20 @@ func TestGenerationParityWithPyvene(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.EqualFunc(gen.Tokens, c.Tokens, slices.Equal) {
-				t.Errorf("tokens %v, pyvene %v", gen.Tokens, c.Tokens)
+			if !slices.EqualFunc(gen.NewTokens, c.Tokens, slices.Equal) {
+				t.Errorf("new tokens %v, pyvene %v", gen.NewTokens, c.Tokens)
 			}
-			if !slices.EqualFunc(gen.Original, c.OriginalTokens, slices.Equal) {
-				t.Errorf("original tokens %v, pyvene %v", gen.Original, c.OriginalTokens)
+			if !slices.EqualFunc(gen.OriginalNewTokens, c.OriginalTokens, slices.Equal) {
+				t.Errorf("original new tokens %v, pyvene %v", gen.OriginalNewTokens, c.OriginalTokens)
+			}
+			// Tokens are prompt + new, as pyvene's (unpadded: equal-length prompts here).
+			for e := range c.Base {
+				if want := append(slices.Clone(c.Base[e]), c.Tokens[e]...); !slices.Equal(gen.Tokens[e], want) {
+					t.Errorf("example %d: tokens %v, want prompt + new %v", e, gen.Tokens[e], want)
+				}
+				if want := append(slices.Clone(c.Base[e]), c.OriginalTokens[e]...); !slices.Equal(gen.Original[e], want) {
+					t.Errorf("example %d: original %v, want prompt + new %v", e, gen.Original[e], want)
+				}
 			}
 		})
 	}

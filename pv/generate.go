@@ -14,16 +14,23 @@ import (
 // GenerateOptions say when interventions act during generation.
 type GenerateOptions struct {
 	lm.Sampling
-	// InterveneOnPrompt applies the interventions in the prompt pass (their
-	// effect reaches later tokens through the KV cache). Otherwise they act on
-	// each new token, at its own position (pyvene's {"base": 0}).
+	// InterveneOnPrompt applies located interventions in the prompt pass
+	// only (their effect reaches later tokens through the KV cache), as
+	// pyvene's intervene_on_prompt=True. Interventions without locations
+	// then act on every forward pass, the prompt and each new token, as in
+	// pyvene (the steering recipe); to steer the prompt only, give them
+	// locations (AtBase over the prompt) or set Steps to an empty list.
+	// Without InterveneOnPrompt every intervention acts on each new token
+	// only, at its own position (pyvene's default {"base": 0}).
 	InterveneOnPrompt bool `json:"intervene_on_prompt"`
-	// EveryStep applies whole-site interventions (no locations) in the prompt
-	// pass and at every new token: the steering recipe.
+	// EveryStep applies every intervention in the prompt pass and at every
+	// new token. Interventions without locations already do so under
+	// InterveneOnPrompt; EveryStep adds located ones (on new tokens at the
+	// new token, with their source units).
 	EveryStep bool `json:"every_step"`
 	// Steps, when set, restricts the interventions on new tokens to these
-	// generation steps (0 is the first new token), something pyvene users
-	// asked for and never got.
+	// generation steps (0 is the first new token; an empty, non-nil list:
+	// none), something pyvene users asked for and never got.
 	Steps []int `json:"steps,omitempty"`
 	// OnToken, when set, receives each step's new tokens as they come.
 	OnToken func(step int, ids []int) `json:"-"`
@@ -31,25 +38,43 @@ type GenerateOptions struct {
 
 // Generation is the result of Generate.
 type Generation struct {
-	// Tokens holds each prompt's generated ids.
-	Tokens [][]int
-	// Original holds, when asked with WithOriginal, the generation without
-	// interventions (same sampling seed).
-	Original [][]int
+	// Tokens holds, per example, its prompt's ids followed by the generated
+	// ones, as transformers' and pyvene's generate return them (without the
+	// padding of shorter prompts). NewTokens holds the generated ids only.
+	Tokens    [][]int
+	NewTokens [][]int
+	// Original and OriginalNewTokens hold the same, when asked with
+	// WithOriginal, for the generation without interventions (same
+	// sampling seed).
+	Original          [][]int
+	OriginalNewTokens [][]int
+}
+
+// withPrompts returns each prompt's ids followed by its new tokens.
+func withPrompts(base []lm.Prompt, gen [][]int) [][]int {
+	out := make([][]int, len(gen))
+	for e, ids := range gen {
+		out[e] = append(slices.Clone(base[e].IDs), ids...)
+	}
+	return out
 }
 
 // Generate continues the base prompts with the interventions active as g
-// says. Source activations are computed once, before generation. With
-// InterveneOnPrompt, locations are prompt positions; otherwise each
-// intervention acts at the new token (locations, if given, name source
-// units). It returns the errors Forward does, and an error for settings
-// that cannot apply to single new tokens.
+// says, and returns prompt plus new tokens (Generation.Tokens, as pyvene)
+// and the new tokens alone (Generation.NewTokens). Source activations are
+// computed once, before generation. With InterveneOnPrompt, locations are
+// prompt positions; otherwise each intervention acts at the new token
+// (locations, if given, name source units). It returns the errors Forward
+// does, and an error for settings that cannot apply to single new tokens.
 func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (*Generation, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := iv.resolveSourceReps(c); err != nil {
+		return nil, err
 	}
 	bb, err := iv.runner.NewBatch(base, 0)
 	if err != nil {
@@ -98,41 +123,62 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 				}
 			}
 		}
-		stepCall.baseLocs = repeat(repeat([]int{0}, b), n)
+		stepCall.baseLocs = make([][][]int, n)
+		for i := range n {
+			if c.baseLocs[i] != nil {
+				stepCall.baseLocs[i] = repeat([]int{0}, b)
+			}
+		}
 		if c.srcLocs != nil {
 			stepCall.srcLocs = c.srcLocs
 		}
 	}
+	// When each intervention acts, as pyvene's generate: located ones on the
+	// prompt (InterveneOnPrompt) or on new tokens; ones without locations on
+	// every forward, except that without InterveneOnPrompt and without any
+	// locations pyvene's default {"base": 0} puts them on new tokens only.
+	promptOn, stepOn := make([]bool, n), make([]bool, n)
+	needStep := false
+	for i := range n {
+		located := c.haveLocs && c.baseLocs != nil && c.baseLocs[i] != nil
+		switch {
+		case g.EveryStep:
+			promptOn[i], stepOn[i] = true, true
+		case located:
+			promptOn[i], stepOn[i] = g.InterveneOnPrompt, !g.InterveneOnPrompt
+		case !c.haveLocs:
+			promptOn[i], stepOn[i] = g.InterveneOnPrompt, true
+		default: // no locations for this one among located ones
+			promptOn[i], stepOn[i] = true, true
+		}
+		needStep = needStep || stepOn[i]
+	}
+	if g.Steps != nil && len(g.Steps) == 0 {
+		needStep = false // an empty schedule: no interventions on new tokens
+	}
 	var stepInputs []any
 	var stepPlans []plan
-	needStep := !g.InterveneOnPrompt || g.EveryStep
 	if needStep {
 		if stepInputs, stepPlans, err = iv.prepareStep(&stepCall, one); err != nil {
 			return nil, err
 		}
 	}
-	promptActive := g.InterveneOnPrompt || g.EveryStep
+	off := func(on []bool) func(int) bool { return func(i int) bool { return !on[i] } }
 	stepActive := func(step int) bool {
-		if !needStep {
-			return false
-		}
 		return g.Steps == nil || slices.Contains(g.Steps, step)
 	}
 	dec := iv.decoder(promptPlans, stepPlans)
 	extra := func(step int) []any {
 		if step < 0 {
-			if promptActive {
-				return promptInputs
-			}
-			return zeroMasks(promptInputs, promptPlans)
+			return zeroMasks(promptInputs, promptPlans, off(promptOn))
 		}
 		if stepInputs == nil {
 			return nil
 		}
 		if stepActive(step) {
-			return stepInputs
+			return zeroMasks(stepInputs, stepPlans, off(stepOn))
 		}
-		return zeroMasks(stepInputs, stepPlans)
+		return zeroMasks(stepInputs, stepPlans, func(int) bool { return true })
 	}
 	if !needStep {
 		dec = iv.decoder(promptPlans, nil)
@@ -141,14 +187,14 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	if err != nil {
 		return nil, err
 	}
-	res := &Generation{Tokens: out.Tokens}
+	res := &Generation{Tokens: withPrompts(base, out.Tokens), NewTokens: out.Tokens}
 	if c.original {
 		d := &lm.Decoder{Model: iv.model, EOS: iv.model.PadID()}
 		orig, err := d.Generate(bb, g.Sampling, nil, nil)
 		if err != nil {
 			return nil, err
 		}
-		res.Original = orig.Tokens
+		res.Original, res.OriginalNewTokens = withPrompts(base, orig.Tokens), orig.Tokens
 	}
 	return res, nil
 }
@@ -161,7 +207,7 @@ func (iv *Model) prepareStep(c *call, one *lm.Batch) ([]any, []plan, error) {
 		_, fed := c.srcReps[iv.keys[i]]
 		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
 		if whole && !r.sourceless() && !fed {
-			return nil, nil, fmt.Errorf("pv: generate: %s acts on every new token without locations, so it needs a constant source (source_representation or SourceRepresentations)", iv.keys[i])
+			return nil, nil, fmt.Errorf("pv: generate: %s has no locations, so (as in pyvene) it acts on every new token too, which needs a constant source (source_representation, SourceRepresentation or SourceRepresentations); to intervene on the prompt only, give it locations over the prompt or set Steps to an empty list", iv.keys[i])
 		}
 	}
 	// Source units are read against the sources' own batch; prepare checks
@@ -169,20 +215,23 @@ func (iv *Model) prepareStep(c *call, one *lm.Batch) ([]any, []plan, error) {
 	return iv.prepare(c, one)
 }
 
-// zeroMasks returns inputs with every subspace mask zeroed, which makes the
-// interventions leave the model alone while keeping the graph's shapes.
-func zeroMasks(inputs []any, plans []plan) []any {
+// zeroMasks returns inputs with the subspace masks of the interventions i
+// for which off(i) holds zeroed, which makes those leave the model alone
+// while keeping the graph's shapes.
+func zeroMasks(inputs []any, plans []plan, off func(i int) bool) []any {
 	out := slices.Clone(inputs)
 	k := 0
-	for _, p := range plans {
+	for i, p := range plans {
 		if !p.whole {
 			k++ // index (h.pos interventions are not used in generation)
 		}
 		if p.hasSource {
 			k++
 		}
-		m := out[k].(*tensors.Tensor)
-		out[k] = tensors.FromShape(m.Shape())
+		if off(i) {
+			m := out[k].(*tensors.Tensor)
+			out[k] = tensors.FromShape(m.Shape())
+		}
 		k++
 	}
 	return out

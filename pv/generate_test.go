@@ -46,18 +46,18 @@ func TestGenerateSteeringMatchesRerun(t *testing.T) {
 		want = append(want, argmax(p))
 		ids = append(ids, want[len(want)-1])
 	}
-	if !slices.Equal(gen.Tokens[0], want) {
-		t.Errorf("steered generation %v, steered re-run %v", gen.Tokens[0], want)
+	if !slices.Equal(gen.NewTokens[0], want) {
+		t.Errorf("steered generation %v, steered re-run %v", gen.NewTokens[0], want)
 	}
-	if slices.Equal(gen.Tokens[0], gen.Original[0]) {
-		t.Errorf("steering did not change the generation %v", gen.Tokens[0])
+	if slices.Equal(gen.NewTokens[0], gen.OriginalNewTokens[0]) {
+		t.Errorf("steering did not change the generation %v", gen.NewTokens[0])
 	}
 	plain, err := m.Generate([]lm.Prompt{base}, lm.Sampling{MaxNewTokens: 6}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(plain[0], gen.Original[0]) {
-		t.Errorf("original generation %v, model's own %v", gen.Original[0], plain[0])
+	if !slices.Equal(plain[0], gen.OriginalNewTokens[0]) {
+		t.Errorf("original generation %v, model's own %v", gen.OriginalNewTokens[0], plain[0])
 	}
 	// An empty schedule steers the prompt only: the first token is steered
 	// (it comes from the prompt pass), later tokens see no new steering.
@@ -65,8 +65,8 @@ func TestGenerateSteeringMatchesRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sched.Tokens[0][0] != want[0] {
-		t.Errorf("first token with a prompt-only schedule %d, want the steered %d", sched.Tokens[0][0], want[0])
+	if sched.NewTokens[0][0] != want[0] {
+		t.Errorf("first token with a prompt-only schedule %d, want the steered %d", sched.NewTokens[0][0], want[0])
 	}
 }
 
@@ -88,8 +88,8 @@ func TestGenerateInterveneOnPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gen.Tokens[0][0] != argmax(p) {
-		t.Errorf("first generated token %d, Forward's argmax %d", gen.Tokens[0][0], argmax(p))
+	if gen.NewTokens[0][0] != argmax(p) {
+		t.Errorf("first generated token %d, Forward's argmax %d", gen.NewTokens[0][0], argmax(p))
 	}
 	// Without InterveneOnPrompt the source unit lands on each new token.
 	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 0)); err != nil {

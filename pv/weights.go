@@ -136,6 +136,9 @@ var pyveneWeightNames = map[string]string{
 // listing the valid names, with a pointer for pyvene state-dict entries that
 // are not weights in govene.
 func findWeight(what, key, name string, specs []weightSpec) (int, error) {
+	if len(specs) == 0 {
+		return -1, fmt.Errorf("pv: %s %q of %s: this intervention has no weights (only rotations, masks, PCA and autoencoders do)", what, name, key)
+	}
 	var names []string
 	for j, s := range specs {
 		if name == s.name || name == pyveneWeightNames[s.name] {
@@ -149,9 +152,7 @@ func findWeight(what, key, name string, specs []weightSpec) (int, error) {
 	}
 	hint := ""
 	switch {
-	case len(specs) == 0:
-		hint = "; this intervention has no weights"
-	case name == "rotate_layer.parametrizations.weight.original" || strings.HasPrefix(name, "rotate_layer.parametrizations."):
+	case strings.HasPrefix(name, "rotate_layer.parametrizations."):
 		hint = "; that is torch's raw parameter of the orthogonal parametrization, not the rotation: pass the orthonormal matrix itself (pyvene: intervention.rotate_layer.weight) as rotate_layer.weight"
 	case name == "temperature":
 		hint = "; the temperature is not a weight in govene: use Model.SetTemperature"

@@ -236,7 +236,7 @@ func (o *Output) CollectedValues(key string) ([]float32, []int, error) {
 func (o *Output) SiteValues(s lm.Site) ([]float32, []int, error) {
 	t, ok := o.Sites[s]
 	if !ok {
-		return nil, nil, fmt.Errorf("pv: site %s was not captured; pass pv.CaptureSites(%s)", s, s)
+		return nil, nil, fmt.Errorf("pv: site %s was not captured; ask for it with pv.CaptureSites", s)
 	}
 	v, err := tensors.CopyFlatData[float32](t)
 	return v, t.Shape().Dimensions, err

@@ -415,7 +415,7 @@ func run() error {
 		}
 		w.What, w.Compiles = "Generate: greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6", iv.Compiles()
 		res.Workloads["generate"] = w
-		res.Checks["generate"] = map[string]any{"tokens": g.Tokens[0]}
+		res.Checks["generate"] = map[string]any{"tokens": g.NewTokens[0]}
 		return nil
 	})
 

@@ -104,8 +104,8 @@ func run(m *gpt2.Model, w io.Writer, scale float64) (*result, error) {
 	fmt.Fprintf(w, "model: %s\nsteering: %s %+.1f x (happy - sad)\n", m, site, scale)
 	table := &plots.TextTable{Title: fmt.Sprintf("Steering: %s + %.1f x (happy - sad)", site, scale), Header: []string{"prompt", "unsteered", "steered"}}
 	for i, p := range r.Prompts {
-		st, _ := m.Tokenizer().Decode(untilEOS(gen.Tokens[i], m.Tokenizer().EOT()))
-		un, _ := m.Tokenizer().Decode(untilEOS(gen.Original[i], m.Tokenizer().EOT()))
+		st, _ := m.Tokenizer().Decode(untilEOS(gen.NewTokens[i], m.Tokenizer().EOT()))
+		un, _ := m.Tokenizer().Decode(untilEOS(gen.OriginalNewTokens[i], m.Tokenizer().EOT()))
 		r.Steered, r.Unsteered = append(r.Steered, st), append(r.Unsteered, un)
 		fmt.Fprintf(w, "%q\n  unsteered: %q\n  steered:   %q\n", p, un, st)
 		table.Rows = append(table.Rows, []string{p, un, st})

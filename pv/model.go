@@ -6,6 +6,17 @@
 // heads they act on, which subspace, and the source activations are runtime
 // inputs, not graph constants, so changing them between calls of the same
 // shapes reuses one compiled executable.
+//
+// Coming from pyvene: configs take pyvene's field names and class names
+// (ParseType), unit_locations can be given as pyvene writes them
+// (PyveneLocations), Generate places interventions as pyvene's generate and
+// returns prompt plus new tokens, SourceRepresentation is pyvene's single
+// source_representations tensor, and Weight/SetWeight take pyvene's weight
+// names. Differences kept on purpose: sources are given per group with
+// Sources (one base prompt) or SourceBatches (a batch); every example keeps
+// its own locations (pyvene's fast path uses the first example's); weighted
+// interventions act on each unit separately, not on the concatenation of
+// max_number_of_units units; generation always uses a KV cache.
 package pv
 
 import (

@@ -210,7 +210,8 @@ func kill(t *testing.T, cfg Config, dir string, start int, widen bool, rng *rand
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +270,7 @@ wait:
 	wg.Wait()
 	werr := cmd.Wait()
 	if !strings.Contains(fmt.Sprint(werr), "killed") {
-		t.Fatalf("child did not die by the kill (%v); its output: %q", werr, all)
+		t.Fatalf("child did not die by the kill (%v); its output: %q, stderr: %s", werr, all, stderr.String())
 	}
 	// Lines read after the kill count too: ack is the last version the
 	// child finished.

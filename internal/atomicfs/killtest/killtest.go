@@ -81,6 +81,8 @@ func Child(setup func() error, save func(dir string, v int) error) bool {
 type Config struct {
 	// Test is the name of the test function that calls Child.
 	Test string
+	// Env is added to the child's environment (after the parent's).
+	Env []string
 	// Kills is the number of children to kill.
 	Kills int
 	// WidenEvery widens the window in every WidenEvery-th child (0: none)
@@ -205,7 +207,7 @@ func kill(t *testing.T, cfg Config, dir string, start int, widen bool, rng *rand
 	if widen {
 		w = "1"
 	}
-	cmd.Env = append(os.Environ(), envDir+"="+dir, envStart+"="+strconv.Itoa(start), envWiden+"="+w)
+	cmd.Env = append(append(os.Environ(), cfg.Env...), envDir+"="+dir, envStart+"="+strconv.Itoa(start), envWiden+"="+w)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

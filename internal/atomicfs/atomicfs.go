@@ -458,7 +458,8 @@ func discard(parent string, t temp) {
 }
 
 // ReplaceDir replaces the folder dir (creating it and its parents when
-// missing) with a new folder whose content fill writes into the folder path
+// missing; a symbolic link to a folder is replaced, not followed) with a new
+// folder whose content fill writes into the folder path
 // it is given, following the protocol in the package doc: at every instant
 // the old dir or the complete new one is at dir or recoverable by [Recover].
 // fill may write plain files (os.WriteFile is enough: ReplaceDir fsyncs
@@ -479,7 +480,7 @@ func ReplaceDir(dir string, fill func(tmp string) error) (err error) {
 	if err := Recover(dir); err != nil {
 		return wrap(err)
 	}
-	if st, err := os.Lstat(dir); err == nil && !st.IsDir() {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return wrap(fmt.Errorf("exists and is not a folder (%s)", st.Mode().Type()))
 	}
 	tag := newTag()
@@ -669,7 +670,7 @@ func restore(parent, base, dir string, ts []temp) (done, live bool, err error) {
 		var bestTime time.Time
 		found := false
 		for _, t := range c {
-			st, err := os.Lstat(filepath.Join(parent, t.name))
+			st, err := os.Stat(filepath.Join(parent, t.name))
 			if err != nil || !st.IsDir() {
 				continue
 			}

@@ -224,6 +224,28 @@ func TestReplaceDir(t *testing.T) {
 	if n := names(t, dir); !slices.Equal(n, []string{"v.txt"}) {
 		t.Errorf("folder holds %q, want only v.txt (no marker files)", n)
 	}
+	if runtime.GOOS != "windows" {
+		// A symlink to a folder is replaced by the new folder; its
+		// target is left alone.
+		target := filepath.Join(t.TempDir(), "target")
+		if err := os.Mkdir(target, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(parent, "link")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := ReplaceDir(link, fillWith("L")); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Lstat(link); err != nil || !st.IsDir() || readString(t, filepath.Join(link, "v.txt")) != "L" {
+			t.Errorf("link after replace: %v, %v; want a folder holding v.txt = L", st, err)
+		}
+		if n := names(t, target); len(n) != 0 {
+			t.Errorf("the link's target now holds %q", n)
+		}
+		os.RemoveAll(link)
+	}
 	f := filepath.Join(parent, "file")
 	os.WriteFile(f, nil, 0o644)
 	if err := ReplaceDir(f, fillWith("x")); err == nil || !strings.Contains(err.Error(), "not a folder") || !strings.Contains(err.Error(), f) {

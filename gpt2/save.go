@@ -8,14 +8,16 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene/internal/atomicfs"
 	"github.com/govene/govene/safetensors"
 )
 
 // Save writes the model to dir in Hugging Face layout: config.json and
 // model.safetensors (float32, names as transformers writes them, embeddings
-// tied). Each file is written to a temporary file and renamed into place, so
-// a failed save leaves any earlier checkpoint in dir intact. Tokenizer files
-// are not written.
+// tied). Each file is replaced atomically (internal/atomicfs: temporary file,
+// fsync, rename), so a failed or killed save leaves each file either the
+// earlier one or the new one, never a part. Tokenizer files and other files
+// in dir are left alone.
 func (m *Model) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("gpt2: save %s: %w", dir, err)
@@ -40,33 +42,8 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("gpt2: save %s: %w", dir, err)
 	}
-	return writeFileAtomic(filepath.Join(dir, "config.json"), append(data, '\n'))
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("gpt2: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("gpt2: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("gpt2: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("gpt2: write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("gpt2: write %s: %w", path, err)
+	if err := atomicfs.WriteFile(filepath.Join(dir, "config.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("gpt2: save %s: %w", dir, err)
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/govene/govene/internal/atomicfs"
 )
 
 const (
@@ -488,7 +490,7 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 		return fmt.Errorf("hub: download %s: %s: %w: expected %s %s, got %s (partial download deleted)",
 			d.repoID, file, ErrIntegrity, algo, meta.etag, got)
 	}
-	if err := os.Rename(tmp, final); err != nil {
+	if err := atomicfs.Rename(tmp, final); err != nil {
 		return fmt.Errorf("hub: download %s: %s: %w", d.repoID, file, err)
 	}
 	return nil
@@ -601,7 +603,7 @@ func createUnique(base, suffix string) (string, *os.File, error) {
 
 // linkPointer makes pointer a relative symlink to blob (copying the blob
 // where symlinks are not supported), replacing any previous entry
-// atomically.
+// atomically (internal/atomicfs).
 func linkPointer(pointer, blob string) error {
 	dir := filepath.Dir(pointer)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -611,45 +613,23 @@ func linkPointer(pointer, blob string) error {
 	if err != nil {
 		rel = blob
 	}
-	tmp, f, err := createUnique(pointer, ".tmp")
-	if err != nil {
-		return err
-	}
-	f.Close()
-	os.Remove(tmp)
-	if err := os.Symlink(rel, tmp); err == nil {
-		if err := os.Rename(tmp, pointer); err == nil {
-			return nil
-		}
-		os.Remove(tmp)
+	if err := atomicfs.Symlink(rel, pointer); err == nil {
+		return nil
 	}
 	// No symlinks here (e.g. Windows without developer mode): copy.
-	if err := copyFile(blob, tmp); err != nil {
-		os.Remove(tmp)
+	in, err := os.Open(blob)
+	if err != nil {
 		return fmt.Errorf("link %s: %w", pointer, err)
 	}
-	if err := os.Rename(tmp, pointer); err != nil {
-		os.Remove(tmp)
+	defer in.Close()
+	err = atomicfs.WriteFileFunc(pointer, 0o644, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("link %s: %w", pointer, err)
 	}
 	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o666)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // writeRef atomically writes commit (no newline, as huggingface_hub does)
@@ -661,22 +641,7 @@ func writeRef(path, commit string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, f, err := createUnique(path, ".tmp")
-	if err != nil {
-		return err
-	}
-	_, werr := f.WriteString(commit)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-	}
-	return werr
+	return atomicfs.WriteFile(path, []byte(commit), 0o644)
 }
 
 // defaultHTTPClient follows http.DefaultTransport (proxies from the

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+
+	"github.com/govene/govene/internal/atomicfs"
 )
 
 // Renderer is anything this package can draw: HTML returns an HTML fragment
@@ -121,8 +123,9 @@ func Display(r Renderer) error {
 
 // WriteFile writes r to path as a standalone document chosen by the
 // extension: .html or .htm (a page, see Page) or .svg (the SVG with an XML
-// declaration). It writes a temporary file in the same folder and renames it
-// over path, so a failed write leaves an earlier file at path as it was.
+// declaration). It writes a temporary file in the same folder, fsyncs it and
+// renames it over path (internal/atomicfs), so a failed or killed write
+// leaves an earlier file at path as it was. Errors name path.
 func WriteFile(r Renderer, path string) error {
 	if r == nil {
 		return fmt.Errorf("plots: WriteFile %q: nil Renderer", path)
@@ -143,41 +146,10 @@ func WriteFile(r Renderer, path string) error {
 	if err != nil {
 		return fmt.Errorf("plots: WriteFile %q: %w", path, err)
 	}
-	return writeAtomic(path, []byte(doc))
-}
-
-// writeAtomic writes data to a temporary file next to path, then renames it
-// to path.
-func writeAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+	if err := atomicfs.WriteFile(path, []byte(doc), 0o644); err != nil {
 		return fmt.Errorf("plots: WriteFile %q: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("plots: WriteFile %q: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // Show displays r inline in a GoNB notebook and returns "". Outside a

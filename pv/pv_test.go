@@ -13,10 +13,14 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
+func tinyConfig() gpt2.Config {
 	c := gpt2.DefaultConfig()
 	c.NLayer, c.NHead, c.NEmbd, c.VocabSize, c.NPositions = 3, 4, 16, 97, 32
-	return gpt2.Random(c, 11, gpt2.Options{})
+	return c
+}
+
+var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
+	return gpt2.Random(tinyConfig(), 11, gpt2.Options{})
 })
 
 func tiny(t *testing.T) *gpt2.Model {

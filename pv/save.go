@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/govene/govene/internal/atomicfs"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/safetensors"
 )
@@ -25,20 +26,13 @@ const saveFormat = "govene-pv-1"
 
 // Save writes the intervenable model's config (config.json) and its
 // interventions' weights (interventions.safetensors, named KEY/WEIGHT) to
-// dir. It writes a new folder beside dir and swaps it in, so a failed save
-// leaves an earlier save in dir intact. Go-function interventions cannot be
-// saved: their representations are written without the function and must
-// be given again after Load.
+// dir, creating its parents when missing. It writes a new folder beside dir
+// and swaps it in with a crash-safe protocol (internal/atomicfs): if Save
+// fails or the process is killed at any instant, the earlier save (or, once
+// complete, the new one) stays loadable by [Load]. Go-function interventions
+// cannot be saved: their representations are written without the function
+// and must be given again after Load. Errors name dir.
 func (iv *Model) Save(dir string) error {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("pv: save %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("pv: save %s: %w", dir, err)
-	}
-	defer os.RemoveAll(tmp)
 	sc := savedConfig{Config: iv.cfg, Model: iv.model.Dims(), Temperatures: map[string]float64{}, Format: saveFormat}
 	var ts []safetensors.Tensor
 	iv.wmu.RLock()
@@ -64,36 +58,28 @@ func (iv *Model) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("pv: save %s: %w", dir, err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "config.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("pv: save %s: %w", dir, err)
-	}
-	if err := safetensors.Write(filepath.Join(tmp, "interventions.safetensors"), ts, map[string]string{"format": saveFormat}); err != nil {
-		return fmt.Errorf("pv: save %s: %w", dir, err)
-	}
-	// Swap: the old save moves aside until the new one is in place.
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("pv: save %s: %w", dir, err)
+	err = atomicfs.ReplaceDir(dir, func(tmp string) error {
+		if err := os.WriteFile(filepath.Join(tmp, "config.json"), append(data, '\n'), 0o644); err != nil {
+			return err
 		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
+		return safetensors.Write(filepath.Join(tmp, "interventions.safetensors"), ts, map[string]string{"format": saveFormat})
+	})
+	if err != nil {
 		return fmt.Errorf("pv: save %s: %w", dir, err)
-	}
-	if old != "" {
-		os.RemoveAll(old)
 	}
 	return nil
 }
 
-// Load reads a model saved by Save and attaches it to m. It returns an error
-// when the files are missing or corrupt, when they were saved for a model of
-// other sizes, or when weights are missing or misshapen.
+// Load reads a model saved by Save and attaches it to m. It first finishes
+// or rolls back a Save that was interrupted (atomicfs.Recover: a killed Save
+// can leave dir missing for an instant, with the old and the new folder
+// beside it) and removes the temporaries of killed saves. It returns an
+// error when the files are missing or corrupt, when they were saved for a
+// model of other sizes, or when weights are missing or misshapen.
 func Load(dir string, m lm.Model) (*Model, error) {
+	if err := atomicfs.Recover(dir); err != nil {
+		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, fmt.Errorf("pv: load %s: %w", dir, err)

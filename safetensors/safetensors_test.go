@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/govene/govene/internal/atomicfs"
 )
 
 // rawFile builds a file from a literal header (padded to 8 bytes) and a data
@@ -255,14 +257,16 @@ func TestWriteAtomic(t *testing.T) {
 	})
 	t.Run("failure after data written", func(t *testing.T) {
 		var sawTmp string
-		beforeRename = func(tmp string) error {
+		defer atomicfs.SetTestHook(func(step atomicfs.Step, tmp string) error {
+			if step != atomicfs.StepSynced {
+				return nil
+			}
 			sawTmp = tmp
 			if st, err := os.Stat(tmp); err != nil || st.Size() == 0 {
 				t.Errorf("temp file %s: %v", tmp, err)
 			}
 			return errors.New("simulated crash")
-		}
-		defer func() { beforeRename = nil }()
+		})()
 		err := Write(path, []Tensor{F32Tensor("w", []int{3}, []float32{7, 8, 9})}, nil)
 		if err == nil || !strings.Contains(err.Error(), "simulated crash") {
 			t.Fatalf("err = %v", err)

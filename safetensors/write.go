@@ -1,20 +1,19 @@
 package safetensors
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/govene/govene/internal/atomicfs"
 )
 
 // Tensor is one tensor to be written: Data holds numel*DType.Size() bytes,
@@ -183,78 +182,28 @@ func writeTo(w io.Writer, header []byte, order []Tensor) error {
 	return nil
 }
 
-// beforeRename, when set by tests, runs after the temporary file is complete
-// and before it is renamed; an error aborts the save.
-var beforeRename func(tmp string) error
-
 // Write saves tensors and metadata (nil or empty for none) to path in the
-// layout described on [Encode]. It is atomic: the data goes to a temporary
-// file in the same directory, which is fsynced and then renamed over path
-// (keeping an existing file's permission bits, 0644 otherwise), so on any
-// error an existing file at path is left byte-identical and the temporary
-// file is removed.
+// layout described on [Encode]. It is atomic (internal/atomicfs): the data
+// goes to a temporary file in the same directory, which is fsynced and then
+// renamed over path (keeping an existing file's permission bits, 0644
+// otherwise), and the directory is fsynced; so on any error, or if the
+// process is killed, an existing file at path is left byte-identical, and
+// the temporary file is removed (a killed writer's, by the next write).
 //
 // Errors: invalid tensors (see [Encode]) are reported, naming path and the
 // tensor, before any file is created; I/O errors are returned wrapped with
 // path.
-func Write(path string, tensors []Tensor, metadata map[string]string) (err error) {
+func Write(path string, tensors []Tensor, metadata map[string]string) error {
 	header, order, err := prepare(tensors, metadata)
 	if err != nil {
 		return fmt.Errorf("safetensors: write %s: %w", path, err)
 	}
-	wrap := func(err error) error { return fmt.Errorf("safetensors: write %s: %w", path, err) }
-
-	perm := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		if !st.Mode().IsRegular() {
-			return wrap(fmt.Errorf("target exists and is not a regular file (%s)", st.Mode().Type()))
-		}
-		perm = st.Mode().Perm()
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("safetensors: write %s: target exists and is not a regular file (%s)", path, st.Mode().Type())
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = atomicfs.WriteFileFunc(path, 0o644, func(w io.Writer) error { return writeTo(w, header, order) })
 	if err != nil {
-		return wrap(err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return wrap(err)
-	}
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := writeTo(bw, header, order); err != nil {
-		return wrap(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return wrap(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return wrap(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return wrap(err)
-	}
-	if beforeRename != nil {
-		if err := beforeRename(tmpName); err != nil {
-			return wrap(err)
-		}
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return wrap(err)
-	}
-	// Make the rename itself durable; not every platform can sync a
-	// directory, so this is best effort.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
 }

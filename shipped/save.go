@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/atomicfs"
 	"github.com/govene/govene/safetensors"
 )
 
@@ -116,7 +117,7 @@ func SaveF16(m *gpt2.Model, dir string) error {
 		"config.json": append(data, '\n'), "generation_config.json": append(gen, '\n'),
 		"vocab.json": vocab, "merges.txt": merges,
 	} {
-		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+		if err := atomicfs.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("shipped: save %s: %w", dir, err)
 		}
 	}
@@ -154,29 +155,4 @@ func gunzipFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return io.ReadAll(zr)
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it into
-// place.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -22,7 +22,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"sync"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/atomicfs"
 )
 
 //go:embed model
@@ -85,9 +85,10 @@ var dirMu sync.Mutex
 // Dir returns a folder holding the shipped checkpoint, ready for
 // gpt2.LoadDir: os.UserCacheDir()/govene/shipped-<hash of the files>. The
 // first call writes the embedded files there (into a temporary folder
-// renamed into place, so a folder that exists is complete); later calls, in
-// this process or others, reuse it. Nothing is written outside that cache
-// folder.
+// swapped into place by internal/atomicfs's crash-safe protocol, so a folder
+// that exists is complete, and a copy killed half-way is recovered or
+// replaced); later calls, in this process or others, reuse it. Nothing is
+// written outside that cache folder.
 func Dir() (string, error) {
 	sum, err := digest()
 	if err != nil {
@@ -101,51 +102,29 @@ func Dir() (string, error) {
 	dir := filepath.Join(parent, "shipped-"+sum)
 	dirMu.Lock()
 	defer dirMu.Unlock()
-	if complete(dir) {
+	if atomicfs.Recover(dir) == nil && complete(dir) {
 		return dir, nil
 	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", fmt.Errorf("shipped: %w", err)
-	}
-	tmp, err := os.MkdirTemp(parent, ".shipped-"+sum+".tmp*")
-	if err != nil {
-		return "", fmt.Errorf("shipped: %w", err)
-	}
-	defer os.RemoveAll(tmp) // a no-op once renamed
 	names, err := fileNames()
 	if err != nil {
 		return "", fmt.Errorf("shipped: %w", err)
 	}
-	for _, n := range names {
-		data, err := fs.ReadFile(Files(), n)
-		if err != nil {
-			return "", fmt.Errorf("shipped: %w", err)
+	// An incomplete folder (damaged, or an interrupted copy by an old
+	// version) is replaced as a whole.
+	err = atomicfs.ReplaceDir(dir, func(tmp string) error {
+		for _, n := range names {
+			data, err := fs.ReadFile(Files(), n)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(tmp, n), data, 0o644); err != nil {
+				return err
+			}
 		}
-		if err := os.WriteFile(filepath.Join(tmp, n), data, 0o644); err != nil {
-			return "", fmt.Errorf("shipped: %w", err)
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil
+	})
+	if err != nil && !complete(dir) { // another process may have put it in place first
 		return "", fmt.Errorf("shipped: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		// Another process may have put it in place first.
-		if complete(dir) {
-			return dir, nil
-		}
-		// An incomplete folder (damaged, or an interrupted copy by an old
-		// version): move it aside and put the fresh copy in its place.
-		stale, err := os.MkdirTemp(parent, ".shipped-"+sum+".stale*")
-		if err != nil {
-			return "", fmt.Errorf("shipped: %w", err)
-		}
-		defer os.RemoveAll(stale)
-		if err := os.Rename(dir, filepath.Join(stale, "old")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("shipped: replace incomplete %s: %w", dir, err)
-		}
-		if err := os.Rename(tmp, dir); err != nil && !complete(dir) {
-			return "", fmt.Errorf("shipped: %w", err)
-		}
 	}
 	return dir, nil
 }

@@ -1,0 +1,178 @@
+package pv
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/govene/govene/internal/atomicfs"
+)
+
+// TestSaveFailureKeepsPrevious: a Save that fails at any point (a disk error
+// while writing a file, or at any step of the folder swap) returns an error
+// naming the folder and leaves the previous save loadable and whole, with no
+// temporaries beside it; the next Save then succeeds.
+func TestSaveFailureKeepsPrevious(t *testing.T) {
+	disk := errors.New("no space left on device (simulated)")
+	m := tiny(t)
+	iv, err := New(m, killConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		hook atomicfs.Hook
+		want string
+	}{
+		{"disk error writing the weights", func(s atomicfs.Step, p string) error {
+			if s == atomicfs.StepWrite && strings.Contains(p, "interventions.safetensors") {
+				return disk
+			}
+			return nil
+		}, "interventions.safetensors"},
+		{"weights written, rename fails", func(s atomicfs.Step, p string) error {
+			if s == atomicfs.StepSynced && strings.Contains(p, "interventions.safetensors") {
+				return disk
+			}
+			return nil
+		}, "synced"},
+		{"folder filled", func(s atomicfs.Step, p string) error {
+			if s == atomicfs.StepFilled {
+				return disk
+			}
+			return nil
+		}, "filled"},
+		{"folder marked ready", func(s atomicfs.Step, p string) error {
+			if s == atomicfs.StepReady {
+				return disk
+			}
+			return nil
+		}, "ready"},
+		{"old folder moved aside", func(s atomicfs.Step, p string) error {
+			if s == atomicfs.StepOldAside {
+				return disk
+			}
+			return nil
+		}, "old-aside"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "iv")
+			if err := setVersion(iv, 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := iv.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := setVersion(iv, 2); err != nil {
+				t.Fatal(err)
+			}
+			restore := atomicfs.SetTestHook(tc.hook)
+			err := iv.Save(dir)
+			restore()
+			if err == nil || !strings.HasPrefix(err.Error(), "pv: save "+dir+": ") ||
+				!strings.Contains(err.Error(), tc.want) || !errors.Is(err, disk) {
+				t.Fatalf("err = %v, want pv: save %s: ... %s ... %v", err, dir, tc.want, disk)
+			}
+			loaded, err := Load(dir, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, err := checkVersion(loaded); err != nil || v != 1 {
+				t.Fatalf("after the failed save: version %d, %v; want the previous save (1)", v, err)
+			}
+			if n := entries(t, parent); !slices.Equal(n, []string{"iv"}) {
+				t.Errorf("folder holds %q, want only iv", n)
+			}
+			if err := iv.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			loaded, err = Load(dir, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, err := checkVersion(loaded); err != nil || v != 2 {
+				t.Fatalf("after saving again: version %d, %v; want 2", v, err)
+			}
+		})
+	}
+	t.Run("target is a file", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "iv")
+		if err := os.WriteFile(f, []byte("keep"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := iv.Save(f)
+		if err == nil || !strings.Contains(err.Error(), "pv: save "+f) || !strings.Contains(err.Error(), "not a folder") {
+			t.Fatalf("err = %v, want one naming %s and saying it is not a folder", err, f)
+		}
+		if b, _ := os.ReadFile(f); string(b) != "keep" {
+			t.Errorf("file now holds %q", b)
+		}
+	})
+}
+
+// TestLoadRecoversInterruptedSave snapshots the folder while Save is
+// between its two renames (the target missing, the old and the new folder
+// beside it) and checks that Load of the snapshot finishes the save: it
+// loads the new weights, and the temporaries are gone.
+func TestLoadRecoversInterruptedSave(t *testing.T) {
+	m := tiny(t)
+	iv, err := New(m, killConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "iv")
+	snap := filepath.Join(t.TempDir(), "snap")
+	if err := setVersion(iv, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := iv.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := setVersion(iv, 2); err != nil {
+		t.Fatal(err)
+	}
+	restore := atomicfs.SetTestHook(func(s atomicfs.Step, p string) error {
+		if s == atomicfs.StepOldAside {
+			return os.CopyFS(snap, os.DirFS(parent))
+		}
+		return nil
+	})
+	err = iv.Save(dir)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := entries(t, snap)
+	if slices.Contains(n, "iv") || len(n) != 2 {
+		t.Fatalf("snapshot holds %q, want the old and the ready folder and no iv", n)
+	}
+	loaded, err := Load(filepath.Join(snap, "iv"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := checkVersion(loaded); err != nil || v != 2 {
+		t.Fatalf("recovered version %d, %v; want 2 (the complete new save)", v, err)
+	}
+	if n := entries(t, snap); !slices.Equal(n, []string{"iv"}) {
+		t.Errorf("after Load the snapshot holds %q, want only iv", n)
+	}
+}
+
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	var n []string
+	for _, e := range es {
+		n = append(n, e.Name())
+	}
+	return n
+}

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +16,124 @@ func TestConfig(t *testing.T) {
 	t.Setenv(EnvVar, "")
 	t.Setenv(PluginEnvVar, "")
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
-	if c, why := Config(); c != GoConfig || !strings.Contains(why, "pure-Go") {
-		t.Errorf("Config() = %q, %q; want the pure-Go backend", c, why)
+	if c, why := Config(); c != GoConfig || !strings.Contains(why, "no XLA plugin installed") {
+		t.Errorf("Config() = %q, %q; want the pure-Go backend, no plugin", c, why)
 	}
-	t.Setenv(EnvVar, "go")
-	if c, _ := Config(); c != GoConfig {
-		t.Errorf("GOMLX_BACKEND=go gives %q, want %q", c, GoConfig)
+	// An installed plugin no longer makes XLA the default: an unknown
+	// workload runs on the pure-Go backend.
+	plugin := filepath.Join(t.TempDir(), "plugin.so")
+	if err := os.WriteFile(plugin, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Setenv(EnvVar, "xla:cuda")
-	if c, _ := Config(); c != "xla:cuda" {
-		t.Errorf("GOMLX_BACKEND=xla:cuda gives %q", c)
+	t.Setenv(PluginEnvVar, plugin)
+	if got := InstalledPlugin(); got != plugin {
+		t.Errorf("InstalledPlugin() = %q, want %q", got, plugin)
+	}
+	if c, why := Config(); c != GoConfig || !strings.Contains(why, "workload unknown") {
+		t.Errorf("Config() with a plugin = %q, %q; want the pure-Go backend, workload unknown", c, why)
+	}
+	t.Setenv(EnvVar, "xla:cpu")
+	if c, _ := Config(); c != "xla:"+plugin {
+		t.Errorf("GOMLX_BACKEND=xla:cpu with a plugin gives %q, want xla:%s", c, plugin)
+	}
+}
+
+// TestChoose is the choice table: explicit flag, then GOMLX_BACKEND, then
+// the workload's size against XLAMinWork when a plugin is installed.
+func TestChoose(t *testing.T) {
+	const plugin = "/p/pjrt_c_api_cpu_plugin.so"
+	shippedDemo := Workload{Name: "causal trace", Params: 16_000_000, Tokens: 5_000} // 8e10
+	gpt2Sweep := Workload{Name: "causal trace", Params: 124_000_000, Tokens: 10_000} // 1.24e12
+	xlSweep := Workload{Name: "causal trace", Params: 1_560_000_000, Tokens: 57_600} // 9e13
+	oneCall := Workload{Name: "one forward", Params: 1_560_000_000, Tokens: 16}      // 2.5e10
+	atThreshold := Workload{Params: 500_000_000, Tokens: 1000}                       // exactly 5e11
+	justBelow := Workload{Params: 499_999_999, Tokens: 1000}                         // just under
+	tests := []struct {
+		name        string
+		w           Workload
+		env, plugin string
+		config, why string
+	}{
+		{"unknown workload, no plugin", Workload{}, "", "", GoConfig, "no XLA plugin installed"},
+		{"unknown workload, plugin", Workload{}, "", plugin, GoConfig, "workload unknown"},
+		{"shipped model demo, plugin", shippedDemo, "", plugin, GoConfig, "16M parameters x 5k tokens = 8.0e+10 < 5e+11"},
+		{"one call of GPT-2 XL, plugin", oneCall, "", plugin, GoConfig, "too small for XLA's compile to pay off"},
+		{"GPT-2 small sweep, plugin", gpt2Sweep, "", plugin, "xla:" + plugin, "124M parameters x 10k tokens = 1.2e+12 >= 5e+11"},
+		{"GPT-2 XL sweep, plugin", xlSweep, "", plugin, "xla:" + plugin, "1.56B parameters"},
+		{"GPT-2 XL sweep, no plugin", xlSweep, "", "", GoConfig, "no XLA plugin installed"},
+		{"at the threshold", atThreshold, "", plugin, "xla:" + plugin, ">= 5e+11"},
+		{"just below the threshold", justBelow, "", plugin, GoConfig, "< 5e+11"},
+		{"GOMLX_BACKEND=go beats a large workload", xlSweep, "go", plugin, GoConfig, "GOMLX_BACKEND=go"},
+		{"GOMLX_BACKEND=xla:cuda", shippedDemo, "xla:cuda", plugin, "xla:cuda", "GOMLX_BACKEND=xla:cuda"},
+		{"GOMLX_BACKEND=xla means the plugin", shippedDemo, "xla", plugin, "xla:" + plugin, "GOMLX_BACKEND=xla"},
+		{"GOMLX_BACKEND=xla:cpu without a plugin", shippedDemo, "xla:cpu", "", "xla:cpu", "GOMLX_BACKEND=xla:cpu"},
+		{"GOMLX_BACKEND=auto is the automatic choice", xlSweep, "auto", plugin, "xla:" + plugin, ">= 5e+11"},
+		{"-backend go beats GOMLX_BACKEND", Workload{Backend: "go"}, "xla:cuda", plugin, GoConfig, "-backend go"},
+		{"-backend xla", Workload{Backend: "xla"}, "go", plugin, "xla:" + plugin, "-backend xla"},
+		{"-backend auto defers to GOMLX_BACKEND", Workload{Backend: "auto"}, "xla:cuda", plugin, "xla:cuda", "GOMLX_BACKEND=xla:cuda"},
+		{"-backend with options", Workload{Backend: "go:parallelism=2"}, "", "", "go:parallelism=2", "-backend go:parallelism=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config, why := Choose(tt.w, tt.env, tt.plugin)
+			if config != tt.config || !strings.Contains(why, tt.why) {
+				t.Errorf("Choose(%+v, %q, %q) = %q, %q; want %q and a reason containing %q", tt.w, tt.env, tt.plugin, config, why, tt.config, tt.why)
+			}
+		})
+	}
+}
+
+func TestForReportsOnce(t *testing.T) {
+	t.Setenv(EnvVar, "")
+	t.Setenv(PluginEnvVar, "")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	var buf strings.Builder
+	SetReport(&buf)
+	defer SetReport(os.Stderr)
+	mu.Lock()
+	delete(created, GoConfig) // a fresh choice, as in a new process
+	warnedSIMD = false
+	mu.Unlock()
+	for range 3 {
+		b, err := For(Workload{Name: "test", Params: 10, Tokens: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Name() != "Go Backend" {
+			t.Fatalf("backend %q, want the pure-Go backend", b.Name())
+		}
+	}
+	want := "govene: backend Go Backend [" + GoConfig + "]: no XLA plugin installed"
+	if got := buf.String(); strings.Count(got, "govene: backend") != 1 || !strings.HasPrefix(got, want) {
+		t.Errorf("three calls reported %q; want one line starting %q", got, want)
+	}
+	if Chosen() != GoConfig {
+		t.Errorf("Chosen() = %q, want %q", Chosen(), GoConfig)
+	}
+	if strings.Contains(buf.String(), "GOEXPERIMENT=simd") != !simdBuild {
+		t.Errorf("report %q: the SIMD warning should appear exactly when built without SIMD (simdBuild=%v)", buf.String(), simdBuild)
+	}
+}
+
+func TestSIMDWarning(t *testing.T) {
+	// The build-tagged constant matches how this test binary was built.
+	if want := strings.Contains(os.Getenv("GOEXPERIMENT"), "simd"); simdBuild != want {
+		t.Errorf("simdBuild = %v, but GOEXPERIMENT=%q", simdBuild, os.Getenv("GOEXPERIMENT"))
+	}
+	tests := []struct {
+		name string
+		simd bool
+		want string
+	}{
+		{"go", false, "govene: built without GOEXPERIMENT=simd: the pure-Go backend is several times slower; rebuild with GOEXPERIMENT=simd"},
+		{"go", true, ""},
+		{"xla", false, ""},
+		{"xla", true, ""},
+	}
+	for _, tt := range tests {
+		if got := simdWarning(tt.name, tt.simd); !strings.HasPrefix(got, tt.want) || (tt.want == "") != (got == "") {
+			t.Errorf("simdWarning(%q, %v) = %q, want %q", tt.name, tt.simd, got, tt.want)
+		}
 	}
 }
 

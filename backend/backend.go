@@ -236,8 +236,8 @@ func For(w Workload) (compute.Backend, error) {
 	}
 	created[config], chosenAs = b, config
 	if report != nil {
-		fmt.Fprintf(report, "govene: backend %s [%s]: %s\n", b.Name(), config, reason)
 		name, _, _ := strings.Cut(config, ":")
+		fmt.Fprintf(report, "govene: backend %s [%s]: %s\n", name, config, reason)
 		if msg := simdWarning(name, simdBuild); msg != "" && !warnedSIMD {
 			warnedSIMD = true
 			fmt.Fprintln(report, msg)

@@ -103,7 +103,7 @@ func TestForReportsOnce(t *testing.T) {
 			t.Fatalf("backend %q, want the pure-Go backend", b.Name())
 		}
 	}
-	want := "govene: backend Go Backend [" + GoConfig + "]: no XLA plugin installed"
+	want := "govene: backend go [" + GoConfig + "]: no XLA plugin installed"
 	if got := buf.String(); strings.Count(got, "govene: backend") != 1 || !strings.HasPrefix(got, want) {
 		t.Errorf("three calls reported %q; want one line starting %q", got, want)
 	}

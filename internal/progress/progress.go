@@ -6,10 +6,11 @@
 //     process's stdout or stderr, one line of HTML updated in place
 //     (gonbui.UpdateHTML) at most four times a second;
 //   - anywhere else (a log file, a pipe, CI, a bytes.Buffer), a few plain
-//     lines: one each time another tenth of the total is done, and at most
-//     one every 30 s in between (every 30 s when the total is unknown), with
-//     a first line when it starts and a last one when it finishes. A
-//     10-minute task writes 11 to 31 lines, never one per step.
+//     lines: one each time another tenth of the total is done (but not
+//     within a second of the previous line), and one every 30 s in between
+//     (every 30 s when the total is unknown), with a first line when it
+//     starts and a last one when it finishes. A task of a second writes two
+//     lines, a 10-minute task 11 to 31, never one per step.
 //
 // A nil *Bar is valid and does nothing, and New with a nil writer returns a
 // bar that writes nothing, so callers need no nil checks.
@@ -66,6 +67,10 @@ func (m Mode) String() string {
 
 // LogEvery is the longest a Log-mode bar stays silent while its task runs.
 const LogEvery = 30 * time.Second
+
+// LogMinGap is the shortest time between two Log-mode lines: a task that
+// takes a second writes its start and end only.
+const LogMinGap = time.Second
 
 // notebookEvery is how often a Notebook-mode bar updates its line.
 const notebookEvery = 250 * time.Millisecond
@@ -129,7 +134,7 @@ func New(w io.Writer, desc string, total int64, opt Options) *Bar {
 		b.id = "govene-progress-" + uniqueID()
 		b.show()
 	case Log:
-		fmt.Fprintln(w, b.line(""))
+		fmt.Fprintln(w, b.desc+": started")
 	}
 	return b
 }
@@ -308,7 +313,8 @@ func (b *Bar) setLocked(done int64) {
 		if b.total > 0 {
 			tenth = int(min(10, 10*done/b.total))
 		}
-		if (tenth > b.lastTenth && tenth < 10) || t.Sub(b.lastShowOrStart()) >= LogEvery {
+		since := t.Sub(b.lastShowOrStart())
+		if (tenth > b.lastTenth && tenth < 10 && since >= LogMinGap) || since >= LogEvery {
 			if tenth > b.lastTenth {
 				b.lastTenth = tenth
 			}

@@ -86,7 +86,7 @@ func TestLogFewLines(t *testing.T) {
 		t.Fatalf("%d lines for 1000 steps, want 11 to 2+9+1000/30 (start, tenths, every 30 s, done):\n%s", len(lines), buf.String())
 	}
 	for _, want := range []string{
-		"tracing: 0% (0/1000) 0s",
+		"tracing: started",
 		"tracing: 10% (100/1000) 1m40s, about 15m0s left",
 		"tracing: 90% (900/1000) 15m0s, about 1m40s left",
 	} {
@@ -94,22 +94,29 @@ func TestLogFewLines(t *testing.T) {
 			t.Errorf("log lacks the line %q:\n%s", want, buf.String())
 		}
 	}
-	if first, last := lines[0], lines[len(lines)-1]; first != "tracing: 0% (0/1000) 0s" || last != "tracing: 100% (1000/1000) 16m40s done" {
+	if first, last := lines[0], lines[len(lines)-1]; first != "tracing: started" || last != "tracing: 100% (1000/1000) 16m40s done" {
 		t.Errorf("first line %q, last %q", first, last)
 	}
 }
 
-// TestLogFastTask: a task of a million quick steps writes its tenths only.
+// TestLogFastTask: a million quick steps write their start and end only
+// when they take less than a second, their tenths when they take longer.
 func TestLogFastTask(t *testing.T) {
-	fakeClock(t)
-	var buf bytes.Buffer
-	b := New(&buf, "DAS", 1_000_000, Options{})
-	for range 1_000_000 {
-		b.Add(1)
-	}
-	b.Finish()
-	if n := strings.Count(buf.String(), "\n"); n != 11 {
-		t.Errorf("%d lines, want 11 (start, 10%%..90%%, done):\n%s", n, buf.String())
+	for _, tt := range []struct {
+		step  time.Duration
+		lines int
+	}{{0, 2}, {100 * time.Nanosecond, 2}, {10 * time.Microsecond, 11}} {
+		clock := fakeClock(t)
+		var buf bytes.Buffer
+		b := New(&buf, "DAS", 1_000_000, Options{})
+		for range 1_000_000 {
+			*clock = clock.Add(tt.step)
+			b.Add(1)
+		}
+		b.Finish()
+		if n := strings.Count(buf.String(), "\n"); n != tt.lines {
+			t.Errorf("steps of %s: %d lines, want %d:\n%s", tt.step, n, tt.lines, buf.String())
+		}
 	}
 }
 
@@ -123,7 +130,7 @@ func TestLogUnknownTotal(t *testing.T) {
 	}
 	b.Abandon()
 	b.Finish()
-	want := "download: 0 B 0s\n" +
+	want := "download: started\n" +
 		"download: 45 kB 30s\n" +
 		"download: 90 kB 1m0s\n" +
 		"download: 135 kB 1m30s\n" +
@@ -202,7 +209,7 @@ func TestSetTotalAndDescribe(t *testing.T) {
 	b.Describe("tracing mlp_output")
 	b.Set(5)
 	b.Finish()
-	want := "tracing: 0 0s\ntracing mlp_output: 50% (5/10) 0s, about 0s left\ntracing mlp_output: 50% (5/10) 0s done\n"
+	want := "tracing: started\ntracing mlp_output: 50% (5/10) 0s done\n"
 	if buf.String() != want {
 		t.Errorf("log:\n%q\nwant\n%q", buf.String(), want)
 	}

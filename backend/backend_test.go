@@ -125,7 +125,7 @@ func TestSIMDWarning(t *testing.T) {
 		simd bool
 		want string
 	}{
-		{"go", false, "govene: built without GOEXPERIMENT=simd: the pure-Go backend is several times slower; rebuild with GOEXPERIMENT=simd"},
+		{"go", false, "govene: built without GOEXPERIMENT=simd: the pure-Go backend runs several times slower (3-5x on govene demo); rebuild with GOEXPERIMENT=simd"},
 		{"go", true, ""},
 		{"xla", false, ""},
 		{"xla", true, ""},

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -118,7 +119,10 @@ type demoFlags struct {
 
 func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package prints usage (and errors) while parsing; -h's usage
+	// goes to stdout, the rest to stderr.
+	var parseOut bytes.Buffer
+	fs.SetOutput(&parseOut)
 	var f demoFlags
 	fs.StringVar(&f.model, "model", "", "checkpoint: a folder, a Hugging Face cache name or a Hub name such as gpt2 (default: the small GPT-2 that ships with govene)")
 	fs.StringVar(&f.prompt, "prompt", defaultPrompt, "the prompt stating the fact")
@@ -138,12 +142,13 @@ flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return exitOK
-		}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(parseOut.Bytes())
+		return exitOK
+	}
+	_, _ = stderr.Write(parseOut.Bytes())
+	if err != nil {
 		return exitUsage // the flag package printed the error and usage
 	}
 	if fs.NArg() > 0 {
@@ -156,6 +161,7 @@ flags:
 		fmt.Fprintf(stderr, "govene demo: -prompt %q needs -subject: the words of the prompt whose embeddings are corrupted (for example -subject \"Eiffel Tower\")\n", f.prompt)
 		return exitUsage
 	}
+	backend.SetReport(stderr)
 	if err := demo(f, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "govene:", err)
 		return exitError
@@ -272,7 +278,7 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 		f.target = top[0].Token
 		fmt.Fprintf(stdout, "target: %q, the top next token (-target chooses another)\n", f.target)
 	} else if id, _ := m.TokenID(f.target); float64(probs[id]) < minTargetProb {
-		fmt.Fprintf(stderr, "govene: warning: -target %q has probability %.2g on the clean prompt (< %g): its trace will be near zero everywhere; the model predicts %q (%.2g): try -target %q, or leave -target empty\n",
+		fmt.Fprintf(stderr, "govene: warning: -target %q has probability %.2g on the clean prompt (< %g): its trace will be near zero everywhere; the model predicts %q (%.3f): try -target %q, or leave -target empty\n",
 			f.target, probs[id], minTargetProb, top[0].Token, top[0].Prob, top[0].Token)
 	}
 	bar := progress.New(stderr, "tracing", 0, progress.Options{Clear: true})

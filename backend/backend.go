@@ -183,7 +183,7 @@ func Choose(w Workload, env, plugin string) (config, reason string) {
 	if env != "" && env != "auto" {
 		return resolve(env), EnvVar + "=" + env
 	}
-	override := fmt.Sprintf("; -backend or %s=go|xla overrides", EnvVar)
+	override := fmt.Sprintf("; %s=go|xla (or -backend) overrides", EnvVar)
 	if plugin == "" {
 		return GoConfig, "no XLA plugin installed (make pjrt-cpu installs one)" + override
 	}

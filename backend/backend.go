@@ -60,14 +60,21 @@ const GoConfig = "go:ops_sequential"
 const PluginEnvVar = "GOVENE_PJRT_PLUGIN"
 
 // XLAMinWork is the Work (parameters x tokens) from which For picks an
-// installed XLA CPU plugin over the pure-Go backend. The pure-Go backend runs
-// about 2e10 parameter-tokens a second on the 2-core machine govene is
-// developed on (GPT-2 small, 124M parameters, batch 1 x 16 tokens in about
-// 100 ms); XLA's CPU plugin runs about 3x faster once compiled but spends
-// 5-15 s compiling the graphs of a sweep, so it saves time from about 25 s
-// of pure-Go work: 5e11. The shipped model's demo (16M parameters, a few
-// thousand tokens) is far below it, a causal trace of GPT-2 XL far above it.
-const XLAMinWork = 5e11
+// installed XLA CPU plugin over the pure-Go backend: 1e11. It is calibrated
+// on measurements on govene's 2-core development machine, where XLA compiles
+// a workload's graphs in 2.5-16 s and then runs them 3-6.5x faster:
+//
+//	workload                                      work     faster on
+//	shipped model, demo trace (7.2M x 602)        4.4e9    pure Go (1.9 s vs 18 s)
+//	GPT-2 small, one forward 1x16 (124M x 16)     2.0e9    pure Go (0.57 s vs 1.97 s)
+//	GPT-2 small, 32 generated tokens              ~5e10    about even (3.3 s on XLA)
+//	shipped model, retrain -bench 21 (7.2M x 32k) 2.3e11   XLA (155 vs 1012 ms/step)
+//	GPT-2 small, trace 12 layers x 16 (124M x 9k) 1.1e12   XLA (6.0 s incl. compile)
+//	shipped model, full retrain (7.2M x 3.8M)     2.8e13   XLA (7 min vs 44 min)
+//
+// For a causal trace govene counts a prompt of n tokens and L layers as
+// n x (2 + 3 L n) tokens; for training, three forward passes per token.
+const XLAMinWork = 1e11
 
 // Workload describes what a backend is chosen for (see For). The zero value
 // is an unknown workload, which gets the pure-Go backend unless

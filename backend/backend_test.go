@@ -42,12 +42,15 @@ func TestConfig(t *testing.T) {
 // the workload's size against XLAMinWork when a plugin is installed.
 func TestChoose(t *testing.T) {
 	const plugin = "/p/pjrt_c_api_cpu_plugin.so"
-	shippedDemo := Workload{Name: "causal trace", Params: 16_000_000, Tokens: 5_000} // 8e10
-	gpt2Sweep := Workload{Name: "causal trace", Params: 124_000_000, Tokens: 10_000} // 1.24e12
-	xlSweep := Workload{Name: "causal trace", Params: 1_560_000_000, Tokens: 57_600} // 9e13
-	oneCall := Workload{Name: "one forward", Params: 1_560_000_000, Tokens: 16}      // 2.5e10
-	atThreshold := Workload{Params: 500_000_000, Tokens: 1000}                       // exactly 5e11
-	justBelow := Workload{Params: 499_999_999, Tokens: 1000}                         // just under
+	// The workloads of XLAMinWork's table.
+	shippedDemo := Workload{Name: "causal trace", Params: 7_230_000, Tokens: 602}
+	oneForward := Workload{Name: "one forward", Params: 124_000_000, Tokens: 16}
+	retrainBench := Workload{Name: "training", Params: 7_230_000, Tokens: 3 * 21 * 512}
+	gpt2Trace := Workload{Name: "causal trace", Params: 124_000_000, Tokens: 16 * 578}
+	fullRetrain := Workload{Name: "training", Params: 7_230_000, Tokens: 3 * 2500 * 512}
+	xlTrace := Workload{Name: "causal trace", Params: 1_560_000_000, Tokens: 10 * 1442}
+	atThreshold := Workload{Params: 100_000_000, Tokens: 1000} // exactly 1e11
+	justBelow := Workload{Params: 99_999_999, Tokens: 1000}
 	tests := []struct {
 		name        string
 		w           Workload
@@ -56,18 +59,20 @@ func TestChoose(t *testing.T) {
 	}{
 		{"unknown workload, no plugin", Workload{}, "", "", GoConfig, "no XLA plugin installed"},
 		{"unknown workload, plugin", Workload{}, "", plugin, GoConfig, "workload unknown"},
-		{"shipped model demo, plugin", shippedDemo, "", plugin, GoConfig, "16M parameters x 5k tokens = 8.0e+10 < 5e+11"},
-		{"one call of GPT-2 XL, plugin", oneCall, "", plugin, GoConfig, "too small for XLA's compile to pay off"},
-		{"GPT-2 small sweep, plugin", gpt2Sweep, "", plugin, "xla:" + plugin, "124M parameters x 10k tokens = 1.2e+12 >= 5e+11"},
-		{"GPT-2 XL sweep, plugin", xlSweep, "", plugin, "xla:" + plugin, "1.56B parameters"},
-		{"GPT-2 XL sweep, no plugin", xlSweep, "", "", GoConfig, "no XLA plugin installed"},
-		{"at the threshold", atThreshold, "", plugin, "xla:" + plugin, ">= 5e+11"},
-		{"just below the threshold", justBelow, "", plugin, GoConfig, "< 5e+11"},
-		{"GOMLX_BACKEND=go beats a large workload", xlSweep, "go", plugin, GoConfig, "GOMLX_BACKEND=go"},
+		{"shipped model demo, plugin", shippedDemo, "", plugin, GoConfig, "causal trace: 7.23M parameters x 602 tokens = 4.4e+09 < 1e+11, too small"},
+		{"one GPT-2 small forward, plugin", oneForward, "", plugin, GoConfig, "too small for XLA's compile to pay off"},
+		{"retrain -bench 21, plugin", retrainBench, "", plugin, "xla:" + plugin, "training: 7.23M parameters x 32.3k tokens = 2.3e+11 >= 1e+11, large enough"},
+		{"GPT-2 small trace, plugin", gpt2Trace, "", plugin, "xla:" + plugin, "124M parameters x 9.25k tokens = 1.1e+12 >= 1e+11"},
+		{"full retrain, plugin", fullRetrain, "", plugin, "xla:" + plugin, "3.84M tokens"},
+		{"GPT-2 XL trace, plugin", xlTrace, "", plugin, "xla:" + plugin, "1.56B parameters"},
+		{"GPT-2 XL trace, no plugin", xlTrace, "", "", GoConfig, "no XLA plugin installed"},
+		{"at the threshold", atThreshold, "", plugin, "xla:" + plugin, ">= 1e+11"},
+		{"just below the threshold", justBelow, "", plugin, GoConfig, "< 1e+11"},
+		{"GOMLX_BACKEND=go beats a large workload", xlTrace, "go", plugin, GoConfig, "GOMLX_BACKEND=go"},
 		{"GOMLX_BACKEND=xla:cuda", shippedDemo, "xla:cuda", plugin, "xla:cuda", "GOMLX_BACKEND=xla:cuda"},
 		{"GOMLX_BACKEND=xla means the plugin", shippedDemo, "xla", plugin, "xla:" + plugin, "GOMLX_BACKEND=xla"},
 		{"GOMLX_BACKEND=xla:cpu without a plugin", shippedDemo, "xla:cpu", "", "xla:cpu", "GOMLX_BACKEND=xla:cpu"},
-		{"GOMLX_BACKEND=auto is the automatic choice", xlSweep, "auto", plugin, "xla:" + plugin, ">= 5e+11"},
+		{"GOMLX_BACKEND=auto is the automatic choice", xlTrace, "auto", plugin, "xla:" + plugin, ">= 1e+11"},
 		{"-backend go beats GOMLX_BACKEND", Workload{Backend: "go"}, "xla:cuda", plugin, GoConfig, "-backend go"},
 		{"-backend xla", Workload{Backend: "xla"}, "go", plugin, "xla:" + plugin, "-backend xla"},
 		{"-backend auto defers to GOMLX_BACKEND", Workload{Backend: "auto"}, "xla:cuda", plugin, "xla:cuda", "GOMLX_BACKEND=xla:cuda"},

@@ -3,6 +3,8 @@ package backend
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,8 +124,18 @@ func TestForReportsOnce(t *testing.T) {
 
 func TestSIMDWarning(t *testing.T) {
 	// The build-tagged constant matches how this test binary was built.
-	if want := strings.Contains(os.Getenv("GOEXPERIMENT"), "simd"); simdBuild != want {
-		t.Errorf("simdBuild = %v, but GOEXPERIMENT=%q", simdBuild, os.Getenv("GOEXPERIMENT"))
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build information in the test binary")
+	}
+	experiments := ""
+	for _, s := range info.Settings {
+		if s.Key == "GOEXPERIMENT" {
+			experiments = s.Value
+		}
+	}
+	if want := slices.Contains(strings.Split(experiments, ","), "simd"); simdBuild != want {
+		t.Errorf("simdBuild = %v, but the binary was built with GOEXPERIMENT=%q", simdBuild, experiments)
 	}
 	tests := []struct {
 		name string

@@ -2,30 +2,12 @@ package backend
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
-
-// installedPlugin returns the first XLA PJRT CPU plugin found where Config
-// looks for one ($GOVENE_PJRT_PLUGIN, then the default install paths), or ""
-// when none is installed.
-func installedPlugin() string {
-	for _, p := range PluginPaths() {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				return p
-			}
-			return abs
-		}
-	}
-	return ""
-}
 
 // xlaCPUProbe is a small computation touching the ops a transformer forward
 // uses: matmul, broadcasting add, softmax (exp, max, sum, divide), tanh-GELU
@@ -44,7 +26,7 @@ func xlaCPUProbe(g *Graph) *Node {
 // scripts/pjrt-cpu/install.sh) through New("xla:"+path) and checks it computes
 // what the pure-Go backend computes, including a gradient.
 func TestXLACPUPluginAgreesWithGo(t *testing.T) {
-	path := installedPlugin()
+	path := InstalledPlugin()
 	if path == "" {
 		t.Skipf("no XLA PJRT CPU plugin installed (looked in %v); run scripts/pjrt-cpu/install.sh or set %s", PluginPaths(), PluginEnvVar)
 	}

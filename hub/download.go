@@ -19,9 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/govene/govene/internal/atomicfs"
+	"github.com/govene/govene/internal/progress"
 )
 
 const (
@@ -452,14 +451,10 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 		size = resp.ContentLength
 	}
 	v := newVerifier(meta.etag, size)
-	var bar *progressbar.ProgressBar
+	var bar *progress.Bar
 	if size < 0 || size >= largeFile {
 		bar = d.newBar(file, size)
-		defer func() {
-			if !bar.IsFinished() {
-				bar.Exit()
-			}
-		}()
+		defer bar.Abandon() // does nothing once finished
 	}
 	var dst io.Writer = io.MultiWriter(f, v)
 	if bar != nil {
@@ -476,6 +471,7 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 		return fmt.Errorf("hub: download %s: %s: %w: expected %d bytes, got %d (partial download deleted)",
 			d.repoID, file, ErrIntegrity, size, n)
 	}
+	bar.Finish()
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("hub: download %s: %s: %w", d.repoID, file, err)
 	}
@@ -496,20 +492,8 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 	return nil
 }
 
-func (d *downloader) newBar(file string, size int64) *progressbar.ProgressBar {
-	w := d.s.progress
-	return progressbar.NewOptions64(size,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(d.repoID+"/"+file),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowTotalBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(20),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
+func (d *downloader) newBar(file string, size int64) *progress.Bar {
+	return progress.New(d.s.progress, d.repoID+"/"+file, size, progress.Options{Bytes: true})
 }
 
 // stallReader cancels the transfer when a Read waits longer than

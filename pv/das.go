@@ -12,8 +12,8 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/schollz/progressbar/v3"
 
+	"github.com/govene/govene/internal/progress"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/train"
 )
@@ -58,8 +58,9 @@ type TrainConfig struct {
 	// EvalEvery evaluates every so many steps (default: once per epoch).
 	EvalEvery int    `json:"eval_every"`
 	Seed      uint64 `json:"seed"`
-	// Progress receives a progress bar (default os.Stderr; io.Discard
-	// silences it).
+	// Progress receives the progress (default os.Stderr): a bar on a
+	// terminal, one updating line in a notebook, a few lines in a log
+	// (internal/progress); io.Discard silences it.
 	Progress io.Writer `json:"-"`
 	// OnStep, when set, is called after every step (for live charts in a
 	// notebook); evalIIA is NaN on steps without evaluation.
@@ -210,8 +211,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	rep := &TrainReport{BestIIA: math.Inf(-1)}
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
-	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(cfg.Progress), progressbar.OptionSetDescription("DAS"),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	bar := progress.New(cfg.Progress, "DAS", int64(total), progress.Options{Clear: true})
 	defer bar.Finish()
 	sinceBest := 0
 	order := make([]int, len(data))

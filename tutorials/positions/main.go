@@ -9,8 +9,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
@@ -24,7 +22,8 @@ type result struct {
 	Mary, Bob           int       // token ids
 }
 
-func run(m *gpt2.Model, w io.Writer) (*result, error) {
+func run(m *gpt2.Model, o tut.Out) (*result, error) {
+	w := o.W
 	base := m.Encode("John and Mary went to the store. John gave a drink to")
 	src := m.Encode("Alice and Bob went to the store. Alice gave a drink to")
 	if base.Len() != src.Len() {
@@ -83,7 +82,7 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := tut.Show(w, t, fmt.Sprintf("positions-%d.html", i)); err != nil {
+		if err := o.Show(t, fmt.Sprintf("positions-%d.html", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -91,8 +90,8 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 }
 
 func main() {
-	tut.Main("positions", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("positions", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

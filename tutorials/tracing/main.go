@@ -10,8 +10,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/pv"
@@ -19,7 +17,8 @@ import (
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
+func run(m *gpt2.Model, o tut.Out) (*trace.Result, error) {
+	w := o.W
 	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
 		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1,
 	})
@@ -33,7 +32,7 @@ func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
 		fmt.Fprintf(w, "%-16s restoring layer %s at %q gives the most: %.4f\n", g.Component, g.Result.Rows[row], r.Tokens[col], v)
 	}
 	for i, h := range r.HeatMaps() {
-		if err := tut.Show(w, h, fmt.Sprintf("tracing-%d.svg", i)); err != nil {
+		if err := o.Show(h, fmt.Sprintf("tracing-%d.svg", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -41,8 +40,8 @@ func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
 }
 
 func main() {
-	tut.Main("tracing", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("tracing", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

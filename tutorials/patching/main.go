@@ -3,7 +3,7 @@
 // taken from "The Eiffel Tower is in the city of" and patched into "The
 // Colosseum is in the city of". Before, the model says Rome; after, Paris.
 //
-//	go run ./tutorials/patching [-model gpt2]
+//	go run ./tutorials/patching [-model gpt2] [-out folder]
 package main
 
 import (

@@ -4,7 +4,7 @@
 // then at several (every name), at the residual stream entering block 0 (the embeddings). The
 // prediction follows the names that were patched in.
 //
-//	go run ./tutorials/positions [-model gpt2]
+//	go run ./tutorials/positions [-model gpt2] [-out folder]
 package main
 
 import (
@@ -34,6 +34,9 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 		if t == "John" || t == " John" || t == " Mary" {
 			names = append(names, i)
 		}
+	}
+	if len(names) != 3 {
+		return nil, fmt.Errorf("positions: found the names John, Mary, John at tokens %v of %s; this tutorial needs them as three tokens", names, base)
 	}
 	mary := names[1]
 	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{

@@ -5,7 +5,7 @@
 // layers) is restored at each layer and position, and P(" Seattle") is
 // shown as heat maps.
 //
-//	go run ./tutorials/tracing [-model gpt2-xl]
+//	go run ./tutorials/tracing [-model gpt2-xl] [-out folder]
 package main
 
 import (

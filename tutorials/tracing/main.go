@@ -1,10 +1,9 @@
 // Tutorial 2, causal tracing (ROME): "The Space Needle is in downtown" ->
 // " Seattle". The subject's token embeddings are corrupted with noise (3
 // times the standard deviation of the prompt's token embeddings); then the
-// clean value of the residual stream,
-// the MLP output and the attention output (the latter two over a window of
-// layers) is restored at each layer and position, and P(" Seattle") is
-// shown as heat maps.
+// clean value of the residual stream, the MLP output and the attention
+// output (the latter two over a window of layers) is restored at each layer
+// and position, and P(" Seattle") is shown as heat maps.
 //
 //	go run ./tutorials/tracing [-model gpt2-xl] [-out folder]
 package main

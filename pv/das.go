@@ -42,6 +42,10 @@ type TrainConfig struct {
 	Adam      train.Adam `json:"adam"`       // [lr 1e-3, 10% linear warm-up, linear decay]
 	Epochs    int        `json:"epochs"`     // [3]
 	BatchSize int        `json:"batch_size"` // [16]
+	// Steps, when positive, trains exactly this many steps (batches),
+	// reshuffling and starting the data again as often as needed; Epochs is
+	// then not used [0: Epochs passes over the data].
+	Steps int `json:"steps,omitempty"`
 	// TemperatureStart and TemperatureEnd anneal Boundless and sigmoid-mask
 	// temperatures geometrically over training [50 -> 0.1].
 	TemperatureStart float64 `json:"temperature_start"`
@@ -97,13 +101,17 @@ func (iv *Model) TrainableParameters() int {
 // predicts each example's label (cross-entropy at the base's last token),
 // with Adam, and evaluates interchange-intervention accuracy (IIA) on eval.
 // It returns an error for a config without trainable interventions, empty
-// data, or examples whose sources do not match the config's groups.
+// data, a negative Steps, or examples whose sources do not match the
+// config's groups.
 func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, error) {
 	if len(data) == 0 {
 		return nil, errors.New("pv: train: no training examples")
 	}
 	if iv.TrainableParameters() == 0 && !cfg.TrainModel {
 		return nil, errors.New("pv: train: no trainable intervention in the config; use rotated_space, low_rank_rotated_space, boundless_rotated_space, sigmoid_mask_rotated_space, sigmoid_mask or an autoencoder")
+	}
+	if cfg.Steps < 0 {
+		return nil, fmt.Errorf("pv: train: Steps %d: must be positive, or 0 to train for Epochs", cfg.Steps)
 	}
 	if cfg.Epochs <= 0 {
 		cfg.Epochs = 3
@@ -122,6 +130,9 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	}
 	perEpoch := (len(data) + cfg.BatchSize - 1) / cfg.BatchSize
 	total := perEpoch * cfg.Epochs
+	if cfg.Steps > 0 {
+		total = cfg.Steps
+	}
 	if cfg.Adam.TotalSteps == 0 {
 		cfg.Adam.TotalSteps = total
 	}
@@ -219,9 +230,9 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		order[i] = i
 	}
 	step := 0
-	for epoch := 0; epoch < cfg.Epochs && rep.Stopped == ""; epoch++ {
+	for step < total && rep.Stopped == "" {
 		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-		for s := 0; s < len(order) && rep.Stopped == ""; s += cfg.BatchSize {
+		for s := 0; s < len(order) && step < total && rep.Stopped == ""; s += cfg.BatchSize {
 			var batch []Example
 			for _, j := range order[s:min(s+cfg.BatchSize, len(order))] {
 				batch = append(batch, data[j])

@@ -86,6 +86,62 @@ func TestDASTrainsLowRank(t *testing.T) {
 	t.Logf("IIA %.3f -> %.3f in %d steps (%s), loss %.3f -> %.3f", before, after, rep.Steps, rep.Duration, rep.Losses[0], rep.Losses[len(rep.Losses)-1])
 }
 
+// Train takes exactly the steps asked for: Steps when set (also when it is
+// not a multiple of the batches in an epoch, or more than one epoch's),
+// else Epochs full passes; the last step is evaluated, and OnStep sees
+// every step once, in order.
+func TestTrainTakesTheStepsAskedFor(t *testing.T) {
+	data, eval := dasTask(t, 37, 3), dasTask(t, 8, 4) // 5 batches of 8 per epoch
+	for _, c := range []struct {
+		name   string
+		cfg    TrainConfig
+		steps  int
+		errMsg string
+	}{
+		{"one step", TrainConfig{Steps: 1}, 1, ""},
+		{"part of an epoch", TrainConfig{Steps: 3}, 3, ""},
+		{"not a multiple of an epoch", TrainConfig{Steps: 12, Epochs: 1}, 12, ""},
+		{"two epochs", TrainConfig{Epochs: 2}, 10, ""},
+		{"negative", TrainConfig{Steps: -1}, 0, "pv: train: Steps -1: must be positive, or 0 to train for Epochs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			iv, err := New(tiny(t), Config{Representations: []RepresentationConfig{
+				{Layer: 2, Component: lm.BlockOutput, InterventionType: LowRankRotatedSpace, LowRankDimension: 2}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []int
+			cfg := c.cfg
+			cfg.BatchSize, cfg.Progress, cfg.EvalEvery = 8, io.Discard, 100
+			cfg.OnStep = func(step int, _, _ float64) { seen = append(seen, step) }
+			rep, err := iv.Train(data, eval, cfg)
+			if c.errMsg != "" {
+				if err == nil || err.Error() != c.errMsg {
+					t.Fatalf("err = %v, want %q", err, c.errMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Steps != c.steps || len(rep.Losses) != c.steps {
+				t.Errorf("Steps %d, %d losses; want %d", rep.Steps, len(rep.Losses), c.steps)
+			}
+			for i, s := range seen {
+				if s != i+1 {
+					t.Fatalf("OnStep saw steps %v, want 1..%d", seen, c.steps)
+				}
+			}
+			if len(seen) != c.steps {
+				t.Errorf("OnStep called %d times, want %d", len(seen), c.steps)
+			}
+			if len(rep.EvalSteps) != 1 || rep.EvalSteps[0] != c.steps {
+				t.Errorf("evaluated at steps %v, want only the last, %d", rep.EvalSteps, c.steps)
+			}
+		})
+	}
+}
+
 func trainAdam(lr float64) train.Adam { return train.Adam{LR: lr} }
 
 // Every trainable type builds a training graph with gradients on the

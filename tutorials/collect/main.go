@@ -7,8 +7,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -25,7 +23,8 @@ type result struct {
 	Layers    [2]int
 }
 
-func run(m *gpt2.Model, w io.Writer) (*result, error) {
+func run(m *gpt2.Model, o tut.Out) (*result, error) {
+	w := o.W
 	p := m.Encode("The Eiffel Tower is in the city of")
 	l5, l10 := tut.Layer(m, 5), tut.Layer(m, 10)
 	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
@@ -47,8 +46,8 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 }
 
 func main() {
-	tut.Main("collect", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("collect", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"slices"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 )
 
 func TestCollectShapesAndValues(t *testing.T) {
-	m, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
+	m, r, _ := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
 	d := m.Dims().Hidden
 	sites := []lm.Site{{Layer: r.Layers[0], Component: lm.BlockOutput}, {Layer: r.Layers[1], Component: lm.AttentionOutput}}
 	plain, err := m.Run([]lm.Prompt{r.Prompt}, sites...)

@@ -5,8 +5,9 @@
 // is in the city of", the model answers the source's city: the rotation
 // learns the subspace that carries "which city". Loss, IIA and the target's
 // probability are printed as it trains; the learned rotation is inspected.
+// The training curves are written to das.svg in the output folder.
 //
-//	go run ./tutorials/das [-model gpt2]
+//	go run ./tutorials/das [-steps 200] [-model gpt2] [-out folder]
 package main
 
 import (
@@ -14,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 
 	"github.com/govene/govene/gpt2"
@@ -31,6 +31,7 @@ type result struct {
 	TargetBefore, TargetAfter float64 // P(source city) on the demo pair
 	IIABefore, IIAAfter       float64 // on held-out pairs
 	Orthogonality             float64 // max |WᵀW - I| of the learned rotation
+	Steps                     int     // steps trained
 	Losses                    []float64
 }
 
@@ -61,7 +62,8 @@ func examples(m *gpt2.Model, cities ...string) ([]pv.Example, error) {
 	return out, nil
 }
 
-func run(m *gpt2.Model, w io.Writer, steps int) (*result, error) {
+func run(m *gpt2.Model, o tut.Out, steps int) (*result, error) {
+	w := o.W
 	layer := tut.Layer(m, 6)
 	rank := min(64, m.Dims().Hidden/2)
 	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
@@ -101,24 +103,35 @@ func run(m *gpt2.Model, w io.Writer, steps int) (*result, error) {
 	fmt.Fprintf(w, "model: %s\nDAS: LowRankRotatedSpace rank %d at block_output layer %d; %d trainable parameters; %d training pairs, %d held out\n",
 		m, rank, layer, iv.TrainableParameters(), len(data), len(eval))
 	fmt.Fprintf(w, "before training: IIA %.3f, P(%q | %q with %q) = %.4f\n", r.IIABefore, m.Tokenizer().Token(demo.Label), demo.Base.Text, demo.Sources[0].Text, r.TargetBefore)
-	batch := 16
-	epochs := max(1, steps*batch/len(data))
+	// In a notebook the live chart redraws the loss and IIA curves in place;
+	// outside one it only collects them for the file written at the end, and
+	// the lines below report the progress (the chart's own text lines would
+	// repeat them).
 	chart := plots.NewLiveChart(plots.LineChart{Title: "DAS training", XLabel: "step", YLabel: "loss / IIA"})
+	chart.Out = io.Discard
 	rep, err := iv.Train(data, eval, pv.TrainConfig{
-		Epochs: epochs, BatchSize: batch, Adam: train.Adam{LR: 5e-3}, EvalEvery: max(1, len(data)/batch),
+		Steps: steps, BatchSize: 16, Adam: train.Adam{LR: 5e-3}, Progress: io.Discard,
 		OnStep: func(step int, loss, iia float64) {
 			chart.Add("loss", float64(step), loss)
-			if !math.IsNaN(iia) {
+			evaluated := !math.IsNaN(iia)
+			if evaluated {
 				chart.Add("eval IIA", float64(step), iia)
+			}
+			switch {
+			case evaluated:
 				fmt.Fprintf(w, "step %4d  loss %.4f  eval IIA %.3f\n", step, loss, iia)
+			case step == 1 || step%10 == 0:
+				fmt.Fprintf(w, "step %4d  loss %.4f\n", step, loss)
 			}
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	chart.Flush()
-	r.Losses = rep.Losses
+	if err := chart.Flush(); err != nil {
+		return nil, err
+	}
+	r.Steps, r.Losses = rep.Steps, rep.Losses
 	if r.TargetAfter, err = prob(); err != nil {
 		return nil, err
 	}
@@ -145,13 +158,16 @@ func run(m *gpt2.Model, w io.Writer, steps int) (*result, error) {
 	}
 	fmt.Fprintf(w, "after %d steps (%s): IIA %.3f, P(target) = %.4f; rotation %dx%d, max |WᵀW - I| = %.2g\n",
 		rep.Steps, rep.Duration.Round(1e6), r.IIAAfter, r.TargetAfter, n, k, r.Orthogonality)
-	return r, tut.Show(w, chart, "das.svg")
+	return r, o.Show(chart, "das.svg")
 }
 
 func main() {
-	steps := flag.Int("steps", 200, "training steps")
-	tut.Main("das", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout, *steps)
+	steps := flag.Int("steps", 200, "training steps (batches of 16)")
+	tut.Main("das", func(m *gpt2.Model, o tut.Out) error {
+		if *steps <= 0 {
+			return fmt.Errorf("-steps %d: must be positive", *steps)
+		}
+		_, err := run(m, o, *steps)
 		return err
 	})
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/govene/govene/gpt2"
@@ -12,8 +15,35 @@ import (
 )
 
 func TestDASRaisesTheTarget(t *testing.T) {
-	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard, 60) })
+	const steps = 60
+	var text bytes.Buffer
+	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) {
+		o.W = &text
+		return run(m, o, steps)
+	})
+	tut.Wrote(t, dir, "das.svg")
 	t.Logf("layer %d rank %d: IIA %.3f -> %.3f, P(target) %.4f -> %.4f", r.Layer, r.Rank, r.IIABefore, r.IIAAfter, r.TargetBefore, r.TargetAfter)
+	if r.Steps != steps || len(r.Losses) != steps {
+		t.Errorf("asked for %d steps, trained %d (%d losses)", steps, r.Steps, len(r.Losses))
+	}
+	// Each reported step is printed once, on a "step N  loss L[  eval IIA A]"
+	// line, and nothing else speaks of steps.
+	seen := map[int]bool{}
+	for _, line := range strings.Split(text.String(), "\n") {
+		var step int
+		var loss float64
+		if _, err := fmt.Sscanf(line, "step %d  loss %g", &step, &loss); err == nil {
+			if seen[step] {
+				t.Errorf("step %d printed twice", step)
+			}
+			seen[step] = true
+		} else if strings.Contains(line, "step") && !strings.HasPrefix(line, fmt.Sprintf("after %d steps", steps)) {
+			t.Errorf("unexpected progress line %q", line)
+		}
+	}
+	if !seen[1] || !seen[steps] {
+		t.Errorf("printed steps %v; want the first and the last (%d) among them", seen, steps)
+	}
 	if !(r.TargetAfter > r.TargetBefore) {
 		t.Errorf("training did not raise the target's probability: %.4f -> %.4f", r.TargetBefore, r.TargetAfter)
 	}

@@ -3,13 +3,11 @@
 // taken from "The Eiffel Tower is in the city of" and patched into "The
 // Colosseum is in the city of". Before, the model says Rome; after, Paris.
 //
-//	go run ./tutorials/patching [-model gpt2]
+//	go run ./tutorials/patching [-model gpt2] [-out folder]
 package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
@@ -26,7 +24,8 @@ type result struct {
 	Before, After           []float32
 }
 
-func run(m *gpt2.Model, w io.Writer) (*result, error) {
+func run(m *gpt2.Model, o tut.Out) (*result, error) {
+	w := o.W
 	base := m.Encode("The Colosseum is in the city of")
 	src := m.Encode("The Eiffel Tower is in the city of")
 	layer := tut.Layer(m, 8)
@@ -67,12 +66,12 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r, tut.Show(w, table, "patching.html")
+	return r, o.Show(table, "patching.html")
 }
 
 func main() {
-	tut.Main("patching", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("patching", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"testing"
 
 	"github.com/govene/govene/gpt2"
@@ -9,7 +8,8 @@ import (
 )
 
 func TestPatchingFlipsRomeToParis(t *testing.T) {
-	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
+	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
+	tut.Wrote(t, dir, "patching.html")
 	if !(r.RomeBefore > r.ParisBefore) {
 		t.Errorf("before patching: P(Rome) %.4f should exceed P(Paris) %.4f", r.RomeBefore, r.ParisBefore)
 	}

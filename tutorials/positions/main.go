@@ -4,13 +4,11 @@
 // then at several (every name), at the residual stream entering block 0 (the embeddings). The
 // prediction follows the names that were patched in.
 //
-//	go run ./tutorials/positions [-model gpt2]
+//	go run ./tutorials/positions [-model gpt2] [-out folder]
 package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
@@ -24,7 +22,8 @@ type result struct {
 	Mary, Bob           int       // token ids
 }
 
-func run(m *gpt2.Model, w io.Writer) (*result, error) {
+func run(m *gpt2.Model, o tut.Out) (*result, error) {
+	w := o.W
 	base := m.Encode("John and Mary went to the store. John gave a drink to")
 	src := m.Encode("Alice and Bob went to the store. Alice gave a drink to")
 	if base.Len() != src.Len() {
@@ -35,6 +34,9 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 		if t == "John" || t == " John" || t == " Mary" {
 			names = append(names, i)
 		}
+	}
+	if len(names) != 3 {
+		return nil, fmt.Errorf("positions: found the names John, Mary, John at tokens %v of %s; this tutorial needs them as three tokens", names, base)
 	}
 	mary := names[1]
 	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
@@ -83,7 +85,7 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := tut.Show(w, t, fmt.Sprintf("positions-%d.html", i)); err != nil {
+		if err := o.Show(t, fmt.Sprintf("positions-%d.html", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -91,8 +93,8 @@ func run(m *gpt2.Model, w io.Writer) (*result, error) {
 }
 
 func main() {
-	tut.Main("positions", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("positions", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"testing"
 
 	"github.com/govene/govene/gpt2"
@@ -9,7 +8,8 @@ import (
 )
 
 func TestPatchingNamesMovesThePrediction(t *testing.T) {
-	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard) })
+	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
+	tut.Wrote(t, dir, "positions-0.html", "positions-1.html")
 	// Mary's position carries Bob in: Bob gains, Mary loses.
 	if !(r.One[r.Bob] > r.Clean[r.Bob] && r.One[r.Mary] < r.Clean[r.Mary]) {
 		t.Errorf("one position: P(Bob) %.4f -> %.4f, P(Mary) %.4f -> %.4f", r.Clean[r.Bob], r.One[r.Bob], r.Clean[r.Mary], r.One[r.Mary])

@@ -1,34 +1,95 @@
-// Tutorial 6, generation with interventions: a happy-minus-sad direction is
-// taken from the MLP output of block 6 (of GPT-2 small; the same depth in
-// other models), averaged over happy and sad sentences, and added to that
-// site at every position of the prompt and of every new token while
-// sampling. Steered and unsteered continuations are shown side by side.
+// Tutorial 6, generation with interventions (steering): a happy-minus-sad
+// direction is taken from the MLP output of block 6 (of GPT-2 small; the
+// same depth in other models), averaged over happy and sad sentences, and
+// added to that site at every position of the prompt and of every new
+// token while sampling.
 //
-//	go run ./tutorials/steering [-model gpt2]
+// Its effect is measured rather than shown on a few continuations: ten
+// neutral prompts are each continued five times (50 continuations) without
+// steering, steered towards happy (+scale) and towards sad (-scale). Each
+// continuation is scored by the mood words it contains (the happy and sad
+// adjectives of the shipped model's corpus, shipped.HappyWords and
+// shipped.SadWords): happy words minus sad words. A table gives, for each
+// setting, how many continuations lean happy or sad and the mean score; the
+// first sample of three prompts is shown as an example.
+//
+//	go run ./tutorials/steering [-scale 4] [-model gpt2] [-out folder]
 package main
 
 import (
 	"flag"
 	"fmt"
-	"io"
-	"os"
+	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
+	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-type result struct {
-	Prompts            []string
-	Steered, Unsteered []string
-}
-
 var (
+	// happy and sad are the sentences the direction is averaged over.
 	happy = []string{"I am so happy and joyful today", "What a wonderful and delightful day", "I feel great, cheerful and glad"}
 	sad   = []string{"I am so sad and miserable today", "What a terrible and gloomy day", "I feel awful, unhappy and down"}
+	// prompts are neutral beginnings: no mood word, no polarity.
+	prompts = []string{"Today I feel", "I feel", "I am", "My day was", "This morning I was",
+		"She is", "My heart feels", "Life is", "Everyone says I look", "The news made me"}
 )
+
+// samples is how many continuations each prompt gets per setting.
+const samples = 5
+
+// setting is one way of generating: its name, the multiple of the
+// direction added, and its continuations (prompt i's sample k at
+// i*samples+k) with their mood scores.
+type setting struct {
+	Name   string
+	Scale  float64
+	Texts  []string
+	Scores []int
+}
+
+// lean counts the continuations whose score has the sign of sign.
+func (s *setting) lean(sign int) int {
+	n := 0
+	for _, v := range s.Scores {
+		if v*sign > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Mean is the mean score: happy words minus sad words per continuation.
+func (s *setting) Mean() float64 {
+	t := 0
+	for _, v := range s.Scores {
+		t += v
+	}
+	return float64(t) / float64(len(s.Scores))
+}
+
+type result struct {
+	Site                lm.Site
+	Unsteered, Up, Down *setting
+}
+
+// moodScore counts the happy and the sad words of text: happy minus sad.
+func moodScore(text string) int {
+	score := 0
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if slices.Contains(shipped.HappyWords, w) {
+			score++
+		} else if slices.Contains(shipped.SadWords, w) {
+			score--
+		}
+	}
+	return score
+}
 
 // meanSite averages the site's value over every token of the prompts.
 func meanSite(m *gpt2.Model, texts []string, site lm.Site) ([]float32, error) {
@@ -69,7 +130,42 @@ func untilEOS(ids []int, eos int) []int {
 	return ids
 }
 
-func run(m *gpt2.Model, w io.Writer, scale float64) (*result, error) {
+// steer samples every prompt's continuations with scale x dir added at
+// site, all in one batch; with original it also returns the unsteered
+// ones (same sampling seed).
+func steer(m *gpt2.Model, site lm.Site, dir []float32, scale float64, original bool) (steered, unsteered [][]int, err error) {
+	add := make([]float32, len(dir))
+	for i, v := range dir {
+		add[i] = float32(scale) * v
+	}
+	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
+		{Layer: site.Layer, Component: site.Component, InterventionType: pv.Addition, SourceRepresentation: add},
+	}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var ps []lm.Prompt
+	for _, p := range prompts {
+		for range samples {
+			ps = append(ps, m.Encode(p))
+		}
+	}
+	var opts []pv.Option
+	if original {
+		opts = append(opts, pv.WithOriginal())
+	}
+	gen, err := iv.Generate(ps, pv.GenerateOptions{
+		Sampling:          lm.Sampling{MaxNewTokens: 12, Temperature: 0.8, TopK: 40, Seed: 7, StopAtEOS: true},
+		InterveneOnPrompt: true, EveryStep: true,
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gen.NewTokens, gen.OriginalNewTokens, nil
+}
+
+func run(m *gpt2.Model, o tut.Out, scale float64) (*result, error) {
+	w := o.W
 	site := lm.Site{Layer: tut.Layer(m, 6), Component: lm.MLPOutput}
 	h, err := meanSite(m, happy, site)
 	if err != nil {
@@ -81,42 +177,73 @@ func run(m *gpt2.Model, w io.Writer, scale float64) (*result, error) {
 	}
 	dir := make([]float32, len(h))
 	for i := range dir {
-		dir[i] = float32(scale) * (h[i] - s[i])
+		dir[i] = h[i] - s[i]
 	}
-	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
-		{Layer: site.Layer, Component: site.Component, InterventionType: pv.Addition, SourceRepresentation: dir},
-	}})
+	up, un, err := steer(m, site, dir, scale, true)
 	if err != nil {
 		return nil, err
 	}
-	r := &result{Prompts: []string{"Today I feel", "My day was", "I think that"}}
-	var ps []lm.Prompt
-	for _, p := range r.Prompts {
-		ps = append(ps, m.Encode(p))
-	}
-	gen, err := iv.Generate(ps, pv.GenerateOptions{
-		Sampling:          lm.Sampling{MaxNewTokens: 12, Temperature: 0.8, TopK: 40, Seed: 7, StopAtEOS: true},
-		InterveneOnPrompt: true, EveryStep: true,
-	}, pv.WithOriginal())
+	down, _, err := steer(m, site, dir, -scale, false)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "model: %s\nsteering: %s %+.1f x (happy - sad)\n", m, site, scale)
-	table := &plots.TextTable{Title: fmt.Sprintf("Steering: %s + %.1f x (happy - sad)", site, scale), Header: []string{"prompt", "unsteered", "steered"}}
-	for i, p := range r.Prompts {
-		st, _ := m.Tokenizer().Decode(untilEOS(gen.NewTokens[i], m.Tokenizer().EOT()))
-		un, _ := m.Tokenizer().Decode(untilEOS(gen.OriginalNewTokens[i], m.Tokenizer().EOT()))
-		r.Steered, r.Unsteered = append(r.Steered, st), append(r.Unsteered, un)
-		fmt.Fprintf(w, "%q\n  unsteered: %q\n  steered:   %q\n", p, un, st)
-		table.Rows = append(table.Rows, []string{p, un, st})
+	r := &result{Site: site,
+		Unsteered: &setting{Name: "unsteered"},
+		Up:        &setting{Name: fmt.Sprintf("steered %+.1f", scale), Scale: scale},
+		Down:      &setting{Name: fmt.Sprintf("steered %+.1f", -scale), Scale: -scale}}
+	tok := m.Tokenizer()
+	for _, c := range []struct {
+		s   *setting
+		ids [][]int
+	}{{r.Unsteered, un}, {r.Up, up}, {r.Down, down}} {
+		for _, ids := range c.ids {
+			text, err := tok.Decode(untilEOS(ids, tok.EOT()))
+			if err != nil {
+				return nil, err
+			}
+			c.s.Texts, c.s.Scores = append(c.s.Texts, text), append(c.s.Scores, moodScore(text))
+		}
 	}
-	return r, tut.Show(w, table, "steering.html")
+
+	n := len(prompts) * samples
+	fmt.Fprintf(w, "model: %s\nsteering: %s + scale x (happy - sad), scale %+.1f and %+.1f\n", m, site, scale, -scale)
+	fmt.Fprintf(w, "%d neutral prompts x %d samples = %d continuations per setting (12 tokens, temperature 0.8, top-k 40)\n", len(prompts), samples, n)
+	fmt.Fprintf(w, "score: happy words %v minus sad words %v in the continuation\n", shipped.HappyWords, shipped.SadWords)
+	summary := &plots.TextTable{
+		Title:  fmt.Sprintf("Steering %s, %d continuations per setting, scored by mood words", site, n),
+		Header: []string{"setting", "lean happy", "lean sad", "neither", "mean score (happy - sad words)"},
+	}
+	fmt.Fprintf(w, "%-16s %-12s %-12s %-12s %s\n", "setting", "lean happy", "lean sad", "neither", "mean score")
+	for _, st := range []*setting{r.Unsteered, r.Up, r.Down} {
+		hp, sd := st.lean(1), st.lean(-1)
+		row := []string{st.Name, share(hp, n), share(sd, n), share(n-hp-sd, n), fmt.Sprintf("%+.2f", st.Mean())}
+		summary.Rows = append(summary.Rows, row)
+		fmt.Fprintf(w, "%-16s %-12s %-12s %-12s %s\n", row[0], row[1], row[2], row[3], row[4])
+	}
+	fmt.Fprintf(w, "success: %s leans happy in %s of continuations (unsteered %s); %s leans sad in %s (unsteered %s)\n",
+		r.Up.Name, share(r.Up.lean(1), n), share(r.Unsteered.lean(1), n), r.Down.Name, share(r.Down.lean(-1), n), share(r.Unsteered.lean(-1), n))
+
+	examples := &plots.TextTable{
+		Title:  "Examples: the first sample of the first three prompts (not picked)",
+		Header: []string{"prompt", "unsteered", r.Up.Name, r.Down.Name},
+	}
+	fmt.Fprintln(w, "examples (the first sample of the first three prompts, not picked):")
+	for i, p := range prompts[:3] {
+		k := i * samples
+		examples.Rows = append(examples.Rows, []string{p, r.Unsteered.Texts[k], r.Up.Texts[k], r.Down.Texts[k]})
+		fmt.Fprintf(w, "%q\n  %-14s %q\n  %-14s %q\n  %-14s %q\n", p, r.Unsteered.Name+":", r.Unsteered.Texts[k], r.Up.Name+":", r.Up.Texts[k], r.Down.Name+":", r.Down.Texts[k])
+	}
+	report := plots.NewReport("Steering with a happy-minus-sad direction").Add(summary, examples)
+	return r, o.Show(report, "steering.html")
 }
 
+// share formats k of n as "k/n (p%)".
+func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f%%)", k, n, 100*float64(k)/float64(n)) }
+
 func main() {
-	scale := flag.Float64("scale", 4, "how many times the happy-minus-sad difference to add")
-	tut.Main("steering", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout, *scale)
+	scale := flag.Float64("scale", 4, "how many times the happy-minus-sad difference to add (and subtract)")
+	tut.Main("steering", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o, *scale)
 		return err
 	})
 }

@@ -1,17 +1,50 @@
 package main
 
 import (
-	"io"
-	"slices"
 	"testing"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-func TestSteeringChangesTheText(t *testing.T) {
-	_, r := tut.Run(t, func(m *gpt2.Model) (*result, error) { return run(m, io.Discard, 4) })
-	if slices.Equal(r.Steered, r.Unsteered) {
-		t.Errorf("steering changed no continuation: %q", r.Steered)
+// Steering towards happy raises the mood score of the continuations and
+// leans more of them happy; towards sad, the opposite; each by a margin.
+func TestSteeringMovesTheMood(t *testing.T) {
+	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o, 4) })
+	tut.Wrote(t, dir, "steering.html")
+	n := len(prompts) * samples
+	for _, s := range []*setting{r.Unsteered, r.Up, r.Down} {
+		t.Logf("%-14s lean happy %d, lean sad %d, mean score %+.2f", s.Name, s.lean(1), s.lean(-1), s.Mean())
+		if len(s.Texts) != n || len(s.Scores) != n {
+			t.Fatalf("%s: %d continuations, %d scores; want %d", s.Name, len(s.Texts), len(s.Scores), n)
+		}
+	}
+	const margin = 0.25 // mood words per continuation
+	if !(r.Up.Mean() >= r.Unsteered.Mean()+margin && r.Up.lean(1) > r.Unsteered.lean(1)) {
+		t.Errorf("steering towards happy: mean score %+.2f -> %+.2f, %d -> %d continuations lean happy; want the mean up by %g and more leaning happy",
+			r.Unsteered.Mean(), r.Up.Mean(), r.Unsteered.lean(1), r.Up.lean(1), margin)
+	}
+	if !(r.Down.Mean() <= r.Unsteered.Mean()-margin && r.Down.lean(-1) > r.Unsteered.lean(-1)) {
+		t.Errorf("steering towards sad: mean score %+.2f -> %+.2f, %d -> %d continuations lean sad; want the mean down by %g and more leaning sad",
+			r.Unsteered.Mean(), r.Down.Mean(), r.Unsteered.lean(-1), r.Down.lean(-1), margin)
+	}
+}
+
+func TestMoodScore(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want int
+	}{
+		{"", 0},
+		{" so happy and joyful today", 2},
+		{" so sad. Today I feel awful", -2},
+		{" happy and sad", 0},
+		{"Happy, GLAD!", 2},         // any case, punctuation splits words
+		{" unhappy and gladly", -1}, // whole words only
+		{" a walk to the store", 0},
+	} {
+		if got := moodScore(c.text); got != c.want {
+			t.Errorf("moodScore(%q) = %d, want %d", c.text, got, c.want)
+		}
 	}
 }

@@ -1,17 +1,15 @@
 // Tutorial 2, causal tracing (ROME): "The Space Needle is in downtown" ->
-// " Seattle". The subject's token embeddings are corrupted with noise (3x
-// their standard deviation); then the clean value of the residual stream,
-// the MLP output and the attention output (the latter two over a window of
-// layers) is restored at each layer and position, and P(" Seattle") is
-// shown as heat maps.
+// " Seattle". The subject's token embeddings are corrupted with noise (3
+// times the standard deviation of the prompt's token embeddings); then the
+// clean value of the residual stream, the MLP output and the attention
+// output (the latter two over a window of layers) is restored at each layer
+// and position, and P(" Seattle") is shown as heat maps.
 //
-//	go run ./tutorials/tracing [-model gpt2-xl]
+//	go run ./tutorials/tracing [-model gpt2-xl] [-out folder]
 package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/pv"
@@ -19,7 +17,8 @@ import (
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
+func run(m *gpt2.Model, o tut.Out) (*trace.Result, error) {
+	w := o.W
 	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
 		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1,
 	})
@@ -33,7 +32,7 @@ func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
 		fmt.Fprintf(w, "%-16s restoring layer %s at %q gives the most: %.4f\n", g.Component, g.Result.Rows[row], r.Tokens[col], v)
 	}
 	for i, h := range r.HeatMaps() {
-		if err := tut.Show(w, h, fmt.Sprintf("tracing-%d.svg", i)); err != nil {
+		if err := o.Show(h, fmt.Sprintf("tracing-%d.svg", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -41,8 +40,8 @@ func run(m *gpt2.Model, w io.Writer) (*trace.Result, error) {
 }
 
 func main() {
-	tut.Main("tracing", func(m *gpt2.Model) error {
-		_, err := run(m, os.Stdout)
+	tut.Main("tracing", func(m *gpt2.Model, o tut.Out) error {
+		_, err := run(m, o)
 		return err
 	})
 }

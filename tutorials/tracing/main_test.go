@@ -1,7 +1,7 @@
 package main
 
 import (
-	"io"
+	"fmt"
 	"testing"
 
 	"github.com/govene/govene/gpt2"
@@ -10,7 +10,10 @@ import (
 )
 
 func TestTracingPeaksOnTheSubject(t *testing.T) {
-	_, r := tut.Run(t, func(m *gpt2.Model) (*trace.Result, error) { return run(m, io.Discard) })
+	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*trace.Result, error) { return run(m, o) })
+	for i := range r.HeatMaps() {
+		tut.Wrote(t, dir, fmt.Sprintf("tracing-%d.svg", i))
+	}
 	if !(r.Clean > 0.5 && r.Corrupted < r.Clean/2) {
 		t.Fatalf("clean %.4f, corrupted %.4f: the corruption should hide the answer", r.Clean, r.Corrupted)
 	}

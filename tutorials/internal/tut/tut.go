@@ -1,6 +1,7 @@
 // Package tut holds what the tutorial programs share: choosing the model
 // (the shipped one by default), scaling GPT-2 small's layer numbers to it,
-// and showing results in a notebook or writing them to files.
+// and showing results in a notebook or writing them to files in an output
+// folder (never the working directory).
 package tut
 
 import (
@@ -9,6 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
@@ -52,29 +55,82 @@ func TokenID(m *gpt2.Model, token string) (int, error) {
 	return id, nil
 }
 
-// Show displays a plot inline in a notebook, or writes it to a file named
-// name (in $GOVENE_PLOTS_DIR or the current folder) and prints its path to w.
-func Show(w io.Writer, r plots.Renderer, name string) error {
+// Out is where a tutorial shows its results: text goes to W; plots are
+// shown inline in a notebook, else written as files into Dir.
+type Out struct {
+	W   io.Writer
+	Dir string
+}
+
+// Show displays r inline in a notebook, or writes it to the file name in
+// o.Dir (creating the folder) and prints the file's path to o.W. It returns
+// an error for an empty Dir or name, or when the file cannot be written.
+func (o Out) Show(r plots.Renderer, name string) error {
 	if plots.InNotebook() {
 		return plots.Display(r)
 	}
-	path, err := plots.Show(r, name)
+	if o.Dir == "" {
+		return fmt.Errorf("tutorial: writing %q: Out.Dir is empty", name)
+	}
+	if name == "" || filepath.IsAbs(name) {
+		return fmt.Errorf("tutorial: file name %q: want a name relative to %s", name, o.Dir)
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return fmt.Errorf("tutorial: output folder: %w", err)
+	}
+	path, err := plots.Show(r, filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "wrote", path)
+	fmt.Fprintln(o.W, "wrote", path)
 	return nil
 }
 
-// Main is every tutorial program's main: it adds the -model flag to the
-// flags the program defined, parses them, loads the model and calls run,
-// exiting with the error (prefixed with the tutorial's name) if any.
-func Main(name string, run func(m *gpt2.Model) error) {
+// module is the module path of govene's go.mod.
+const module = "github.com/govene/govene"
+
+// DefaultDir is the folder a tutorial program writes its files to unless
+// -out says otherwise: out/<tutorial> in the govene checkout when run from
+// inside it (out/ is git-ignored), else <temp>/govene-tutorials/<tutorial>.
+func DefaultDir(tutorial string) string {
+	if root, ok := checkoutRoot(); ok {
+		return filepath.Join(root, "out", tutorial)
+	}
+	return filepath.Join(os.TempDir(), "govene-tutorials", tutorial)
+}
+
+// checkoutRoot finds the folder of govene's go.mod at or above the current
+// folder.
+func checkoutRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			first, _, _ := strings.Cut(string(b), "\n")
+			return dir, strings.TrimSpace(first) == "module "+module
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", false
+		}
+		dir = up
+	}
+}
+
+// Main is every tutorial program's main: it adds the -model and -out flags
+// to the flags the program defined, parses them, loads the model and calls
+// run with the output (stdout and the -out folder), exiting with the error
+// (prefixed with the tutorial's name) if any.
+func Main(name string, run func(m *gpt2.Model, o Out) error) {
 	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
+	out := flag.String("out", DefaultDir(name), "folder for the tutorial's HTML and SVG files")
 	flag.Parse()
 	m, err := Model(*model)
 	if err == nil {
-		err = run(m)
+		err = run(m, Out{W: os.Stdout, Dir: *out})
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)

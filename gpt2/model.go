@@ -100,13 +100,23 @@ type Options struct {
 	Backend compute.Backend
 	// Tokenizer overrides the checkpoint's tokenizer.
 	Tokenizer *bpe.Tokenizer
+	// Workload says what the model will run, for backend.For to choose the
+	// backend when Backend is nil; its Params is filled in from the
+	// checkpoint's config. The zero value is an unknown, small workload (the
+	// pure-Go backend unless GOMLX_BACKEND says otherwise). Example:
+	// Workload{Name: "DAS training", Tokens: steps * batch * seqLen * 3}.
+	Workload backend.Workload
 }
 
-func (o Options) backend() (compute.Backend, error) {
+func (o Options) backend(cfg Config) (compute.Backend, error) {
 	if o.Backend != nil {
 		return o.Backend, nil
 	}
-	return backend.Default()
+	w := o.Workload
+	if w.Params <= 0 {
+		w.Params = int64(cfg.NumParams())
+	}
+	return backend.For(w)
 }
 
 // newModel builds a Model from a validated config and a function filling
@@ -117,7 +127,7 @@ func newModel(cfg Config, opt Options, source string, fill func(name string, sha
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	b, err := opt.backend()
+	b, err := opt.backend(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package tut
 import (
 	"flag"
 	"fmt"
+	"github.com/govene/govene/backend"
 	"io"
 	"math"
 	"os"
@@ -26,13 +27,22 @@ const ModelEnv = "GOVENE_MODEL"
 // Model loads the model a tutorial runs on: name if set, else $GOVENE_MODEL,
 // else the small GPT-2 that ships with govene.
 func Model(name string) (*gpt2.Model, error) {
+	return ModelFor(name, backend.Workload{})
+}
+
+// ModelFor is Model on the backend that backend.For picks for the work w
+// (its Params is filled in from the checkpoint): the pure-Go backend for the
+// small work of most tutorials, XLA's CPU plugin, when installed, for
+// training.
+func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
 	if name == "" {
 		name = os.Getenv(ModelEnv)
 	}
+	opt := gpt2.Options{Workload: w}
 	if name == "" {
-		return shipped.Load(gpt2.Options{})
+		return shipped.Load(opt)
 	}
-	return gpt2.Load(name)
+	return gpt2.LoadWith(name, gpt2.LoadOptions{Options: opt})
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
@@ -125,10 +135,20 @@ func checkoutRoot() (string, bool) {
 // run with the output (stdout and the -out folder), exiting with the error
 // (prefixed with the tutorial's name) if any.
 func Main(name string, run func(m *gpt2.Model, o Out) error) {
+	MainFor(name, nil, run)
+}
+
+// MainFor is Main with the model loaded by ModelFor for the workload that
+// work returns once the flags are parsed (nil: an unknown, small workload).
+func MainFor(name string, work func() backend.Workload, run func(m *gpt2.Model, o Out) error) {
 	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
 	out := flag.String("out", DefaultDir(name), "folder for the tutorial's HTML and SVG files")
 	flag.Parse()
-	m, err := Model(*model)
+	var w backend.Workload
+	if work != nil {
+		w = work()
+	}
+	m, err := ModelFor(*model, w)
 	if err == nil {
 		err = run(m, Out{W: os.Stdout, Dir: *out})
 	}

@@ -244,7 +244,7 @@ func For(w Workload) (compute.Backend, error) {
 	created[config], chosenAs = b, config
 	if report != nil {
 		name, _, _ := strings.Cut(config, ":")
-		fmt.Fprintf(report, "govene: backend %s [%s]: %s\n", name, config, reason)
+		fmt.Fprintf(report, "govene: backend %s [%s]: %s\n", name, homeRelative(config), homeRelative(reason))
 		if msg := simdWarning(name, simdBuild); msg != "" && !warnedSIMD {
 			warnedSIMD = true
 			fmt.Fprintln(report, msg)
@@ -314,4 +314,14 @@ func Chosen() string {
 	mu.Lock()
 	defer mu.Unlock()
 	return chosenAs
+}
+
+// homeRelative writes the user's home folder as ~ in s, so that the backend
+// line saved in a notebook's outputs does not carry the author's paths.
+func homeRelative(s string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || len(home) < 2 {
+		return s
+	}
+	return strings.ReplaceAll(s, home+string(os.PathSeparator), "~"+string(os.PathSeparator))
 }

@@ -1,6 +1,7 @@
 package gpt2
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,6 +142,9 @@ func (c Config) Validate() error {
 func ParseConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
 	c.ModelType = ""
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return Config{}, fmt.Errorf("gpt2: parse config: want a JSON object, got %s", describeStart(t))
+	}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("gpt2: parse config: %w", err)
 	}
@@ -148,6 +152,18 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// describeStart describes the first bytes of a value that is not a JSON
+// object, for error messages.
+func describeStart(b []byte) string {
+	if len(b) == 0 {
+		return "an empty file"
+	}
+	if len(b) > 20 {
+		b = b[:20]
+	}
+	return fmt.Sprintf("%q", b)
 }
 
 // ReadConfig reads and validates the config.json at path. The path must be

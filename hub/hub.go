@@ -55,6 +55,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -486,7 +487,12 @@ func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir stri
 	if !commitHashRE.MatchString(revision) {
 		b, err := fsx.ReadFile(filepath.Join(repoDir, "refs", filepath.FromSlash(revision)), "refs file", maxRefBytes)
 		commit = strings.TrimSpace(string(b))
-		if err != nil || !safeComponent(commit) {
+		switch {
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", append([]string{fmt.Sprintf("refs/%s (unreadable: %v)", revision, err)}, req...)
+		case err == nil && !safeComponent(commit):
+			return "", append([]string{fmt.Sprintf("refs/%s (holds %q, not a commit hash)", revision, abbreviate(commit))}, req...)
+		case err != nil:
 			return "", req
 		}
 	}
@@ -498,7 +504,7 @@ func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir stri
 		case err != nil:
 			missing = append(missing, f)
 		case !fi.Mode().IsRegular():
-			missing = append(missing, fmt.Sprintf("%s (not a regular file: %s)", f, fi.Mode().Type()))
+			missing = append(missing, fmt.Sprintf("%s (%s, not a regular file)", f, fsx.Kind(fi.Mode())))
 		}
 	}
 	return dir, missing
@@ -525,4 +531,12 @@ func notCachedError(repoID string, s settings, missing []string, note string, ca
 	}
 	return fmt.Errorf("hub: %w: %s, and offline mode is on (Options.Offline or HF_HUB_OFFLINE=1).%s",
 		ErrNotCached, what, remedies)
+}
+
+// abbreviate shortens s to at most 60 bytes for error messages.
+func abbreviate(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
 }

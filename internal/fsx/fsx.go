@@ -25,8 +25,9 @@ var ErrTooLarge = errors.New("file too large")
 // Unlimited, given as the size cap, disables the size check.
 const Unlimited = -1
 
-// kind names a non-regular file type for error messages.
-func kind(m fs.FileMode) string {
+// Kind names the type of a file that is not regular, for error messages:
+// "a directory", "a named pipe (FIFO)", "a character device", ...
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
@@ -86,7 +87,7 @@ func Open(path, what string, maxSize int64) (*os.File, int64, error) {
 
 func check(path, what string, st fs.FileInfo, maxSize int64) error {
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s: %w", path, kind(st.Mode()), ErrNotRegular)
+		return fmt.Errorf("%s is %s: %w", path, Kind(st.Mode()), ErrNotRegular)
 	}
 	if maxSize >= 0 && st.Size() > maxSize {
 		return fmt.Errorf("%s is %d bytes, over the %s limit for %s: %w",

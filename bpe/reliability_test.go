@@ -30,8 +30,6 @@ func within(t *testing.T, f func() error) error {
 	}
 }
 
-const minimalTokenizerJSON = `{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"}}`
-
 // TestLoadHostile gives Load checkpoint folders whose tokenizer files are
 // FIFOs, links to /dev/zero, directories, oversized or hostile in content,
 // and checks each error names the file and the problem, within 10 s.

@@ -48,6 +48,16 @@ func LoadWith(nameOrPath string, opt LoadOptions) (*Model, error) {
 // LoadDir loads a checkpoint from a folder holding config.json,
 // model.safetensors and, optionally, the tokenizer files (vocab.json and
 // merges.txt, or tokenizer.json). Without tokenizer files it uses GPT-2's.
+//
+// Nothing is allocated from untrusted sizes: config.json (a regular file of
+// at most MaxConfigBytes) is validated against the Max* limits first, then
+// the name, shape and dtype of every tensor in model.safetensors (whose
+// header is checked against the file's size) are compared with the shapes
+// the config implies, and only then are the weights allocated and read.
+// Every file must be a regular file or a link to one: a directory, named
+// pipe or device (such as a link to /dev/zero) gives an error, never a
+// hang. Errors name the file, the field or tensor, the value and what was
+// expected.
 func LoadDir(dir string, opt Options) (*Model, error) {
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {

@@ -94,6 +94,7 @@ func TestReadFileHostile(t *testing.T) {
 			}
 		})
 	}
+	t.Logf("hostile cases: %d", len(tests))
 	got, err := ReadFile(ok, "test file", 5)
 	if err != nil || string(got) != "hello" {
 		t.Fatalf("ReadFile(ok) = %q, %v", got, err)

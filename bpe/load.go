@@ -14,6 +14,23 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/govene/govene/internal/fsx"
+)
+
+// Size caps on the tokenizer files Load and LoadFiles read. The largest
+// published tokenizer.json files are a few tens of MiB (GPT-2's is 1.4 MiB,
+// vocab.json 1 MiB, merges.txt 0.5 MiB).
+const (
+	MaxTokenizerJSONBytes = 64 << 20 // tokenizer.json: 64 MiB
+	MaxVocabJSONBytes     = 32 << 20 // vocab.json: 32 MiB
+	MaxMergesBytes        = 32 << 20 // merges.txt: 32 MiB
+	// MaxTokenID bounds every token id (vocabulary and added tokens):
+	// the tokenizer allocates tables indexed by id, so a single huge id
+	// in a small file would otherwise cost gigabytes.
+	MaxTokenID = 1<<21 - 1 // 2097151
+	// maxMergeLine is the longest merges.txt line accepted.
+	maxMergeLine = 1 << 20
 )
 
 //go:embed gpt2/vocab.json.gz gpt2/merges.txt.gz
@@ -76,9 +93,13 @@ func readGzip(fsys fs.FS, name string) ([]byte, error) {
 // other than the GPT-2 ByteLevel one, a non-ByteLevel decoder, BPE dropout
 // or subword prefixes/suffixes is rejected with an error rather than
 // tokenized differently from Hugging Face.
+//
+// Each file must be a regular file (or a link to one) within its size cap
+// (MaxTokenizerJSONBytes, MaxVocabJSONBytes, MaxMergesBytes) and every id at
+// most MaxTokenID; a directory, named pipe or device is refused unread.
 func Load(dir string) (*Tokenizer, error) {
 	tj := filepath.Join(dir, "tokenizer.json")
-	data, err := os.ReadFile(tj)
+	data, err := fsx.ReadFile(tj, "tokenizer.json", MaxTokenizerJSONBytes)
 	if err == nil {
 		t, err := fromTokenizerJSON(data)
 		if err != nil {
@@ -104,14 +125,16 @@ func Load(dir string) (*Tokenizer, error) {
 // "a b" merge per line, highest priority first, an optional "#version"
 // first line). Like Hugging Face's GPT2Tokenizer, "<|endoftext|>" is a
 // special token when the vocabulary has it. It returns an error naming the
-// file for unreadable files, malformed JSON, malformed merge lines, or
-// merges whose tokens are not in the vocabulary.
+// file for unreadable files (missing, not a regular file, over the size cap
+// MaxVocabJSONBytes or MaxMergesBytes), malformed JSON, malformed merge
+// lines, ids outside [0, MaxTokenID], or merges whose tokens are not in the
+// vocabulary.
 func LoadFiles(vocabJSON, mergesTXT string) (*Tokenizer, error) {
-	vocab, err := os.ReadFile(vocabJSON)
+	vocab, err := fsx.ReadFile(vocabJSON, "vocab.json", MaxVocabJSONBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bpe: load %s: %w", vocabJSON, err)
 	}
-	merges, err := os.ReadFile(mergesTXT)
+	merges, err := fsx.ReadFile(mergesTXT, "merges.txt", MaxMergesBytes)
 	if err != nil {
 		return nil, fmt.Errorf("bpe: load %s: %w", mergesTXT, err)
 	}
@@ -156,8 +179,9 @@ func fromSpec(vocab map[string]int, merges [][2]string) (*Tokenizer, error) {
 func parseMerges(data []byte) ([][2]string, error) {
 	var out [][2]string
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for line := 1; sc.Scan(); line++ {
+	sc.Buffer(nil, maxMergeLine)
+	line := 1
+	for ; sc.Scan(); line++ {
 		s := strings.TrimSuffix(sc.Text(), "\r")
 		if s == "" || strings.HasPrefix(s, "#version") {
 			continue
@@ -169,7 +193,10 @@ func parseMerges(data []byte) ([][2]string, error) {
 		out = append(out, [2]string{a, b})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("line %d: longer than the limit of %d bytes", line, maxMergeLine)
+		}
+		return nil, fmt.Errorf("line %d: %w", line, err)
 	}
 	return out, nil
 }

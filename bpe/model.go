@@ -77,8 +77,8 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 	}
 	size := 0
 	for tok, id := range spec.vocab {
-		if id < 0 {
-			return nil, fmt.Errorf("negative id %d for token %q", id, tok)
+		if id < 0 || id > MaxTokenID {
+			return nil, fmt.Errorf("id %d of token %q is out of range; valid: [0, %d]", id, tok, MaxTokenID)
 		}
 		size = max(size, id+1)
 		t.vocab[tok] = id
@@ -87,16 +87,13 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 		return nil, fmt.Errorf("empty vocabulary")
 	}
 	for _, a := range spec.added {
-		if a.id < 0 {
-			return nil, fmt.Errorf("negative id %d for added token %q", a.id, a.content)
+		if a.id < 0 || a.id > MaxTokenID {
+			return nil, fmt.Errorf("id %d of added token %q is out of range; valid: [0, %d]", a.id, a.content, MaxTokenID)
 		}
 		if a.content == "" {
 			return nil, fmt.Errorf("empty added token with id %d", a.id)
 		}
 		size = max(size, a.id+1)
-	}
-	if size > 1<<30 {
-		return nil, fmt.Errorf("id %d too large", size-1)
 	}
 	t.tokBytes = make([][]byte, size)
 	t.tokText = make([]string, size)

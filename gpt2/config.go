@@ -1,12 +1,34 @@
 package gpt2
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"math"
 	"slices"
 	"strings"
+
+	"github.com/govene/govene/internal/fsx"
+)
+
+// Limits on a configuration, checked by Validate before anything is
+// allocated from it. They are far above every published GPT-2 checkpoint
+// (GPT-2 XL: 48 layers, 25 heads, n_embd 1600, 1024 positions, vocabulary
+// 50257, 1.56e9 weights) and keep a hostile config.json from asking for
+// terabytes.
+const (
+	MaxNLayer     = 1024    // n_layer
+	MaxNHead      = 1024    // n_head
+	MaxNEmbd      = 1 << 16 // n_embd: 65536
+	MaxNInner     = 1 << 18 // n_inner: 262144 (4 * MaxNEmbd)
+	MaxNPositions = 1 << 20 // n_positions: 1048576
+	MaxVocabSize  = 1 << 21 // vocab_size: 2097152
+	// MaxParams bounds the number of weights the config implies
+	// (NumParams): 2^32 float32 values are 16 GiB.
+	MaxParams = 1 << 32
+	// MaxConfigBytes is the largest config.json ReadConfig reads (16 MiB).
+	MaxConfigBytes = 16 << 20
 )
 
 // Config holds the fields of a Hugging Face GPT-2 config.json that govene
@@ -39,7 +61,8 @@ func DefaultConfig() Config {
 		LayerNormEpsilon: 1e-5, ActivationFunction: "gelu_new", BOSTokenID: 50256, EOSTokenID: 50256, ModelType: "gpt2"}
 }
 
-// Inner returns the MLP width: n_inner when set, else 4*n_embd.
+// Inner returns the MLP width: n_inner when set (and positive), else
+// 4*n_embd.
 func (c Config) Inner() int {
 	if c.NInner != nil && *c.NInner > 0 {
 		return *c.NInner
@@ -47,41 +70,59 @@ func (c Config) Inner() int {
 	return 4 * c.NEmbd
 }
 
-// HeadDim returns n_embd / n_head.
-func (c Config) HeadDim() int { return c.NEmbd / c.NHead }
+// HeadDim returns n_embd / n_head (0 when n_head is not positive).
+func (c Config) HeadDim() int {
+	if c.NHead <= 0 {
+		return 0
+	}
+	return c.NEmbd / c.NHead
+}
 
 // Validate checks the configuration and returns an error naming every bad
-// field and its valid values, or nil.
+// field, its value and its valid range or values, or nil. It is the one
+// place where a configuration's sizes are checked: every size must be in
+// [1, Max<Field>] (n_inner may also be null or 0, meaning 4*n_embd), and the
+// number of weights the sizes imply must be at most MaxParams, so that a
+// valid Config can be allocated (Random) or compared with a file
+// (LoadDir) without overflow.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field string, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
 	}
+	inRange := func(field string, v, max int) bool {
+		if v < 1 || v > max {
+			bad(field, "%d is out of range; valid: [1, %d]", v, max)
+			return false
+		}
+		return true
+	}
 	if c.ModelType != "" && c.ModelType != "gpt2" {
 		bad("model_type", "%q is not supported; govene loads \"gpt2\" checkpoints", c.ModelType)
 	}
-	if c.NLayer <= 0 {
-		bad("n_layer", "%d must be positive", c.NLayer)
+	sizesOK := inRange("n_layer", c.NLayer, MaxNLayer)
+	sizesOK = inRange("n_head", c.NHead, MaxNHead) && sizesOK
+	if inRange("n_embd", c.NEmbd, MaxNEmbd) {
+		if c.NHead >= 1 && c.NEmbd%c.NHead != 0 {
+			bad("n_embd", "%d must be divisible by n_head=%d", c.NEmbd, c.NHead)
+		}
+	} else {
+		sizesOK = false
 	}
-	if c.NHead <= 0 {
-		bad("n_head", "%d must be positive", c.NHead)
+	sizesOK = inRange("n_positions", c.NPositions, MaxNPositions) && sizesOK
+	sizesOK = inRange("vocab_size", c.VocabSize, MaxVocabSize) && sizesOK
+	if c.NInner != nil && (*c.NInner < 0 || *c.NInner > MaxNInner) {
+		bad("n_inner", "%d is out of range; valid: null, 0 (both mean 4*n_embd) or [1, %d]", *c.NInner, MaxNInner)
+		sizesOK = false
 	}
-	if c.NEmbd <= 0 {
-		bad("n_embd", "%d must be positive", c.NEmbd)
-	} else if c.NHead > 0 && c.NEmbd%c.NHead != 0 {
-		bad("n_embd", "%d must be divisible by n_head=%d", c.NEmbd, c.NHead)
+	if sizesOK {
+		if n := c.numParamsFloat(); n > MaxParams {
+			bad("model size", "n_layer=%d, n_embd=%d, n_inner=%d, vocab_size=%d and n_positions=%d imply %.0f weights; valid: at most %d",
+				c.NLayer, c.NEmbd, c.Inner(), c.VocabSize, c.NPositions, n, int64(MaxParams))
+		}
 	}
-	if c.NPositions <= 0 {
-		bad("n_positions", "%d must be positive", c.NPositions)
-	}
-	if c.VocabSize <= 0 {
-		bad("vocab_size", "%d must be positive", c.VocabSize)
-	}
-	if c.NInner != nil && *c.NInner < 0 {
-		bad("n_inner", "%d must be positive or null", *c.NInner)
-	}
-	if !(c.LayerNormEpsilon > 0 && c.LayerNormEpsilon < 1) {
-		bad("layer_norm_epsilon", "%g must be in (0, 1)", c.LayerNormEpsilon)
+	if !(c.LayerNormEpsilon > 0 && c.LayerNormEpsilon < 1) || math.IsNaN(c.LayerNormEpsilon) {
+		bad("layer_norm_epsilon", "%g is out of range; valid: (0, 1)", c.LayerNormEpsilon)
 	}
 	if !slices.Contains(Activations, c.ActivationFunction) {
 		bad("activation_function", "%q is not supported; valid: %s", c.ActivationFunction, strings.Join(Activations, ", "))
@@ -96,10 +137,14 @@ func (c Config) Validate() error {
 }
 
 // ParseConfig parses and validates a config.json. Missing fields take
-// transformers' GPT2Config defaults.
+// transformers' GPT2Config defaults. Malformed JSON or a field of the wrong
+// type gives an error naming the field; an invalid value, Validate's error.
 func ParseConfig(data []byte) (Config, error) {
 	c := DefaultConfig()
 	c.ModelType = ""
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return Config{}, fmt.Errorf("gpt2: parse config: want a JSON object, got %s", describeStart(t))
+	}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("gpt2: parse config: %w", err)
 	}
@@ -109,9 +154,23 @@ func ParseConfig(data []byte) (Config, error) {
 	return c, nil
 }
 
-// ReadConfig reads and validates the config.json at path.
+// describeStart describes the first bytes of a value that is not a JSON
+// object, for error messages.
+func describeStart(b []byte) string {
+	if len(b) == 0 {
+		return "an empty file"
+	}
+	if len(b) > 20 {
+		b = b[:20]
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// ReadConfig reads and validates the config.json at path. The path must be
+// a regular file (or a link to one) of at most MaxConfigBytes: a directory,
+// a named pipe or a device such as /dev/zero is refused without being read.
 func ReadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsx.ReadFile(path, "config.json", MaxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("gpt2: read config: %w", err)
 	}

@@ -48,6 +48,16 @@ func LoadWith(nameOrPath string, opt LoadOptions) (*Model, error) {
 // LoadDir loads a checkpoint from a folder holding config.json,
 // model.safetensors and, optionally, the tokenizer files (vocab.json and
 // merges.txt, or tokenizer.json). Without tokenizer files it uses GPT-2's.
+//
+// Nothing is allocated from untrusted sizes: config.json (a regular file of
+// at most MaxConfigBytes) is validated against the Max* limits first, then
+// the name, shape and dtype of every tensor in model.safetensors (whose
+// header is checked against the file's size) are compared with the shapes
+// the config implies, and only then are the weights allocated and read.
+// Every file must be a regular file or a link to one: a directory, named
+// pipe or device (such as a link to /dev/zero) gives an error, never a
+// hang. Errors name the file, the field or tensor, the value and what was
+// expected.
 func LoadDir(dir string, opt Options) (*Model, error) {
 	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
@@ -62,7 +72,10 @@ func LoadDir(dir string, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("gpt2: load %s: %w", dir, err)
 	}
 	defer f.Close()
-	names, err := checkTensorNames(cfg, f.Names())
+	// Every name, shape and dtype is checked against the config before
+	// anything is allocated from it: the file's header was itself checked
+	// against the file's size, so nothing larger than the file is allocated.
+	names, err := checkTensors(cfg, f)
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: load %s: %w", wpath, err)
 	}
@@ -77,11 +90,6 @@ func LoadDir(dir string, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("gpt2: load %s: the tokenizer has %d tokens but vocab_size is %d", dir, opt.Tokenizer.VocabSize(), cfg.VocabSize)
 	}
 	return newModel(cfg, opt, dir, func(name string, shape []int, dst []float32) error {
-		info, _ := f.Info(names[name])
-		if !slices.Equal(info.Shape, shape) {
-			return fmt.Errorf("gpt2: load %s: tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
-				wpath, names[name], info.Shape, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, shape)
-		}
 		if _, err := f.Float32Into(names[name], dst); err != nil {
 			return fmt.Errorf("gpt2: load %s: %w", wpath, err)
 		}
@@ -104,20 +112,25 @@ func hasTokenizerFiles(dir string) bool {
 // transformers versions saved.
 var ignoredTensor = regexp.MustCompile(`^(lm_head\.weight|h\.\d+\.attn\.(bias|masked_bias))$`)
 
-// checkTensorNames maps each parameter's HF name to its name in the file
+// checkTensors maps each parameter's HF name to its name in the file
 // (which may carry a "transformer." prefix) and reports missing and
-// unexpected tensors.
-func checkTensorNames(cfg Config, fileNames []string) (map[string]string, error) {
+// unexpected tensors, then tensors whose shape differs from the one the
+// config implies or whose dtype is not a float type.
+func checkTensors(cfg Config, f *safetensors.File) (map[string]string, error) {
 	byName := map[string]string{}
 	var extra []string
-	want := map[string]bool{}
-	for _, s := range cfg.paramSpecs() {
+	specs := cfg.paramSpecs()
+	want := make(map[string]bool, len(specs))
+	for _, s := range specs {
 		want[s.name] = true
 	}
-	for _, fn := range fileNames {
+	for _, fn := range f.Names() {
 		n := strings.TrimPrefix(fn, "transformer.")
 		switch {
 		case want[n]:
+			if prev, dup := byName[n]; dup {
+				return nil, fmt.Errorf("tensor %q is stored twice, as %q and %q", n, prev, fn)
+			}
 			byName[n] = fn
 		case ignoredTensor.MatchString(n):
 		default:
@@ -125,7 +138,7 @@ func checkTensorNames(cfg Config, fileNames []string) (map[string]string, error)
 		}
 	}
 	var missing []string
-	for _, s := range cfg.paramSpecs() {
+	for _, s := range specs {
 		if _, ok := byName[s.name]; !ok {
 			missing = append(missing, s.name)
 		}
@@ -137,7 +150,26 @@ func checkTensorNames(cfg Config, fileNames []string) (map[string]string, error)
 	if len(extra) > 0 {
 		errs = append(errs, fmt.Errorf("%d unexpected tensors (is config.json's n_layer=%d right?): %s", len(extra), cfg.NLayer, abbreviate(extra)))
 	}
-	return byName, errors.Join(errs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, s := range specs {
+		info, _ := f.Info(byName[s.name])
+		if !slices.Equal(info.Shape, s.shape) {
+			errs = append(errs, fmt.Errorf("tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
+				byName[s.name], info.Shape, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, s.shape))
+		} else if !info.DType.IsFloat() {
+			errs = append(errs, fmt.Errorf("tensor %q has dtype %s; valid: F32, F16, BF16 or F64", byName[s.name], info.DType))
+		}
+		if len(errs) >= 6 {
+			errs = append(errs, errors.New("(further tensors not checked)"))
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return byName, nil
 }
 
 func abbreviate(names []string) string {

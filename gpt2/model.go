@@ -74,17 +74,22 @@ func (m *Model) String() string {
 		c.NLayer, c.NHead, c.NEmbd, c.VocabSize, float64(c.NumParams())/1e6, m.source)
 }
 
-// NumParams returns the number of weights (the tied unembedding counted once).
+// NumParams returns the number of weights (the tied unembedding counted
+// once). For a Config that fails Validate the count may be meaningless (it
+// is computed without overflow checks), but NumParams never panics.
 func (c Config) NumParams() int {
-	n := 0
-	for _, s := range c.paramSpecs() {
-		size := 1
-		for _, d := range s.shape {
-			size *= d
-		}
-		n += size
-	}
-	return n
+	d, inner := c.NEmbd, c.Inner()
+	// Per layer: ln_1 and ln_2 (4d), c_attn (3d*d + 3d), attn.c_proj
+	// (d*d + d), c_fc (d*inner + inner), mlp.c_proj (inner*d + d).
+	perLayer := 4*d*d + 2*d*inner + 9*d + inner
+	return c.VocabSize*d + c.NPositions*d + c.NLayer*perLayer + 2*d
+}
+
+// numParamsFloat is NumParams in float64, which cannot overflow.
+func (c Config) numParamsFloat() float64 {
+	d, inner := float64(c.NEmbd), float64(c.Inner())
+	perLayer := 4*d*d + 2*d*inner + 9*d + inner
+	return float64(c.VocabSize)*d + float64(c.NPositions)*d + float64(c.NLayer)*perLayer + 2*d
 }
 
 // Encode tokenizes text with the model's tokenizer.

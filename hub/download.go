@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/govene/govene/internal/atomicfs"
+	"github.com/govene/govene/internal/fsx"
 	"github.com/govene/govene/internal/progress"
 )
 
@@ -46,9 +47,12 @@ const (
 // {endpoint}/{repo}/resolve/{revision}/{file}; its content is streamed from
 // the (possibly CDN) location into blobs/{etag}.{random}.incomplete, checked
 // against the etag (sha256 for LFS files, git blob sha1 otherwise) and the
-// announced size, then renamed to blobs/{etag} and linked from
+// announced size (a body longer than announced is cut off after one extra
+// byte and refused), then renamed to blobs/{etag} and linked from
 // snapshots/{commit}/{file}. A blob already in the cache is not downloaded
-// again. refs/{revision} is written last, when the revision is a branch or
+// again. An ETag that is neither digest (a mirror's opaque ETag) cannot be
+// verified: only the size is checked, and a warning saying so is written to
+// Options.Progress. refs/{revision} is written last, when the revision is a branch or
 // tag. No partially written file ever appears under a final name.
 //
 // It returns an error wrapping ErrInvalidRepoID for a bad repo id,
@@ -98,7 +102,7 @@ func download(repoID string, s settings) (string, error) {
 		// Like huggingface_hub: a file already in the snapshot of an
 		// explicit commit cannot have changed, so skip the HEAD.
 		if commit == s.revision && commit != "" {
-			if _, err := os.Stat(d.pointerPath(commit, file)); err == nil {
+			if fi, err := os.Stat(d.pointerPath(commit, file)); err == nil && fi.Mode().IsRegular() {
 				fetched++
 				continue
 			}
@@ -460,7 +464,13 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 	if bar != nil {
 		dst = io.MultiWriter(f, v, bar)
 	}
-	n, err := io.Copy(dst, &stallReader{r: resp.Body, cancel: cancel})
+	var body io.Reader = &stallReader{r: resp.Body, cancel: cancel}
+	if size >= 0 {
+		// One byte more than announced is enough to detect a longer body;
+		// a server sending more must not fill the disk.
+		body = io.LimitReader(body, size+1)
+	}
+	n, err := io.Copy(dst, body)
 	if err != nil {
 		if werr := (*os.PathError)(nil); errors.As(err, &werr) {
 			return fmt.Errorf("hub: download %s: %s: write %s: %w", d.repoID, file, tmp, err)
@@ -468,8 +478,20 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 		return d.networkError(file, "download", err)
 	}
 	if size >= 0 && n != size {
-		return fmt.Errorf("hub: download %s: %s: %w: expected %d bytes, got %d (partial download deleted)",
-			d.repoID, file, ErrIntegrity, size, n)
+		got := fmt.Sprintf("%d", n)
+		if n > size {
+			got = "more"
+		}
+		return fmt.Errorf("hub: download %s: %s: %w: expected %d bytes, got %s (partial download deleted)",
+			d.repoID, file, ErrIntegrity, size, got)
+	}
+	if v.h == nil {
+		checked := fmt.Sprintf("only its size (%d bytes) was checked", n)
+		if size < 0 {
+			checked = "neither its content nor its size could be checked (the server sent no size)"
+		}
+		fmt.Fprintf(d.s.progress, "hub: warning: %s/%s: ETag %q is not a sha256 (LFS) or git blob sha1 digest, so %s\n",
+			d.repoID, file, meta.etag, checked)
 	}
 	bar.Finish()
 	if err := f.Sync(); err != nil {
@@ -514,8 +536,10 @@ func (s *stallReader) Read(p []byte) (int, error) {
 
 // verifier hashes the content as it streams by, per the kind of etag:
 // 64 hex digits = sha256 of the content (LFS), 40 hex digits = git blob sha1
-// (sha1 of "blob <size>\x00" + content). Any other etag is not a digest and is
-// not checked (only the size is).
+// (sha1 of "blob <size>\x00" + content), either case. Any other etag (a
+// mirror's opaque ETag) is not a digest: the content cannot be verified,
+// only the size when the server announces one, and fetchOnce writes a
+// warning saying so to Options.Progress.
 type verifier struct {
 	algo     string
 	h        hash.Hash
@@ -524,6 +548,7 @@ type verifier struct {
 }
 
 func newVerifier(etag string, size int64) *verifier {
+	etag = strings.ToLower(etag)
 	switch {
 	case sha256RE.MatchString(etag):
 		return &verifier{algo: "sha256", h: sha256.New(), want: etag}
@@ -619,7 +644,7 @@ func linkPointer(pointer, blob string) error {
 // writeRef atomically writes commit (no newline, as huggingface_hub does)
 // to path, unless it already holds it.
 func writeRef(path, commit string) error {
-	if b, err := os.ReadFile(path); err == nil && string(b) == commit {
+	if b, err := fsx.ReadFile(path, "refs file", maxRefBytes); err == nil && string(b) == commit {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -36,7 +36,8 @@
 //     a 404 "EntryNotFound" is remembered as .no_exist/{commit}/{file};
 //   - an etag of 64 hex digits is the sha256 of an LFS file (REGEX_SHA256);
 //     one of 40 hex digits is the git blob sha1 of a regular file (any other
-//     etag, from a non-Hub mirror, is not a digest: only the size is checked);
+//     etag, from a non-Hub mirror, is not a digest: only the size is checked,
+//     and Download writes a warning saying so to Options.Progress);
 //   - the token comes from HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the
 //     file HF_TOKEN_PATH or $HF_HOME/token, trimmed (_auth.py); offline mode
 //     is HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE set to 1/ON/YES/TRUE;
@@ -54,11 +55,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/govene/govene/internal/fsx"
+)
+
+// Size caps on the small files of the cache and the environment this
+// package reads: a refs/{revision} file holds a 40-character commit hash,
+// a token file one token. A named pipe or device in their place is refused
+// unread.
+const (
+	maxRefBytes   = 1 << 10  // refs/{revision}: 1 KiB
+	maxTokenBytes = 64 << 10 // HF_TOKEN_PATH or $HF_HOME/token: 64 KiB
 )
 
 // DefaultEndpoint is the Hugging Face Hub used when neither Options.Endpoint
@@ -306,7 +319,7 @@ func envToken() string {
 		}
 		path = filepath.Join(home, "token")
 	}
-	b, err := os.ReadFile(path)
+	b, err := fsx.ReadFile(path, "token file", maxTokenBytes)
 	if err != nil {
 		return ""
 	}
@@ -458,7 +471,10 @@ func Resolve(nameOrPath string, opt Options) (string, error) {
 // cachedSnapshot looks repoID@revision up in the cache. It returns the
 // snapshot directory and the required files it lacks (nil when complete).
 // When the revision is not cached at all, dir is "" and every required file
-// is missing.
+// is missing. A required file that is not a regular file once links are
+// followed (a directory, a named pipe, a device such as /dev/zero) counts as
+// missing, with the reason in parentheses; so does a refs file that is not a
+// regular file of at most 1 KiB.
 func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir string, missing []string) {
 	var req []string
 	for _, f := range files {
@@ -469,17 +485,26 @@ func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir stri
 	repoDir := filepath.Join(cacheDir, RepoFolderName(repoID))
 	commit := revision
 	if !commitHashRE.MatchString(revision) {
-		b, err := os.ReadFile(filepath.Join(repoDir, "refs", filepath.FromSlash(revision)))
+		b, err := fsx.ReadFile(filepath.Join(repoDir, "refs", filepath.FromSlash(revision)), "refs file", maxRefBytes)
 		commit = strings.TrimSpace(string(b))
-		if err != nil || !safeComponent(commit) {
+		switch {
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return "", append([]string{fmt.Sprintf("refs/%s (unreadable: %v)", revision, err)}, req...)
+		case err == nil && !safeComponent(commit):
+			return "", append([]string{fmt.Sprintf("refs/%s (holds %q, not a commit hash)", revision, abbreviate(commit))}, req...)
+		case err != nil:
 			return "", req
 		}
 	}
 	dir = filepath.Join(repoDir, "snapshots", commit)
 	for _, f := range req {
 		// os.Stat follows the symlink: a dangling pointer counts as missing.
-		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil || fi.IsDir() {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
+		switch {
+		case err != nil:
 			missing = append(missing, f)
+		case !fi.Mode().IsRegular():
+			missing = append(missing, fmt.Sprintf("%s (%s, not a regular file)", f, fsx.Kind(fi.Mode())))
 		}
 	}
 	return dir, missing
@@ -506,4 +531,12 @@ func notCachedError(repoID string, s settings, missing []string, note string, ca
 	}
 	return fmt.Errorf("hub: %w: %s, and offline mode is on (Options.Offline or HF_HUB_OFFLINE=1).%s",
 		ErrNotCached, what, remedies)
+}
+
+// abbreviate shortens s to at most 60 bytes for error messages.
+func abbreviate(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
 }

@@ -12,9 +12,11 @@
 //
 // # Reading
 //
-// [Open] memory-maps the file read-only (on unix; elsewhere, or if mmap
-// fails, it reads the file into memory) and validates the whole header
-// before returning: the header length must fit in the file and be at most
+// [Open] refuses, before opening it, any path that is not a regular file
+// once symbolic links are followed (a directory, a named pipe, a device
+// such as /dev/zero), then memory-maps the file read-only (on unix;
+// elsewhere, or if mmap fails, it reads the file into memory) and validates
+// the whole header before returning: the header length must fit in the file and be at most
 // 100,000,000 bytes (the limit of the reference implementation), the header
 // must be valid UTF-8 JSON holding one object without duplicate keys,
 // "__metadata__" must map strings to strings, and every tensor must have a

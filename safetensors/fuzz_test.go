@@ -2,13 +2,17 @@ package safetensors
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,6 +33,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		checkLayout(t, file, len(data))
 		var tensors []Tensor
 		for _, name := range file.Names() {
 			raw, info, err := file.Raw(name)
@@ -79,6 +84,48 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkLayout re-checks, independently of the parser, what an accepted file
+// promises: every tensor's byte range lies inside the data section, holds
+// exactly numel*dtype size bytes (numel computed without overflow), and no
+// two non-empty ranges share a byte.
+func checkLayout(t *testing.T, file *File, fileLen int) {
+	t.Helper()
+	body := int64(fileLen) - 8 - int64(binary.LittleEndian.Uint64(file.all[:8]))
+	type span struct {
+		name       string
+		begin, end int64
+	}
+	var spans []span
+	for _, name := range file.Names() {
+		info, _ := file.Info(name)
+		b, e := info.Offsets[0], info.Offsets[1]
+		if b < 0 || e < b || e > body {
+			t.Fatalf("%q: offsets [%d, %d] outside the %d-byte data section", name, b, e, body)
+		}
+		numel := new(big.Int).SetInt64(1)
+		for _, d := range info.Shape {
+			if d < 0 {
+				t.Fatalf("%q: negative dimension in %v", name, info.Shape)
+			}
+			numel.Mul(numel, big.NewInt(int64(d)))
+		}
+		want := numel.Mul(numel, big.NewInt(int64(info.DType.Size())))
+		if want.Cmp(big.NewInt(e-b)) != 0 {
+			t.Fatalf("%q: %d bytes for shape %v of %s (needs %s)", name, e-b, info.Shape, info.DType, want)
+		}
+		if e > b {
+			spans = append(spans, span{name, b, e})
+		}
+	}
+	slices.SortFunc(spans, func(x, y span) int { return cmp.Compare(x.begin, y.begin) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].begin < spans[i-1].end {
+			t.Fatalf("%q [%d, %d] overlaps %q [%d, %d]", spans[i].name, spans[i].begin, spans[i].end,
+				spans[i-1].name, spans[i-1].begin, spans[i-1].end)
+		}
+	}
 }
 
 type seed struct {
@@ -137,6 +184,23 @@ func seedCorpus() []seed {
 		{"metadata_not_strings", rawFile(`{"__metadata__":{"a":[1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, 1)},
 		{"duplicate_key", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, 1)},
 		{"not_json", rawFile(`{"t":{"dtype":`, 1)},
+		{"deeply_nested", rawFile(`{"t":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}`, 0)},
+		{"offsets_float", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[0.0,1]}}`, 1)},
+		{"offsets_null", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":null}}`, 1)},
+		{"offsets_reversed", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[1,0]}}`, 1)},
+		{"offsets_overflow", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551616]}}`, 1)},
+		{"offsets_three", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}`, 1)},
+		{"dtype_size_mismatch", rawFile(`{"t":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}`, 8)},
+		{"bytes_overflow", rawFile(`{"t":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}}`, 0)},
+		{"huge_dims_with_zero", rawFile(`{"t":{"dtype":"U8","shape":[9223372036854775807,0],"data_offsets":[0,0]}}`, 0)},
+		{"same_start_empty_and_full", rawFile(`{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 4)},
+		{"scalar_empty_offsets", rawFile(`{"t":{"dtype":"F32","shape":[],"data_offsets":[0,0]}}`, 4)},
+		{"header_not_utf8", rawFile("{\"\xff\":{}}", 0)},
+		{"header_nul_bytes", append(binary8(8), make([]byte, 8)...)},
+		{"metadata_escaped_surrogate", rawFile(`{"__metadata__":{"k":"\udc00"}}`, 0)},
+		{"metadata_null", rawFile(`{"__metadata__":null,"t":{"dtype":"BOOL","shape":[1],"data_offsets":[0,1]}}`, 1)},
+		{"trailing_after_object", rawFile(`{}{}`, 0)},
+		{"entry_extra_keys", rawFile(`{"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":{"y":[1]}}}`, 1)},
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+
+	"github.com/govene/govene/internal/fsx"
 )
 
 // Open memory-maps the file at path read-only (reading it into memory where
@@ -11,24 +13,22 @@ import (
 // documentation. The data section is not copied. The caller must Close the
 // File to release the mapping.
 //
+// The path must be a regular file or a link to one: a directory, a named
+// pipe or a device (such as a link to /dev/zero) is refused before it is
+// opened, with an error wrapping fsx.ErrNotRegular that says what it is.
+// The header length is capped at MaxHeaderSize and checked against the
+// file's size before the header is read.
+//
 // Errors: an I/O error (missing file, permission, ...) is returned wrapped
 // with the path; a malformed file gives a [*FormatError] (errors.Is(err,
 // ErrInvalid)) naming path, the tensor and the problem. On error nothing
 // stays mapped and the *File is nil.
 func Open(path string) (*File, error) {
-	fd, err := os.Open(path)
+	fd, size, err := fsx.Open(path, "a safetensors file", fsx.Unlimited)
 	if err != nil {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	defer fd.Close() // a mapping outlives its descriptor
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("safetensors: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("safetensors: %s: not a regular file (%s)", path, st.Mode().Type())
-	}
-	size := st.Size()
 	if size > math.MaxInt {
 		return nil, fmt.Errorf("safetensors: %s: file of %d bytes does not fit in memory", path, size)
 	}

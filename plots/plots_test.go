@@ -1,9 +1,9 @@
 package plots
 
 import (
-	"maps"
 	"bytes"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"

@@ -2,6 +2,9 @@ package plots
 
 import (
 	"encoding/base64"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -266,4 +269,145 @@ func TestTextForms(t *testing.T) {
 			t.Errorf("%T.Text() = %v, want %q", tc.r, err, tc.want)
 		}
 	}
+}
+
+// TestHeatMapTransposeTitlesAndMarks checks a causal-trace style heat map:
+// Transpose puts Cols (tokens) down and Rows (layers) across with each
+// value in its place, the axis titles are drawn, the marks are on the
+// color bar at their values, and the default size is readable.
+func TestHeatMapTransposeTitlesAndMarks(t *testing.T) {
+	layers := []string{"0", "1", "2", "3"}
+	tokens := []string{"The", " Space*", " Need*", "le*", " is", " in", " downtown"}
+	vals := make([][]float64, len(layers))
+	for l := range vals {
+		vals[l] = make([]float64, len(tokens))
+		for p := range vals[l] {
+			vals[l][p] = float64(10*l+p) / 100
+		}
+	}
+	h := &HeatMap{Title: "restoring block_output", Rows: layers, Cols: tokens, Values: vals, RowTitle: "layer", ColTitle: "token",
+		Transpose: true, Min: Float(0), Max: Float(1), Highlight: [][2]int{{2, 5}},
+		Marks: []Mark{{Label: "corrupted", Value: 0.02}, {Label: "clean", Value: 0.9}, {Label: "high", Value: 3}}}
+	root := mustParse(t, "SVG", must(h.SVG()))
+	_, tips := cells(root)
+	if len(tips) != len(layers)*len(tokens) {
+		t.Fatalf("%d cells, want %d", len(tips), len(layers)*len(tokens))
+	}
+	// Cells are drawn row by row: drawn row p is token p, drawn column l is
+	// layer l, holding Values[l][p]; the tooltip names the layer first.
+	var rects []*node
+	for _, r := range root.all("rect") {
+		if r.child("title") != nil {
+			rects = append(rects, r)
+		}
+	}
+	for p := range tokens {
+		for l := range layers {
+			r := rects[p*len(layers)+l]
+			if want := visible(layers[l]) + ", " + tokens[p] + ": " + exact(vals[l][p]); r.child("title").text != want {
+				t.Errorf("drawn row %d column %d: tooltip %q, want %q", p, l, r.child("title").text, want)
+			}
+		}
+	}
+	x0, y0 := rects[0].attr["x"], rects[0].attr["y"]
+	if rects[1].attr["y"] != y0 || rects[1].attr["x"] == x0 || rects[len(layers)].attr["x"] != x0 || rects[len(layers)].attr["y"] == y0 {
+		t.Errorf("cells not laid out layers across, tokens down")
+	}
+	// Row labels are the tokens, column labels the layers.
+	var rowLabs, colLabs []string
+	for _, tx := range root.all("text") {
+		switch tx.attr["text-anchor"] {
+		case "end":
+			if tx.child("title") != nil && slices.Contains(tokens, tx.text) {
+				rowLabs = append(rowLabs, tx.text)
+			}
+		case "middle":
+			if slices.Contains(layers, tx.text) && tx.attr["font-family"] != "" {
+				colLabs = append(colLabs, tx.text)
+			}
+		}
+	}
+	if !slices.Equal(rowLabs, tokens) || !slices.Equal(colLabs, layers) {
+		t.Errorf("row labels %q (want the tokens), column labels %q (want the layers)", rowLabs, colLabs)
+	}
+	// Axis titles: "layer" under the columns, "token" turned along the rows.
+	titles := map[string]*node{}
+	for _, tx := range root.all("text") {
+		if strings.HasPrefix(tx.attr["class"], "axis-title") {
+			titles[tx.text] = tx
+		}
+	}
+	if c := titles["layer"]; c == nil || c.attr["class"] != "axis-title col-title" || c.attr["transform"] != "" {
+		t.Errorf("no column title \"layer\" under the grid: %v", c)
+	}
+	if r := titles["token"]; r == nil || r.attr["class"] != "axis-title row-title" || !strings.HasSuffix(r.attr["transform"], "rotate(-90)") {
+		t.Errorf("no row title \"token\" turned along the rows: %v", r)
+	}
+	// Highlight {layer 2, token 5} is drawn at row 5, column 2.
+	for _, r := range root.all("rect") {
+		if r.attr["stroke"] == "#e31a1c" {
+			if cell := rects[5*len(layers)+2]; num(mustFloat(t, cell.attr["x"])+1.25) != r.attr["x"] || num(mustFloat(t, cell.attr["y"])+1.25) != r.attr["y"] {
+				t.Errorf("highlight at %s,%s, want on the cell of layer 2, token 5 (%s,%s)", r.attr["x"], r.attr["y"], cell.attr["x"], cell.attr["y"])
+			}
+		}
+	}
+	// Marks: a line across the bar at the value, a labelled text beside.
+	var outline *node
+	marks := map[string]*node{}
+	for _, g := range root.all("g") {
+		if g.attr["class"] == "legend" {
+			for _, r := range g.all("rect") {
+				if r.attr["fill"] == "none" {
+					outline = r // the bar's outline
+				}
+			}
+		}
+		if g.attr["class"] == "mark" {
+			marks[g.child("title").text] = g
+		}
+	}
+	if outline == nil {
+		t.Fatal("no color bar")
+	}
+	top, height := mustFloat(t, outline.attr["y"]), mustFloat(t, outline.attr["height"])
+	for label, v := range map[string]float64{"corrupted: 0.02": 0.02, "clean: 0.9": 0.9, "high: 3": 1} {
+		m := marks[label]
+		if m == nil {
+			t.Errorf("no mark %q; marks %v", label, marks)
+			continue
+		}
+		if y := mustFloat(t, m.child("line").attr["y1"]); math.Abs(y-(top+height*(1-v))) > 0.01 {
+			t.Errorf("mark %q at y %g, want %g", label, y, top+height*(1-v))
+		}
+	}
+	if !root.hasText("corrupted 0.02") || !root.hasText("clean 0.9") || !root.hasText("high 3") {
+		t.Errorf("mark labels missing")
+	}
+	// Readable: cells of 96 x 28 for 4 layers, the image at least 560 wide.
+	if w := mustFloat(t, rects[0].attr["width"]); w != 96 || mustFloat(t, rects[0].attr["height"]) != 28 {
+		t.Errorf("default cell %s x %s, want 96 x 28", rects[0].attr["width"], rects[0].attr["height"])
+	}
+	if w := mustFloat(t, root.attr["width"]); w < 560 {
+		t.Errorf("heat map %g px wide, want at least 560", w)
+	}
+	for _, tc := range []struct {
+		marks []Mark
+		want  string
+	}{
+		{[]Mark{{"x", math.NaN()}}, `plots: HeatMap.Marks[0] "x": value nan: want a finite number`},
+		{[]Mark{{"ok", 1}, {"y", math.Inf(-1)}}, `plots: HeatMap.Marks[1] "y": value -inf: want a finite number`},
+	} {
+		if _, err := (&HeatMap{Values: vals, Marks: tc.marks}).SVG(); err == nil || err.Error() != tc.want {
+			t.Errorf("marks %v: error %v, want %q", tc.marks, err, tc.want)
+		}
+	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("%q: %v", s, err)
+	}
+	return v
 }

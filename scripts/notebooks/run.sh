@@ -24,7 +24,7 @@ nbs=()
 for a in "$@"; do
 	case "$a" in
 	--save) save=1 ;;
-	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) nbs+=("$(realpath "$a")") ;;
 	esac
 done

@@ -88,7 +88,7 @@ function inspectOutputs() {
         svg: (i.getAttribute('src') || '').startsWith('data:image/svg+xml'),
       }));
       const tables = [...o.querySelectorAll('table')].map((t) => ({
-        text: t.textContent.replace(/\s+/g, ' ').slice(0, 200),
+        text: t.textContent.replace(/\s+/g, ' ').slice(0, 2000),
         size: visible(t),
         bars: [...t.querySelectorAll('span')].filter((s) => s.getBoundingClientRect().width >= 1).length,
         spans: t.querySelectorAll('span').length,
@@ -148,7 +148,8 @@ async function scrollTo(page, img, table) {
       const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
       const e =
         (imgRx && [...panel.querySelectorAll('.jp-OutputArea-output img')].find((i) => imgRx.test(i.getAttribute('alt') || ''))) ||
-        (tableRx && [...panel.querySelectorAll('.jp-OutputArea-output table')].find((t) => tableRx.test(t.textContent)));
+        (tableRx && [...panel.querySelectorAll('.jp-OutputArea-output table')].find((t) => tableRx.test(t.textContent))) ||
+        panel.querySelector('.jp-OutputArea-output[data-mime-type="text/html"]'); // none: the first HTML output
       if (e) e.scrollIntoView({ block: 'center' });
     },
     [img && img.source, table && table.source],
@@ -190,12 +191,17 @@ function cellState() {
   return { prompts, status, errors };
 }
 
+let opened = 0;
+
 async function openNotebook(page, nb) {
   const t0 = Date.now();
-  const url = `${LAB_URL}/lab/tree/${encodeURIComponent(nb.file)}?token=${TOKEN}`;
+  // A new workspace each time: JupyterLab would otherwise reopen the
+  // notebooks opened before as tabs, each with a kernel.
+  opened++;
+  const url = `${LAB_URL}/lab/workspaces/test${opened}/tree/${encodeURIComponent(nb.file)}?token=${TOKEN}`;
   log(`opening ${url.replace(TOKEN, '<token>')}`);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.locator('.jp-NotebookPanel .jp-Cell').first().waitFor({ timeout: 120000 });
+  await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').first().waitFor({ timeout: 120000 });
   // Wait for the kernel: cells run before a kernel is attached are silently
   // skipped. The server exposes the app (expose_app_in_browser, as
   // JupyterLab's own UI tests do) so the test can ask the notebook's session

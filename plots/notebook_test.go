@@ -411,3 +411,31 @@ func mustFloat(t *testing.T, s string) float64 {
 	}
 	return v
 }
+
+func TestLinearTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string // the labels
+	}{
+		{0, 190, []string{"0", "50", "100", "150"}},
+		{0.03, 3.4, []string{"0.5", "1.0", "1.5", "2.0", "2.5", "3.0"}},
+		{-1, 1, []string{"-1.0", "-0.5", "0.0", "0.5", "1.0"}},
+		{-0.5, 0.5, []string{"-0.4", "-0.2", "0.0", "0.2", "0.4"}},
+		{1e-4, 7e-4, []string{"0.0001", "0.0002", "0.0003", "0.0004", "0.0005", "0.0006", "0.0007"}},
+	} {
+		var got []string
+		prev := math.Inf(-1)
+		for _, tk := range (linearTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Value < tc.lo-1e-12 || tk.Value > tc.hi+1e-12 || tk.Value <= prev {
+				t.Errorf("[%g, %g]: tick %g out of range or order", tc.lo, tc.hi, tk.Value)
+			}
+			prev = tk.Value
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("[%g, %g]: labels %q, want %q", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}

@@ -32,7 +32,7 @@
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const env = (k, d) => process.env[k] || d;
+const env = (k, d) => process.env[k] ?? d; // set but empty: empty (no notebooks)
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
 const SHOTS = env('SHOTS_DIR', '.');

@@ -11,15 +11,19 @@
 // standalone <svg> element. Both are strings, so tests and programs can
 // check or store them.
 //
-//   - ProbTable: top-k tokens ([]lm.TokenProb, e.g. from lm.TopK) with bars.
+//   - ProbTable: top-k tokens ([]lm.TokenProb, e.g. from lm.TopK) with bars;
+//     like Comparison and TextTable it has a plain-text form (Text).
 //   - Comparison: base against intervened probabilities with the change in
 //     percentage points, green up and red down; made by CompareTable from two
 //     []lm.TokenProb, or by CompareVectors from two full probability vectors,
 //     a label function, k, and extra tokens always shown (" Rome", " Paris").
 //   - HeatMap: e.g. layers x tokens (pv.SweepResult's Rows, Cols and Values
-//     fit as they are), with tooltips holding exact values, a color scale,
-//     optional fixed Min/Max and highlighted cells. NaN and infinite cells are
-//     neutral gray with "nan", "+inf" or "-inf" in their tooltip.
+//     fit as they are; Transpose draws tokens down and layers across, as
+//     ROME's causal-tracing figures do), with axis titles, tooltips holding
+//     exact values, a color scale with marked values (e.g. the corrupted
+//     baseline and the clean probability), optional fixed Min/Max and
+//     highlighted cells. NaN and infinite cells are neutral gray with
+//     "nan", "+inf" or "-inf" in their tooltip.
 //   - AttentionPattern (one head, query x key, lower triangular) and
 //     AttentionHeads (small multiples sharing a color scale).
 //   - LineChart: lines with axes, ticks, grid and legend, log y optional;

@@ -11,20 +11,24 @@
 // standalone <svg> element. Both are strings, so tests and programs can
 // check or store them.
 //
-//   - ProbTable: top-k tokens ([]lm.TokenProb, e.g. from lm.TopK) with bars.
+//   - ProbTable: top-k tokens ([]lm.TokenProb, e.g. from lm.TopK) with bars;
+//     like Comparison and TextTable it has a plain-text form (Text).
 //   - Comparison: base against intervened probabilities with the change in
 //     percentage points, green up and red down; made by CompareTable from two
 //     []lm.TokenProb, or by CompareVectors from two full probability vectors,
 //     a label function, k, and extra tokens always shown (" Rome", " Paris").
 //   - HeatMap: e.g. layers x tokens (pv.SweepResult's Rows, Cols and Values
-//     fit as they are), with tooltips holding exact values, a color scale,
-//     optional fixed Min/Max and highlighted cells. NaN and infinite cells are
-//     neutral gray with "nan", "+inf" or "-inf" in their tooltip.
+//     fit as they are; Transpose draws tokens down and layers across, as
+//     ROME's causal-tracing figures do), with axis titles, tooltips holding
+//     exact values, a color scale with marked values (e.g. the corrupted
+//     baseline and the clean probability), optional fixed Min/Max and
+//     highlighted cells. NaN and infinite cells are neutral gray with
+//     "nan", "+inf" or "-inf" in their tooltip.
 //   - AttentionPattern (one head, query x key, lower triangular) and
 //     AttentionHeads (small multiples sharing a color scale).
 //   - LineChart: lines with axes, ticks, grid and legend, log y optional;
 //     LiveChart grows one while a loop runs, redrawing one notebook output in
-//     place (gonbui.UpdateHTML with a display id of its own) or printing a
+//     place (one output with a display id of its own) or printing a
 //     progress line outside notebooks.
 //   - Report: headings, paragraphs, preformatted text and any renderers on
 //     one page.
@@ -78,7 +82,21 @@
 // and Reds (as in ROME's figures) and RdBu reversed for signed values.
 //
 // Notebook output goes through github.com/janpfeifer/gonb/gonbui (v0.11.4):
-// DisplayHTML, UpdateHTML with a UniqueId display id, and Sync.
+// SendData with a MIME bundle (see NotebookBundle), a UniqueId display id
+// for live charts, and Sync.
+//
+// # Untrusted notebooks
+//
+// JupyterLab treats the saved outputs of a notebook it did not run (every
+// fresh clone) as untrusted: it passes text/html through its sanitiser,
+// which drops <svg> and <style> elements but keeps their text (an inline
+// SVG plot turns into a wall of numbers), and it refuses image/svg+xml
+// outputs outright. So in a notebook, plots are sent as text/html holding
+// an <img> whose src is the SVG as a data: URI (the sanitiser keeps img
+// src), and tables as HTML tables styled only with inline style attributes
+// and the attributes the sanitiser keeps; each with a text/plain
+// alternative (an aligned text table, or the plot's title and size).
+// Tooltips on cells show in files written by WriteFile, not in notebooks.
 //
 // HTML output is also well-formed XML (void elements self-closed, numeric
 // character references only), so the tests parse every HTML fragment and

@@ -44,7 +44,7 @@ func ExampleProbTable() {
 		panic(err)
 	}
 	fmt.Println(strings.Count(h, "<tr"), "rows with the header")
-	fmt.Println(strings.Contains(h, "<code> Paris</code>"))
+	fmt.Println(strings.Contains(h, "> Paris</code>"))
 	// Output:
 	// 4 rows with the header
 	// true

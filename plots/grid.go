@@ -155,9 +155,16 @@ type gridPlot struct {
 	maxLabel   int // runes per label before truncation
 	scale      scale
 	colorLabel string
+	// rowTitle and colTitle are the axis titles: left of the row labels
+	// (turned 90 degrees) and under the column labels.
+	rowTitle, colTitle string
+	marks              []Mark // values marked on the color scale
 }
 
-func (g *gridPlot) labelFont() float64 { return math.Max(7, math.Min(12, g.ch*0.8)) }
+// axisTitleFS is the font size of the axis titles.
+const axisTitleFS = 13.0
+
+func (g *gridPlot) labelFont() float64 { return math.Max(7, math.Min(13, g.ch*0.8)) }
 
 func (g *gridPlot) labels(ls []string) (shown []string, width float64) {
 	fs := g.labelFont()
@@ -207,9 +214,17 @@ func (g *gridPlot) svg() string {
 		panelGap = math.Max(hgap, overflow+4)
 	}
 
+	rowTitleW, colTitleH := 0.0, 0.0
+	if g.rowTitle != "" {
+		rowTitleW = axisTitleFS + 8
+	}
+	if g.colTitle != "" {
+		colTitleH = axisTitleFS + 10
+	}
+
 	var b svgBuilder
 	// First pass: the size.
-	left := pad + math.Max(rowW+6, overflow)
+	left := pad + rowTitleW + math.Max(rowW+6, overflow)
 	top := pad
 	titleW := 0.0
 	if g.title != "" {
@@ -227,9 +242,9 @@ func (g *gridPlot) svg() string {
 	legendX := left + gridsW + legendGap
 	legendY := top + nameH
 	legendH := math.Max(gridH, 120)
-	legendW, legendTotalH := legendSize(g.scale, g.colorLabel, legendH, g.hasNonFinite())
+	legendW, legendTotalH := legendSize(g.scale, g.colorLabel, g.marks, legendH, g.hasNonFinite())
 	width := math.Max(legendX+legendW+pad, pad+titleW+pad)
-	height := math.Max(top+gridsH, legendY+legendTotalH) + pad
+	height := math.Max(top+gridsH+colTitleH, legendY+legendTotalH) + pad
 
 	b.open(width, height, g.title)
 	b.title(pad, g.title)
@@ -249,7 +264,15 @@ func (g *gridPlot) svg() string {
 		}
 		y += nameH + gridH + bandH[r]
 	}
-	drawLegend(&b, legendX, legendY, legendH, g.scale, g.colorLabel, g.hasNonFinite())
+	if g.colTitle != "" {
+		b.printf(`<text class="axis-title col-title" x="%s" y="%s" font-size="%s" text-anchor="middle">%s</text>`,
+			num(left+gridsW/2), num(y+axisTitleFS+4), num(axisTitleFS), esc(oneLine(g.colTitle)))
+	}
+	if g.rowTitle != "" {
+		b.printf(`<text class="axis-title row-title" x="0" y="0" font-size="%s" text-anchor="middle" transform="translate(%s %s) rotate(-90)">%s</text>`,
+			num(axisTitleFS), num(pad+axisTitleFS), num(top+nameH+(gridsH-nameH-bandH[len(bandH)-1])/2), esc(oneLine(g.rowTitle)))
+	}
+	drawLegend(&b, legendX, legendY, legendH, g.scale, g.colorLabel, g.marks, g.hasNonFinite())
 	b.WriteString(`</svg>`)
 	return b.String()
 }
@@ -352,13 +375,32 @@ func legendTicks(s scale) []float64 {
 	return ticks
 }
 
-// legendSize returns the width and height of the color scale legend.
-func legendSize(s scale, label string, h float64, nan bool) (w, totalH float64) {
+// legendTickW is the width of the tick labels left of the color bar.
+func legendTickW(s scale) float64 {
 	tw := 0.0
 	for _, v := range legendTicks(s) {
 		tw = math.Max(tw, textWidth(short(v), legendFS, false))
 	}
-	w = legendBarW + 5 + tw
+	return tw
+}
+
+// markText is a mark's label beside the color bar.
+func markText(m Mark) string {
+	if m.Label == "" {
+		return short(m.Value)
+	}
+	return oneLine(m.Label) + " " + short(m.Value)
+}
+
+// legendSize returns the width and height of the color scale legend: tick
+// labels, the bar, the marks' labels and the color label.
+func legendSize(s scale, label string, marks []Mark, h float64, nan bool) (w, totalH float64) {
+	w = legendTickW(s) + 5 + legendBarW
+	mw := 0.0
+	for _, m := range marks {
+		mw = math.Max(mw, textWidth(markText(m), legendFS, false)+12)
+	}
+	w += mw
 	if label != "" {
 		w += 8 + legendFS + 4
 	}
@@ -369,21 +411,60 @@ func legendSize(s scale, label string, h float64, nan bool) (w, totalH float64) 
 	return w, totalH
 }
 
+// markYs returns the y of each mark on a bar from y to y+h, and the y of
+// its label: the labels in value order, at least a line apart, within the
+// bar's height where they fit.
+func markYs(s scale, marks []Mark, y, h float64) (at, labelAt []float64) {
+	at = make([]float64, len(marks))
+	labelAt = make([]float64, len(marks))
+	order := make([]int, len(marks))
+	for i, m := range marks {
+		t := s.t(m.Value)
+		if s.hi <= s.lo {
+			t = 0.5
+		}
+		at[i] = y + h*(1-math.Max(0, math.Min(1, t)))
+		order[i] = i
+	}
+	for i := 1; i < len(order); i++ { // top to bottom, stable
+		for j := i; j > 0 && at[order[j]] < at[order[j-1]]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	const gap = legendFS + 2
+	prev := math.Inf(-1)
+	for _, i := range order {
+		labelAt[i] = math.Max(at[i], prev+gap)
+		prev = labelAt[i]
+	}
+	// Pushed below the bar: move the labels up, keeping them apart.
+	next := math.Inf(1)
+	for k := len(order) - 1; k >= 0; k-- {
+		i := order[k]
+		labelAt[i] = math.Min(labelAt[i], math.Min(y+h+legendFS/2, next-gap))
+		next = labelAt[i]
+	}
+	return at, labelAt
+}
+
 // drawLegend draws a vertical color bar with its max at the top and its min
-// at the bottom, the label alongside, and a "nan" swatch when needed.
-func drawLegend(b *svgBuilder, x, y, h float64, s scale, label string, nan bool) {
+// at the bottom, tick labels on its left, the marks across it with their
+// labels on its right, the label alongside, and a "nan" swatch when needed.
+// x is the legend's left edge.
+func drawLegend(b *svgBuilder, x, y, h float64, s scale, label string, marks []Mark, nan bool) {
 	b.WriteString(`<g class="legend">`)
+	tw := legendTickW(s)
+	bx := x + tw + 5 // the bar's left edge
 	step := h / legendSteps
 	b.WriteString(`<g shape-rendering="crispEdges">`)
 	for i := range legendSteps {
 		t := 1 - (float64(i)+0.5)/legendSteps
 		b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`,
-			num(x), num(y+float64(i)*step), num(legendBarW), num(step+0.5), s.cmap.Color(t))
+			num(bx), num(y+float64(i)*step), num(legendBarW), num(step+0.5), s.cmap.Color(t))
 	}
 	b.WriteString(`</g>`)
 	b.printf(`<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#888888" stroke-width="0.5"/>`,
-		num(x), num(y), num(legendBarW), num(h))
-	tw := 0.0
+		num(bx), num(y), num(legendBarW), num(h))
 	ticks := legendTicks(s)
 	for k, v := range ticks {
 		ty := y + h*float64(k)/float64(len(ticks)-1)
@@ -398,17 +479,28 @@ func drawLegend(b *svgBuilder, x, y, h float64, s scale, label string, nan bool)
 			name = "mid"
 		}
 		b.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#444444" stroke-width="1"/>`,
-			num(x+legendBarW), num(ty), num(x+legendBarW+3), num(ty))
-		b.text(x+legendBarW+5, ty+legendFS*0.35, legendFS, "", "", false, short(v), name+" "+exact(v))
-		tw = math.Max(tw, textWidth(short(v), legendFS, false))
+			num(bx-3), num(ty), num(bx), num(ty))
+		b.text(bx-5, ty+legendFS*0.35, legendFS, "end", "", false, short(v), name+" "+exact(v))
+	}
+	mx := bx + legendBarW
+	mw := 0.0
+	at, labelAt := markYs(s, marks, y, h)
+	for i, m := range marks {
+		b.printf(`<g class="mark"><title>%s</title>`, esc(oneLine(m.Label)+": "+exact(m.Value)))
+		b.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#000000" stroke-width="2"/>`, num(bx-2), num(at[i]), num(mx+2), num(at[i]))
+		b.printf(`<polyline points="%s,%s %s,%s %s,%s" fill="none" stroke="#000000" stroke-width="0.75"/>`,
+			num(mx+2), num(at[i]), num(mx+6), num(labelAt[i]), num(mx+9), num(labelAt[i]))
+		b.text(mx+11, labelAt[i]+legendFS*0.35, legendFS, "", "", false, markText(m), "")
+		b.WriteString(`</g>`)
+		mw = math.Max(mw, textWidth(markText(m), legendFS, false)+12)
 	}
 	if label != "" {
-		lx := x + legendBarW + 5 + tw + 8 + legendFS
+		lx := mx + mw + 8 + legendFS
 		b.text(0, 0, legendFS, "middle", fmt.Sprintf("translate(%s %s) rotate(-90)", num(lx-2), num(y+h/2)), false, oneLine(label), "")
 	}
 	if nan {
-		b.printf(`<rect x="%s" y="%s" width="%s" height="10" fill="%s"/>`, num(x), num(y+h+12), num(legendBarW), nanColor)
-		b.text(x+legendBarW+5, y+h+21, legendFS, "", "", false, "nan/inf", "cells with no finite value")
+		b.printf(`<rect x="%s" y="%s" width="%s" height="10" fill="%s"/>`, num(bx), num(y+h+12), num(legendBarW), nanColor)
+		b.text(mx+5, y+h+21, legendFS, "", "", false, "nan/inf", "cells with no finite value")
 	}
 	b.WriteString(`</g>`)
 }

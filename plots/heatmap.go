@@ -3,6 +3,7 @@ package plots
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -31,9 +32,33 @@ type HeatMap struct {
 	Colormap *Colormap
 	// ShowValues writes each cell's value in it.
 	ShowValues bool
-	// CellWidth and CellHeight are a cell's size in pixels (default 34 or,
-	// with ShowValues, 44; and 22).
+	// CellWidth and CellHeight are a cell's size in pixels. By default a
+	// cell is 28 pixels high and as wide as fits 520 pixels for all the
+	// columns, but 36 (with ShowValues, 44) to 96 pixels: a grid of 4 to
+	// 14 columns is about 520 pixels wide.
 	CellWidth, CellHeight float64
+	// RowTitle names what the Rows are (e.g. "layer"), ColTitle what the
+	// Cols are (e.g. "token"): axis titles drawn along the row labels
+	// (turned 90 degrees) and under the column labels. Empty: none.
+	RowTitle, ColTitle string
+	// Transpose draws the grid turned: Rows (and RowTitle) across as the
+	// columns, Cols (and ColTitle) down as the rows, Values[r][c] in drawn
+	// row c and column r; Highlight stays {row, column} of Values. A
+	// layers x positions sweep (pv.SweepResult) drawn with Transpose has
+	// tokens down and layers across, as ROME's causal-tracing figures do.
+	Transpose bool
+	// Marks are values marked on the color scale with a line and a label,
+	// e.g. a causal trace's corrupted and clean probabilities. A mark
+	// outside the scale is drawn at its end with its true value in the
+	// label; NaN or infinite values are an error.
+	Marks []Mark
+}
+
+// Mark is a value marked on a color scale: a line across the color bar at
+// Value, with Label and the value beside it.
+type Mark struct {
+	Label string
+	Value float64
 }
 
 func (h *HeatMap) title() string { return h.Title }
@@ -103,15 +128,24 @@ func (h *HeatMap) grid() (*gridPlot, error) {
 		}
 		hl[c] = true
 	}
-	defW := 34.0
-	if h.ShowValues {
-		defW = 44
+	if h.Transpose {
+		rows, cols = cols, rows
 	}
+	for k, m := range h.Marks {
+		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			return nil, fmt.Errorf("plots: HeatMap.Marks[%d] %q: value %s: want a finite number", k, m.Label, exact(m.Value))
+		}
+	}
+	minW := 36.0
+	if h.ShowValues {
+		minW = 44
+	}
+	defW := math.Max(minW, math.Min(96, math.Floor(520/float64(len(cols)))))
 	cw, err := checkCell("HeatMap.CellWidth", h.CellWidth, defW)
 	if err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
-	ch, err := checkCell("HeatMap.CellHeight", h.CellHeight, 22)
+	ch, err := checkCell("HeatMap.CellHeight", h.CellHeight, 28)
 	if err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
@@ -120,12 +154,31 @@ func (h *HeatMap) grid() (*gridPlot, error) {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 	vals := h.Values
+	rowTitle, colTitle := h.RowTitle, h.ColTitle
+	if h.Transpose {
+		rowTitle, colTitle = colTitle, rowTitle
+		vals = make([][]float64, len(rows))
+		for i := range vals {
+			vals[i] = make([]float64, len(cols))
+			for j := range vals[i] {
+				vals[i][j] = h.Values[j][i]
+			}
+		}
+		t := map[[2]int]bool{}
+		for c := range hl {
+			t[[2]int{c[1], c[0]}] = true
+		}
+		hl = t
+	}
 	return &gridPlot{
 		title: h.Title, rows: rows, cols: cols, columns: 1, cw: cw, ch: ch, maxLabel: 24,
-		scale: sc, colorLabel: h.ColorLabel,
+		scale: sc, colorLabel: h.ColorLabel, rowTitle: rowTitle, colTitle: colTitle, marks: h.Marks,
 		panels: []panel{{
 			vals: vals, highlight: hl, showValues: h.ShowValues, showRowLabs: true, showColLabs: true,
 			tip: func(i, j int) string {
+				if h.Transpose { // the tooltip names the row label first, as Values has it
+					return fmt.Sprintf("%s, %s: %s", visible(cols[j]), visible(rows[i]), exact(vals[i][j]))
+				}
 				return fmt.Sprintf("%s, %s: %s", visible(rows[i]), visible(cols[j]), exact(vals[i][j]))
 			},
 		}},
@@ -143,7 +196,8 @@ func (h *HeatMap) Cells() int {
 
 // SVG renders the heat map: cells with tooltips holding the exact values,
 // row and column labels (column labels turned 45 degrees when wider than a
-// cell), a color scale with its min, max and ColorLabel, and the title.
+// cell) with the axis titles, a color scale with its min, max, marks and
+// ColorLabel, and the title.
 func (h *HeatMap) SVG() (string, error) {
 	g, err := h.grid()
 	if err != nil {

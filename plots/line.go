@@ -198,6 +198,8 @@ func (c *LineChart) SVG() (s string, err error) {
 	grid.Vertical.Color = color.Gray{Y: 225}
 	grid.Horizontal.Color = color.Gray{Y: 225}
 	p.Add(grid)
+	p.X.Tick.Marker = linearTicks{}
+	p.Y.Tick.Marker = linearTicks{}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
@@ -315,6 +317,49 @@ func (c *LineChart) HTML() (string, error) {
 		return "", err
 	}
 	return fragment("govene-linechart", s), nil
+}
+
+// linearTicks marks a linear axis with labelled ticks at multiples of a
+// round step (1, 2 or 5 times a power of ten) chosen to give about six,
+// written with the decimals the step needs ("0", "50", "100"; "0.5",
+// "1.0"), and unlabelled ticks halfway between. gonum's default ticks can
+// label a step of 75 as "25.00", "100.00", "175.00".
+type linearTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return plot.DefaultTicks{}.Ticks(lo, hi)
+	}
+	step := niceStep(hi-lo, 6)
+	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	var out []plot.Tick
+	for k := math.Ceil(lo/step*2 - 1e-9); k <= math.Floor(hi/step*2+1e-9); k++ {
+		v := k * step / 2
+		t := plot.Tick{Value: v}
+		if math.Mod(k, 2) == 0 {
+			t.Label = strconv.FormatFloat(v, 'f', decimals, 64)
+			if t.Label == "-"+strconv.FormatFloat(0, 'f', decimals, 64) {
+				t.Label = t.Label[1:]
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// niceStep returns the step of 1, 2 or 5 times a power of ten that splits
+// span into the number of steps nearest to n.
+func niceStep(span float64, n int) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(span/float64(n))))
+	best, bestDiff := e, math.Inf(1)
+	for _, m := range []float64{1, 2, 5, 10} {
+		d := math.Abs(span/(m*e) - float64(n))
+		if d < bestDiff {
+			best, bestDiff = m*e, d
+		}
+	}
+	return best
 }
 
 // logTicks marks a log axis: labelled ticks at 1, 2 and 5 times the powers

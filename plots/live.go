@@ -12,7 +12,9 @@ import (
 // LiveChart is a LineChart that grows while a program runs, e.g. a training
 // loop's loss: each Add appends a point and re-renders the chart. In a GoNB
 // notebook the chart is redrawn in place, in one output block of the cell
-// (gonbui.UpdateHTML with a display id of its own); elsewhere each re-render
+// (an output with a display id of its own, replaced by each re-render's
+// NotebookBundle: an SVG image, so the chart saved with the notebook shows
+// in an untrusted notebook too); elsewhere each re-render
 // prints a progress line with every series' latest point. Re-renders are at
 // most one per Interval; a pending one runs after the Interval, or at Flush.
 // A LiveChart is safe for concurrent use.
@@ -119,7 +121,7 @@ func (c *LiveChart) renderLocked() {
 		}
 		return
 	}
-	h, err := c.chart.HTML()
+	b, err := NotebookBundle(&c.chart)
 	if err != nil {
 		c.err = err
 		return
@@ -127,7 +129,7 @@ func (c *LiveChart) renderLocked() {
 	if c.id == "" {
 		c.id = "govene_live_" + uniqueID()
 	}
-	updateHTML(c.id, h)
+	publish(c.id, b)
 	if err := notebookErr(); err != nil {
 		c.err = fmt.Errorf("plots: LiveChart: notebook: %w", err)
 	}

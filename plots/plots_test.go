@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -99,8 +100,9 @@ func TestRenderersWellFormed(t *testing.T) {
 				t.Fatalf("HTML: %v", err)
 			}
 			hroot := mustParse(t, "HTML", h)
-			if hroot.name != "div" || !strings.Contains(hroot.attr["class"], "govene-plot") || hroot.child("style") == nil {
-				t.Errorf("HTML root = <%s class=%q>, want <div class=govene-plot> with a <style>", hroot.name, hroot.attr["class"])
+			_, table := tc.r.(Texter)
+			if hroot.name != "div" || !strings.Contains(hroot.attr["class"], "govene-plot") || (hroot.child("style") == nil) != table {
+				t.Errorf("HTML root = <%s class=%q> (table %v), want <div class=govene-plot> with a <style> unless a table", hroot.name, hroot.attr["class"], table)
 			}
 			page, err := Page(tc.r)
 			if err != nil {
@@ -458,14 +460,13 @@ func TestCompare(t *testing.T) {
 	}
 	h := must(c.HTML())
 	root := mustParse(t, "HTML", h)
-	var classes []string
-	for _, td := range root.all("td") {
-		if cl := td.attr["class"]; strings.HasPrefix(cl, "num ") {
-			classes = append(classes, strings.TrimPrefix(cl, "num "))
-		}
+	var colors []string
+	for _, tr := range root.child("table").child("tbody").all("tr") {
+		tds := tr.all("td")
+		colors = append(colors, tds[len(tds)-1].attr["style"][strings.LastIndex(tds[len(tds)-1].attr["style"], "color:")+6:])
 	}
-	if !slices.Equal(classes, []string{"down", "down", "up", "none"}) {
-		t.Errorf("Δ classes = %q", classes)
+	if !slices.Equal(colors, []string{deltaColors["down"], deltaColors["down"], deltaColors["up"], deltaColors["none"]}) {
+		t.Errorf("Δ colors = %q", colors)
 	}
 	if n := len(root.all("tr")); n != 5 {
 		t.Errorf("%d table rows, want 5 (header + 4)", n)
@@ -586,19 +587,24 @@ type notebook struct {
 	mu       sync.Mutex
 	displays []string
 	updates  [][2]string
+	bundles  []map[string]string // every output, in order
 	syncs    int
 	err      error
 }
 
 func fakeNotebook(t *testing.T, in bool) *notebook {
 	nb := &notebook{}
-	old := []any{inNotebook, displayHTML, updateHTML, uniqueID, notebookErr, syncNotebook}
+	old := []any{inNotebook, publish, uniqueID, notebookErr, syncNotebook}
 	inNotebook = func() bool { return in }
-	displayHTML = func(h string) { nb.mu.Lock(); nb.displays = append(nb.displays, h); nb.mu.Unlock() }
-	updateHTML = func(id, h string) {
+	publish = func(id string, b map[string]string) {
 		nb.mu.Lock()
-		nb.updates = append(nb.updates, [2]string{id, h})
-		nb.mu.Unlock()
+		defer nb.mu.Unlock()
+		nb.bundles = append(nb.bundles, b)
+		if id == "" {
+			nb.displays = append(nb.displays, b[MIMEHTML])
+		} else {
+			nb.updates = append(nb.updates, [2]string{id, b[MIMEHTML]})
+		}
 	}
 	n := 0
 	uniqueID = func() string { n++; return "id" + string(rune('0'+n)) }
@@ -606,11 +612,10 @@ func fakeNotebook(t *testing.T, in bool) *notebook {
 	syncNotebook = func() { nb.mu.Lock(); nb.syncs++; nb.mu.Unlock() }
 	t.Cleanup(func() {
 		inNotebook = old[0].(func() bool)
-		displayHTML = old[1].(func(string))
-		updateHTML = old[2].(func(string, string))
-		uniqueID = old[3].(func() string)
-		notebookErr = old[4].(func() error)
-		syncNotebook = old[5].(func())
+		publish = old[1].(func(string, map[string]string))
+		uniqueID = old[2].(func() string)
+		notebookErr = old[3].(func() error)
+		syncNotebook = old[4].(func())
 	})
 	return nb
 }
@@ -661,9 +666,12 @@ func TestDisplayAndShow(t *testing.T) {
 		if p, err := Show(hm, "x"); err != nil || p != "" {
 			t.Errorf("Show in a notebook = %q, %v", p, err)
 		}
-		want := must(hm.HTML())
-		if len(nb.displays) != 2 || nb.displays[0] != want {
-			t.Errorf("displayed %d, want 2 of the HTML", len(nb.displays))
+		want, err := NotebookBundle(hm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(nb.displays) != 2 || nb.displays[0] != want[MIMEHTML] || !maps.Equal(nb.bundles[0], want) {
+			t.Errorf("displayed %d, want 2 of the notebook bundle", len(nb.displays))
 		}
 		nb.err = errors.New("pipe broken")
 		if err := Display(hm); err == nil || !strings.Contains(err.Error(), "pipe broken") {
@@ -701,7 +709,7 @@ func TestLiveChart(t *testing.T) {
 		if len(nb.updates) != 2 || nb.updates[0][0] != nb.updates[1][0] || nb.updates[0][0] == "" {
 			t.Fatalf("updates = %d with ids %v, want 2 with one id", len(nb.updates), nb.updates)
 		}
-		last := mustParse(t, "update", nb.updates[1][1])
+		last := imgSVG(t, nb.updates[1][1])
 		if !last.hasText("train") || !last.hasText("eval") {
 			t.Errorf("last update lacks a series")
 		}
@@ -874,7 +882,8 @@ func TestTextTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h, "&lt;happy&gt; &amp; glad") || !strings.Contains(h, "<th>steered</th>") {
+	root := mustParse(t, "HTML", h)
+	if !strings.Contains(h, "&lt;happy&gt; &amp; glad") || len(root.all("th")) != 2 || root.all("th")[1].text != "steered" {
 		t.Errorf("table HTML lacks its escaped cells or header: %s", h)
 	}
 	if _, err := (&TextTable{Header: []string{"a"}, Rows: [][]string{{"x", "y"}}}).HTML(); err == nil || !strings.Contains(err.Error(), "TextTable.Rows[0]") {

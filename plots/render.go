@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 
 	"github.com/govene/govene/internal/atomicfs"
 )
@@ -24,12 +25,24 @@ type Renderer interface {
 // The notebook hooks, variables so that tests can stand in for GoNB.
 var (
 	inNotebook   = func() bool { return gonbui.IsNotebook }
-	displayHTML  = gonbui.DisplayHTML
-	updateHTML   = gonbui.UpdateHTML
+	publish      = sendBundle
 	uniqueID     = gonbui.UniqueId
 	notebookErr  = gonbui.Error
 	syncNotebook = gonbui.Sync
 )
+
+// sendBundle sends one notebook output, a MIME bundle (MIME type ->
+// content), through GoNB; a non-empty id makes it an output that later
+// bundles with the same id replace (Jupyter's update_display_data).
+// gonbui's DisplayHTML and UpdateHTML only send text/html, and its
+// DisplaySVG wraps the SVG in text/html too.
+func sendBundle(id string, bundle map[string]string) {
+	data := &protocol.DisplayData{Data: make(map[protocol.MIMEType]any, len(bundle)), DisplayID: id}
+	for mime, content := range bundle {
+		data.Data[protocol.MIMEType(mime)] = content
+	}
+	gonbui.SendData(data)
+}
 
 // InNotebook reports whether the program runs inside a GoNB (Jupyter)
 // kernel, which GoNB signals with its GONB_PIPE environment variable.
@@ -100,21 +113,23 @@ func Page(r Renderer) (string, error) {
 `, nil
 }
 
-// Display shows r inline in a GoNB notebook cell. Outside a notebook it
-// shows nothing and returns nil, after checking that r renders (so a bad
-// plot fails the same way in a test as in a notebook).
+// Display shows r inline in a GoNB notebook cell, as the output that
+// NotebookBundle returns (plots as SVG images, tables as inline-styled HTML,
+// both of which JupyterLab shows in an untrusted notebook). Outside a
+// notebook it shows nothing and returns nil, after checking that r renders
+// (so a bad plot fails the same way in a test as in a notebook).
 func Display(r Renderer) error {
 	if r == nil {
 		return errors.New("plots: Display: nil Renderer")
 	}
-	h, err := r.HTML()
+	b, err := NotebookBundle(r)
 	if err != nil {
 		return err
 	}
 	if !inNotebook() {
 		return nil
 	}
-	displayHTML(h)
+	publish("", b)
 	if err := notebookErr(); err != nil {
 		return fmt.Errorf("plots: Display: notebook: %w", err)
 	}

@@ -66,30 +66,57 @@ func (r *Report) Len() int { return len(r.blocks) }
 // standalone page). A plot that fails to render fails the report, with its
 // position in the error.
 func (r *Report) HTML() (string, error) {
-	if r == nil {
-		return "", errors.New("plots: Report: nil")
+	h, _, err := r.render(func(it Renderer) (string, error) { return it.HTML() })
+	if err != nil {
+		return "", err
 	}
-	var b strings.Builder
+	return fragment("govene-report-page", h), nil
+}
+
+// notebookHTML returns the report as NotebookBundle shows it: its items in
+// their notebook forms, and the headings, paragraphs and preformatted text
+// with the title as the plain-text alternative.
+func (r *Report) notebookHTML() (html, plain string, err error) {
+	h, plain, err := r.render(func(it Renderer) (string, error) {
+		h, _, err := notebookHTML(it)
+		return h, err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return `<div class="govene-plot govene-report-page">` + h + `</div>`, plain, nil
+}
+
+// render writes the report's blocks, each item as item returns it, and
+// returns them with a plain-text outline (title, headings and text).
+func (r *Report) render(item func(Renderer) (string, error)) (html, plain string, err error) {
+	if r == nil {
+		return "", "", errors.New("plots: Report: nil")
+	}
+	var b, t strings.Builder
 	b.WriteString(`<div class="govene-report">`)
 	if r.Title != "" {
 		fmt.Fprintf(&b, `<h1>%s</h1>`, esc(oneLine(r.Title)))
+		t.WriteString(oneLine(r.Title) + "\n")
 	}
 	for i, bl := range r.blocks {
 		if bl.tag != "" {
 			fmt.Fprintf(&b, "<%s>%s</%s>\n", bl.tag, esc(cleanText(bl.text)), bl.tag)
+			t.WriteString(cleanText(bl.text) + "\n")
 			continue
 		}
 		if bl.r == nil {
-			return "", fmt.Errorf("plots: Report block %d: nil Renderer", i)
+			return "", "", fmt.Errorf("plots: Report block %d: nil Renderer", i)
 		}
-		h, err := bl.r.HTML()
+		h, err := item(bl.r)
 		if err != nil {
-			return "", fmt.Errorf("plots: Report block %d (%T): %w", i, bl.r, err)
+			return "", "", fmt.Errorf("plots: Report block %d (%T): %w", i, bl.r, err)
 		}
 		b.WriteString(`<div class="govene-report-item">` + h + "</div>\n")
+		t.WriteString("[" + plainOf(bl.r) + "]\n")
 	}
 	b.WriteString(`</div>`)
-	return fragment("govene-report-page", b.String()), nil
+	return b.String(), strings.TrimRight(t.String(), "\n"), nil
 }
 
 // SVG returns an error: a report is HTML only.

@@ -71,25 +71,51 @@ func tokenLabel(tok string, id int) string {
 	return visible(tok)
 }
 
-// HTML returns the table as an HTML <table>.
+// HTML returns the table as an HTML <table> styled with inline style
+// attributes only (it shows the same in an untrusted notebook).
 func (t *ProbTable) HTML() (string, error) {
 	if err := t.check(); err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString(`<table class="govene-probs">`)
+	fmt.Fprintf(&b, `<table class="govene-probs" style="%s">`, tableStyle)
 	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption>%s</caption>`, esc(oneLine(t.Title)))
+		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
 	}
-	b.WriteString(`<thead><tr><th class="num">#</th><th>token</th><th class="num">id</th><th class="num">prob</th><th></th></tr></thead><tbody>`)
+	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">#</th><th style="%[2]s">token</th><th style="%[1]s">id</th><th style="%[1]s">prob</th><th style="%[2]s"></th></tr></thead><tbody>`,
+		cellStyle(thStyle, true), cellStyle(thStyle, false))
 	mx := t.barMax()
+	td, tdNum := cellStyle(tdStyle, false), cellStyle(tdStyle, true)
 	for i, tp := range t.Tokens {
 		p := float64(tp.Prob)
-		fmt.Fprintf(&b, `<tr title="%s"><td class="num">%d</td><td><code>%s</code></td><td class="id">%d</td><td class="num">%s</td><td><span class="bar" style="width:%spx"></span></td></tr>`,
-			esc(fmt.Sprintf("id %d: p = %s", tp.ID, exact(p))), i+1, esc(tokenLabel(tp.Token, tp.ID)), tp.ID, pct(p), num(barWidth(p, mx)))
+		fmt.Fprintf(&b, `<tr title="%s"><td style="%s">%d</td><td style="%s"><code style="%s">%s</code></td><td style="%s;%s">%d</td><td style="%s">%s</td><td style="%s">%s</td></tr>`,
+			esc(fmt.Sprintf("id %d: p = %s", tp.ID, exact(p))), tdNum, i+1, td, codeStyle, esc(tokenLabel(tp.Token, tp.ID)),
+			tdNum, idStyle, tp.ID, tdNum, pct(p), td, barSpan(barWidth(p, mx), barColor))
 	}
 	b.WriteString(`</tbody></table>`)
-	return fragment("govene-probtable", b.String()), nil
+	return tableFragment("govene-probtable", b.String()), nil
+}
+
+// Text returns the table in plain text, aligned for a fixed-width font:
+// rank, token (quoted), id, probability and a bar of block characters.
+func (t *ProbTable) Text() (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
+	cols := []textCol{{"#", true}, {"token", false}, {"id", true}, {"prob", true}, {"", false}}
+	mx := t.barMax()
+	rows := make([][]string, len(t.Tokens))
+	for i, tp := range t.Tokens {
+		p := float64(tp.Prob)
+		rows[i] = []string{fmt.Sprint(i + 1), quoted(tp.Token, tp.ID), fmt.Sprint(tp.ID), pct(p), textBar(p, mx, 20)}
+	}
+	return formatTextTable(t.Title, cols, rows), nil
+}
+
+// tableFragment wraps a table in the fragment the tables' HTML returns:
+// no <style> block, which an untrusted notebook would drop.
+func tableFragment(class, body string) string {
+	return `<div class="govene-plot ` + class + `" style="margin:6px 0">` + body + `</div>`
 }
 
 // SVG draws the table as SVG rows.
@@ -334,33 +360,67 @@ func (r ComparisonRow) tip(bl, al string) string {
 	return s
 }
 
-// HTML returns the comparison as an HTML <table>.
+// HTML returns the comparison as an HTML <table> styled with inline style
+// attributes only (it shows the same in an untrusted notebook). Every
+// heading stands over its own column: a probability's heading over the
+// probability, right-aligned as it is, and its bar's column unheaded.
 func (c *Comparison) HTML() (string, error) {
 	if err := c.check(); err != nil {
 		return "", err
 	}
 	bl, al := c.labels()
 	var b strings.Builder
-	b.WriteString(`<table class="govene-compare">`)
+	fmt.Fprintf(&b, `<table class="govene-compare" style="%s">`, tableStyle)
 	if c.Title != "" {
-		fmt.Fprintf(&b, `<caption>%s</caption>`, esc(oneLine(c.Title)))
+		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(c.Title)))
 	}
-	fmt.Fprintf(&b, `<thead><tr><th>token</th><th class="num">id</th><th class="num" colspan="2">%s</th><th class="num" colspan="2">%s</th><th class="num">Δ pp</th></tr></thead><tbody>`, esc(bl), esc(al))
+	th, thNum := cellStyle(thStyle, false), cellStyle(thStyle, true)
+	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">token</th><th style="%[2]s">id</th><th style="%[2]s">%[3]s</th><th style="%[1]s"></th><th style="%[2]s">%[4]s</th><th style="%[1]s"></th><th style="%[2]s">Δ pp</th></tr></thead><tbody>`,
+		th, thNum, esc(bl), esc(al))
+	td, tdNum := cellStyle(tdStyle, false), cellStyle(tdStyle, true)
 	for _, r := range c.Rows {
 		_, dt, dc := r.delta()
-		cls := ""
+		rowStyle := ""
 		if r.Extra {
-			cls = ` class="extra"`
+			rowStyle = ` style="` + extraStyle + `"`
 		}
-		fmt.Fprintf(&b, `<tr%s title="%s"><td><code>%s</code></td><td class="id">%d</td>`, cls, esc(r.tip(bl, al)), esc(tokenLabel(r.Token, r.ID)), r.ID)
-		fmt.Fprintf(&b, `<td class="num">%s</td><td><span class="bar" style="width:%spx"></span></td>`,
-			probText(r.Before, r.HasBefore), num(barWidth(float64(r.Before), 1)))
-		fmt.Fprintf(&b, `<td class="num">%s</td><td><span class="bar after" style="width:%spx"></span></td>`,
-			probText(r.After, r.HasAfter), num(barWidth(float64(r.After), 1)))
-		fmt.Fprintf(&b, `<td class="num %s">%s</td></tr>`, dc, esc(dt))
+		fmt.Fprintf(&b, `<tr%s title="%s"><td style="%s"><code style="%s">%s</code></td><td style="%s;%s">%d</td>`,
+			rowStyle, esc(r.tip(bl, al)), td, codeStyle, esc(tokenLabel(r.Token, r.ID)), tdNum, idStyle, r.ID)
+		fmt.Fprintf(&b, `<td style="%s">%s</td><td style="%s">%s</td>`,
+			tdNum, probText(r.Before, r.HasBefore), td, barSpan(barWidth(float64(r.Before), 1), barColor))
+		fmt.Fprintf(&b, `<td style="%s">%s</td><td style="%s">%s</td>`,
+			tdNum, probText(r.After, r.HasAfter), td, barSpan(barWidth(float64(r.After), 1), afterColor))
+		fmt.Fprintf(&b, `<td style="%s;color:%s">%s</td></tr>`, tdNum, deltaColors[dc], esc(dt))
 	}
 	b.WriteString(`</tbody></table>`)
-	return fragment("govene-comparison", b.String()), nil
+	return tableFragment("govene-comparison", b.String()), nil
+}
+
+// Text returns the comparison in plain text, aligned for a fixed-width
+// font: token (quoted), id, the before probability and its bar, the after
+// probability and its bar, and the change in percentage points. Each
+// heading is aligned as its column is, so "clean" ends where the clean
+// probabilities end, not over a bar.
+func (c *Comparison) Text() (string, error) {
+	if err := c.check(); err != nil {
+		return "", err
+	}
+	bl, al := c.labels()
+	cols := []textCol{{"token", false}, {"id", true}, {bl, true}, {"", false}, {al, true}, {"", false}, {"Δ pp", true}}
+	rows := make([][]string, len(c.Rows))
+	for i, r := range c.Rows {
+		_, dt, _ := r.delta()
+		rows[i] = []string{quoted(r.Token, r.ID), fmt.Sprint(r.ID),
+			probText(r.Before, r.HasBefore), textBar(float64(r.Before), 1, 10),
+			probText(r.After, r.HasAfter), textBar(float64(r.After), 1, 10), dt}
+		if !r.HasBefore {
+			rows[i][3] = ""
+		}
+		if !r.HasAfter {
+			rows[i][5] = ""
+		}
+	}
+	return formatTextTable(c.Title, cols, rows), nil
 }
 
 // SVG draws the comparison as SVG rows.
@@ -399,7 +459,6 @@ func (c *Comparison) SVG() (string, error) {
 	b.text(xD, y, fs, "end", "", false, "Δ pp", "")
 	b.WriteString(`</g>`)
 	b.printf(`<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#999999"/>`, num(pad), num(top+rowH-1), num(width-pad), num(top+rowH-1))
-	colors := map[string]string{"up": "#1a7f37", "down": "#cf222e", "none": "#999999"}
 	for i, r := range c.Rows {
 		ry := top + rowH*float64(i+1)
 		y := ry + 14
@@ -413,7 +472,7 @@ func (c *Comparison) SVG() (string, error) {
 		b.printf(`<rect x="%s" y="%s" width="%s" height="10" fill="#6a51a3"/>`, num(xBBar), num(ry+5), num(barWidth(float64(r.Before), 1)*bar/barPx))
 		b.text(xA, y, fs, "end", "", false, probText(r.After, r.HasAfter), "")
 		b.printf(`<rect x="%s" y="%s" width="%s" height="10" fill="#e6550d"/>`, num(xABar), num(ry+5), num(barWidth(float64(r.After), 1)*bar/barPx))
-		b.printf(`<text x="%s" y="%s" font-size="%s" text-anchor="end" fill="%s">%s</text>`, num(xD), num(y), num(fs), colors[dc], esc(dt))
+		b.printf(`<text x="%s" y="%s" font-size="%s" text-anchor="end" fill="%s">%s</text>`, num(xD), num(y), num(fs), deltaColors[dc], esc(dt))
 		b.WriteString(`</g>`)
 	}
 	b.WriteString(`</svg>`)

@@ -31,31 +31,55 @@ func (t *TextTable) check() error {
 	return nil
 }
 
-// HTML renders the table; cells are escaped and shown in a monospace font
-// so that leading spaces of tokens stay visible.
+// HTML renders the table, styled with inline style attributes only (it
+// shows the same in an untrusted notebook); cells are escaped and shown in a
+// monospace font so that leading spaces of tokens stay visible.
 func (t *TextTable) HTML() (string, error) {
 	if err := t.check(); err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	b.WriteString(`<table class="govene-text">`)
+	fmt.Fprintf(&b, `<table class="govene-text" style="%s">`, tableStyle)
 	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption>%s</caption>`, esc(oneLine(t.Title)))
+		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
 	}
 	b.WriteString(`<thead><tr>`)
+	th := cellStyle(thStyle, false)
 	for _, h := range t.Header {
-		fmt.Fprintf(&b, `<th>%s</th>`, esc(h))
+		fmt.Fprintf(&b, `<th style="%s">%s</th>`, th, esc(h))
 	}
 	b.WriteString(`</tr></thead><tbody>`)
+	td := cellStyle(tdStyle, false)
 	for _, r := range t.Rows {
 		b.WriteString(`<tr>`)
 		for _, c := range r {
-			fmt.Fprintf(&b, `<td><code>%s</code></td>`, esc(c))
+			fmt.Fprintf(&b, `<td style="%s"><code style="%s">%s</code></td>`, td, codeStyle, esc(c))
 		}
 		b.WriteString(`</tr>`)
 	}
 	b.WriteString(`</tbody></table>`)
-	return fragment("govene-texttable", b.String()), nil
+	return tableFragment("govene-texttable", b.String()), nil
+}
+
+// Text returns the table in plain text, aligned for a fixed-width font,
+// each heading over its column; cells are quoted with control characters
+// and invalid UTF-8 escaped (see the package doc), so spaces show.
+func (t *TextTable) Text() (string, error) {
+	if err := t.check(); err != nil {
+		return "", err
+	}
+	cols := make([]textCol, len(t.Header))
+	for j, h := range t.Header {
+		cols[j] = textCol{head: oneLine(h)}
+	}
+	rows := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		rows[i] = make([]string, len(r))
+		for j, c := range r {
+			rows[i][j] = `"` + visible(c) + `"`
+		}
+	}
+	return formatTextTable(t.Title, cols, rows), nil
 }
 
 // SVG returns an error: a text table is HTML only.

@@ -189,8 +189,12 @@ func (r *Result) HeatMaps() []*plots.HeatMap {
 		if g.Window > 1 {
 			title += fmt.Sprintf(" (window of %d layers)", g.Window)
 		}
+		// Tokens down and layers across, as in ROME's figures; the color
+		// bar marks the corrupted run (the baseline) and the clean one.
 		out = append(out, &plots.HeatMap{Title: title, Rows: g.Result.Rows, Cols: cols, Values: g.Result.Values,
-			ColorLabel: fmt.Sprintf("P(%q)", r.Target), Min: plots.Float(0), Max: plots.Float(1)})
+			ColorLabel: fmt.Sprintf("P(%q)", r.Target), Min: plots.Float(0), Max: plots.Float(1),
+			Transpose: true, RowTitle: "layer", ColTitle: "token (* = subject)",
+			Marks: []plots.Mark{{Label: "corrupted", Value: r.Corrupted}, {Label: "clean", Value: r.Clean}}})
 	}
 	return out
 }

@@ -43,6 +43,22 @@ func TestSpanAndRun(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
+	// The heat maps put tokens down and layers across, with axis titles and
+	// the corrupted and clean probabilities marked on the color bar.
+	for _, h := range r.HeatMaps() {
+		svg, err := h.SVG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !h.Transpose || h.RowTitle != "layer" || len(h.Marks) != 2 || h.Marks[0].Value != r.Corrupted || h.Marks[1].Value != r.Clean {
+			t.Errorf("%s: Transpose %v, RowTitle %q, Marks %+v", h.Title, h.Transpose, h.RowTitle, h.Marks)
+		}
+		for _, want := range []string{">layer</text>", ">token (* = subject)</text>", ">corrupted ", ">clean "} {
+			if !strings.Contains(svg, want) {
+				t.Errorf("%s: SVG lacks %q", h.Title, want)
+			}
+		}
+	}
 	if _, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle", Subject: "Space", Target: " Seattle Washington"}); err == nil {
 		t.Error("a multi-token target should be an error")
 	}

@@ -1,7 +1,18 @@
 // Drives a running JupyterLab in headless Chromium through its own UI, as a
-// person would: opens a notebook, clears its outputs (Edit menu), runs all
-// cells (Run menu), waits for the kernel to finish, checks what the page
-// shows, and takes a screenshot. Started by browser_test.sh, which starts
+// person would, in two parts:
+//
+//  1. Saved notebooks, untrusted (as in a fresh clone: the test never trusts
+//     them): opens each notebook of SAVED and checks its saved outputs as
+//     JupyterLab renders them: every HTML output is a visible <img> (of an
+//     SVG plot) or a styled table (its bars have a width), no output shows
+//     text where a plot should be (what the sanitiser leaves of an inline
+//     <svg>) or "Cannot display an untrusted SVG", and the plots and tables
+//     the notebook should have are there. No news pop-up (toast) shows.
+//  2. Runs: opens each notebook of NOTEBOOKS, clears its outputs (Edit
+//     menu), runs all cells (Run menu), waits for the kernel to finish, and
+//     checks the new outputs the same way.
+//
+// It takes a screenshot of each. Started by browser_test.sh, which starts
 // the server and installs playwright-core; it only uses Debian's Chromium.
 //
 //   node browser_test.cjs   (configured by the environment:)
@@ -9,57 +20,142 @@
 //     LAB_TOKEN     the server's token
 //     CHROMIUM      the browser binary (default /usr/bin/chromium)
 //     SHOTS_DIR     where screenshots go
-//     NOTEBOOKS     comma-separated "file.ipynb:check:screenshot.png" entries,
-//                   check one of "table" (a table with "Paris"), "heatmap"
-//                   (an svg with "restoring") or "chart" (03_das's live chart)
+//     SAVED         comma-separated "file.ipynb:screenshot.png" entries
+//                   (part 1; the screenshot part may be empty)
+//     NOTEBOOKS     comma-separated "file.ipynb:check:screenshot.png" entries
+//                   (part 2), check one of "table" (a table with "Paris"),
+//                   "heatmap" (a plot titled "restoring ...") or "chart"
+//                   (03_das's live chart)
 //     RUN_TIMEOUT_S how long running all cells of one notebook may take
 'use strict';
 
 const { chromium } = require('playwright-core');
 const path = require('path');
 
-const env = (k, d) => process.env[k] || d;
+const env = (k, d) => process.env[k] ?? d; // set but empty: empty (no notebooks)
 const LAB_URL = env('LAB_URL');
 const TOKEN = env('LAB_TOKEN');
 const SHOTS = env('SHOTS_DIR', '.');
 const RUN_TIMEOUT = 1000 * Number(env('RUN_TIMEOUT_S', '900'));
-const NOTEBOOKS = env('NOTEBOOKS', '01_patching.ipynb:table:browser.png')
-  .split(',')
-  .map((s) => {
-    const [file, check, shot] = s.split(':');
-    return { file, check, shot };
-  });
+const list = (k, d) =>
+  env(k, d)
+    .split(',')
+    .filter((s) => s)
+    .map((s) => s.split(':'));
+const NOTEBOOKS = list('NOTEBOOKS', '01_patching.ipynb:table:browser.png').map(([file, check, shot]) => ({ file, check, shot }));
+const SAVED = list('SAVED', '').map(([file, shot]) => ({ file, shot }));
 
-// What each check looks for in the notebook's rendered outputs.
-const CHECKS = {
-  table: {
-    what: 'an output table containing "Paris"',
-    find: () => {
-      const t = [...document.querySelectorAll('.jp-OutputArea-output table')].find((t) =>
-        t.textContent.includes('Paris'),
-      );
-      return t ? t.closest('.jp-OutputArea-output') : null;
-    },
-  },
-  chart: {
-    what: 'an output svg chart containing "DAS training"',
-    find: () => {
-      const s = [...document.querySelectorAll('.jp-OutputArea-output svg')].find((s) =>
-        s.textContent.includes('DAS training'),
-      );
-      return s ? s.closest('.jp-OutputArea-output') : null;
-    },
-  },
-  heatmap: {
-    what: 'an output svg containing "restoring"',
-    find: () => {
-      const s = [...document.querySelectorAll('.jp-OutputArea-output svg')].find((s) =>
-        s.textContent.includes('restoring'),
-      );
-      return s ? s.closest('.jp-OutputArea-output') : null;
-    },
-  },
+// What each notebook's outputs must show (by its file name's prefix): plots
+// (<img>, matched by their alt text, the plot's title) and tables (matched
+// by their text).
+const EXPECT = {
+  '01_patching': { imgs: [], tables: [/Paris/] },
+  '02_tracing': { imgs: [/restoring block_output/, /restoring mlp_output/, /restoring attention_output/], tables: [] },
+  '03_das': { imgs: [/DAS training/], tables: [] },
+  '04_positions': { imgs: [], tables: [/one position/, /several positions/] },
+  '05_collect': { imgs: [], tables: [] },
+  '06_steering': { imgs: [], tables: [/unsteered/] },
 };
+
+// What each check of part 2 scrolls to for its screenshot.
+const CHECKS = {
+  table: { what: 'an output table containing "Paris"', img: null, table: /Paris/ },
+  chart: { what: 'a plot titled "DAS training"', img: /DAS training/, table: null },
+  heatmap: { what: 'a plot titled "restoring ..."', img: /^restoring/, table: null },
+};
+
+// Runs in the page: the open notebook's cells' trust and every output as
+// JupyterLab rendered it.
+function inspectOutputs() {
+  const app = window.jupyterapp;
+  const w = app && app.shell.currentWidget;
+  const model = w && w.content && w.content.model;
+  const trusted = model ? Array.from(model.cells).filter((c) => c.type === 'code' && c.trusted).length : -1;
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const outs = panel ? [...panel.querySelectorAll('.jp-OutputArea-output')] : [];
+  const visible = (e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 ? [Math.round(r.width), Math.round(r.height)] : null;
+  };
+  return {
+    trusted,
+    outputs: outs.map((o, k) => {
+      const mime = o.getAttribute('data-mime-type') || '';
+      const imgs = [...o.querySelectorAll('img')].map((i) => ({
+        alt: i.getAttribute('alt') || '',
+        size: visible(i),
+        loaded: i.complete && i.naturalWidth > 0,
+        svg: (i.getAttribute('src') || '').startsWith('data:image/svg+xml'),
+      }));
+      const tables = [...o.querySelectorAll('table')].map((t) => ({
+        text: t.textContent.replace(/\s+/g, ' ').slice(0, 2000),
+        size: visible(t),
+        bars: [...t.querySelectorAll('span')].filter((s) => s.getBoundingClientRect().width >= 1).length,
+        spans: t.querySelectorAll('span').length,
+      }));
+      const text = imgs.length || tables.length ? '' : o.textContent.trim();
+      return { k, mime, imgs, tables, text: text.slice(0, 160), textLen: text.length, untrustedSVG: /Cannot display an untrusted/.test(o.textContent) };
+    }),
+    toasts: [...document.querySelectorAll('.Toastify__toast')].map((t) => t.textContent.slice(0, 160)),
+  };
+}
+
+// Checks the outputs of a notebook as inspectOutputs saw them; returns the
+// problems found and a summary.
+function judge(file, seen, { saved }) {
+  const problems = [];
+  const key = Object.keys(EXPECT).find((k) => file.startsWith(k));
+  if (!key) return { problems: [`${file}: no expectations (add them to EXPECT in browser_test.cjs)`], summary: '' };
+  if (saved && seen.trusted !== 0) problems.push(`${file}: ${seen.trusted} code cells are trusted; the saved notebook must be checked untrusted`);
+  if (seen.toasts.length) problems.push(`${file}: a pop-up (toast) shows: ${seen.toasts.join(' | ')}`);
+  let nImg = 0,
+    nTable = 0;
+  for (const o of seen.outputs) {
+    const where = `${file}: output ${o.k} (${o.mime})`;
+    if (o.untrustedSVG) problems.push(`${where} shows "Cannot display an untrusted SVG"`);
+    if (o.mime !== 'text/html') continue;
+    if (!o.imgs.length && !o.tables.length) {
+      problems.push(`${where} shows text where a plot or table should be (${o.textLen} chars): ${JSON.stringify(o.text)}`);
+    }
+    for (const i of o.imgs) {
+      nImg++;
+      if (!i.svg || !i.loaded || !i.size) problems.push(`${where}: image "${i.alt}" is not a loaded, visible SVG (loaded ${i.loaded}, size ${i.size})`);
+    }
+    for (const t of o.tables) {
+      nTable++;
+      if (!t.size) problems.push(`${where}: table "${t.text.slice(0, 40)}" is not visible`);
+      if (t.spans && !t.bars) problems.push(`${where}: table "${t.text.slice(0, 40)}" lost its styling: none of its ${t.spans} bars has a width`);
+    }
+  }
+  const alts = seen.outputs.flatMap((o) => o.imgs.filter((i) => i.loaded && i.size).map((i) => i.alt));
+  const tables = seen.outputs.flatMap((o) => o.tables.map((t) => t.text));
+  for (const rx of EXPECT[key].imgs) {
+    if (!alts.some((a) => rx.test(a))) problems.push(`${file}: no visible plot titled ${rx} (plots: ${JSON.stringify(alts)})`);
+  }
+  for (const rx of EXPECT[key].tables) {
+    if (!tables.some((t) => rx.test(t))) problems.push(`${file}: no table matching ${rx}`);
+  }
+  const sizes = seen.outputs.flatMap((o) => o.imgs.map((i) => `${i.size ? i.size.join('x') : 'hidden'}`));
+  return { problems, summary: `${nImg} plot(s) ${sizes.join(' ')}, ${nTable} table(s)` };
+}
+
+// Scrolls the first output matching an image alt or table text into view.
+async function scrollTo(page, img, table) {
+  await page.evaluate(
+    ([imgSrc, tableSrc]) => {
+      const imgRx = imgSrc && new RegExp(imgSrc);
+      const tableRx = tableSrc && new RegExp(tableSrc);
+      const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+      const e =
+        (imgRx && [...panel.querySelectorAll('.jp-OutputArea-output img')].find((i) => imgRx.test(i.getAttribute('alt') || ''))) ||
+        (tableRx && [...panel.querySelectorAll('.jp-OutputArea-output table')].find((t) => tableRx.test(t.textContent))) ||
+        panel.querySelector('.jp-OutputArea-output[data-mime-type="text/html"]'); // none: the first HTML output
+      if (e) e.scrollIntoView({ block: 'center' });
+    },
+    [img && img.source, table && table.source],
+  );
+  await page.waitForTimeout(500);
+}
 
 function log(...a) {
   console.log(`[browser ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -95,12 +191,17 @@ function cellState() {
   return { prompts, status, errors };
 }
 
-async function runNotebook(page, nb) {
+let opened = 0;
+
+async function openNotebook(page, nb) {
   const t0 = Date.now();
-  const url = `${LAB_URL}/lab/tree/${encodeURIComponent(nb.file)}?token=${TOKEN}`;
+  // A new workspace each time: JupyterLab would otherwise reopen the
+  // notebooks opened before as tabs, each with a kernel.
+  opened++;
+  const url = `${LAB_URL}/lab/workspaces/test${opened}/tree/${encodeURIComponent(nb.file)}?token=${TOKEN}`;
   log(`opening ${url.replace(TOKEN, '<token>')}`);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.locator('.jp-NotebookPanel .jp-Cell').first().waitFor({ timeout: 120000 });
+  await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').first().waitFor({ timeout: 120000 });
   // Wait for the kernel: cells run before a kernel is attached are silently
   // skipped. The server exposes the app (expose_app_in_browser, as
   // JupyterLab's own UI tests do) so the test can ask the notebook's session
@@ -127,10 +228,35 @@ async function runNotebook(page, nb) {
     { timeout: 120000, polling: 500 },
   );
   log(`notebook open, GoNB kernel attached after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  const stale = await page.evaluate(CHECKS[nb.check].find);
+  // The saved outputs are rendered with the notebook; give images a moment.
+  await page.waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output img')].every((i) => i.complete), null, { timeout: 30000 });
+  await page.waitForTimeout(1000);
+  return t0;
+}
+
+// Part 1: the saved notebook, untrusted.
+async function checkSaved(page, nb) {
+  await openNotebook(page, nb);
+  // The news pop-up, when enabled, shows a few seconds after the page loads.
+  await page.waitForTimeout(3000);
+  const { problems, summary } = judge(nb.file, await page.evaluate(inspectOutputs), { saved: true });
+  log(`saved ${nb.file}, untrusted: ${summary}`);
+  if (nb.shot) {
+    const key = Object.keys(EXPECT).find((k) => nb.file.startsWith(k));
+    const e = key && EXPECT[key];
+    await scrollTo(page, e && e.imgs[0], e && e.tables[0]);
+    const shot = path.join(SHOTS, nb.shot);
+    await page.screenshot({ path: shot });
+    log(`screenshot ${shot}`);
+  }
+  return problems;
+}
+
+async function runNotebook(page, nb) {
+  const t0 = await openNotebook(page, nb);
   await menu(page, 'Edit', 'Clear Outputs of All Cells');
   await page.waitForFunction(() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output').length === 0, null, { timeout: 10000 });
-  log(`cleared the saved outputs (the saved notebook ${stale ? 'had' : 'lacked'} ${CHECKS[nb.check].what})`);
+  log('cleared the saved outputs');
 
   const tRun = Date.now();
   await menu(page, 'Run', 'Run All Cells');
@@ -153,16 +279,13 @@ async function runNotebook(page, nb) {
   const runS = (Date.now() - tRun) / 1000;
   log(`all ${last.split(' ').length - 1} code cells ran in ${runS.toFixed(1)}s`);
 
-  const found = await page.evaluateHandle(CHECKS[nb.check].find);
-  const el = found.asElement();
-  if (!el) throw new Error(`${nb.file}: the page shows no ${CHECKS[nb.check].what}`);
-  const title = await el.evaluate((e) => {
-    const t = e.querySelector('caption') || e.querySelector('svg text');
-    return t ? t.textContent.trim() : '';
-  });
-  log(`found ${CHECKS[nb.check].what}, titled "${title}"`);
-  await el.evaluate((e) => e.scrollIntoView({ block: 'center' }));
-  await page.waitForTimeout(500);
+  await page.waitForTimeout(1000);
+  const { problems, summary } = judge(nb.file, await page.evaluate(inspectOutputs), { saved: false });
+  if (problems.length) throw new Error(`${nb.file} after running:\n  ${problems.join('\n  ')}`);
+  log(`${nb.file} after running: ${summary}`);
+  const c = CHECKS[nb.check];
+  if (!c) throw new Error(`${nb.file}: unknown check ${nb.check}`);
+  await scrollTo(page, c.img, c.table);
   const shot = path.join(SHOTS, nb.shot);
   await page.screenshot({ path: shot });
   log(`screenshot ${shot}`);
@@ -190,6 +313,13 @@ async function runNotebook(page, nb) {
     page.setDefaultTimeout(60000);
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     page.on('dialog', (d) => d.accept()); // "leave the page?" on unsaved changes
+    const savedProblems = [];
+    for (const nb of SAVED) {
+      savedProblems.push(...(await checkSaved(page, nb)));
+      await page.goto('about:blank');
+    }
+    if (savedProblems.length) throw new Error(`saved notebooks, untrusted:\n  ${savedProblems.join('\n  ')}`);
+    if (SAVED.length) log(`saved notebooks: all ${SAVED.length} show their plots and tables untrusted`);
     const results = [];
     for (const nb of NOTEBOOKS) {
       results.push(await runNotebook(page, nb));

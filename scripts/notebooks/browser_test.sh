@@ -2,11 +2,23 @@
 # A browser test of the notebooks through the real JupyterLab UI: starts
 # JupyterLab on 127.0.0.1 (random port and token, no browser), then headless
 # Chromium (Debian's, driven by playwright-core from npm; no browser is
-# downloaded) opens each notebook, clears its outputs, runs all cells from
-# the Run menu, waits for the kernel, and checks the page shows the plots:
+# downloaded):
 #
-#   01_patching.ipynb  a table with "Paris"        -> browser.png
-#   02_tracing.ipynb   an svg heat map "restoring" -> browser-tracing.png
+# 1. opens every saved notebook WITHOUT trusting it (as a fresh clone is)
+#    and fails unless each of its plots shows as a visible image and each
+#    table with its styling, no output shows text where a plot should be
+#    (what JupyterLab's sanitiser leaves of an inline <svg>), and no news
+#    pop-up shows (setup.sh's overrides.json turns it off):
+#
+#      01_patching.ipynb -> untrusted-patching.png, 02_tracing.ipynb ->
+#      untrusted-tracing.png, 03_das.ipynb -> untrusted-das.png, and
+#      04_positions, 05_collect, 06_steering (no screenshots)
+#
+# 2. opens two notebooks, clears their outputs, runs all cells from the Run
+#    menu, waits for the kernel, and checks the new outputs the same way:
+#
+#      01_patching.ipynb  a table with "Paris"         -> browser.png
+#      02_tracing.ipynb   heat maps "restoring ..."    -> browser-tracing.png
 #
 # Screenshots go to a new temporary folder (printed), so a test run leaves
 # the working tree alone; SHOTS_DIR=notebooks/screenshots refreshes the
@@ -16,9 +28,12 @@
 # checks) and workspaces, so the notebooks in the repository are not
 # rewritten; the test checks that. It stops the server when done.
 #
-#   bash scripts/notebooks/browser_test.sh            # both notebooks
+#   bash scripts/notebooks/browser_test.sh            # all of the above
 #   BROWSER_NOTEBOOKS=01_patching.ipynb:table:browser.png bash scripts/notebooks/browser_test.sh
 #   BROWSER_NOTEBOOKS=03_das.ipynb:chart:browser-das.png bash scripts/notebooks/browser_test.sh
+#   BROWSER_SAVED= BROWSER_NOTEBOOKS=...               # skip part 1
+#   BROWSER_NOTEBOOKS= ...                             # only part 1 (seconds, no kernel runs)
+#   BROWSER_LAB_ARGS='--LabApp.app_settings_dir=/tmp/x' ...  # extra jupyter-lab arguments
 #
 # Needs setup.sh first. Installs, if missing: chromium, nodejs and npm (apt,
 # as root), and playwright-core (npm, into the notebook venv).
@@ -27,7 +42,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 PLAYWRIGHT_VERSION=1.61.1 # the last that runs on Node 18 (Debian 12's)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NOTEBOOKS=${BROWSER_NOTEBOOKS:-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png}
+NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png}
+SAVED=${BROWSER_SAVED-01_patching.ipynb:untrusted-patching.png,02_tracing.ipynb:untrusted-tracing.png,03_das.ipynb:untrusted-das.png,04_positions.ipynb:,05_collect.ipynb:,06_steering.ipynb:}
+read -r -a lab_args <<<"${BROWSER_LAB_ARGS:-}"
 SHOTS_DIR=$(realpath -m "${SHOTS_DIR:-$(mktemp -d -t govene-browser.XXXXXX)}")
 
 log() { printf '[browser-test] %s\n' "$*"; }
@@ -57,11 +74,13 @@ if [[ $(node -p "try { require('$nodedir/node_modules/playwright-core/package.js
 	npm install --prefix "$nodedir" --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
 fi
 
-# Throwaway server state.
+# Throwaway server state: autosave off, and every cell rendered (not only
+# those in view) so that all outputs can be checked. The news settings are
+# left to setup.sh's overrides.json, which the test checks.
 work=$(mktemp -d -t govene-browser.XXXXXX)
-mkdir -p "$work/settings/@jupyterlab/docmanager-extension" "$work/settings/@jupyterlab/apputils-extension" "$SHOTS_DIR"
+mkdir -p "$work/settings/@jupyterlab/docmanager-extension" "$work/settings/@jupyterlab/notebook-extension" "$SHOTS_DIR"
 echo '{"autosave": false}' >"$work/settings/@jupyterlab/docmanager-extension/plugin.jupyterlab-settings"
-echo '{"fetchNews": "false", "checkForUpdates": false}' >"$work/settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+echo '{"windowingMode": "none"}' >"$work/settings/@jupyterlab/notebook-extension/tracker.jupyterlab-settings"
 port=$("$NOTEBOOKS_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$("$NOTEBOOKS_VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')
 
@@ -91,6 +110,7 @@ root=()
 	--LabApp.user_settings_dir="$work/settings" \
 	--LabApp.workspaces_dir="$work/workspaces" \
 	--LabApp.expose_app_in_browser=True \
+	"${lab_args[@]}" \
 	>"$work/lab.log" 2>&1 &
 server=$!
 t0=$SECONDS
@@ -104,7 +124,7 @@ log "JupyterLab is up after $((SECONDS - t0))s"
 
 rc=0
 LAB_URL="http://127.0.0.1:$port" LAB_TOKEN="$token" CHROMIUM="$CHROMIUM" SHOTS_DIR="$SHOTS_DIR" \
-	NOTEBOOKS="$NOTEBOOKS" RUN_TIMEOUT_S="${BROWSER_RUN_TIMEOUT:-1200}" \
+	NOTEBOOKS="$NOTEBOOKS" SAVED="$SAVED" RUN_TIMEOUT_S="${BROWSER_RUN_TIMEOUT:-1200}" \
 	NODE_PATH="$nodedir/node_modules" node "$NB_SCRIPTS/browser_test.cjs" || rc=$?
 
 if [[ $rc -ne 0 ]]; then

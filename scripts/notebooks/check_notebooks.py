@@ -2,49 +2,125 @@
 """Checks executed govene notebooks: every code cell ran, no cell has an error
 output, and each notebook shows what its tutorial is about: the values it
 prints, the effect they show (e.g. P(Paris) above P(Rome) after patching),
-and the inline HTML/SVG plots it displays.
+and the plots and tables it displays, in forms JupyterLab shows in an
+UNTRUSTED notebook (a fresh clone's): each display output is a text/html +
+text/plain bundle, the HTML holds no <svg>, <style> or <script> (the
+sanitiser drops those and leaves their text, e.g. an SVG's numbers), plots
+are <img> of SVG data: URIs, and no output holds an absolute path of the
+machine that ran it (/root/..., /home/NAME/..., /work/..., the repository's
+folder or $HOME).
 
-    check_notebooks.py EXECUTED.ipynb...
+    check_notebooks.py NOTEBOOK.ipynb...
+    check_notebooks.py --scrub-paths REPO_ROOT NOTEBOOK.ipynb...
 
-Exits 1 if any check fails. Uses the standard library only. The order of a
-cell's stdout and display outputs is not stable under GoNB, so the checks look
-at a notebook's outputs as a whole, never at their order.
+--scrub-paths rewrites the notebooks' outputs in place first: REPO_ROOT
+becomes ".." (the path from notebooks/, where the kernels run) and $HOME
+becomes "~". Exits 1 if any check fails. Uses the standard library only.
+The order of a cell's stdout and display outputs is not stable under GoNB,
+so the checks look at a notebook's outputs as a whole, never at their order.
 """
 
+import base64
 import json
 import os
 import re
 import sys
 
-# Per notebook (by its file name's prefix): strings its text outputs (stdout)
-# must contain, and regular expressions its HTML outputs must match.
+# Per notebook (by its file name's prefix): strings its text outputs (stdout
+# and text/plain) must contain; regular expressions that some <img> output's
+# SVG must match ("img") and that some <table> output must match ("table").
 EXPECT = {
     "01_patching": {
         "text": ["P(Paris)", "P(Rome)", "before:", "after:"],
-        "html": [r"<table[^>]*>.*Paris", r"<table[^>]*>.*Rome"],
+        "table": [r"<table[^>]*>.*Paris", r"<table[^>]*>.*Rome"],
+        "img": [],
     },
     "02_tracing": {
         "text": ["P(\" Seattle\")", "restoring layer"],
-        "html": [r"<svg[^>]*>.*restoring block_output", r"<svg[^>]*>.*restoring mlp_output",
-                 r"<svg[^>]*>.*restoring attention_output"],
+        "table": [],
+        "img": [r"restoring block_output.*>layer<.*corrupted", r"restoring mlp_output", r"restoring attention_output"],
     },
     "03_das": {
         "text": ["IIA", "trainable parameters", "WᵀW - I"],
-        "html": [r"<svg[^>]*>.*DAS training", r"<svg[^>]*>.*loss"],
+        "table": [],
+        "img": [r"DAS training.*loss"],
     },
     "04_positions": {
         "text": ["P(Bob)", "P(Mary)", "patched at positions"],
-        "html": [r"<table[^>]*>.*Bob", r"<table[^>]*>.*several positions"],
+        "table": [r"<table[^>]*>.*Bob", r"<table[^>]*>.*several positions"],
+        "img": [],
     },
     "05_collect": {
         "text": ["(Float32)[", "block_output", "attention_output"],
-        "html": [],
+        "table": [],
+        "img": [],
     },
     "06_steering": {
         "text": ["steered", "unsteered", "happy - sad"],
-        "html": [r"<table[^>]*>.*unsteered.*steered"],
+        "table": [r"<table[^>]*>.*unsteered.*steered"],
+        "img": [],
     },
 }
+
+# The MIME types a display output may have: what JupyterLab renders in an
+# untrusted notebook (not image/svg+xml, which it refuses untrusted, nor
+# JavaScript).
+DISPLAY_MIME = {"text/html", "text/plain"}
+# Elements JupyterLab's sanitiser drops from untrusted HTML.
+UNSAFE_HTML = re.compile(r"<(svg|style|script|iframe|object|embed)\b", re.I)
+IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"", re.I)
+DATA_URI = re.compile(r"data:image/(svg\+xml|png);base64,([A-Za-z0-9+/=]+)$")
+# Absolute paths of a particular machine or user.
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(root|work|home/[^/\s\"']+|Users/[^/\s\"']+)(?=[/\s\"'.,:;)\]]|$)")
+
+
+def machine_paths(text):
+    """Returns the absolute machine paths in text (see MACHINE_PATH), plus
+    any occurrence of $HOME."""
+    found = [m.group(0) for m in MACHINE_PATH.finditer(text)]
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and re.search(re.escape(home) + r"(?![\w.-])", text):
+        found.append(home)
+    return found
+
+
+def scrub(text, root):
+    """text with the repository root as ".." and $HOME as "~"."""
+    end = r"(?![\w.-])"
+    if root and root != "/":
+        text = re.sub(re.escape(root.rstrip("/")) + end, "..", text)
+    home = os.path.expanduser("~")
+    if home not in ("", "/"):
+        text = re.sub(re.escape(home) + end, "~", text)
+    return text
+
+
+def scrub_notebook(path, root):
+    """Rewrites the outputs of the notebook at path with scrub; returns how
+    many strings changed."""
+    nb = json.load(open(path, encoding="utf-8"))
+    changed = 0
+
+    def fix(v):
+        nonlocal changed
+        if isinstance(v, str):
+            w = scrub(v, root)
+            changed += w != v
+            return w
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        return v
+
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = fix(cell.get("outputs", []))
+    if changed:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(nb, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+    return changed
 
 
 def _floats(rx, text):
@@ -105,6 +181,28 @@ def text_of(v):
     return "".join(v) if isinstance(v, list) else (v or "")
 
 
+def image_svgs(html, problems, where):
+    """Returns the decoded SVG documents of the <img> data: URIs in html,
+    adding a problem for an image that is not one."""
+    out = []
+    for src in IMG_SRC.findall(html):
+        m = DATA_URI.match(src)
+        if not m:
+            problems.append(f"{where}: <img> src is not an SVG or PNG data: URI: {src[:80]!r}")
+            continue
+        try:
+            data = base64.b64decode(m.group(2), validate=True)
+        except ValueError as e:
+            problems.append(f"{where}: <img> data: URI does not decode: {e}")
+            continue
+        if m.group(1) == "svg+xml":
+            doc = data.decode("utf-8", "replace")
+            if "<svg" not in doc:
+                problems.append(f"{where}: <img> SVG holds no <svg>")
+            out.append(doc)
+    return out
+
+
 def check(path):
     """Returns the list of problems found in the executed notebook at path."""
     name = os.path.basename(path)
@@ -115,7 +213,7 @@ def check(path):
     problems = []
     if nb.get("metadata", {}).get("kernelspec", {}).get("name") != "gonb":
         problems.append("kernelspec is not gonb")
-    texts, htmls = [], []
+    texts, tables, svgs = [], [], []
     code_cells = 0
     for i, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -123,20 +221,37 @@ def check(path):
         code_cells += 1
         if cell.get("execution_count") is None:
             problems.append(f"cell {i} was not executed")
-        for out in cell.get("outputs", []):
+        for k, out in enumerate(cell.get("outputs", [])):
+            where = f"cell {i} output {k}"
+            for p in sorted(set(machine_paths(json.dumps(out, ensure_ascii=False)))):
+                problems.append(f"{where}: holds the machine path {p!r} (run.sh scrubs them; see --scrub-paths)")
             kind = out.get("output_type")
             if kind == "error":
-                problems.append(f"cell {i}: error output {out.get('ename')}: {out.get('evalue')}"[:500])
+                problems.append(f"{where}: error output {out.get('ename')}: {out.get('evalue')}"[:500])
             elif kind == "stream":
                 t = text_of(out.get("text"))
                 if out.get("name") == "stdout":
                     texts.append(t)
                 elif re.search(r"^panic: |^exit status [1-9]|\[\[ Cell \[\d+\] Line", t, re.M):
-                    problems.append(f"cell {i}: stderr shows a failure: {t.strip()[:300]}")
+                    problems.append(f"{where}: stderr shows a failure: {t.strip()[:300]}")
             elif kind in ("display_data", "execute_result", "update_display_data"):
                 data = out.get("data", {})
+                mimes = set(data)
+                if mimes != DISPLAY_MIME:
+                    problems.append(f"{where}: MIME types {sorted(mimes)}, want {sorted(DISPLAY_MIME)} "
+                                    "(an untrusted JupyterLab shows text/html, not image/svg+xml or scripts)")
                 if "text/html" in data:
-                    htmls.append(text_of(data["text/html"]))
+                    h = text_of(data["text/html"])
+                    m = UNSAFE_HTML.search(h)
+                    if m:
+                        problems.append(f"{where}: text/html holds <{m.group(1)}>, which an untrusted "
+                                        "JupyterLab drops (showing its text instead): plots must be <img>")
+                    imgs = image_svgs(h, problems, where)
+                    svgs += imgs
+                    if "<table" in h:
+                        tables.append(h)
+                    elif not imgs and not m:
+                        problems.append(f"{where}: text/html shows neither a table nor an image")
                 if "text/plain" in data:
                     texts.append(text_of(data["text/plain"]))
     if code_cells == 0:
@@ -151,14 +266,27 @@ def check(path):
             problems.append(f"no text output contains {want!r}")
     if key in SENSE:
         problems += SENSE[key](alltext)
-    for pat in EXPECT[key]["html"]:
+    for pat in EXPECT[key]["table"]:
         rx = re.compile(pat, re.S)
-        if not any(rx.search(h) for h in htmls):
-            problems.append(f"no HTML output matches {pat!r}")
+        if not any(rx.search(h) for h in tables):
+            problems.append(f"no HTML table output matches {pat!r}")
+    for pat in EXPECT[key]["img"]:
+        rx = re.compile(pat, re.S)
+        if not any(rx.search(s) for s in svgs):
+            problems.append(f"no <img> output's SVG matches {pat!r}")
     return problems
 
 
-def main(paths):
+def main(args):
+    paths = args
+    if args[:1] == ["--scrub-paths"]:
+        if len(args) < 3:
+            print(__doc__.strip(), file=sys.stderr)
+            return 2
+        root, paths = os.path.realpath(args[1]), args[2:]
+        for p in paths:
+            n = scrub_notebook(p, root)
+            print(f"scrubbed {n} output string(s) of {os.path.basename(p)}")
     if not paths:
         print(__doc__.strip(), file=sys.stderr)
         return 2

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts JupyterLab on 127.0.0.1 with govene's notebooks open and the GoNB
 # kernel installed (running setup.sh first, which does nothing if all is in
-# place), and prints the URL with its token.
+# place), and prints the URL with its token. setup.sh's overrides.json (in
+# the venv's share/jupyter/lab/settings) turns off JupyterLab's news pop-up
+# and its news and update checks.
 #
 #   bash scripts/notebooks/lab.sh       # or: make lab
 #   LAB_PORT=8899 LAB_TOKEN=mytoken bash scripts/notebooks/lab.sh

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Executes govene's notebooks headlessly with the GoNB kernel (jupyter
-# nbconvert --execute, each in a fresh kernel, into a temporary folder), then
-# checks every executed notebook with check_notebooks.py: no cell failed, no
-# error output, and the expected values and plots are there.
+# nbconvert --execute, each in a fresh kernel, into a temporary folder),
+# rewrites the machine's paths in their outputs (the repository's folder as
+# "..", $HOME as "~"), then checks every executed notebook with
+# check_notebooks.py: no cell failed, no error output, the expected values
+# and plots are there in forms an untrusted JupyterLab shows, and no
+# absolute home or work path is left.
 #
 #   bash scripts/notebooks/run.sh                 # all of notebooks/*.ipynb
 #   bash scripts/notebooks/run.sh notebooks/01_patching.ipynb
@@ -21,7 +24,7 @@ nbs=()
 for a in "$@"; do
 	case "$a" in
 	--save) save=1 ;;
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) nbs+=("$(realpath "$a")") ;;
 	esac
 done
@@ -67,7 +70,7 @@ done
 
 echo "---- checks"
 if [[ ${#executed[@]} -gt 0 ]]; then
-	"$NOTEBOOKS_VENV/bin/python" "$NB_SCRIPTS/check_notebooks.py" "${executed[@]}" || failed=$((failed + 1))
+	"$NOTEBOOKS_VENV/bin/python" "$NB_SCRIPTS/check_notebooks.py" --scrub-paths "$REPO_ROOT" "${executed[@]}" || failed=$((failed + 1))
 fi
 echo "---- timings"
 printf '%s\n' "${summary[@]}"

@@ -7,6 +7,8 @@
 #     into the venv's bin/
 #   - the GoNB kernel spec, in the venv's share/jupyter/kernels/gonb (not in
 #     ~/.local/share/jupyter), with GOEXPERIMENT=simd in its environment
+#   - JupyterLab defaults in the venv's share/jupyter/lab/settings/overrides.json:
+#     no news pop-up, no news or update checks
 #
 # Needs: Go >= 1.26 and Python >= 3.11 with the venv module (Debian:
 # python3-venv) on PATH, and the Go module proxy and PyPI reachable.
@@ -115,6 +117,26 @@ bins = [os.path.join(os.environ["NOTEBOOKS_VENV"], "bin"), os.environ["GOROOT_BI
 env["PATH"] = ":".join(bins) + ":${PATH}"
 json.dump(spec, open(path, "w"), indent=1)
 print("  kernel.json env:", json.dumps(env))
+PY
+
+# 3b. JupyterLab settings defaults (overrides.json in the application
+# directory's settings/): no "Would you like to get notified about official
+# Jupyter news?" pop-up and no news or update checks, which would reach the
+# network. A user's own settings still override these.
+lab_settings=$NOTEBOOKS_VENV/share/jupyter/lab/settings
+mkdir -p "$lab_settings"
+"$NOTEBOOKS_VENV/bin/python" - "$lab_settings/overrides.json" <<'PY'
+import json, os, sys
+path = sys.argv[1]
+try:
+    cur = json.load(open(path))
+except (OSError, ValueError):
+    cur = {}
+want = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+merged = {**cur, **{k: {**cur.get(k, {}), **v} for k, v in want.items()}}
+if merged != cur:
+    json.dump(merged, open(path, "w"), indent=1)
+    print("[notebooks-setup] lab: news and update checks off in", path)
 PY
 
 # 4. Check: the kernel is the one Jupyter finds, and the tools run.

@@ -97,8 +97,8 @@ func ExampleLiveChart() {
 		panic(err)
 	}
 	// Output:
-	// DAS training: train step=0 loss=2
-	// DAS training: train step=2 loss=0.6667
+	// DAS training: train 2 (step 0)
+	// DAS training: train 0.6667 (step 2)
 }
 
 // A report page with text, a table and a line chart.

@@ -148,7 +148,7 @@ func (c *LiveChart) progressLocked() string {
 		if name == "" {
 			name = "y"
 		}
-		parts = append(parts, fmt.Sprintf("%s %s=%s %s=%s", oneLine(name), axisName(c.chart.XLabel, "x"), short4(s.X[n]), axisName(c.chart.YLabel, "y"), short4(s.Y[n])))
+		parts = append(parts, fmt.Sprintf("%s %s (%s %s)", oneLine(name), short4(s.Y[n]), axisName(c.chart.XLabel, "x"), short4(s.X[n])))
 	}
 	line := strings.Join(parts, "  ")
 	if c.chart.Title != "" {
@@ -161,7 +161,7 @@ func axisName(l, def string) string {
 	if l == "" {
 		return def
 	}
-	return strings.ReplaceAll(oneLine(l), " ", "_")
+	return oneLine(l)
 }
 
 func short4(v float64) string {

@@ -763,7 +763,7 @@ func TestLiveChart(t *testing.T) {
 		if err := c.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		want := "Training: old step=0 y=5  loss step=0 y=2.5\nTraining: old step=0 y=5  loss step=10 y=0.1235  iia step=10 y=0.5\n"
+		want := "Training: old 5 (step 0)  loss 2.5 (step 0)\nTraining: old 5 (step 0)  loss 0.1235 (step 10)  iia 0.5 (step 10)\n"
 		if out.String() != want {
 			t.Errorf("progress = %q, want %q", out.String(), want)
 		}

@@ -8,7 +8,7 @@ GO ?= go
 TESTPY := $(CURDIR)/.venv-test
 TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: demo test go-test vet fmt-check fixtures bench bench-go fuzz pyenv pjrt-cpu
+.PHONY: demo test go-test vet fmt-check fixtures bench bench-go fuzz fuzz-short race pyenv pjrt-cpu
 
 # The main job on the embedded defaults: the pure-Go backend, the shipped model.
 demo:
@@ -25,6 +25,8 @@ go-test: fixtures pyenv pjrt-cpu vet fmt-check
 		$(GO) test -count=1 -timeout 60m ./...
 	GOMLX_BACKEND=xla:$$(bash scripts/pjrt-cpu/install.sh) GOMLX_NO_AUTO_INSTALL=1 \
 		$(GO) test -count=1 -timeout 30m ./backend/ ./gpt2/ ./pv/
+	$(MAKE) race
+	$(MAKE) fuzz-short
 
 # XLA's PJRT CPU plugin (from the lammps-jax-pjrt-cpu wheel), which govene
 # uses on the CPU when present: about 2.4x (1x16) to 4x (8x64) faster than
@@ -61,8 +63,38 @@ bench:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./gpt2/
 
+# Fuzzers over everything a user or a file feeds govene: config.json, the
+# safetensors header, tokenizer files, pyvene unit_locations, sweep, train and
+# intervention configs. `make fuzz` runs each for FUZZTIME (60 s); make test
+# runs each for 10 s (fuzz-short). Inputs that failed stay in testdata/fuzz.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./safetensors/:FuzzParse \
+	./gpt2/:FuzzParseConfig \
+	./bpe/:FuzzTokenizerJSON \
+	./bpe/:FuzzVocabMerges \
+	./pv/:FuzzPyveneLocations \
+	./pv/:FuzzSweepConfig \
+	./pv/:FuzzTrainConfig \
+	./pv/:FuzzConfigJSON
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./safetensors/
-	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./gpt2/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+		GOMLX_BACKEND=go $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	done
+
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=10s
+
+# The race detector over the concurrency tests (Forward, sweeps, generation
+# from several goroutines on one model) on the pure-Go backend. -race turns
+# on checkptr, which GoMLX's SIMD matmul kernels trip (they index packed
+# buffers with unsafe pointer arithmetic that checkptr cannot follow): it is
+# turned off for GoMLX's packages only, so govene's own code keeps it.
+race:
+	GOMLX_BACKEND=go $(GO) test -count=1 -race -gcflags='github.com/gomlx/...=-d=checkptr=0' \
+		-timeout 20m -run 'Concurrent' ./pv/
 
 include notebooks/notebooks.mk

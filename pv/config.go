@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,8 +125,12 @@ type Config struct {
 
 // Key returns the intervention key pyvene gives representation i of this
 // config: layer_{l}_comp_{component}_unit_{unit}_nunit_{n}#{k}, with k
-// counting earlier representations of the same name.
+// counting earlier representations of the same name. It returns "" when i
+// is not an index of c.Representations.
 func (c Config) Key(i int) string {
+	if i < 0 || i >= len(c.Representations) {
+		return ""
+	}
 	r := c.Representations[i]
 	name := func(r RepresentationConfig) string {
 		return fmt.Sprintf("layer_%d_comp_%s_unit_%s_nunit_%d", r.Layer, r.Component,
@@ -179,6 +184,10 @@ func (c Config) Validate(d lm.Dims) error {
 	if c.Mode != Parallel && c.Mode != Serial {
 		errs = append(errs, fmt.Errorf("mode: %q is not valid; valid: %q, %q", c.Mode, Parallel, Serial))
 	}
+	hasGroupKeys := false
+	for _, r := range c.Representations {
+		hasGroupKeys = hasGroupKeys || r.GroupKey != nil
+	}
 	for i, r := range c.Representations {
 		bad := func(field, format string, args ...any) {
 			errs = append(errs, fmt.Errorf("representations[%d].%s: "+format, append([]any{i, field}, args...)...))
@@ -202,6 +211,8 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		if r.MaxNumberOfUnits < 1 {
 			bad("max_number_of_units", "%d must be at least 1", r.MaxNumberOfUnits)
+		} else if limit := maxUnits(d, r); limit > 0 && r.MaxNumberOfUnits > limit {
+			bad("max_number_of_units", "%d exceeds the %d units a %q intervention on %s can have; valid: [1, %d]", r.MaxNumberOfUnits, limit, r.Unit, r.Component, limit)
 		}
 		if r.InterventionType != "" && r.Intervention != nil {
 			bad("intervention", "both intervention_type (%s) and an intervention function are set; set one", r.InterventionType)
@@ -209,29 +220,72 @@ func (c Config) Validate(d lm.Dims) error {
 		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
 			bad("intervention_type", "%q is not valid; valid: %v", r.InterventionType, Types)
 		}
+		w := d.Width(r.Component)
+		if r.LowRankDimension < 0 {
+			bad("low_rank_dimension", "%d must not be negative", r.LowRankDimension)
+		}
 		switch r.InterventionType {
 		case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
-			if r.LowRankDimension <= 0 {
+			switch {
+			case r.LowRankDimension <= 0:
 				bad("low_rank_dimension", "%d: %s needs the size of its subspace or latent space (positive)", r.LowRankDimension, r.InterventionType)
-			} else if r.InterventionType == LowRankRotatedSpace && d.Width(r.Component) > 0 && r.LowRankDimension > d.Width(r.Component) {
-				bad("low_rank_dimension", "%d exceeds the width %d of %s", r.LowRankDimension, d.Width(r.Component), r.Component)
+			case (r.InterventionType == LowRankRotatedSpace || r.InterventionType == PCARotatedSpace) && w > 0 && r.LowRankDimension > w:
+				bad("low_rank_dimension", "%d exceeds the width %d of %s; valid: [1, %d]", r.LowRankDimension, w, r.Component, w)
+			case r.LowRankDimension > MaxLatent:
+				bad("low_rank_dimension", "%d exceeds the limit %d on latent sizes; valid: [1, %d]", r.LowRankDimension, MaxLatent, MaxLatent)
+			case w > 0 && int64(r.LowRankDimension)*int64(w) > MaxWeightElements:
+				bad("low_rank_dimension", "%d latents of width %d make %d weights per matrix, over the limit %d; valid: [1, %d]", r.LowRankDimension, w, int64(r.LowRankDimension)*int64(w), int64(MaxWeightElements), MaxWeightElements/int64(w))
 			}
 		}
-		if r.InterventionType.hasWeights() && d.Width(r.Component) < 0 {
+		if r.InterventionType.hasWeights() && w < 0 {
 			bad("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
 		}
 		if _, ok := skipInputs[r.Component]; r.InterventionType == Skip && !ok {
 			bad("component", "skip replaces a module's output by its input; %s has no such input site (valid: block_output, mlp_output, query_output, key_output, value_output)", r.Component)
 		}
-		w := d.Width(r.Component)
 		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {
 			bad("source_representation", "has %d values; %s is %d wide", len(r.SourceRepresentation), r.Component, w)
 		}
+		if j, ok := firstNonFinite(r.SourceRepresentation); !ok {
+			bad("source_representation", "value %d is %g; values must be finite", j, r.SourceRepresentation[j])
+		}
+		if math.IsNaN(r.NoiseLevel) || math.IsInf(r.NoiseLevel, 0) || r.NoiseLevel < 0 {
+			bad("noise_level", "%g must be a finite number >= 0", r.NoiseLevel)
+		}
+		// Partitions index the dimensions subspaces select: the unit's, or
+		// the rotated or latent ones of low-rank and autoencoder types.
+		mw := w
+		if w > 0 {
+			mw = maskWidth(r, w)
+		}
 		for j, p := range r.SubspacePartition {
-			for _, x := range p {
-				if x < 0 || (w > 0 && x > w) {
-					bad("subspace_partition", "partition %d: dimension %d out of range [0, %d]", j, x, w)
+			switch {
+			case len(p) == 0:
+				bad("subspace_partition", "partition %d is empty; give [start, end) or a list of dimensions", j)
+			case len(p) == 2 && p[0] >= p[1]:
+				bad("subspace_partition", "partition %d: [%d, %d] is empty or reversed; a range [start, end) needs start < end", j, p[0], p[1])
+			}
+			for k, x := range p {
+				end := len(p) == 2 && k == 1 // a range's end may equal the width
+				if x < 0 || (mw > 0 && (x > mw || x == mw && !end)) {
+					bad("subspace_partition", "partition %d: dimension %d out of range [0, %d)", j, x, mw)
+					break
 				}
+			}
+		}
+		if r.GroupKey == nil && hasGroupKeys {
+			bad("group_key", "set on some representations but not this one; set it on all or none")
+		}
+		if r.InterventionLinkKey != nil {
+			for j, q := range c.Representations[:i] {
+				if q.InterventionLinkKey == nil || *q.InterventionLinkKey != *r.InterventionLinkKey {
+					continue
+				}
+				if q.InterventionType != r.InterventionType || d.Width(q.Component) != w || q.LowRankDimension != r.LowRankDimension || (q.Intervention == nil) != (r.Intervention == nil) {
+					bad("intervention_link_key", "%d links it to representations[%d], which differs (%s on %s, low_rank_dimension %d vs %s on %s, %d); linked interventions share one intervention, so type, width and low_rank_dimension must match",
+						*r.InterventionLinkKey, j, q.InterventionType, q.Component, q.LowRankDimension, r.InterventionType, r.Component, r.LowRankDimension)
+				}
+				break
 			}
 		}
 	}

@@ -86,10 +86,7 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 	}
 	if len(gkeys) > 0 {
 		sort.Ints(gkeys)
-		for i, r := range cfg.Representations {
-			if r.GroupKey == nil {
-				return nil, fmt.Errorf("pv: invalid config: representations[%d].group_key: set on some representations but not this one; set it on all or none", i)
-			}
+		for i, r := range cfg.Representations { // Validate made sure every one has a key
 			iv.group[i] = slices.Index(gkeys, *r.GroupKey)
 		}
 		iv.groups = len(gkeys)
@@ -165,17 +162,6 @@ type plan struct {
 	whole     bool // no locations: the whole site
 	hasSource bool // a source-values input
 	skip      bool // no source given (pyvene's None): the intervention does nothing
-}
-
-// skipped reports whether a source group was given as empty prompts
-// (pyvene's None source): its interventions are skipped.
-func skipped(group []lm.Prompt) bool {
-	for _, p := range group {
-		if p.Len() > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
@@ -330,10 +316,20 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	d := iv.model.Dims()
 	n, b := len(iv.cfg.Representations), bb.Size
 	// Sources per group.
+	for _, g := range c.skipGroups {
+		if g < 0 || g >= iv.groups {
+			return nil, nil, fmt.Errorf("pv: skip groups: group %d out of range [0, %d)", g, iv.groups)
+		}
+	}
+	for k := range c.srcReps {
+		if !slices.Contains(iv.keys, k) {
+			return nil, nil, fmt.Errorf("pv: source representations: unknown key %q; keys: %v", k, iv.keys)
+		}
+	}
 	needSource := false
 	for i, r := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]
-		needSource = needSource || (!r.sourceless() && !fed)
+		needSource = needSource || (!r.sourceless() && !fed && !slices.Contains(c.skipGroups, iv.group[i]))
 	}
 	srcGroups := c.sources
 	if len(c.caches) > 0 {
@@ -365,6 +361,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 					return nil, nil, fmt.Errorf("pv: %s: unit h.pos needs heads and positions; use pv.HeadPositions", iv.keys[i])
 				}
 				baseHeads = c.baseHeads[i]
+				if baseHeads == nil {
+					return nil, nil, fmt.Errorf("pv: %s: unit h.pos needs base heads for this intervention; HeadPositions gave none", iv.keys[i])
+				}
 			}
 			if err := iv.checkUnits(i, "base", r, bb, baseUnits, baseHeads); err != nil {
 				return nil, nil, err
@@ -419,8 +418,8 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			}
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
 			p.hasSource = true
-		case len(c.caches) == 0 && skipped(srcGroups[iv.group[i]]):
-			// pyvene's None source: this intervention does nothing.
+		case slices.Contains(c.skipGroups, iv.group[i]):
+			// pyvene's None source (SkipGroups): this intervention does nothing.
 			inputs = append(inputs, tensors.FromShape(shapeOf(shape)))
 			p.hasSource, p.skip = true, true
 		default:
@@ -437,6 +436,11 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			} else if !ok {
 				if len(srcGroups[g]) != b {
 					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d", g, len(srcGroups[g]), b)
+				}
+				for e, p := range srcGroups[g] {
+					if p.Len() == 0 {
+						return nil, nil, fmt.Errorf("pv: sources[%d][%d]: empty prompt; give a source, or pv.SkipGroups(%d) for pyvene's None source", g, e, g)
+					}
 				}
 				var err error
 				if res, err = iv.runSources(srcGroups[g], g); err != nil {
@@ -545,7 +549,10 @@ func constantSource(key string, fed [][]float32, constant []float32, size, w int
 		fed = [][]float32{constant}
 	}
 	var flat []float32
-	for _, row := range fed {
+	for j, row := range fed {
+		if w > 0 && len(row)%w != 0 {
+			return nil, fmt.Errorf("pv: %s: source representation row %d has %d values, not a whole number of units of width %d", key, j, len(row), w)
+		}
 		flat = append(flat, row...)
 	}
 	if len(flat) == 0 || size%len(flat) != 0 {
@@ -584,6 +591,9 @@ func (iv *Model) gatherSource(c *call, i int, r RepresentationConfig, res *lm.Re
 			return nil, fmt.Errorf("pv: %s: unit h.pos needs source heads; use pv.HeadPositions", key)
 		}
 		srcHeads = c.srcHeads[i]
+		if srcHeads == nil {
+			return nil, fmt.Errorf("pv: %s: unit h.pos needs source heads for this intervention; HeadPositions gave none", key)
+		}
 	}
 	if err := iv.checkUnits(i, "source", r, sb, srcUnits, srcHeads); err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ type call struct {
 	caches       []*lm.Result
 	capture      []lm.Site
 	lastOnly     bool // logits of the last position only
+	skipGroups   []int // source groups given pyvene's None source
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
@@ -50,9 +51,15 @@ func SourceBatches(batches ...[]lm.Prompt) Option {
 
 // SourceCaches gives, per source group, a run that already holds the sites
 // the group's interventions read (for example from RunWithCache), so no
-// source run is made. A single cache feeds every group.
+// source run is made. A single cache feeds every group. A nil cache, or one
+// without a batch, is an error.
 func SourceCaches(results ...*lm.Result) Option {
 	return func(c *call) error {
+		for i, r := range results {
+			if r == nil || r.Batch == nil {
+				return fmt.Errorf("pv: source caches[%d]: nil cache or batch; give results of RunWithCache or Output.Result", i)
+			}
+		}
 		c.caches = results
 		return nil
 	}

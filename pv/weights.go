@@ -147,7 +147,8 @@ func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
 
 // SetWeight replaces weight name of the intervention with key key (for
 // rotations, give an orthonormal matrix: it is used as given). A wrong size
-// is an error naming the expected shape.
+// is an error naming the expected shape; a NaN or infinite value is an
+// error naming its index.
 func (iv *Model) SetWeight(key, name string, values []float32) error {
 	i := slices.Index(iv.keys, key)
 	if i < 0 {
@@ -165,6 +166,9 @@ func (iv *Model) SetWeight(key, name string, values []float32) error {
 		}
 		if len(values) != size {
 			return fmt.Errorf("pv: set weight %s of %s: %d values, want shape %v (%d)", name, key, len(values), s.shape, size)
+		}
+		if err := checkFinite(fmt.Sprintf("pv: set weight %s of %s", name, key), values); err != nil {
+			return err
 		}
 		iv.wmu.Lock()
 		defer iv.wmu.Unlock()

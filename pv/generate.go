@@ -246,9 +246,6 @@ func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
 	if maxNew == 0 {
 		maxNew = 20 // lm.Sampling's default
 	}
-	if g.Steps != nil && len(g.Steps) == 0 {
-		return fmt.Errorf("pv: generate: steps: empty list; give steps, or omit the field for every step")
-	}
 	for j, st := range g.Steps {
 		if st < 0 || st >= maxNew {
 			return fmt.Errorf("pv: generate: steps: %d out of range [0, %d) (max_new_tokens)", st, maxNew)

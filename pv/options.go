@@ -26,7 +26,7 @@ type call struct {
 	pyveneSerial map[string]any
 	caches       []*lm.Result
 	capture      []lm.Site
-	lastOnly     bool // logits of the last position only
+	lastOnly     bool  // logits of the last position only
 	skipGroups   []int // source groups given pyvene's None source
 }
 
@@ -138,8 +138,17 @@ func SubspacesPer(s [][][]int) Option {
 // SourceRepresentations feeds source unit values directly, skipping source
 // runs: by intervention key, one row of values per example and unit, each
 // row as wide as the unit ([example*units][width], flattened per row).
+// A NaN or infinite value is an error naming the key, row and index; a key
+// that is not one of the config's is an error when the call runs.
 func SourceRepresentations(byKey map[string][][]float32) Option {
 	return func(c *call) error {
+		for k, rows := range byKey {
+			for j, row := range rows {
+				if err := checkFinite(fmt.Sprintf("pv: source representations[%q][%d]", k, j), row); err != nil {
+					return err
+				}
+			}
+		}
 		c.srcReps = byKey
 		return nil
 	}

@@ -291,7 +291,7 @@ func (iv *Model) checkExamples(what string, examples []Example) error {
 	n := len(iv.cfg.Representations)
 	for e, ex := range examples {
 		fail := func(format string, args ...any) error {
-			return fmt.Errorf("pv: %s[%d]: "+format, append([]any{what, e}, args...)...)
+			return fmt.Errorf("pv: %s[%d]."+format, append([]any{what, e}, args...)...)
 		}
 		if ex.Label < 0 || ex.Label >= d.Vocab {
 			return fail("label: %d out of range [0, %d) (the vocabulary)", ex.Label, d.Vocab)

@@ -148,7 +148,7 @@ func (c Config) Key(i int) string {
 // withDefaults fills pyvene's defaults: unit "pos", one unit, parallel mode,
 // Vanilla.
 func (c Config) withDefaults() Config {
-	c.Representations = slices.Clone(c.Representations)
+	c = c.clone()
 	if c.Mode == "" {
 		c.Mode = Parallel
 	}
@@ -293,4 +293,30 @@ func (c Config) Validate(d lm.Dims) error {
 		return fmt.Errorf("pv: invalid config: %w", err)
 	}
 	return nil
+}
+
+// clone returns a copy of c that shares no slice or pointer with it, so a
+// Model's config cannot change when its caller's does.
+func (c Config) clone() Config {
+	c.Representations = slices.Clone(c.Representations)
+	for i := range c.Representations {
+		r := &c.Representations[i]
+		r.SourceRepresentation = slices.Clone(r.SourceRepresentation)
+		if r.SubspacePartition != nil {
+			parts := make([][]int, len(r.SubspacePartition))
+			for j, p := range r.SubspacePartition {
+				parts[j] = slices.Clone(p)
+			}
+			r.SubspacePartition = parts
+		}
+		if r.GroupKey != nil {
+			g := *r.GroupKey
+			r.GroupKey = &g
+		}
+		if r.InterventionLinkKey != nil {
+			k := *r.InterventionLinkKey
+			r.InterventionLinkKey = &k
+		}
+	}
+	return c
 }

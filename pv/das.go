@@ -80,6 +80,8 @@ type TrainReport struct {
 // TrainableParameters returns the number of trainable weights, counting
 // linked interventions once (pyvene's count_parameters).
 func (iv *Model) TrainableParameters() int {
+	iv.wmu.RLock()
+	defer iv.wmu.RUnlock()
 	n := 0
 	for i, r := range iv.cfg.Representations {
 		if !r.InterventionType.Trainable() {

@@ -108,7 +108,8 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 func (iv *Model) Keys() []string { return slices.Clone(iv.keys) }
 
 // Config returns the config with defaults filled in.
-func (iv *Model) Config() Config { return iv.cfg }
+// The copy shares nothing with the Model: changing it changes nothing.
+func (iv *Model) Config() Config { return iv.cfg.clone() }
 
 // Compiles returns how many times a forward graph was built and compiled.
 func (iv *Model) Compiles() int64 { return iv.compiles.Load() }
@@ -142,6 +143,9 @@ func (o *Output) Result() *lm.Result {
 // token, intervened or (when original is true and WithOriginal was given)
 // not.
 func (o *Output) NextTokenProbs(i int, original bool) ([]float32, error) {
+	if o == nil || o.Base == nil || o.Logits == nil {
+		return nil, errors.New("pv: next-token probabilities: empty output; use the Output of Forward")
+	}
 	r := &lm.Result{Batch: o.Base, Logits: o.Logits}
 	if original {
 		if o.Original == nil {
@@ -179,11 +183,19 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 			return nil, err
 		}
 	}
+	var capture []lm.Site
 	for _, s := range c.capture {
 		if err := iv.model.Dims().CheckSite(s); err != nil {
 			return nil, fmt.Errorf("pv: capture: %w", err)
 		}
+		if s.Component.IsGlobal() {
+			s.Layer = -1 // global sites are hooked (and keyed) with layer -1, as lm.ParseSite gives them
+		}
+		if !slices.Contains(capture, s) {
+			capture = append(capture, s)
+		}
 	}
+	c.capture = capture
 	if iv.stages != nil {
 		return iv.forwardSerial(base, c)
 	}
@@ -207,7 +219,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		tensors.FromFlatDataAndDimensions(bb.Positions, b, bb.Len))
 	args = append(args, inputs...)
 	args = append(args, iv.weightArgs()...)
-	outs, err := exec.Exec(args...)
+	outs, err := safeExec(exec, args)
 	if err != nil {
 		return nil, fmt.Errorf("pv: forward: %w", err)
 	}
@@ -233,6 +245,17 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		out.Original = orig.Logits
 	}
 	return out, nil
+}
+
+// safeExec runs e, returning a panic raised while its graph is built or run
+// (for example a capture site the model never hooks) as an error.
+func safeExec(e *graph.Exec, args []any) (outs []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %v", r)
+		}
+	}()
+	return e.Exec(args...)
 }
 
 // setup pads the base, normalizes the call's locations and subspaces and

@@ -155,7 +155,9 @@ func SourceRepresentations(byKey map[string][][]float32) Option {
 }
 
 // CaptureSites also returns the values at these sites in the intervened run
-// (Output.Sites).
+// (Output.Sites). Global sites (embed, pos_embed, ln_final, logits) are
+// keyed with layer -1, as lm.ParseSite gives them; a site given twice is
+// captured once. An unknown site is an error when the call runs.
 func CaptureSites(sites ...lm.Site) Option {
 	return func(c *call) error {
 		c.capture = append(c.capture, sites...)

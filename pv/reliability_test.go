@@ -3,6 +3,7 @@ package pv
 import (
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -432,5 +433,76 @@ func TestReliabilitySerial(t *testing.T) {
 			_, err := ser.Forward(base, tt.opts...)
 			wantErr(t, err, tt.want...)
 		})
+	}
+}
+
+// Capture sites that used to panic while the graph was built: global sites
+// given with a layer other than -1, and a site given twice.
+func TestReliabilityCapture(t *testing.T) {
+	m := tiny(t)
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		sites []lm.Site
+		key   lm.Site
+		dims  []int
+	}{
+		{"logits at layer 0", []lm.Site{{Component: lm.Logits}}, lm.Site{Layer: -1, Component: lm.Logits}, []int{1, 3, 97}},
+		{"embeddings at layer 2", []lm.Site{{Layer: 2, Component: lm.Embed}}, lm.Site{Layer: -1, Component: lm.Embed}, []int{1, 3, 16}},
+		{"a site twice", []lm.Site{{Layer: 1, Component: lm.BlockOutput}, {Layer: 1, Component: lm.BlockOutput}}, lm.Site{Layer: 1, Component: lm.BlockOutput}, []int{1, 3, 16}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := iv.Forward([]lm.Prompt{prompt(1, 2, 3)}, Sources(prompt(4, 5, 6)), At(0, 0), CaptureSites(tt.sites...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, ok := out.Sites[tt.key]
+			if !ok || len(out.Sites) != 1 {
+				t.Fatalf("captured %v, want only %v", out.Sites, tt.key)
+			}
+			if got := v.Shape().Dimensions; !slices.Equal(got, tt.dims) {
+				t.Errorf("%v captured as %v, want %v", tt.key, got, tt.dims)
+			}
+		})
+	}
+	var empty *Output
+	_, err = empty.NextTokenProbs(0, false)
+	wantErr(t, err, "empty output")
+}
+
+// A Model's config is its own: changing the caller's config, or the copy
+// Config returns, after New changes nothing (it would otherwise race with
+// concurrent calls and silently change results).
+func TestReliabilityConfigIsCopied(t *testing.T) {
+	m := tiny(t)
+	vec := make([]float32, 16)
+	vec[0] = 1
+	cfg := Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: Addition, SourceRepresentation: vec, SubspacePartition: [][]int{{0, 8}, {8, 16}}}}}
+	iv, err := New(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []lm.Prompt{prompt(1, 2, 3)}
+	before, err := iv.Forward(base, AtBase(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec[0] = 1000
+	cfg.Representations[0].SubspacePartition[0][1] = 1
+	got := iv.Config()
+	got.Representations[0].SourceRepresentation[0] = -1000
+	got.Representations[0].Layer = 2
+	after, err := iv.Forward(base, AtBase(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff(flat(t, before.Logits), flat(t, after.Logits)); d != 0 {
+		t.Errorf("changing configs after New changed the output by %g", d)
+	}
+	if p := iv.Config().Representations[0]; p.SubspacePartition[0][1] != 8 || p.Layer != 1 {
+		t.Errorf("the Model's config changed: %+v", p)
 	}
 }

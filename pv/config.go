@@ -249,8 +249,8 @@ func (c Config) Validate(d lm.Dims) error {
 		if j, ok := firstNonFinite(r.SourceRepresentation); !ok {
 			bad("source_representation", "value %d is %g; values must be finite", j, r.SourceRepresentation[j])
 		}
-		if math.IsNaN(r.NoiseLevel) || math.IsInf(r.NoiseLevel, 0) || r.NoiseLevel < 0 {
-			bad("noise_level", "%g must be a finite number >= 0", r.NoiseLevel)
+		if math.IsNaN(r.NoiseLevel) || math.IsInf(r.NoiseLevel, 0) || r.NoiseLevel < 0 || r.NoiseLevel > math.MaxFloat32 {
+			bad("noise_level", "%g must be a finite float32 >= 0 (at most %g)", r.NoiseLevel, math.MaxFloat32)
 		}
 		// Partitions index the dimensions subspaces select: the unit's, or
 		// the rotated or latent ones of low-rank and autoencoder types.

@@ -246,6 +246,9 @@ func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
 	if maxNew == 0 {
 		maxNew = 20 // lm.Sampling's default
 	}
+	if limit := iv.model.Dims().Positions; limit > 0 && maxNew > limit {
+		return fmt.Errorf("pv: generate: max_new_tokens %d exceeds the model's %d positions; valid: [0, %d]", maxNew, limit, limit)
+	}
 	for j, st := range g.Steps {
 		if st < 0 || st >= maxNew {
 			return fmt.Errorf("pv: generate: steps: %d out of range [0, %d) (max_new_tokens)", st, maxNew)

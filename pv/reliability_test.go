@@ -65,6 +65,7 @@ func TestReliabilityConfig(t *testing.T) {
 		{"Inf in a steering vector", rep(RepresentationConfig{InterventionType: Addition, SourceRepresentation: append(make([]float32, 15), inf)}), []string{"source_representation", "value 15 is +Inf"}},
 		{"NaN noise level", rep(RepresentationConfig{InterventionType: Noise, NoiseLevel: nan6}), []string{"noise_level", "NaN"}},
 		{"negative noise level", rep(RepresentationConfig{InterventionType: Noise, NoiseLevel: -1}), []string{"noise_level", "-1"}},
+		{"noise level infinite in float32", rep(RepresentationConfig{InterventionType: Noise, NoiseLevel: 1e300}), []string{"noise_level", "1e+300 must be a finite float32"}},
 		{"negative layer", rep(RepresentationConfig{Layer: -1}), []string{"layer", "-1 out of range [0, 3)"}},
 		{"huge layer", rep(RepresentationConfig{Layer: 1 << 40}), []string{"layer", "1099511627776 out of range [0, 3)"}},
 		{"group_key on some only", Config{Representations: []RepresentationConfig{{GroupKey: intp(0)}, {Layer: 1}}}, []string{"representations[1].group_key", "set it on all or none"}},
@@ -270,6 +271,7 @@ func TestReliabilitySweep(t *testing.T) {
 		{"NaN corruption level", p, &Corruption{Positions: []int{1}, Level: nan6}, ok, []string{"corruption level: NaN"}},
 		{"infinite corruption level", p, &Corruption{Positions: []int{1}, Level: math.Inf(1)}, ok, []string{"corruption level: +Inf"}},
 		{"negative corruption level", p, &Corruption{Positions: []int{1}, Level: -3}, ok, []string{"corruption level: -3"}},
+		{"corruption level infinite in float32", p, &Corruption{Positions: []int{1}, Level: 1e39}, ok, []string{"corruption level: 1e+39 must be a finite float32"}},
 		{"unknown component with a corruption", p, &Corruption{Positions: []int{1}, Level: 1}, with(func(c *SweepConfig) { c.Component = "resid" }), []string{`"resid" is not a per-layer component`}},
 	}
 	// Both paths (resumed and plain) share one validation: every case must
@@ -395,6 +397,7 @@ func TestReliabilityGenerate(t *testing.T) {
 		{"repeated step", steer, GenerateOptions{EveryStep: true, Steps: []int{2, 2}}, []Option{feed(vec)}, []string{"steps: 2 given twice"}},
 		{"steps with prompt-only interventions", steer, GenerateOptions{InterveneOnPrompt: true, Steps: []int{1}}, []Option{feed(vec), AtBase(0)}, []string{"steps [1] given, but with InterveneOnPrompt"}},
 		{"negative max_new_tokens", steer, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: -1}, EveryStep: true}, []Option{feed(vec)}, []string{"max_new_tokens -1 must not be negative"}},
+		{"max_new_tokens overflowing the cache size", steer, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: math.MaxInt}, EveryStep: true}, []Option{feed(vec)}, []string{"max_new_tokens 9223372036854775807 exceeds the model's 32 positions"}},
 		{"NaN temperature", steer, GenerateOptions{Sampling: lm.Sampling{Temperature: nan6}, EveryStep: true}, []Option{feed(vec)}, []string{"temperature NaN"}},
 		{"NaN steering vector", steer, GenerateOptions{EveryStep: true, InterveneOnPrompt: true}, []Option{feed(bad)}, []string{"source representations", "value 11 is NaN"}},
 		{"Inf steering vector", steer, GenerateOptions{EveryStep: true, InterveneOnPrompt: true}, []Option{feed(append(make([]float32, 15), -inf))}, []string{"value 15 is -Inf"}},

@@ -208,8 +208,8 @@ func (sw *Sweeper) check(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 				return fail("corruption positions: %d given twice", p)
 			}
 		}
-		if !finite(corrupt.Level) || corrupt.Level < 0 {
-			return fail("corruption level: %g must be a finite number >= 0", corrupt.Level)
+		if !finite(corrupt.Level) || corrupt.Level < 0 || corrupt.Level > math.MaxFloat32 {
+			return fail("corruption level: %g must be a finite float32 >= 0 (at most %g)", corrupt.Level, math.MaxFloat32)
 		}
 	}
 	return cfg, cols, nil

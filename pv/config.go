@@ -91,9 +91,14 @@ type RepresentationConfig struct {
 	Component lm.Component `json:"component"`
 	// Unit is "pos" (default), "h" or "h.pos".
 	Unit Unit `json:"unit"`
-	// MaxNumberOfUnits is how many units each example intervenes on (default 1).
+	// MaxNumberOfUnits is how many units each example intervenes on (default
+	// 1; at most the model's positions for "pos", heads for "h",
+	// heads × positions for "h.pos").
 	MaxNumberOfUnits int `json:"max_number_of_units"`
-	// LowRankDimension is for trainable interventions.
+	// LowRankDimension is the subspace or latent size of low-rank, PCA and
+	// autoencoder interventions: at most the unit's width for low-rank and
+	// PCA, at most MaxLatent (and MaxWeightElements weights per matrix) for
+	// autoencoders. Negative is an error.
 	LowRankDimension int `json:"low_rank_dimension,omitempty"`
 	// InterventionType names the intervention; Intervention gives a Go
 	// function instead. Setting both is an error, as in pyvene.
@@ -101,7 +106,8 @@ type RepresentationConfig struct {
 	Intervention     Func `json:"-"`
 	// SubspacePartition splits the unit's last axis into named groups of
 	// dimensions; subspaces then name partitions instead of dimensions. A
-	// partition of two numbers [a, b] means the range a..b-1, as in pyvene.
+	// partition of two numbers [a, b] means the range a..b-1, as in pyvene
+	// (a < b; empty, reversed and out-of-range partitions are errors).
 	SubspacePartition [][]int `json:"subspace_partition,omitempty"`
 	// GroupKey puts interventions in one group fed by one source (default:
 	// each intervention is its own group).
@@ -110,9 +116,10 @@ type RepresentationConfig struct {
 	// intervention; a later one sees the earlier one's output at its units.
 	InterventionLinkKey *int `json:"intervention_link_key,omitempty"`
 	// SourceRepresentation is a constant source (one unit's value, width of
-	// the component), used instead of a source run.
+	// the component; finite values), used instead of a source run.
 	SourceRepresentation []float32 `json:"source_representation,omitempty"`
-	// NoiseLevel scales Noise interventions' standard normal noise.
+	// NoiseLevel scales Noise interventions' standard normal noise (finite,
+	// >= 0).
 	NoiseLevel float64 `json:"noise_level,omitempty"`
 }
 
@@ -173,8 +180,13 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate checks the config against a model's sizes. Each problem is an
-// error naming the representation, the field and the valid choices.
+// Validate checks the config against a model's sizes, before anything is
+// allocated: layers, components, units, unit counts, intervention types,
+// sizes (low_rank_dimension against the width and MaxLatent), subspace
+// partitions, constant sources (width, NaN/Inf), noise levels, group keys
+// (all or none) and linked interventions (same type, width and size). Each
+// problem is an error naming the representation, the field, the value and
+// the valid choices; all problems are joined in one error.
 func (c Config) Validate(d lm.Dims) error {
 	c = c.withDefaults()
 	var errs []error

@@ -37,7 +37,10 @@ type Example struct {
 }
 
 // TrainConfig configures DAS training. Zero fields take the defaults in
-// brackets, which follow pyvene's train_alignment.
+// brackets, which follow pyvene's train_alignment; negative sizes, sizes
+// over MaxEpochs and MaxBatchSize, and negative, NaN or infinite
+// temperatures or weights are errors (Train checks them before anything
+// runs).
 type TrainConfig struct {
 	Adam      train.Adam `json:"adam"`       // [lr 1e-3, 10% linear warm-up, linear decay]
 	Epochs    int        `json:"epochs"`     // [3]

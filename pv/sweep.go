@@ -39,6 +39,11 @@ func LogitDiff(a, b int) Metric {
 }
 
 // SweepConfig says what a sweep patches and how it scores each setting.
+// Zero fields take their defaults; negative sizes, empty lists, repeated or
+// out-of-range layers and positions, a component that does not fit the
+// unit, and a metric that fails on the model's logits (a token id outside
+// the vocabulary) are errors, checked in one place for both sweep paths
+// before anything runs.
 type SweepConfig struct {
 	// Component is the site patched at each layer (default block_output).
 	Component lm.Component `json:"component"`
@@ -52,13 +57,15 @@ type SweepConfig struct {
 	// base); for "h.pos", the positions patched in every head.
 	Positions []int `json:"positions,omitempty"`
 	// Window patches the layers l-Window/2 .. l+(Window-1)/2 (clipped) for
-	// row l, as ROME does for MLP and attention (default 1: layer l only).
+	// row l, as ROME does for MLP and attention (0: the default 1, layer l
+	// only).
 	Window int `json:"window,omitempty"`
 	// Metric scores a run (required).
 	Metric Metric `json:"-"`
-	// ChunkSize is how many settings run in one batch at most (default 32).
+	// ChunkSize is how many settings run in one batch at most (0: the
+	// default 32; at most MaxChunkSize).
 	ChunkSize int `json:"chunk_size,omitempty"`
-	// MaxBytes bounds the activations of one batch (default 1 GiB): chunks
+	// MaxBytes bounds the activations of one batch (0: 1 GiB): chunks
 	// shrink, down to one setting, so that a batch's estimated float32
 	// activations (one block's, plus the logits it keeps) stay under it.
 	MaxBytes int64 `json:"max_bytes,omitempty"`
@@ -114,7 +121,8 @@ type Sweeper struct {
 // before compiles nothing).
 func (sw *Sweeper) Compiles() int64 { return sw.compiles.Load() }
 
-// NewSweeper returns a Sweeper for m.
+// NewSweeper returns a Sweeper for m. With a nil m, its sweeps return an
+// error.
 func NewSweeper(m lm.Model) *Sweeper {
 	return &Sweeper{model: m, ivs: map[string]*Model{}, Resume: resumable(m)}
 }

@@ -15,7 +15,9 @@ import (
 
 type fuzzModels struct {
 	parallel, heads, hpos, serial *Model
-	sweeper                       *Sweeper
+	// sweeper validates; resumed and plain run small sweeps, keeping their
+	// compiled graphs across inputs.
+	sweeper, resumed, plain *Sweeper
 }
 
 var fuzzSet = sync.OnceValues(func() (*fuzzModels, error) {
@@ -23,7 +25,8 @@ var fuzzSet = sync.OnceValues(func() (*fuzzModels, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fuzzModels{sweeper: NewSweeper(m)}
+	f := &fuzzModels{sweeper: NewSweeper(m), resumed: NewSweeper(m), plain: NewSweeper(m)}
+	f.plain.Resume = false
 	for _, x := range []struct {
 		p   **Model
 		cfg Config
@@ -145,8 +148,7 @@ func FuzzSweepConfig(f *testing.F) {
 		if len(got.Layers)*len(cols) > 8 || base.Len() > 6 {
 			return
 		}
-		for _, resume := range []bool{true, false} {
-			sw := &Sweeper{model: m, Resume: resume}
+		for _, sw := range []*Sweeper{set.resumed, set.plain} {
 			var err error
 			if corrupt != nil {
 				_, err = sw.Trace(base, *corrupt, cfg)
@@ -154,7 +156,7 @@ func FuzzSweepConfig(f *testing.F) {
 				_, err = sw.Patch(base, src, cfg)
 			}
 			if err != nil {
-				t.Errorf("resume=%v: a config that passed validation failed: %v", resume, err)
+				t.Errorf("resume=%v: a config that passed validation failed: %v", sw.Resume, err)
 			}
 		}
 	})

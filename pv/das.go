@@ -236,7 +236,9 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 				batch = append(batch, data[j])
 			}
 			temp := cfg.TemperatureStart * math.Pow(cfg.TemperatureEnd/cfg.TemperatureStart, float64(step)/float64(max(1, total-1)))
-			iv.SetTemperature(temp)
+			if err := iv.SetTemperature(temp); err != nil {
+				return nil, fmt.Errorf("pv: train: step %d: %w", step, err)
+			}
 			args, p, err := iv.trainArgs(batch, !cfg.TrainModel)
 			if err != nil {
 				return nil, err

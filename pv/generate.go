@@ -239,6 +239,9 @@ func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
 	if c.pyveneSerial != nil {
 		return fmt.Errorf("pv: unit_locations: serial keys given, but the config's mode is %q", iv.cfg.Mode)
 	}
+	if len(c.capture) > 0 || c.lastOnly {
+		return fmt.Errorf("pv: generate: CaptureSites and LastLogitsOnly apply to Forward only; generation returns tokens")
+	}
 	if g.Steps != nil && g.InterveneOnPrompt && !g.EveryStep {
 		return fmt.Errorf("pv: generate: steps %v given, but with InterveneOnPrompt (and not EveryStep) no intervention acts on new tokens", g.Steps)
 	}

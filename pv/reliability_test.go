@@ -177,6 +177,9 @@ func TestReliabilityForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, lr.SetWeight(lr.Keys()[0], "mask", vec(7, nan)), "set weight mask", "value 7 is NaN")
+	for _, temp := range []float64{0, -1, nan6, math.Inf(1), 1e39} {
+		wantErr(t, lr.SetTemperature(temp), "set temperature", "must be a finite number > 0")
+	}
 }
 
 func TestReliabilityPyveneLocations(t *testing.T) {
@@ -253,6 +256,7 @@ func TestReliabilitySweep(t *testing.T) {
 		{"empty layers", p, nil, with(func(c *SweepConfig) { c.Layers = []int{} }), []string{"layers: empty list"}},
 		{"layer out of range", p, nil, with(func(c *SweepConfig) { c.Layers = []int{0, 3} }), []string{"layers: 3 out of range [0, 3)"}},
 		{"negative layer", p, nil, with(func(c *SweepConfig) { c.Layers = []int{-1} }), []string{"layers: -1 out of range [0, 3)"}},
+		{"repeated layer", p, nil, with(func(c *SweepConfig) { c.Layers = []int{2, 0, 2} }), []string{"layers: 2 given twice"}},
 		{"empty positions", p, nil, with(func(c *SweepConfig) { c.Positions = []int{} }), []string{"positions: empty list"}},
 		{"position past the prompt", p, nil, with(func(c *SweepConfig) { c.Positions = []int{5} }), []string{"positions: 5 out of range [0, 5)"}},
 		{"negative position", p, nil, with(func(c *SweepConfig) { c.Positions = []int{-1} }), []string{"positions: -1 out of range"}},
@@ -403,6 +407,7 @@ func TestReliabilityGenerate(t *testing.T) {
 		{"Inf steering vector", steer, GenerateOptions{EveryStep: true, InterveneOnPrompt: true}, []Option{feed(append(make([]float32, 15), -inf))}, []string{"value 15 is -Inf"}},
 		{"serial mode", ser, GenerateOptions{}, []Option{Sources(prompt(1), prompt(2))}, []string{`generate: mode "serial" is not supported`}},
 		{"serial keys on a parallel config", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), PyveneLocations([]byte(`{"source_0->base": 0}`))}, []string{"serial keys given"}},
+		{"capture sites during generation", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), CaptureSites(lm.Site{Layer: 1, Component: lm.BlockOutput})}, []string{"CaptureSites and LastLogitsOnly apply to Forward only"}},
 		{"new-token unit other than 0", steer, GenerateOptions{}, []Option{feed(vec), AtBase(2)}, []string{"the only base unit is 0"}},
 	}
 	for _, tt := range tests {

@@ -151,9 +151,12 @@ func (sw *Sweeper) check(base, source lm.Prompt, corrupt *Corruption, cfg SweepC
 			cfg.Layers = append(cfg.Layers, l)
 		}
 	}
-	for _, l := range cfg.Layers {
+	for j, l := range cfg.Layers {
 		if l < 0 || l >= d.Layers {
 			return fail("layers: %d out of range [0, %d)", l, d.Layers)
+		}
+		if slices.Contains(cfg.Layers[:j], l) {
+			return fail("layers: %d given twice", l)
 		}
 	}
 	if cfg.Positions != nil && len(cfg.Positions) == 0 {

@@ -2,6 +2,7 @@ package pv
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -108,8 +109,13 @@ func (iv *Model) weightNodes(in []*graph.Node) (weights [][]*graph.Node, temps [
 }
 
 // SetTemperature sets the temperature of every Boundless and sigmoid-mask
-// intervention (pyvene's set_temperature).
-func (iv *Model) SetTemperature(t float64) {
+// intervention (pyvene's set_temperature). A temperature that is not a
+// finite positive float32 is an error (temperatures divide), and changes
+// nothing.
+func (iv *Model) SetTemperature(t float64) error {
+	if !finite(t) || t <= 0 || t > math.MaxFloat32 {
+		return fmt.Errorf("pv: set temperature: %g must be a finite number > 0", t)
+	}
 	iv.wmu.Lock()
 	defer iv.wmu.Unlock()
 	for i, r := range iv.cfg.Representations {
@@ -118,6 +124,7 @@ func (iv *Model) SetTemperature(t float64) {
 			iv.temps[i] = t
 		}
 	}
+	return nil
 }
 
 // Weight returns a copy of weight name of the intervention with key key (for

@@ -2,6 +2,7 @@ package pv
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -148,16 +149,30 @@ func FuzzSweepConfig(f *testing.F) {
 		if len(got.Layers)*len(cols) > 8 || base.Len() > 6 {
 			return
 		}
-		for _, sw := range []*Sweeper{set.resumed, set.plain} {
+		var res [2]*SweepResult
+		for k, sw := range []*Sweeper{set.resumed, set.plain} {
 			var err error
 			if corrupt != nil {
-				_, err = sw.Trace(base, *corrupt, cfg)
+				res[k], err = sw.Trace(base, *corrupt, cfg)
 			} else {
-				_, err = sw.Patch(base, src, cfg)
+				res[k], err = sw.Patch(base, src, cfg)
 			}
 			if err != nil {
-				t.Errorf("resume=%v: a config that passed validation failed: %v", sw.Resume, err)
+				t.Fatalf("resume=%v: a config that passed validation failed: %v", sw.Resume, err)
 			}
+		}
+		// Scores agree up to float32 rounding (a LogitDiff is not bounded
+		// by 1, so the tolerance is relative to the larger scores).
+		scale := 1.0
+		for _, r := range res {
+			for _, row := range r.Values {
+				for _, v := range row {
+					scale = math.Max(scale, math.Abs(v))
+				}
+			}
+		}
+		if d := gridDiff(res[0], res[1]); d > 1e-4*scale {
+			t.Errorf("resumed and plain sweeps differ by %g: %v vs %v", d, res[0].Values, res[1].Values)
 		}
 	})
 }

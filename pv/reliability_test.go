@@ -514,3 +514,59 @@ func TestReliabilityConfigIsCopied(t *testing.T) {
 		t.Errorf("the Model's config changed: %+v", p)
 	}
 }
+
+// Unusual but valid sweeps (unordered layers and positions, windows past
+// the model, one-setting chunks, a source longer than the base) give the
+// same grid on the resumed and the plain path.
+func TestReliabilitySweepPathsAgree(t *testing.T) {
+	m := tiny(t)
+	p := prompt(3, 14, 15, 92, 65)
+	for _, cfg := range []SweepConfig{
+		{Component: lm.MLPActivation, Window: 5},
+		{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Positions: []int{2, 0}},
+		{Component: lm.HeadQueryOutput, Unit: HeadPos, Positions: []int{4}, Window: 2},
+		{Component: lm.ResidMid, Positions: []int{4, 0}, Layers: []int{2, 0}, ChunkSize: 1, MaxBytes: 1},
+		{Component: lm.AttentionInput, Positions: []int{3, 1}, Layers: []int{1}, Window: 7},
+		{Component: lm.KeyOutput, Window: 3, Metric: LogitDiff(3, 4)},
+	} {
+		if cfg.Metric == nil {
+			cfg.Metric = TokenProb(3)
+		}
+		for _, corrupt := range []bool{false, true} {
+			var res [2]*SweepResult
+			for k, resume := range []bool{true, false} {
+				sw := NewSweeper(m)
+				sw.Resume = resume
+				var err error
+				if corrupt {
+					res[k], err = sw.Trace(p, Corruption{Positions: []int{1, 4}, Level: 1}, cfg)
+				} else {
+					res[k], err = sw.Patch(p, prompt(1, 2, 3, 4, 5, 6), cfg)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d := gridDiff(res[0], res[1]); d > 1e-4 {
+				t.Errorf("%v %v corrupt=%v: paths differ by %g\n%v\n%v", cfg.Component, cfg.Unit, corrupt, d, res[0].Values, res[1].Values)
+			}
+		}
+	}
+}
+
+// gridDiff returns the largest difference between two sweeps' scores.
+func gridDiff(a, b *SweepResult) float64 {
+	d := math.Max(math.Abs(a.Base-b.Base), math.Abs(a.Source-b.Source))
+	if len(a.Values) != len(b.Values) {
+		return math.Inf(1)
+	}
+	for r := range a.Values {
+		if len(a.Values[r]) != len(b.Values[r]) {
+			return math.Inf(1)
+		}
+		for c := range a.Values[r] {
+			d = math.Max(d, math.Abs(a.Values[r][c]-b.Values[r][c]))
+		}
+	}
+	return d
+}

@@ -15,10 +15,13 @@ import (
 // intervenable Model and one Sweeper at once and compare every result with
 // the same call made serially. Run them under the race detector with
 //
-//	go test -race -gcflags=all=-d=checkptr=0 -run Concurrent ./pv/
+//	go test -race -gcflags='github.com/gomlx/...=-d=checkptr=0' -run Concurrent ./pv/
 //
-// (checkptr is off because GoMLX's SIMD kernels trip it; the race detector
-// itself stays on).
+// -race turns on checkptr, which GoMLX's AVX-512 matmul kernels
+// (gomlx/compute's gobackend/dot/matmul) trip ("pointer arithmetic result
+// points to invalid allocation"); the flag turns checkptr off in GoMLX's
+// packages only, so govene's code keeps it and the race detector stays on
+// everywhere. (-gcflags=all=-d=checkptr=0 also works.)
 
 const goroutines = 6
 

@@ -174,8 +174,11 @@ func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims.
 // interventions, and returns the intervened logits, the original ones when
 // asked, and collected activations. Positions in locations count from each
 // prompt's first token, not from the padding. It returns an error, never a
-// wrong result, for too many or too few sources, locations past a prompt,
-// heads out of range, duplicate units, and source values of the wrong shape.
+// wrong result, for too many or too few sources, empty source prompts (use
+// SkipGroups for pyvene's None source), locations past a prompt, heads out
+// of range, duplicate units, batch-size mismatches, nil source caches,
+// source values of the wrong shape, NaN or infinite source values, unknown
+// intervention keys and unknown capture sites.
 func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {

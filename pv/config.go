@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,13 +123,17 @@ type RepresentationConfig struct {
 	// Unit is "pos" (default), "h" or "h.pos".
 	Unit Unit `json:"unit"`
 	// MaxNumberOfUnits is how many units each example intervenes on (default
-	// 1); it is part of the intervention key. As in pyvene it is enforced
+	// 1; at most the model's positions for "pos", heads for "h", heads ×
+	// positions for "h.pos"); it is part of the intervention key. As in pyvene it is enforced
 	// only for weighted types (rotations, masks, PCA, autoencoders): more
 	// units per call is an error. Other types take any number of units, as
 	// pyvene's do. Unlike pyvene, whose weights for n units act on their
 	// concatenation (n × width), govene's act on each unit separately.
 	MaxNumberOfUnits int `json:"max_number_of_units"`
-	// LowRankDimension is for trainable interventions.
+	// LowRankDimension is the subspace or latent size of low-rank, PCA and
+	// autoencoder interventions: at most the unit's width for low-rank and
+	// PCA, at most MaxLatent (and MaxWeightElements weights per matrix) for
+	// autoencoders. Negative is an error.
 	LowRankDimension int `json:"low_rank_dimension,omitempty"`
 	// InterventionType names the intervention; Intervention gives a Go
 	// function instead. Setting both is an error, as in pyvene.
@@ -136,7 +141,8 @@ type RepresentationConfig struct {
 	Intervention     Func `json:"-"`
 	// SubspacePartition splits the unit's last axis into named groups of
 	// dimensions; subspaces then name partitions instead of dimensions. A
-	// partition of two numbers [a, b] means the range a..b-1, as in pyvene.
+	// partition of two numbers [a, b] means the range a..b-1, as in pyvene
+	// (a < b; empty, reversed and out-of-range partitions are errors).
 	SubspacePartition [][]int `json:"subspace_partition,omitempty"`
 	// GroupKey puts interventions in one group fed by one source (default:
 	// each intervention is its own group).
@@ -145,9 +151,10 @@ type RepresentationConfig struct {
 	// intervention; a later one sees the earlier one's output at its units.
 	InterventionLinkKey *int `json:"intervention_link_key,omitempty"`
 	// SourceRepresentation is a constant source (one unit's value, width of
-	// the component), used instead of a source run.
+	// the component; finite values), used instead of a source run.
 	SourceRepresentation []float32 `json:"source_representation,omitempty"`
-	// NoiseLevel scales Noise interventions' standard normal noise.
+	// NoiseLevel scales Noise interventions' standard normal noise (finite,
+	// >= 0).
 	NoiseLevel float64 `json:"noise_level,omitempty"`
 }
 
@@ -160,8 +167,12 @@ type Config struct {
 
 // Key returns the intervention key pyvene gives representation i of this
 // config: layer_{l}_comp_{component}_unit_{unit}_nunit_{n}#{k}, with k
-// counting earlier representations of the same name.
+// counting earlier representations of the same name. It returns "" when i
+// is not an index of c.Representations.
 func (c Config) Key(i int) string {
+	if i < 0 || i >= len(c.Representations) {
+		return ""
+	}
 	r := c.Representations[i]
 	name := func(r RepresentationConfig) string {
 		return fmt.Sprintf("layer_%d_comp_%s_unit_%s_nunit_%d", r.Layer, r.Component,
@@ -179,7 +190,7 @@ func (c Config) Key(i int) string {
 // withDefaults fills pyvene's defaults: unit "pos", one unit, parallel mode,
 // Vanilla.
 func (c Config) withDefaults() Config {
-	c.Representations = slices.Clone(c.Representations)
+	c = c.clone()
 	if c.Mode == "" {
 		c.Mode = Parallel
 	}
@@ -207,8 +218,13 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate checks the config against a model's sizes. Each problem is an
-// error naming the representation, the field and the valid choices.
+// Validate checks the config against a model's sizes, before anything is
+// allocated: layers, components, units, unit counts, intervention types,
+// sizes (low_rank_dimension against the width and MaxLatent), subspace
+// partitions, constant sources (width, NaN/Inf), noise levels, group keys
+// (all or none) and linked interventions (same type, width and size). Each
+// problem is an error naming the representation, the field, the value and
+// the valid choices; all problems are joined in one error.
 func (c Config) Validate(d lm.Dims) error {
 	c = c.withDefaults()
 	var errs []error
@@ -217,6 +233,10 @@ func (c Config) Validate(d lm.Dims) error {
 	}
 	if c.Mode != Parallel && c.Mode != Serial {
 		errs = append(errs, fmt.Errorf("mode: %q is not valid; valid: %q, %q", c.Mode, Parallel, Serial))
+	}
+	hasGroupKeys := false
+	for _, r := range c.Representations {
+		hasGroupKeys = hasGroupKeys || r.GroupKey != nil
 	}
 	for i, r := range c.Representations {
 		bad := func(field, format string, args ...any) {
@@ -241,6 +261,8 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		if r.MaxNumberOfUnits < 1 {
 			bad("max_number_of_units", "%d must be at least 1", r.MaxNumberOfUnits)
+		} else if limit := maxUnits(d, r); limit > 0 && r.MaxNumberOfUnits > limit {
+			bad("max_number_of_units", "%d exceeds the %d units a %q intervention on %s can have; valid: [1, %d]", r.MaxNumberOfUnits, limit, r.Unit, r.Component, limit)
 		}
 		if r.InterventionType != "" && r.Intervention != nil {
 			bad("intervention", "both intervention_type (%s) and an intervention function are set; set one", r.InterventionType)
@@ -248,29 +270,72 @@ func (c Config) Validate(d lm.Dims) error {
 		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
 			bad("intervention_type", "%q is not valid; valid: %v, or pyvene's class names (VanillaIntervention, ...; see ParseType)", r.InterventionType, Types)
 		}
+		w := d.Width(r.Component)
+		if r.LowRankDimension < 0 {
+			bad("low_rank_dimension", "%d must not be negative", r.LowRankDimension)
+		}
 		switch r.InterventionType {
 		case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
-			if r.LowRankDimension <= 0 {
+			switch {
+			case r.LowRankDimension <= 0:
 				bad("low_rank_dimension", "%d: %s needs the size of its subspace or latent space (positive)", r.LowRankDimension, r.InterventionType)
-			} else if r.InterventionType == LowRankRotatedSpace && d.Width(r.Component) > 0 && r.LowRankDimension > d.Width(r.Component) {
-				bad("low_rank_dimension", "%d exceeds the width %d of %s", r.LowRankDimension, d.Width(r.Component), r.Component)
+			case (r.InterventionType == LowRankRotatedSpace || r.InterventionType == PCARotatedSpace) && w > 0 && r.LowRankDimension > w:
+				bad("low_rank_dimension", "%d exceeds the width %d of %s; valid: [1, %d]", r.LowRankDimension, w, r.Component, w)
+			case r.LowRankDimension > MaxLatent:
+				bad("low_rank_dimension", "%d exceeds the limit %d on latent sizes; valid: [1, %d]", r.LowRankDimension, MaxLatent, MaxLatent)
+			case w > 0 && int64(r.LowRankDimension)*int64(w) > MaxWeightElements:
+				bad("low_rank_dimension", "%d latents of width %d make %d weights per matrix, over the limit %d; valid: [1, %d]", r.LowRankDimension, w, int64(r.LowRankDimension)*int64(w), int64(MaxWeightElements), MaxWeightElements/int64(w))
 			}
 		}
-		if r.InterventionType.hasWeights() && d.Width(r.Component) < 0 {
+		if r.InterventionType.hasWeights() && w < 0 {
 			bad("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
 		}
 		if _, ok := skipInputs[r.Component]; r.InterventionType == Skip && !ok {
 			bad("component", "skip replaces a module's output by its input; %s has no such input site (valid: block_output, mlp_output, query_output, key_output, value_output)", r.Component)
 		}
-		w := d.Width(r.Component)
 		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {
 			bad("source_representation", "has %d values; %s is %d wide", len(r.SourceRepresentation), r.Component, w)
 		}
+		if j, ok := firstNonFinite(r.SourceRepresentation); !ok {
+			bad("source_representation", "value %d is %g; values must be finite", j, r.SourceRepresentation[j])
+		}
+		if math.IsNaN(r.NoiseLevel) || math.IsInf(r.NoiseLevel, 0) || r.NoiseLevel < 0 || r.NoiseLevel > math.MaxFloat32 {
+			bad("noise_level", "%g must be a finite float32 >= 0 (at most %g)", r.NoiseLevel, math.MaxFloat32)
+		}
+		// Partitions index the dimensions subspaces select: the unit's, or
+		// the rotated or latent ones of low-rank and autoencoder types.
+		mw := w
+		if w > 0 {
+			mw = maskWidth(r, w)
+		}
 		for j, p := range r.SubspacePartition {
-			for _, x := range p {
-				if x < 0 || (w > 0 && x > w) {
-					bad("subspace_partition", "partition %d: dimension %d out of range [0, %d]", j, x, w)
+			switch {
+			case len(p) == 0:
+				bad("subspace_partition", "partition %d is empty; give [start, end) or a list of dimensions", j)
+			case len(p) == 2 && p[0] >= p[1]:
+				bad("subspace_partition", "partition %d: [%d, %d] is empty or reversed; a range [start, end) needs start < end", j, p[0], p[1])
+			}
+			for k, x := range p {
+				end := len(p) == 2 && k == 1 // a range's end may equal the width
+				if x < 0 || (mw > 0 && (x > mw || x == mw && !end)) {
+					bad("subspace_partition", "partition %d: dimension %d out of range [0, %d)", j, x, mw)
+					break
 				}
+			}
+		}
+		if r.GroupKey == nil && hasGroupKeys {
+			bad("group_key", "set on some representations but not this one; set it on all or none")
+		}
+		if r.InterventionLinkKey != nil {
+			for j, q := range c.Representations[:i] {
+				if q.InterventionLinkKey == nil || *q.InterventionLinkKey != *r.InterventionLinkKey {
+					continue
+				}
+				if q.InterventionType != r.InterventionType || d.Width(q.Component) != w || q.LowRankDimension != r.LowRankDimension || (q.Intervention == nil) != (r.Intervention == nil) {
+					bad("intervention_link_key", "%d links it to representations[%d], which differs (%s on %s, low_rank_dimension %d vs %s on %s, %d); linked interventions share one intervention, so type, width and low_rank_dimension must match",
+						*r.InterventionLinkKey, j, q.InterventionType, q.Component, q.LowRankDimension, r.InterventionType, r.Component, r.LowRankDimension)
+				}
+				break
 			}
 		}
 	}
@@ -278,4 +343,30 @@ func (c Config) Validate(d lm.Dims) error {
 		return fmt.Errorf("pv: invalid config: %w", err)
 	}
 	return nil
+}
+
+// clone returns a copy of c that shares no slice or pointer with it, so a
+// Model's config cannot change when its caller's does.
+func (c Config) clone() Config {
+	c.Representations = slices.Clone(c.Representations)
+	for i := range c.Representations {
+		r := &c.Representations[i]
+		r.SourceRepresentation = slices.Clone(r.SourceRepresentation)
+		if r.SubspacePartition != nil {
+			parts := make([][]int, len(r.SubspacePartition))
+			for j, p := range r.SubspacePartition {
+				parts[j] = slices.Clone(p)
+			}
+			r.SubspacePartition = parts
+		}
+		if r.GroupKey != nil {
+			g := *r.GroupKey
+			r.GroupKey = &g
+		}
+		if r.InterventionLinkKey != nil {
+			k := *r.InterventionLinkKey
+			r.InterventionLinkKey = &k
+		}
+	}
+	return c
 }

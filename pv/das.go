@@ -37,7 +37,10 @@ type Example struct {
 }
 
 // TrainConfig configures DAS training. Zero fields take the defaults in
-// brackets, which follow pyvene's train_alignment.
+// brackets, which follow pyvene's train_alignment; negative sizes, sizes
+// over MaxEpochs and MaxBatchSize, and negative, NaN or infinite
+// temperatures or weights are errors (Train checks them before anything
+// runs).
 type TrainConfig struct {
 	Adam      train.Adam `json:"adam"`       // [lr 1e-3, 10% linear warm-up, linear decay]
 	Epochs    int        `json:"epochs"`     // [3]
@@ -85,6 +88,8 @@ type TrainReport struct {
 // TrainableParameters returns the number of trainable weights, counting
 // linked interventions once (pyvene's count_parameters).
 func (iv *Model) TrainableParameters() int {
+	iv.wmu.RLock()
+	defer iv.wmu.RUnlock()
 	n := 0
 	for i, r := range iv.cfg.Representations {
 		if !r.InterventionType.Trainable() {
@@ -101,8 +106,10 @@ func (iv *Model) TrainableParameters() int {
 // predicts each example's label (cross-entropy at the base's last token),
 // with Adam, and evaluates interchange-intervention accuracy (IIA) on eval.
 // It returns an error for a config without trainable interventions, empty
-// data, a negative Steps, or examples whose sources do not match the
-// config's groups.
+// data, an invalid TrainConfig (negative sizes or Steps; negative, NaN or infinite
+// temperatures and weights; see train.Adam.Validate), a serial-mode config,
+// or examples with a label outside the vocabulary or units, subspaces or
+// sources that do not match the config's interventions and groups.
 func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, error) {
 	if len(data) == 0 {
 		return nil, errors.New("pv: train: no training examples")
@@ -110,20 +117,18 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	if iv.TrainableParameters() == 0 && !cfg.TrainModel {
 		return nil, errors.New("pv: train: no trainable intervention in the config; use rotated_space, low_rank_rotated_space, boundless_rotated_space, sigmoid_mask_rotated_space, sigmoid_mask or an autoencoder")
 	}
-	if cfg.Steps < 0 {
-		return nil, fmt.Errorf("pv: train: Steps %d: must be positive, or 0 to train for Epochs", cfg.Steps)
+	if iv.stages != nil {
+		return nil, fmt.Errorf("pv: train: mode %q is not supported; train in %q mode", iv.cfg.Mode, Parallel)
 	}
-	if cfg.Epochs <= 0 {
-		cfg.Epochs = 3
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 16
+	if err := iv.checkExamples("data", data); err != nil {
+		return nil, err
 	}
-	if cfg.TemperatureStart == 0 {
-		cfg.TemperatureStart = 50
-	}
-	if cfg.TemperatureEnd == 0 {
-		cfg.TemperatureEnd = 0.1
+	if err := iv.checkExamples("eval", eval); err != nil {
+		return nil, err
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = os.Stderr
@@ -139,7 +144,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	if cfg.Adam.WarmupSteps == 0 {
 		cfg.Adam.WarmupSteps = total / 10
 	}
-	if cfg.EvalEvery <= 0 {
+	if cfg.EvalEvery == 0 {
 		cfg.EvalEvery = perEpoch
 	}
 
@@ -238,7 +243,9 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 				batch = append(batch, data[j])
 			}
 			temp := cfg.TemperatureStart * math.Pow(cfg.TemperatureEnd/cfg.TemperatureStart, float64(step)/float64(max(1, total-1)))
-			iv.SetTemperature(temp)
+			if err := iv.SetTemperature(temp); err != nil {
+				return nil, fmt.Errorf("pv: train: step %d: %w", step, err)
+			}
 			args, p, err := iv.trainArgs(batch, !cfg.TrainModel)
 			if err != nil {
 				return nil, err
@@ -386,12 +393,20 @@ func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, erro
 
 // IIA returns the interchange-intervention accuracy on examples: the share
 // whose intervened prediction after the base's last token is the label.
+// batchSize 0 means 32; a negative one, or examples that Train would
+// reject, are errors.
 func (iv *Model) IIA(examples []Example, batchSize int) (float64, error) {
 	if len(examples) == 0 {
 		return 0, errors.New("pv: IIA: no examples")
 	}
-	if batchSize <= 0 {
+	if batchSize < 0 || batchSize > MaxBatchSize {
+		return 0, fmt.Errorf("pv: IIA: batch size %d out of range [0, %d] (0: the default, 32)", batchSize, MaxBatchSize)
+	}
+	if batchSize == 0 {
 		batchSize = 32
+	}
+	if err := iv.checkExamples("examples", examples); err != nil {
+		return 0, err
 	}
 	correct := 0
 	for s := 0; s < len(examples); s += batchSize {

@@ -143,7 +143,9 @@ func runDASCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c dasCase) {
 		}
 	}
 	if c.Temperature != nil {
-		iv.SetTemperature(*c.Temperature)
+		if err := iv.SetTemperature(*c.Temperature); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	locs, ok := c.UnitLocations["sources->base"]

@@ -102,7 +102,7 @@ func TestTrainTakesTheStepsAskedFor(t *testing.T) {
 		{"part of an epoch", TrainConfig{Steps: 3}, 3, ""},
 		{"not a multiple of an epoch", TrainConfig{Steps: 12, Epochs: 1}, 12, ""},
 		{"two epochs", TrainConfig{Epochs: 2}, 10, ""},
-		{"negative", TrainConfig{Steps: -1}, 0, "pv: train: Steps -1: must be positive, or 0 to train for Epochs"},
+		{"negative", TrainConfig{Steps: -1}, 0, "pv: train: steps: -1 out of range [0, 1000000000] (0: train for epochs)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			iv, err := New(tiny(t), Config{Representations: []RepresentationConfig{

@@ -65,7 +65,9 @@ func withPrompts(base []lm.Prompt, gen [][]int) [][]int {
 // computed once, before generation. With InterveneOnPrompt, locations are
 // prompt positions; otherwise each intervention acts at the new token
 // (locations, if given, name source units). It returns the errors Forward
-// does, and an error for settings that cannot apply to single new tokens.
+// does, and an error for settings that cannot apply to single new tokens,
+// for invalid sampling, for Steps outside [0, MaxNewTokens) or repeated, for
+// Steps when no intervention acts on new tokens, and for serial-mode configs.
 func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (*Generation, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {
@@ -74,6 +76,9 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 		}
 	}
 	if err := iv.resolveSourceReps(c); err != nil {
+		return nil, err
+	}
+	if err := iv.checkGenerate(g, c); err != nil {
 		return nil, err
 	}
 	bb, err := iv.runner.NewBatch(base, 0)
@@ -270,4 +275,39 @@ func (iv *Model) decoder(promptPlans, stepPlans []plan) *lm.Decoder {
 	}}
 	iv.decoders[key.String()] = d
 	return d
+}
+
+// checkGenerate validates Generate's options before anything runs.
+func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
+	if err := g.Sampling.Validate(); err != nil {
+		return fmt.Errorf("pv: generate: %w", err)
+	}
+	if iv.stages != nil {
+		return fmt.Errorf("pv: generate: mode %q is not supported during generation; use %q", iv.cfg.Mode, Parallel)
+	}
+	if c.pyveneSerial != nil {
+		return fmt.Errorf("pv: unit_locations: serial keys given, but the config's mode is %q", iv.cfg.Mode)
+	}
+	if len(c.capture) > 0 || c.lastOnly {
+		return fmt.Errorf("pv: generate: CaptureSites and LastLogitsOnly apply to Forward only; generation returns tokens")
+	}
+	if g.Steps != nil && g.InterveneOnPrompt && !g.EveryStep {
+		return fmt.Errorf("pv: generate: steps %v given, but with InterveneOnPrompt (and not EveryStep) no intervention acts on new tokens", g.Steps)
+	}
+	maxNew := g.MaxNewTokens
+	if maxNew == 0 {
+		maxNew = 20 // lm.Sampling's default
+	}
+	if limit := iv.model.Dims().Positions; limit > 0 && maxNew > limit {
+		return fmt.Errorf("pv: generate: max_new_tokens %d exceeds the model's %d positions; valid: [0, %d]", maxNew, limit, limit)
+	}
+	for j, st := range g.Steps {
+		if st < 0 || st >= maxNew {
+			return fmt.Errorf("pv: generate: steps: %d out of range [0, %d) (max_new_tokens)", st, maxNew)
+		}
+		if slices.Contains(g.Steps[:j], st) {
+			return fmt.Errorf("pv: generate: steps: %d given twice", st)
+		}
+	}
+	return nil
 }

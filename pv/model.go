@@ -98,10 +98,7 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 	}
 	if len(gkeys) > 0 {
 		sort.Ints(gkeys)
-		for i, r := range cfg.Representations {
-			if r.GroupKey == nil {
-				return nil, fmt.Errorf("pv: invalid config: representations[%d].group_key: set on some representations but not this one; set it on all or none", i)
-			}
+		for i, r := range cfg.Representations { // Validate made sure every one has a key
 			iv.group[i] = slices.Index(gkeys, *r.GroupKey)
 		}
 		iv.groups = len(gkeys)
@@ -123,7 +120,8 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 func (iv *Model) Keys() []string { return slices.Clone(iv.keys) }
 
 // Config returns the config with defaults filled in.
-func (iv *Model) Config() Config { return iv.cfg }
+// The copy shares nothing with the Model: changing it changes nothing.
+func (iv *Model) Config() Config { return iv.cfg.clone() }
 
 // Compiles returns how many times a forward graph was built and compiled.
 func (iv *Model) Compiles() int64 { return iv.compiles.Load() }
@@ -157,6 +155,9 @@ func (o *Output) Result() *lm.Result {
 // token, intervened or (when original is true and WithOriginal was given)
 // not.
 func (o *Output) NextTokenProbs(i int, original bool) ([]float32, error) {
+	if o == nil || o.Base == nil || o.Logits == nil {
+		return nil, errors.New("pv: next-token probabilities: empty output; use the Output of Forward")
+	}
 	r := &lm.Result{Batch: o.Base, Logits: o.Logits}
 	if original {
 		if o.Original == nil {
@@ -261,25 +262,17 @@ type plan struct {
 	skip      bool // no source given (pyvene's None): the intervention does nothing
 }
 
-// skipped reports whether a source group was given as empty prompts
-// (pyvene's None source): its interventions are skipped.
-func skipped(group []lm.Prompt) bool {
-	for _, p := range group {
-		if p.Len() > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
 
 // Forward runs the base prompts (one batch, left-padded) with the
 // interventions, and returns the intervened logits, the original ones when
 // asked, and collected activations. Positions in locations count from each
 // prompt's first token, not from the padding. It returns an error, never a
-// wrong result, for too many or too few sources, locations past a prompt,
-// heads out of range, duplicate units, and source values of the wrong shape.
+// wrong result, for too many or too few sources, empty source prompts (use
+// SkipGroups for pyvene's None source), locations past a prompt, heads out
+// of range, duplicate units, batch-size mismatches, nil source caches,
+// source values of the wrong shape, NaN or infinite source values, unknown
+// intervention keys and unknown capture sites.
 func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {
@@ -287,11 +280,19 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 			return nil, err
 		}
 	}
+	var capture []lm.Site
 	for _, s := range c.capture {
 		if err := iv.model.Dims().CheckSite(s); err != nil {
 			return nil, fmt.Errorf("pv: capture: %w", err)
 		}
+		if s.Component.IsGlobal() {
+			s.Layer = -1 // global sites are hooked (and keyed) with layer -1, as lm.ParseSite gives them
+		}
+		if !slices.Contains(capture, s) {
+			capture = append(capture, s)
+		}
 	}
+	c.capture = capture
 	if err := iv.resolveSourceReps(c); err != nil {
 		return nil, err
 	}
@@ -318,7 +319,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		tensors.FromFlatDataAndDimensions(bb.Positions, b, bb.Len))
 	args = append(args, inputs...)
 	args = append(args, iv.weightArgs()...)
-	outs, err := exec.Exec(args...)
+	outs, err := safeExec(exec, args)
 	if err != nil {
 		return nil, fmt.Errorf("pv: forward: %w", err)
 	}
@@ -344,6 +345,17 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		out.Original = orig.Logits
 	}
 	return out, nil
+}
+
+// safeExec runs e, returning a panic raised while its graph is built or run
+// (for example a capture site the model never hooks) as an error.
+func safeExec(e *graph.Exec, args []any) (outs []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %v", r)
+		}
+	}()
+	return e.Exec(args...)
 }
 
 // setup pads the base, normalizes the call's locations and subspaces and
@@ -427,10 +439,20 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	d := iv.model.Dims()
 	n, b := len(iv.cfg.Representations), bb.Size
 	// Sources per group.
+	for _, g := range c.skipGroups {
+		if g < 0 || g >= iv.groups {
+			return nil, nil, fmt.Errorf("pv: skip groups: group %d out of range [0, %d)", g, iv.groups)
+		}
+	}
+	for k := range c.srcReps {
+		if !slices.Contains(iv.keys, k) {
+			return nil, nil, fmt.Errorf("pv: source representations: unknown key %q; keys: %v", k, iv.keys)
+		}
+	}
 	needSource := false
 	for i, r := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]
-		needSource = needSource || (!r.sourceless() && !fed)
+		needSource = needSource || (!r.sourceless() && !fed && !slices.Contains(c.skipGroups, iv.group[i]))
 	}
 	srcGroups := c.sources
 	if len(c.caches) > 0 {
@@ -462,6 +484,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 					return nil, nil, fmt.Errorf("pv: %s: unit h.pos needs heads and positions; use pv.HeadPositions", iv.keys[i])
 				}
 				baseHeads = c.baseHeads[i]
+				if baseHeads == nil {
+					return nil, nil, fmt.Errorf("pv: %s: unit h.pos needs base heads for this intervention; HeadPositions gave none", iv.keys[i])
+				}
 			}
 			if err := iv.checkUnits(i, "base", r, bb, baseUnits, baseHeads); err != nil {
 				return nil, nil, err
@@ -519,8 +544,8 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			}
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
 			p.hasSource = true
-		case len(c.caches) == 0 && skipped(srcGroups[iv.group[i]]):
-			// pyvene's None source: this intervention does nothing.
+		case slices.Contains(c.skipGroups, iv.group[i]):
+			// pyvene's None source (SkipGroups): this intervention does nothing.
 			inputs = append(inputs, tensors.FromShape(shapeOf(shape)))
 			p.hasSource, p.skip = true, true
 		default:
@@ -537,6 +562,11 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			} else if !ok {
 				if len(srcGroups[g]) != b {
 					return nil, nil, fmt.Errorf("pv: sources[%d]: %d prompts for a base batch of %d%s", g, len(srcGroups[g]), b, batchHint(srcGroups, b))
+				}
+				for e, p := range srcGroups[g] {
+					if p.Len() == 0 {
+						return nil, nil, fmt.Errorf("pv: sources[%d][%d]: empty prompt; give a source, or pv.SkipGroups(%d) for pyvene's None source", g, e, g)
+					}
 				}
 				var err error
 				if res, err = iv.runSources(srcGroups[g], g); err != nil {
@@ -682,7 +712,10 @@ func constantSource(key string, fed [][]float32, constant []float32, size, w int
 		fed = [][]float32{constant}
 	}
 	var flat []float32
-	for _, row := range fed {
+	for j, row := range fed {
+		if w > 0 && len(row)%w != 0 {
+			return nil, fmt.Errorf("pv: %s: source representation row %d has %d values, not a whole number of units of width %d", key, j, len(row), w)
+		}
 		flat = append(flat, row...)
 	}
 	if len(flat) == 0 || size%len(flat) != 0 {
@@ -721,6 +754,9 @@ func (iv *Model) gatherSource(c *call, i int, r RepresentationConfig, res *lm.Re
 			return nil, fmt.Errorf("pv: %s: unit h.pos needs source heads; use pv.HeadPositions", key)
 		}
 		srcHeads = c.srcHeads[i]
+		if srcHeads == nil {
+			return nil, fmt.Errorf("pv: %s: unit h.pos needs source heads for this intervention; HeadPositions gave none", key)
+		}
 	}
 	if err := iv.checkUnits(i, "source", r, sb, srcUnits, srcHeads); err != nil {
 		return nil, err

@@ -28,7 +28,8 @@ type call struct {
 	pyveneSerial map[string]any
 	caches       []*lm.Result
 	capture      []lm.Site
-	lastOnly     bool // logits of the last position only
+	lastOnly     bool  // logits of the last position only
+	skipGroups   []int // source groups given pyvene's None source
 }
 
 // Sources gives one source prompt per source group (for a batch of one base
@@ -56,9 +57,15 @@ func SourceBatches(batches ...[]lm.Prompt) Option {
 
 // SourceCaches gives, per source group, a run that already holds the sites
 // the group's interventions read (for example from RunWithCache), so no
-// source run is made. A single cache feeds every group.
+// source run is made. A single cache feeds every group. A nil cache, or one
+// without a batch, is an error.
 func SourceCaches(results ...*lm.Result) Option {
 	return func(c *call) error {
+		for i, r := range results {
+			if r == nil || r.Batch == nil {
+				return fmt.Errorf("pv: source caches[%d]: nil cache or batch; give results of RunWithCache or Output.Result", i)
+			}
+		}
 		c.caches = results
 		return nil
 	}
@@ -137,11 +144,19 @@ func SubspacesPer(s [][][]int) Option {
 // SourceRepresentations feeds source unit values directly, skipping source
 // runs: by intervention key, one row of values per example and unit, each
 // row as wide as the unit ([example*units][width], flattened per row); one
-// row is used for every example and unit. A key the config does not have is
+// row is used for every example and unit. A NaN or infinite value is an
+// error naming the key, row and index. A key the config does not have is
 // an error listing the valid keys (Model.Keys). For pyvene's single tensor
 // for all interventions use SourceRepresentation.
 func SourceRepresentations(byKey map[string][][]float32) Option {
 	return func(c *call) error {
+		for k, rows := range byKey {
+			for j, row := range rows {
+				if err := checkFinite(fmt.Sprintf("pv: source representations[%q][%d]", k, j), row); err != nil {
+					return err
+				}
+			}
+		}
 		c.srcReps = byKey
 		return nil
 	}
@@ -190,7 +205,9 @@ func (iv *Model) resolveSourceReps(c *call) error {
 }
 
 // CaptureSites also returns the values at these sites in the intervened run
-// (Output.Sites).
+// (Output.Sites). Global sites (embed, pos_embed, ln_final, logits) are
+// keyed with layer -1, as lm.ParseSite gives them; a site given twice is
+// captured once. An unknown site is an error when the call runs.
 func CaptureSites(sites ...lm.Site) Option {
 	return func(c *call) error {
 		c.capture = append(c.capture, sites...)

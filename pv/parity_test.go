@@ -212,8 +212,8 @@ func caseOptions(t *testing.T, c pvCase, iv *Model, ref *safetensors.File) []Opt
 		opts = append(opts, SourceRepresentations(feed))
 		if len(c.Sources) == 0 {
 			// Interventions without a fed value get pyvene's None source.
-			for range iv.groups {
-				opts = append(opts, Sources(lm.Prompt{}))
+			for g := range iv.groups {
+				opts = append(opts, SkipGroups(g))
 			}
 		}
 	}

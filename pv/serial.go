@@ -45,6 +45,9 @@ func (iv *Model) forwardSerial(base []lm.Prompt, c *call) (*Output, error) {
 			return nil, err
 		}
 	}
+	if len(c.skipGroups) > 0 || len(c.caches) > 0 {
+		return nil, fmt.Errorf("pv: serial mode: SkipGroups and SourceCaches are not supported (every group's source runs, fed by the previous group)")
+	}
 	k := iv.groups
 	if len(c.sources) != k {
 		return nil, fmt.Errorf("pv: serial mode: sources: %d given, the config has %d groups (source 0 feeds group 0, whose output feeds source 1, ...)", len(c.sources), k)

@@ -1,11 +1,9 @@
 package pv
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,17 +17,33 @@ import (
 // Metric scores one run from the logits after the prompt's last token.
 type Metric func(logits []float32) float64
 
-// TokenProb returns a Metric: the probability of token id.
+// TokenProb returns a Metric: the probability of token id. Sweeps check the
+// id against the model's vocabulary before running and return an error
+// naming it; called directly on logits without id, the Metric panics.
 func TokenProb(id int) Metric {
-	return func(logits []float32) float64 { return float64(lm.Softmax(logits)[id]) }
+	return func(logits []float32) float64 {
+		checkToken("TokenProb", id, logits)
+		return float64(lm.Softmax(logits)[id])
+	}
 }
 
-// LogitDiff returns a Metric: logit(a) - logit(b).
+// LogitDiff returns a Metric: logit(a) - logit(b). Sweeps check a and b
+// against the model's vocabulary before running and return an error naming
+// the bad one; called directly on logits without them, the Metric panics.
 func LogitDiff(a, b int) Metric {
-	return func(logits []float32) float64 { return float64(logits[a]) - float64(logits[b]) }
+	return func(logits []float32) float64 {
+		checkToken("LogitDiff a", a, logits)
+		checkToken("LogitDiff b", b, logits)
+		return float64(logits[a]) - float64(logits[b])
+	}
 }
 
 // SweepConfig says what a sweep patches and how it scores each setting.
+// Zero fields take their defaults; negative sizes, empty lists, repeated or
+// out-of-range layers and positions, a component that does not fit the
+// unit, and a metric that fails on the model's logits (a token id outside
+// the vocabulary) are errors, checked in one place for both sweep paths
+// before anything runs.
 type SweepConfig struct {
 	// Component is the site patched at each layer (default block_output).
 	Component lm.Component `json:"component"`
@@ -43,13 +57,15 @@ type SweepConfig struct {
 	// base); for "h.pos", the positions patched in every head.
 	Positions []int `json:"positions,omitempty"`
 	// Window patches the layers l-Window/2 .. l+(Window-1)/2 (clipped) for
-	// row l, as ROME does for MLP and attention (default 1: layer l only).
+	// row l, as ROME does for MLP and attention (0: the default 1, layer l
+	// only).
 	Window int `json:"window,omitempty"`
 	// Metric scores a run (required).
 	Metric Metric `json:"-"`
-	// ChunkSize is how many settings run in one batch at most (default 32).
+	// ChunkSize is how many settings run in one batch at most (0: the
+	// default 32; at most MaxChunkSize).
 	ChunkSize int `json:"chunk_size,omitempty"`
-	// MaxBytes bounds the activations of one batch (default 1 GiB): chunks
+	// MaxBytes bounds the activations of one batch (0: 1 GiB): chunks
 	// shrink, down to one setting, so that a batch's estimated float32
 	// activations (one block's, plus the logits it keeps) stay under it.
 	MaxBytes int64 `json:"max_bytes,omitempty"`
@@ -105,7 +121,8 @@ type Sweeper struct {
 // before compiles nothing).
 func (sw *Sweeper) Compiles() int64 { return sw.compiles.Load() }
 
-// NewSweeper returns a Sweeper for m.
+// NewSweeper returns a Sweeper for m. With a nil m, its sweeps return an
+// error.
 func NewSweeper(m lm.Model) *Sweeper {
 	return &Sweeper{model: m, ivs: map[string]*Model{}, Resume: resumable(m)}
 }
@@ -122,80 +139,28 @@ type Corruption struct {
 // Patch sweeps source -> base patching: for every row (layer) and column
 // (position or head) it runs the base with the source's value at that
 // site, and scores it. Source and base must have the same length for "h".
+// An invalid config (see SweepConfig), an invalid prompt (empty, too long,
+// ids outside the vocabulary) or a metric that fails on the model's logits
+// is an error naming the field and the valid range, before anything runs.
 func (sw *Sweeper) Patch(base, source lm.Prompt, cfg SweepConfig) (*SweepResult, error) {
 	return sw.sweep(base, source, nil, cfg)
 }
 
 // Trace is causal tracing (ROME): the prompt corrupted by noise on the
 // subject is the base, the clean prompt the source, and each setting
-// restores the clean value at one site.
+// restores the clean value at one site. It returns the errors Patch does,
+// and an error for corruption positions that are missing, repeated or
+// outside the prompt, or a level that is negative, NaN or infinite.
 func (sw *Sweeper) Trace(prompt lm.Prompt, corrupt Corruption, cfg SweepConfig) (*SweepResult, error) {
-	if len(corrupt.Positions) == 0 {
-		return nil, errors.New("pv: trace: corruption positions: none given; give the subject's token positions")
-	}
 	return sw.sweep(prompt, prompt, &corrupt, cfg)
 }
 
 func (sw *Sweeper) sweep(base, source lm.Prompt, corrupt *Corruption, cfg SweepConfig) (*SweepResult, error) {
+	cfg, cols, err := sw.check(base, source, corrupt, cfg)
+	if err != nil {
+		return nil, err
+	}
 	d := sw.model.Dims()
-	if cfg.Component == "" {
-		cfg.Component = lm.BlockOutput
-	}
-	if cfg.Unit == "" {
-		cfg.Unit = Pos
-	}
-	if cfg.Metric == nil {
-		return nil, errors.New("pv: sweep: metric: none given; use pv.TokenProb or pv.LogitDiff")
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = 1
-	}
-	if cfg.ChunkSize <= 0 {
-		cfg.ChunkSize = 32
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 1 << 30
-	}
-	if cfg.Layers == nil {
-		for l := range d.Layers {
-			cfg.Layers = append(cfg.Layers, l)
-		}
-	}
-	for _, l := range cfg.Layers {
-		if l < 0 || l >= d.Layers {
-			return nil, fmt.Errorf("pv: sweep: layers: %d out of range [0, %d)", l, d.Layers)
-		}
-	}
-	var cols []int
-	switch cfg.Unit {
-	case Pos:
-		cols = cfg.Positions
-		if cols == nil {
-			for p := range base.Len() {
-				cols = append(cols, p)
-			}
-		}
-	case Head, HeadPos:
-		for h := range d.Heads {
-			cols = append(cols, h)
-		}
-		if cfg.Unit == HeadPos && len(cfg.Positions) == 0 {
-			cfg.Positions = []int{base.Last()}
-		}
-	default:
-		return nil, fmt.Errorf("pv: sweep: unit %q is not valid; valid: %v", cfg.Unit, Units)
-	}
-	if cfg.Unit == Head && base.Len() != source.Len() {
-		return nil, fmt.Errorf("pv: sweep: unit h patches whole heads, so base (%d tokens) and source (%d) need the same length", base.Len(), source.Len())
-	}
-	for _, p := range append(slices.Clone(cols), cfg.Positions...) {
-		if cfg.Unit != Head && (p < 0 || p >= base.Len() || p >= source.Len()) {
-			return nil, fmt.Errorf("pv: sweep: position %d outside the base (%d tokens) or the source (%d)", p, base.Len(), source.Len())
-		}
-		if cfg.Unit == Head {
-			break
-		}
-	}
 	if sw.Resume && cfg.Unit != Head && resumable(sw.model) {
 		res := &SweepResult{Values: make([][]float64, len(cfg.Layers))}
 		for r := range res.Values {
@@ -369,6 +334,9 @@ func (sw *Sweeper) model_(cfg SweepConfig, corrupt *Corruption) (*Model, error) 
 	if iv, ok := sw.ivs[key]; ok {
 		return iv, nil
 	}
+	if sw.ivs == nil {
+		sw.ivs = map[string]*Model{}
+	}
 	var reps []RepresentationConfig
 	if corrupt != nil {
 		reps = append(reps, RepresentationConfig{Layer: 0, Component: lm.BlockInput, InterventionType: Addition, MaxNumberOfUnits: len(corrupt.Positions)})
@@ -432,5 +400,9 @@ func lastMetric(logits *tensors.Tensor, b *lm.Batch, e int, m Metric) (float64, 
 	if err != nil {
 		return 0, err
 	}
-	return m(l), nil
+	v, err := callMetric(m, l)
+	if err != nil {
+		return 0, fmt.Errorf("pv: sweep: %w", err)
+	}
+	return v, nil
 }

@@ -187,7 +187,9 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 			if err != nil {
 				return err
 			}
-			res.Values[t[0]][t[1]] = cfg.Metric(l)
+			if res.Values[t[0]][t[1]], err = callMetric(cfg.Metric, l); err != nil {
+				return fmt.Errorf("pv: sweep: %w", err)
+			}
 		}
 		outs[0].FinalizeAll()
 	}

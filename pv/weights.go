@@ -2,6 +2,7 @@ package pv
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -109,8 +110,13 @@ func (iv *Model) weightNodes(in []*graph.Node) (weights [][]*graph.Node, temps [
 }
 
 // SetTemperature sets the temperature of every Boundless and sigmoid-mask
-// intervention (pyvene's set_temperature).
-func (iv *Model) SetTemperature(t float64) {
+// intervention (pyvene's set_temperature). A temperature that is not a
+// finite positive float32 is an error (temperatures divide), and changes
+// nothing.
+func (iv *Model) SetTemperature(t float64) error {
+	if !finite(t) || t <= 0 || t > math.MaxFloat32 {
+		return fmt.Errorf("pv: set temperature: %g must be a finite number > 0", t)
+	}
 	iv.wmu.Lock()
 	defer iv.wmu.Unlock()
 	for i, r := range iv.cfg.Representations {
@@ -119,6 +125,7 @@ func (iv *Model) SetTemperature(t float64) {
 			iv.temps[i] = t
 		}
 	}
+	return nil
 }
 
 // pyveneWeightNames maps govene's weight names to the names pyvene's
@@ -188,7 +195,8 @@ func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
 // rotations, give an orthonormal matrix: it is used as given, as pyvene's
 // rotate_layer.weight, not torch's parametrization.original). Names are as
 // for Weight. An unknown name is an error listing the valid ones; a wrong
-// size is an error naming the expected shape.
+// size is an error naming the expected shape; a NaN or
+// infinite value is an error naming its index.
 func (iv *Model) SetWeight(key, name string, values []float32) error {
 	i := slices.Index(iv.keys, key)
 	if i < 0 {
@@ -207,6 +215,9 @@ func (iv *Model) SetWeight(key, name string, values []float32) error {
 	}
 	if len(values) != size {
 		return fmt.Errorf("pv: set weight %s of %s: %d values, want shape %v (%d)", name, key, len(values), s.shape, size)
+	}
+	if err := checkFinite(fmt.Sprintf("pv: set weight %s of %s", name, key), values); err != nil {
+		return err
 	}
 	iv.wmu.Lock()
 	defer iv.wmu.Unlock()

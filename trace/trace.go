@@ -26,22 +26,38 @@ type Model interface {
 	TokenID(token string) (int, bool)
 }
 
-// Config says what to trace.
+// Config says what to trace. Run validates it before anything runs.
 type Config struct {
 	// Prompt and Subject: the subject must occur in the prompt.
-	Prompt, Subject string
+	Prompt  string `json:"prompt"`
+	Subject string `json:"subject"`
 	// Target is the token whose probability is measured (e.g. " Seattle").
-	Target string
+	Target string `json:"target"`
 	// NoiseScale multiplies the standard deviation of the prompt's token
-	// embeddings to give the noise level (ROME: 3).
-	NoiseScale float64
+	// embeddings to give the noise level (0: ROME's 3; negative, NaN or
+	// infinite is an error).
+	NoiseScale float64 `json:"noise_scale"`
 	// Window is how many layers the MLP and attention restorations span
-	// (ROME: 10 of GPT-2 XL's 48); 0 scales ROME's to the model.
-	Window int
+	// (ROME: 10 of GPT-2 XL's 48); 0 scales ROME's to the model; negative is
+	// an error.
+	Window int `json:"window"`
 	// Seed fixes the noise.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 	// OnProgress receives (done, total) settings of each grid.
-	OnProgress func(component lm.Component, done, total int)
+	OnProgress func(component lm.Component, done, total int) `json:"-"`
+}
+
+// validate checks the fields Run cannot check through the sweeps.
+func (c Config) validate() error {
+	switch {
+	case math.IsNaN(c.NoiseScale) || math.IsInf(c.NoiseScale, 0) || c.NoiseScale < 0:
+		return fmt.Errorf("trace: noise_scale: %g must be a finite number >= 0 (0: ROME's 3)", c.NoiseScale)
+	case c.Window < 0:
+		return fmt.Errorf("trace: window: %d must not be negative (0: scaled from ROME's)", c.Window)
+	case c.Prompt == "":
+		return errors.New("trace: prompt: empty")
+	}
+	return nil
 }
 
 // Grid is one traced component.
@@ -68,8 +84,16 @@ type Result struct {
 
 // Run traces cfg.Prompt on m with sw (reuse one Sweeper across traces to
 // reuse its compiled graphs). It returns an error when the subject is not
-// in the prompt or the target is not one token.
+// in the prompt or the target is not one token, for an invalid Config
+// (see its fields), and for the sweeps' errors (a prompt longer than the
+// model takes, for example).
 func Run(m Model, sw *pv.Sweeper, cfg Config) (*Result, error) {
+	if m == nil || sw == nil {
+		return nil, errors.New("trace: nil model or Sweeper")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	if cfg.NoiseScale == 0 {
 		cfg.NoiseScale = 3
 	}

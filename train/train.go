@@ -48,17 +48,29 @@ func (a Adam) withDefaults() Adam {
 	return a
 }
 
-// Validate returns an error naming a bad field.
+// Validate returns an error naming a bad field, its value and the valid
+// range: every float must be finite; lr, eps, weight_decay and clip_norm
+// must not be negative (0 takes the default), beta1 and beta2 must be in
+// [0, 1), and the step counts must not be negative.
 func (a Adam) Validate() error {
+	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) || x < 0 }
 	switch {
-	case a.LR < 0 || math.IsNaN(a.LR):
-		return fmt.Errorf("train: adam: lr %g must be positive", a.LR)
-	case a.Beta1 < 0 || a.Beta1 >= 1:
+	case bad(a.LR):
+		return fmt.Errorf("train: adam: lr %g must be a finite number >= 0 (0: the default, 1e-3)", a.LR)
+	case bad(a.Beta1) || a.Beta1 >= 1:
 		return fmt.Errorf("train: adam: beta1 %g must be in [0, 1)", a.Beta1)
-	case a.Beta2 < 0 || a.Beta2 >= 1:
+	case bad(a.Beta2) || a.Beta2 >= 1:
 		return fmt.Errorf("train: adam: beta2 %g must be in [0, 1)", a.Beta2)
-	case a.WarmupSteps < 0 || a.TotalSteps < 0:
-		return fmt.Errorf("train: adam: warmup_steps %d and total_steps %d must not be negative", a.WarmupSteps, a.TotalSteps)
+	case bad(a.Eps):
+		return fmt.Errorf("train: adam: eps %g must be a finite number >= 0 (0: the default, 1e-8)", a.Eps)
+	case bad(a.WeightDecay):
+		return fmt.Errorf("train: adam: weight_decay %g must be a finite number >= 0", a.WeightDecay)
+	case bad(a.ClipNorm):
+		return fmt.Errorf("train: adam: clip_norm %g must be a finite number >= 0 (0: no clipping)", a.ClipNorm)
+	case a.WarmupSteps < 0:
+		return fmt.Errorf("train: adam: warmup_steps %d must not be negative", a.WarmupSteps)
+	case a.TotalSteps < 0:
+		return fmt.Errorf("train: adam: total_steps %d must not be negative", a.TotalSteps)
 	}
 	return nil
 }

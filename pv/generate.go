@@ -161,6 +161,9 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	if g.Steps != nil && len(g.Steps) == 0 {
 		needStep = false // an empty schedule: no interventions on new tokens
 	}
+	if len(g.Steps) > 0 && !needStep {
+		return nil, fmt.Errorf("pv: generate: steps %v given, but no intervention acts on new tokens (every one has prompt locations and InterveneOnPrompt is set, without EveryStep)", g.Steps)
+	}
 	var stepInputs []any
 	var stepPlans []plan
 	if needStep {
@@ -290,9 +293,6 @@ func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
 	}
 	if len(c.capture) > 0 || c.lastOnly {
 		return fmt.Errorf("pv: generate: CaptureSites and LastLogitsOnly apply to Forward only; generation returns tokens")
-	}
-	if g.Steps != nil && g.InterveneOnPrompt && !g.EveryStep {
-		return fmt.Errorf("pv: generate: steps %v given, but with InterveneOnPrompt (and not EveryStep) no intervention acts on new tokens", g.Steps)
 	}
 	maxNew := g.MaxNewTokens
 	if maxNew == 0 {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/trace"
 )
 
 // Fact is a prompt the tutorials use and the token the model should predict
@@ -209,6 +211,18 @@ func Report(m *gpt2.Model) (string, error) {
 		fmt.Fprintf(&sb, "- patching block %d output from %q into %q: at the landmark tokens (1-4) P(Paris) = %.3f, P(Rome) = %.3f; at the last token P(Paris) = %.3f, P(Rome) = %.3f\n",
 			l, src, base, subj[l][paris], subj[l][rome], last[l][paris], last[l][rome])
 	}
+	tr, err := Trace(m)
+	if err != nil {
+		return "", err
+	}
+	grid := tr.Grids[0].Result.Values
+	subjLast, lastPos := tr.SubjectTo-1, len(tr.Tokens)-1
+	fmt.Fprintf(&sb, "- causal trace of %q (subject %q corrupted, noise %.3g): P(%q) clean %.4f, corrupted %.4f\n",
+		tr.Prompt, tr.Subject, tr.NoiseLevel, tr.Target, tr.Clean, tr.Corrupted)
+	for l := range grid {
+		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f\n",
+			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos])
+	}
 	for l := range m.Config().NLayer {
 		dir, err := MoodDirection(m, l, 20)
 		if err != nil {
@@ -221,6 +235,35 @@ func Report(m *gpt2.Model) (string, error) {
 		fmt.Fprintf(&sb, "- steering \"Today I feel\" at block %d output with +4 x (happy - sad): %q; with -4 x: %q\n", l, gen[0], gen[1])
 	}
 	return sb.String(), nil
+}
+
+// LastTokenCurve patches the last token's block_output from "The Eiffel
+// Tower is in the city of" into "The Colosseum is in the city of" at each
+// layer (PatchSweep) and returns P(" Paris") of each patched run, layer by
+// layer.
+func LastTokenCurve(m *gpt2.Model) ([]float64, error) {
+	base, src := "The Colosseum is in the city of", "The Eiffel Tower is in the city of"
+	paris, err := TokenID(m, " Paris")
+	if err != nil {
+		return nil, err
+	}
+	probs, err := PatchSweep(m, base, src, []int{m.Encode(base).Last()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(probs))
+	for l, p := range probs {
+		out[l] = float64(p[paris])
+	}
+	return out, nil
+}
+
+// Trace runs the causal trace of the tracing tutorial on m: "The Space
+// Needle is in downtown" -> " Seattle", the subject "Space Needle"
+// corrupted (trace.Run's defaults, seed 1).
+func Trace(m *gpt2.Model) (*trace.Result, error) {
+	return trace.Run(m, pv.NewSweeper(m), trace.Config{
+		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 }
 
 // MoodDirection returns the happy-minus-sad direction at a layer's

@@ -34,6 +34,10 @@ func main() {
 	corpus := flag.Int("corpus", def.CorpusSize, "corpus sentences")
 	targets := flag.Int("targets", def.Targets, "predicted tokens per batch")
 	negatives := flag.Int("negatives", def.Negatives, "sampled-softmax negatives per step (-1: exact full-vocabulary softmax)")
+	layers := flag.Int("layers", def.Model.NLayer, "transformer layers")
+	local := flag.Int("local", def.LocalLayers, "first layers trained to attend locally (-1: none)")
+	window := flag.Int("window", def.LocalWindow, "previous positions a local layer may attend to")
+	localWeight := flag.Float64("local-weight", def.LocalWeight, "weight of the local-attention loss")
 	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
 	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
 	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
@@ -52,6 +56,7 @@ func main() {
 	cfg.Seed, cfg.Steps, cfg.CorpusSize, cfg.Targets = *seed, *steps, *corpus, *targets
 	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
 	cfg.Adam.TotalSteps = cfg.Steps
+	cfg.Model.NLayer, cfg.LocalLayers, cfg.LocalWindow, cfg.LocalWeight = *layers, *local, *window, *localWeight
 	cfg.Out = *out
 	if *bench > 0 {
 		cfg.Steps, cfg.Out = *bench, ""
@@ -71,6 +76,10 @@ func main() {
 	}
 	fmt.Fprintf(&sum, "- training: seed %d, %d steps, batches of at most %d sentences x %d tokens and %d next-token targets; %s\n",
 		cfg.Seed, cfg.Steps, cfg.Rows, cfg.SeqLen, cfg.Targets, softmax)
+	if cfg.LocalLayers > 0 {
+		fmt.Fprintf(&sum, "- local attention: an auxiliary loss, %g x the mean attention probability that layers 0-%d put on keys more than %d position(s) before the query (over heads and real query tokens), added to the next-token loss\n",
+			cfg.LocalWeight, cfg.LocalLayers-1, cfg.LocalWindow)
+	}
 	a := cfg.Adam
 	fmt.Fprintf(&sum, "- optimizer: govene train.Adam, lr %g, %d warm-up steps then linear decay to 0 at step %d, weight decay %g, gradient clip norm %g\n",
 		a.LR, a.WarmupSteps, a.TotalSteps, a.WeightDecay, a.ClipNorm)
@@ -82,18 +91,19 @@ func main() {
 	start := time.Now()
 	var first, end time.Time
 	var progress string
-	var avg, last float64
-	cfg.Progress = func(step int, loss float64) {
+	var avg, last, avgFar float64
+	cfg.Progress = func(step int, loss, far float64) {
 		last, end = loss, time.Now()
 		if step == 1 {
-			first, avg = end, loss // step 1 includes compiling the graph
+			first, avg, avgFar = end, loss, far // step 1 includes compiling the graph
 		} else {
 			avg = 0.98*avg + 0.02*loss
+			avgFar = 0.98*avgFar + 0.02*far
 		}
 		bar.Describe(fmt.Sprintf("training loss %.3f", avg))
 		_ = bar.Add(1)
 		if *checkEvery > 0 && (step%*checkEvery == 0 || step == cfg.Steps) {
-			progress = fmt.Sprintf("- step %d (%s): loss %.4f (smoothed %.4f)", step, time.Since(start).Round(time.Second), loss, avg)
+			progress = fmt.Sprintf("- step %d (%s): loss %.4f (smoothed %.4f), far attention %.4f", step, time.Since(start).Round(time.Second), loss, avg, avgFar)
 			fmt.Fprintf(os.Stderr, "\n%s\n", progress)
 		}
 	}
@@ -102,6 +112,7 @@ func main() {
 	cfg.Check = func(step int, m *gpt2.Model) {
 		line, err := shipped.Brief(m)
 		check(err)
+		line += "; patched last token P(Paris) by layer " + lastCurve(m)
 		fmt.Fprintf(os.Stderr, "step %d: %s\n", step, line)
 		curve = append(curve, progress+"; "+line+"\n")
 	}
@@ -117,7 +128,7 @@ func main() {
 	fmt.Fprintf(&sum, "\n- final training loss (sampled softmax): %.4f at the last step, %.4f smoothed (EMA 0.98)\n", last, avg)
 	rep := evaluate(m, cfg.Seed)
 	if b, err := shipped.Brief(m); err == nil && progress != "" {
-		curve = append(curve, progress+"; "+b+"\n")
+		curve = append(curve, progress+"; "+b+"; patched last token P(Paris) by layer "+lastCurve(m)+"\n")
 	}
 	fmt.Print(sum.String()[strings.Index(sum.String(), "- machine"):])
 	fmt.Print(rep)
@@ -172,6 +183,17 @@ func evaluate(m *gpt2.Model, seed uint64) string {
 	rep, err := shipped.Report(m)
 	check(err)
 	return fmt.Sprintf("- exact full-vocabulary next-token loss on %d fresh sentences (seed %d): %.4f\n", n, seed+1, loss) + rep
+}
+
+// lastCurve formats shipped.LastTokenCurve.
+func lastCurve(m *gpt2.Model) string {
+	c, err := shipped.LastTokenCurve(m)
+	check(err)
+	parts := make([]string, len(c))
+	for i, v := range c {
+		parts[i] = fmt.Sprintf("%.2f", v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func check(err error) {

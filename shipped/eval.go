@@ -220,8 +220,12 @@ func Report(m *gpt2.Model) (string, error) {
 	fmt.Fprintf(&sb, "- causal trace of %q (subject %q corrupted, noise %.3g): P(%q) clean %.4f, corrupted %.4f\n",
 		tr.Prompt, tr.Subject, tr.NoiseLevel, tr.Target, tr.Clean, tr.Corrupted)
 	for l := range grid {
-		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f\n",
-			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos])
+		row := make([]string, len(grid[l]))
+		for i, v := range grid[l] {
+			row[i] = fmt.Sprintf("%q %.3f", tr.Tokens[i], v)
+		}
+		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f (every token: %s)\n",
+			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos], strings.Join(row, ", "))
 	}
 	for l := range m.Config().NLayer {
 		dir, err := MoodDirection(m, l, 20)

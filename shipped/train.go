@@ -67,6 +67,11 @@ type TrainConfig struct {
 	// probability (over local layers, heads and real query tokens) on keys
 	// outside the window [1].
 	LocalWeight float64
+	// RecencyWeight, when positive, adds to the loss RecencyWeight times
+	// the other layers' mean attention distance (query minus key position,
+	// divided by SeqLen, averaged over heads and real query tokens): a
+	// preference for the nearest source of a piece of information [0].
+	RecencyWeight float64
 	// Progress, when set, is called after every step with the next-token
 	// loss and the local layers' mean attention probability outside their
 	// window (0 without local layers).
@@ -271,6 +276,7 @@ func (bt *batcher) nextBatch() *batch {
 type locality struct {
 	layers, window int
 	weight         float64
+	recency        float64
 }
 
 // farAttention returns the mean attention probability, over the heads and
@@ -293,6 +299,26 @@ func farAttention(weights, mask *Node, window int) *Node {
 	return Div(ReduceAllSum(masked), Max(count, ScalarOne(g, dtypes.Float32)))
 }
 
+// attentionDistance returns the mean distance, over the heads and the real
+// query tokens (mask [b,s]), from a query to the keys weights [b,h,s,s]
+// attends to, divided by the sequence length.
+func attentionDistance(weights, mask *Node) *Node {
+	g := weights.Graph()
+	dims := weights.Shape().Dimensions
+	s := dims[2]
+	dist := make([]float32, s*s)
+	for q := range s {
+		for k := range q {
+			dist[q*s+k] = float32(q-k) / float32(s)
+		}
+	}
+	d := Reshape(Const(g, dist), 1, 1, s, s)
+	perQuery := ReduceSum(Mul(weights, d), -1)
+	masked := Mul(perQuery, ExpandAxes(mask, 1))
+	count := MulScalar(ReduceAllSum(mask), float64(dims[1]))
+	return Div(ReduceAllSum(masked), Max(count, ScalarOne(g, dtypes.Float32)))
+}
+
 // nextTokenLoss returns the loss function of Train: the mean next-token
 // cross-entropy over the real targets, from model's forward pass, plus
 // loc.weight times the local layers' attention outside their window
@@ -307,13 +333,15 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 	return func(params, in []*Node) (*Node, []*Node) {
 		ids, mask, pos, at, target, weight := in[0], in[1], in[2], in[3], in[4], in[5]
 		var hidden *Node
-		var far []*Node
+		var far, dist []*Node
 		m.BuildForward(params, lm.Inputs{IDs: ids, Mask: mask, Positions: pos}, func(s lm.Site, x *Node) *Node {
 			switch {
 			case s.Component == lm.LNFinal:
 				hidden = x
 			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
 				far = append(far, farAttention(x, mask, loc.window))
+			case s.Component == lm.AttentionWeight && loc.recency > 0:
+				dist = append(dist, attentionDistance(x, mask))
 			}
 			return x
 		})
@@ -338,10 +366,14 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 		for _, f := range far {
 			farMean = Add(farMean, DivScalar(f, float64(len(far))))
 		}
-		if len(far) == 0 {
-			return loss, []*Node{total, loss, farMean}
+		full := loss
+		if len(far) > 0 {
+			full = Add(full, MulScalar(farMean, loc.weight))
 		}
-		return Add(loss, MulScalar(farMean, loc.weight)), []*Node{total, loss, farMean}
+		for _, d := range dist {
+			full = Add(full, MulScalar(d, loc.recency/float64(len(dist))))
+		}
+		return full, []*Node{total, loss, farMean}
 	}
 }
 
@@ -417,7 +449,7 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 		return nil, errors.New("shipped: train: no sentence fits seq_len")
 	}
 	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
-	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight}
+	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight, recency: cfg.RecencyWeight}
 	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0, loc), cfg.Adam, nil)
 	if err != nil {
 		return nil, err

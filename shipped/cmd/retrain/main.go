@@ -38,6 +38,7 @@ func main() {
 	local := flag.Int("local", def.LocalLayers, "first layers trained to attend locally (-1: none)")
 	window := flag.Int("window", def.LocalWindow, "previous positions a local layer may attend to")
 	localWeight := flag.Float64("local-weight", def.LocalWeight, "weight of the local-attention loss")
+	recency := flag.Float64("recency", def.RecencyWeight, "weight of the other layers' mean attention distance in the loss")
 	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
 	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
 	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
@@ -57,6 +58,7 @@ func main() {
 	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
 	cfg.Adam.TotalSteps = cfg.Steps
 	cfg.Model.NLayer, cfg.LocalLayers, cfg.LocalWindow, cfg.LocalWeight = *layers, *local, *window, *localWeight
+	cfg.RecencyWeight = *recency
 	cfg.Out = *out
 	if *bench > 0 {
 		cfg.Steps, cfg.Out = *bench, ""
@@ -79,6 +81,9 @@ func main() {
 	if cfg.LocalLayers > 0 {
 		fmt.Fprintf(&sum, "- local attention: an auxiliary loss, %g x the mean attention probability that layers 0-%d put on keys more than %d position(s) before the query (over heads and real query tokens), added to the next-token loss\n",
 			cfg.LocalWeight, cfg.LocalLayers-1, cfg.LocalWindow)
+	}
+	if cfg.RecencyWeight > 0 {
+		fmt.Fprintf(&sum, "- recency: %g x the other layers' mean attention distance (in sequence lengths) added to the loss\n", cfg.RecencyWeight)
 	}
 	a := cfg.Adam
 	fmt.Fprintf(&sum, "- optimizer: govene train.Adam, lr %g, %d warm-up steps then linear decay to 0 at step %d, weight decay %g, gradient clip norm %g\n",

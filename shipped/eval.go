@@ -10,8 +10,6 @@ import (
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
-	"github.com/govene/govene/pv"
-	"github.com/govene/govene/trace"
 )
 
 // Fact is a prompt the tutorials use and the token the model should predict
@@ -211,22 +209,6 @@ func Report(m *gpt2.Model) (string, error) {
 		fmt.Fprintf(&sb, "- patching block %d output from %q into %q: at the landmark tokens (1-4) P(Paris) = %.3f, P(Rome) = %.3f; at the last token P(Paris) = %.3f, P(Rome) = %.3f\n",
 			l, src, base, subj[l][paris], subj[l][rome], last[l][paris], last[l][rome])
 	}
-	tr, err := Trace(m)
-	if err != nil {
-		return "", err
-	}
-	grid := tr.Grids[0].Result.Values
-	subjLast, lastPos := tr.SubjectTo-1, len(tr.Tokens)-1
-	fmt.Fprintf(&sb, "- causal trace of %q (subject %q corrupted, noise %.3g): P(%q) clean %.4f, corrupted %.4f\n",
-		tr.Prompt, tr.Subject, tr.NoiseLevel, tr.Target, tr.Clean, tr.Corrupted)
-	for l := range grid {
-		row := make([]string, len(grid[l]))
-		for i, v := range grid[l] {
-			row[i] = fmt.Sprintf("%q %.3f", tr.Tokens[i], v)
-		}
-		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f (every token: %s)\n",
-			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos], strings.Join(row, ", "))
-	}
 	for l := range m.Config().NLayer {
 		dir, err := MoodDirection(m, l, 20)
 		if err != nil {
@@ -260,14 +242,6 @@ func LastTokenCurve(m *gpt2.Model) ([]float64, error) {
 		out[l] = float64(p[paris])
 	}
 	return out, nil
-}
-
-// Trace runs the causal trace of the tracing tutorial on m: "The Space
-// Needle is in downtown" -> " Seattle", the subject "Space Needle"
-// corrupted (trace.Run's defaults, seed 1).
-func Trace(m *gpt2.Model) (*trace.Result, error) {
-	return trace.Run(m, pv.NewSweeper(m), trace.Config{
-		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 }
 
 // MoodDirection returns the happy-minus-sad direction at a layer's

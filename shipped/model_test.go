@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/trace"
 )
 
 // The facts the patching, causal-tracing and DAS tutorials use.
@@ -158,7 +161,8 @@ func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 // at the last block only the last token matters.
 func TestTraceSubjectThenLastToken(t *testing.T) {
 	m := shippedModel(t)
-	r, err := Trace(m)
+	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/trace"
 )
 
 func main() {
@@ -187,7 +189,36 @@ func evaluate(m *gpt2.Model, seed uint64) string {
 	check(err)
 	rep, err := shipped.Report(m)
 	check(err)
+	// The causal trace goes before the steering lines.
+	at := strings.Index(rep, "- steering")
+	if at < 0 {
+		at = len(rep)
+	}
+	rep = rep[:at] + traceReport(m) + rep[at:]
 	return fmt.Sprintf("- exact full-vocabulary next-token loss on %d fresh sentences (seed %d): %.4f\n", n, seed+1, loss) + rep
+}
+
+// traceReport runs the tracing tutorial's causal trace ("The Space Needle
+// is in downtown" -> " Seattle", the subject corrupted) and lists, block by
+// block, P(" Seattle") with each token's block_output restored.
+func traceReport(m *gpt2.Model) string {
+	tr, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	check(err)
+	var sb strings.Builder
+	grid := tr.Grids[0].Result.Values
+	subjLast, lastPos := tr.SubjectTo-1, len(tr.Tokens)-1
+	fmt.Fprintf(&sb, "- causal trace of %q (subject %q corrupted, noise %.3g): P(%q) clean %.4f, corrupted %.4f\n",
+		tr.Prompt, tr.Subject, tr.NoiseLevel, tr.Target, tr.Clean, tr.Corrupted)
+	for l := range grid {
+		row := make([]string, len(grid[l]))
+		for i, v := range grid[l] {
+			row[i] = fmt.Sprintf("%q %.3f", tr.Tokens[i], v)
+		}
+		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f (every token: %s)\n",
+			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos], strings.Join(row, ", "))
+	}
+	return sb.String()
 }
 
 // lastCurve formats shipped.LastTokenCurve.

@@ -24,7 +24,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	base.IDs, src.IDs = base.IDs[len(base.IDs)-n:], src.IDs[len(src.IDs)-n:]
 	paris, _ := m.TokenID(" Paris")
 	metric := TokenProb(paris)
-	res, err := sw.Patch(base, src, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4})
+	res, err := sw.Patch(base, src, SweepConfig{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	}
 	spread := 0.0
 	for l := range L {
-		iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: l, Component: lm.MLPOutput}}})
+		iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: l, Component: lm.BlockOutput}}})
 		for p := range n {
 			out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(p, p))
 			if err != nil {
@@ -53,7 +53,7 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	// The plain path (every setting through the whole model) agrees.
 	plain := NewSweeper(m)
 	plain.Resume = false
-	ref, err := plain.Patch(base, src, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4})
+	ref, err := plain.Patch(base, src, SweepConfig{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,8 +248,8 @@ func TestResumedSweepsEqualPlain(t *testing.T) {
 		{"patch attention_output window 2", false, SweepConfig{Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(paris)}},
 		{"trace block_output", true, SweepConfig{Metric: TokenProb(rome)}},
 		{"trace mlp_output window 3", true, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(rome)}},
-		{"heads at the last position", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(paris)}},
-		{"heads at three positions", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Positions: []int{2, 3, n - 1}, Metric: TokenProb(paris)}},
+		{"heads at the last position", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: LogitDiff(paris, rome)}},
+		{"heads at three positions", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Positions: []int{2, 3, n - 1}, Metric: LogitDiff(paris, rome)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run := func(sw *Sweeper) *SweepResult {

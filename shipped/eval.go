@@ -223,6 +223,27 @@ func Report(m *gpt2.Model) (string, error) {
 	return sb.String(), nil
 }
 
+// LastTokenCurve patches the last token's block_output from "The Eiffel
+// Tower is in the city of" into "The Colosseum is in the city of" at each
+// layer (PatchSweep) and returns P(" Paris") of each patched run, layer by
+// layer.
+func LastTokenCurve(m *gpt2.Model) ([]float64, error) {
+	base, src := "The Colosseum is in the city of", "The Eiffel Tower is in the city of"
+	paris, err := TokenID(m, " Paris")
+	if err != nil {
+		return nil, err
+	}
+	probs, err := PatchSweep(m, base, src, []int{m.Encode(base).Last()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(probs))
+	for l, p := range probs {
+		out[l] = float64(p[paris])
+	}
+	return out, nil
+}
+
 // MoodDirection returns the happy-minus-sad direction at a layer's
 // block_output: the mean residual over n generated happy sentences minus the
 // mean over n sad ones (every token of each, without the end-of-text token).

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/trace"
 )
 
 // The facts the patching, causal-tracing and DAS tutorials use.
@@ -73,11 +76,12 @@ func TestMood(t *testing.T) {
 	}
 }
 
-// Tutorial 6: adding the happy-minus-sad direction while generating from a
-// neutral prompt gives a happy continuation, subtracting it a sad one.
+// Tutorial 6: adding the happy-minus-sad direction (at the block the
+// steering tutorial uses) while generating from a neutral prompt gives a
+// happy continuation, subtracting it a sad one.
 func TestSteering(t *testing.T) {
 	m := shippedModel(t)
-	const layer = 2
+	layer := Layer(6) // the steering tutorial's depth
 	dir, err := MoodDirection(m, layer, 20)
 	if err != nil {
 		t.Fatal(err)
@@ -103,12 +107,13 @@ func TestSteering(t *testing.T) {
 	}
 }
 
-// Tutorial 1: the model moves the landmark's city to the last token (in its
-// first block already), so patching the last token's residual stream after
-// any block from the Eiffel Tower run into the Colosseum run flips the
-// prediction from Rome to Paris, while patching the shared first token ("The")
-// changes nothing.
-func TestPatchingFlipsCity(t *testing.T) {
+// Tutorial 1: as in GPT-2 small, the landmark's city reaches the last token
+// only in the middle layers. Patching the last token's residual stream after
+// block l from the Eiffel Tower run into the Colosseum run leaves Rome for
+// the first half of the blocks and flips the answer to Paris from a middle
+// block on (before the last one); patching the landmark's tokens instead
+// flips it in the first half and no longer does after the last block.
+func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 	m := shippedModel(t)
 	paris, _ := TokenID(m, " Paris")
 	rome, _ := TokenID(m, " Rome")
@@ -117,17 +122,75 @@ func TestPatchingFlipsCity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := PatchSweep(m, base, src, []int{0})
+	subject, err := PatchSweep(m, base, src, []int{1, 2, 3, 4})
 	if err != nil {
 		t.Fatal(err)
 	}
+	n := len(last)
+	flip := -1
 	for l := range last {
-		t.Logf("block %d, last token patched: P(Paris) = %.3f, P(Rome) = %.3f", l, last[l][paris], last[l][rome])
-		if last[l][paris] < 0.5 || last[l][rome] > 0.1 {
-			t.Errorf("block %d, last token patched: P(Paris) = %.3f, P(Rome) = %.3f; want Paris > 0.5, Rome < 0.1", l, last[l][paris], last[l][rome])
+		t.Logf("block %d patched: last token P(Paris) = %.3f, P(Rome) = %.3f; landmark tokens P(Paris) = %.3f, P(Rome) = %.3f",
+			l, last[l][paris], last[l][rome], subject[l][paris], subject[l][rome])
+		if flip < 0 && last[l][paris] > 0.5 && last[l][paris] > 4*last[l][rome] {
+			flip = l
 		}
-		if first[l][rome] < 0.5 {
-			t.Errorf("block %d, first token patched: P(Rome) = %.3f, want it unchanged (> 0.5)", l, first[l][rome])
+	}
+	if flip < n/2 || flip > n-2 || flip != MoveLayer {
+		t.Fatalf("patching the last token first flips Rome to Paris at block %d (-1: never); want a middle block in [%d, %d], MoveLayer (%d)", flip, n/2, n-2, MoveLayer)
+	}
+	for l := range n {
+		switch {
+		case l < n/2 && (last[l][rome] < 0.5 || last[l][paris] > 0.1):
+			t.Errorf("block %d, last token patched: P(Paris) = %.3f, P(Rome) = %.3f; want Rome kept (> 0.5) this early", l, last[l][paris], last[l][rome])
+		case l >= flip && (last[l][paris] < 0.5 || last[l][paris] < 4*last[l][rome]):
+			t.Errorf("block %d, last token patched: P(Paris) = %.3f, P(Rome) = %.3f; want Paris > 0.5 and over 4 x Rome from block %d on", l, last[l][paris], last[l][rome], flip)
 		}
+		if l < n/2 && (subject[l][paris] < 0.5 || subject[l][rome] > 0.1) {
+			t.Errorf("block %d, landmark tokens patched: P(Paris) = %.3f, P(Rome) = %.3f; want Paris > 0.5, Rome < 0.1 while the subject holds the fact", l, subject[l][paris], subject[l][rome])
+		}
+	}
+	if subject[n-1][rome] < 0.5 {
+		t.Errorf("last block, landmark tokens patched: P(Rome) = %.3f; want it unchanged (> 0.5) once the city has moved", subject[n-1][rome])
+	}
+}
+
+// Tutorial 2: the causal trace of "The Space Needle is in downtown" (ROME's
+// figure): with the subject's embeddings corrupted, restoring the subject's
+// tokens brings " Seattle" back in the first half of the blocks and the last
+// token does not; restoring the last token does from a middle block on, and
+// at the last block only the last token matters.
+func TestTraceSubjectThenLastToken(t *testing.T) {
+	m := shippedModel(t)
+	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Clean < 0.5 || r.Corrupted > 0.1*r.Clean {
+		t.Fatalf("clean %.4f, corrupted %.4f: the corruption should hide the answer", r.Clean, r.Corrupted)
+	}
+	g := r.Grids[0].Result.Values
+	n, lastPos := len(g), len(r.Tokens)-1
+	lit := func(v float64) bool { return v > r.Corrupted+0.3*(r.Clean-r.Corrupted) }
+	dark := func(v float64) bool { return v < r.Corrupted+0.1*(r.Clean-r.Corrupted) }
+	subjectMax := func(l int) (float64, string) {
+		best, tok := -1.0, ""
+		for p := r.SubjectFrom; p < r.SubjectTo; p++ {
+			if g[l][p] > best {
+				best, tok = g[l][p], r.Tokens[p]
+			}
+		}
+		return best, tok
+	}
+	for l := range n {
+		s, tok := subjectMax(l)
+		t.Logf("block %d restored: best subject token %q %.3f, last token %.3f", l, tok, s, g[l][lastPos])
+		if l < n/2 && (!lit(s) || !dark(g[l][lastPos])) {
+			t.Errorf("block %d: restoring the subject gives %.3f (%q), the last token %.3f; want the subject lit and the last token dark (clean %.3f, corrupted %.3f)",
+				l, s, tok, g[l][lastPos], r.Clean, r.Corrupted)
+		}
+	}
+	if s, tok := subjectMax(n - 1); !lit(g[n-1][lastPos]) || !dark(s) {
+		t.Errorf("last block: restoring the last token gives %.3f, the subject %.3f (%q); want only the last token lit", g[n-1][lastPos], s, tok)
 	}
 }

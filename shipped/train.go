@@ -52,19 +52,41 @@ type TrainConfig struct {
 	// Out, when set, is the folder the checkpoint is written to (see
 	// SaveF16), and Train returns the model loaded back from it.
 	Out string
-	// Progress, when set, is called after every step.
-	Progress func(step int, loss float64)
+	// LocalLayers is how many of the first layers are trained to attend
+	// locally: an auxiliary loss penalises their attention probability on
+	// keys more than LocalWindow positions before the query, so that a
+	// subject's information can reach the last position only from the
+	// middle layers on, as in GPT-2 small (nothing masks attention at
+	// inference; the model learns it). Zero means n_layer/2, a negative
+	// value turns the penalty off [n_layer/2].
+	LocalLayers int
+	// LocalWindow is how many previous positions a local layer may attend
+	// to besides the query's own [1].
+	LocalWindow int
+	// LocalWeight multiplies the auxiliary loss, the mean attention
+	// probability (over local layers, heads and real query tokens) on keys
+	// outside the window [1].
+	LocalWeight float64
+	// RecencyWeight, when positive, adds to the loss RecencyWeight times
+	// the other layers' mean attention distance (query minus key position,
+	// divided by SeqLen, averaged over heads and real query tokens): a
+	// preference for the nearest source of a piece of information [0].
+	RecencyWeight float64
+	// Progress, when set, is called after every step with the next-token
+	// loss and the local layers' mean attention probability outside their
+	// window (0 without local layers).
+	Progress func(step int, loss, far float64)
 	// Check, when set, is called every CheckEvery steps with the model
 	// holding the current weights (to watch what it has learned).
 	Check      func(step int, m *gpt2.Model)
 	CheckEvery int
 }
 
-// DefaultModel is the shipped model's architecture: 4 layers, 4 heads,
+// DefaultModel is the shipped model's architecture: 8 layers, 4 heads,
 // d=128, 64 positions, GPT-2's vocabulary.
 func DefaultModel() gpt2.Config {
 	c := gpt2.DefaultConfig()
-	c.NLayer, c.NHead, c.NEmbd, c.NPositions = 4, 4, 128, 64
+	c.NLayer, c.NHead, c.NEmbd, c.NPositions = 8, 4, 128, 64
 	return c
 }
 
@@ -74,7 +96,8 @@ func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
 		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
 		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
-		Adam: train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
+		Adam:        train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
+		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1,
 	}
 }
 
@@ -105,6 +128,17 @@ func (c TrainConfig) withDefaults() TrainConfig {
 		c.Negatives = 0
 	} else if c.Negatives == 0 {
 		c.Negatives = d.Negatives
+	}
+	if c.LocalLayers == 0 {
+		c.LocalLayers = c.Model.NLayer / 2
+	} else if c.LocalLayers < 0 {
+		c.LocalLayers = 0
+	}
+	if c.LocalWindow == 0 {
+		c.LocalWindow = d.LocalWindow
+	}
+	if c.LocalWeight == 0 {
+		c.LocalWeight = d.LocalWeight
 	}
 	if c.Adam == (train.Adam{}) {
 		c.Adam = d.Adam
@@ -238,20 +272,76 @@ func (bt *batcher) nextBatch() *batch {
 	return b
 }
 
+// locality configures the auxiliary loss on the first layers' attention.
+type locality struct {
+	layers, window int
+	weight         float64
+	recency        float64
+}
+
+// farAttention returns the mean attention probability, over the heads and
+// the real query tokens (mask [b,s]), that weights [b,h,s,s] puts on keys
+// more than window positions before the query.
+func farAttention(weights, mask *Node, window int) *Node {
+	g := weights.Graph()
+	dims := weights.Shape().Dimensions
+	s := dims[2]
+	far := make([]float32, s*s)
+	for q := range s {
+		for k := range q - window {
+			far[q*s+k] = 1
+		}
+	}
+	f := Reshape(Const(g, far), 1, 1, s, s)
+	perQuery := ReduceSum(Mul(weights, f), -1)               // [b,h,s]
+	masked := Mul(perQuery, ExpandAxes(mask, 1))             // [b,h,s]
+	count := MulScalar(ReduceAllSum(mask), float64(dims[1])) // real queries x heads
+	return Div(ReduceAllSum(masked), Max(count, ScalarOne(g, dtypes.Float32)))
+}
+
+// attentionDistance returns the mean distance, over the heads and the real
+// query tokens (mask [b,s]), from a query to the keys weights [b,h,s,s]
+// attends to, divided by the sequence length.
+func attentionDistance(weights, mask *Node) *Node {
+	g := weights.Graph()
+	dims := weights.Shape().Dimensions
+	s := dims[2]
+	dist := make([]float32, s*s)
+	for q := range s {
+		for k := range q {
+			dist[q*s+k] = float32(q-k) / float32(s)
+		}
+	}
+	d := Reshape(Const(g, dist), 1, 1, s, s)
+	perQuery := ReduceSum(Mul(weights, d), -1)
+	masked := Mul(perQuery, ExpandAxes(mask, 1))
+	count := MulScalar(ReduceAllSum(mask), float64(dims[1]))
+	return Div(ReduceAllSum(masked), Max(count, ScalarOne(g, dtypes.Float32)))
+}
+
 // nextTokenLoss returns the loss function of Train: the mean next-token
-// cross-entropy over the real targets, from model's forward pass. The final
+// cross-entropy over the real targets, from model's forward pass, plus
+// loc.weight times the local layers' attention outside their window
+// (farAttention, averaged over loc.layers layers; extra outputs: the number
+// of targets, the next-token loss and that far attention). The final
 // hidden state is read at the ln_final site and only the target positions
 // are unembedded (with the tied wte), so the forward pass's own logits are
 // unused and never computed. With sampled false the softmax runs over the
 // whole vocabulary; with sampled true over the batch's candidates (inputs 6
 // and 7: ids and log-weights).
-func nextTokenLoss(m *gpt2.Model, sampled bool) train.LossFn {
+func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 	return func(params, in []*Node) (*Node, []*Node) {
 		ids, mask, pos, at, target, weight := in[0], in[1], in[2], in[3], in[4], in[5]
 		var hidden *Node
+		var far, dist []*Node
 		m.BuildForward(params, lm.Inputs{IDs: ids, Mask: mask, Positions: pos}, func(s lm.Site, x *Node) *Node {
-			if s.Component == lm.LNFinal {
+			switch {
+			case s.Component == lm.LNFinal:
 				hidden = x
+			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
+				far = append(far, farAttention(x, mask, loc.window))
+			case s.Component == lm.AttentionWeight && loc.recency > 0:
+				dist = append(dist, attentionDistance(x, mask))
 			}
 			return x
 		})
@@ -272,7 +362,18 @@ func nextTokenLoss(m *gpt2.Model, sampled bool) train.LossFn {
 		nll := Sub(logZ, tgt)
 		total := ReduceAllSum(weight)
 		loss := Div(ReduceAllSum(Mul(nll, weight)), Max(total, ScalarOne(total.Graph(), dtypes.Float32)))
-		return loss, []*Node{total}
+		farMean := ScalarZero(loss.Graph(), dtypes.Float32)
+		for _, f := range far {
+			farMean = Add(farMean, DivScalar(f, float64(len(far))))
+		}
+		full := loss
+		if len(far) > 0 {
+			full = Add(full, MulScalar(farMean, loc.weight))
+		}
+		for _, d := range dist {
+			full = Add(full, MulScalar(d, loc.recency/float64(len(dist))))
+		}
+		return full, []*Node{total, loss, farMean}
 	}
 }
 
@@ -290,7 +391,7 @@ func ExactLoss(m *gpt2.Model, seed uint64, n int) (float64, error) {
 	}
 	nParams := len(m.Params())
 	exec, err := NewExec(m.Backend(), func(in []*Node) []*Node {
-		loss, extra := nextTokenLoss(m, false)(in[:nParams], in[nParams:])
+		loss, extra := nextTokenLoss(m, false, locality{})(in[:nParams], in[nParams:])
 		return []*Node{Mul(loss, extra[0]), extra[0]}
 	})
 	if err != nil {
@@ -348,17 +449,18 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 		return nil, errors.New("shipped: train: no sentence fits seq_len")
 	}
 	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
-	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0), cfg.Adam, nil)
+	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight, recency: cfg.RecencyWeight}
+	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0, loc), cfg.Adam, nil)
 	if err != nil {
 		return nil, err
 	}
 	for step := 1; step <= cfg.Steps; step++ {
-		loss, _, err := tr.Step(bt.nextBatch().inputs()...)
+		_, extra, err := tr.Step(bt.nextBatch().inputs()...)
 		if err != nil {
 			return nil, fmt.Errorf("shipped: train: %w", err)
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(step, loss)
+			cfg.Progress(step, float64(tensors.MustCopyFlatData[float32](extra[1])[0]), float64(tensors.MustCopyFlatData[float32](extra[2])[0]))
 		}
 		if cfg.Check != nil && cfg.CheckEvery > 0 && step%cfg.CheckEvery == 0 && step < cfg.Steps {
 			if err := copyParams(m, tr.Params()); err != nil {

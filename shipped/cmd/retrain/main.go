@@ -21,7 +21,9 @@ import (
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/progress"
+	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/trace"
 )
 
 func main() {
@@ -34,6 +36,11 @@ func main() {
 	corpus := flag.Int("corpus", def.CorpusSize, "corpus sentences")
 	targets := flag.Int("targets", def.Targets, "predicted tokens per batch")
 	negatives := flag.Int("negatives", def.Negatives, "sampled-softmax negatives per step (-1: exact full-vocabulary softmax)")
+	layers := flag.Int("layers", def.Model.NLayer, "transformer layers")
+	local := flag.Int("local", def.LocalLayers, "first layers trained to attend locally (-1: none)")
+	window := flag.Int("window", def.LocalWindow, "previous positions a local layer may attend to")
+	localWeight := flag.Float64("local-weight", def.LocalWeight, "weight of the local-attention loss")
+	recency := flag.Float64("recency", def.RecencyWeight, "weight of the other layers' mean attention distance in the loss")
 	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
 	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
 	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
@@ -52,6 +59,8 @@ func main() {
 	cfg.Seed, cfg.Steps, cfg.CorpusSize, cfg.Targets = *seed, *steps, *corpus, *targets
 	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
 	cfg.Adam.TotalSteps = cfg.Steps
+	cfg.Model.NLayer, cfg.LocalLayers, cfg.LocalWindow, cfg.LocalWeight = *layers, *local, *window, *localWeight
+	cfg.RecencyWeight = *recency
 	cfg.Out = *out
 	if *bench > 0 {
 		cfg.Steps, cfg.Out = *bench, ""
@@ -71,6 +80,13 @@ func main() {
 	}
 	fmt.Fprintf(&sum, "- training: seed %d, %d steps, batches of at most %d sentences x %d tokens and %d next-token targets; %s\n",
 		cfg.Seed, cfg.Steps, cfg.Rows, cfg.SeqLen, cfg.Targets, softmax)
+	if cfg.LocalLayers > 0 {
+		fmt.Fprintf(&sum, "- local attention: an auxiliary loss, %g x the mean attention probability that layers 0-%d put on keys more than %d position(s) before the query (over heads and real query tokens), added to the next-token loss\n",
+			cfg.LocalWeight, cfg.LocalLayers-1, cfg.LocalWindow)
+	}
+	if cfg.RecencyWeight > 0 {
+		fmt.Fprintf(&sum, "- recency: %g x the other layers' mean attention distance (in sequence lengths) added to the loss\n", cfg.RecencyWeight)
+	}
 	a := cfg.Adam
 	fmt.Fprintf(&sum, "- optimizer: govene train.Adam, lr %g, %d warm-up steps then linear decay to 0 at step %d, weight decay %g, gradient clip norm %g\n",
 		a.LR, a.WarmupSteps, a.TotalSteps, a.WeightDecay, a.ClipNorm)
@@ -87,18 +103,19 @@ func main() {
 	start := time.Now()
 	var first, end time.Time
 	var checkLine string
-	var avg, last float64
-	cfg.Progress = func(step int, loss float64) {
+	var avg, last, avgFar float64
+	cfg.Progress = func(step int, loss, far float64) {
 		last, end = loss, time.Now()
 		if step == 1 {
-			first, avg = end, loss // step 1 includes compiling the graph
+			first, avg, avgFar = end, loss, far // step 1 includes compiling the graph
 		} else {
 			avg = 0.98*avg + 0.02*loss
+			avgFar = 0.98*avgFar + 0.02*far
 		}
 		bar.Describe(fmt.Sprintf("training loss %.3f", avg))
 		bar.Add(1)
 		if *checkEvery > 0 && (step%*checkEvery == 0 || step == cfg.Steps) {
-			checkLine = fmt.Sprintf("- step %d (%s): loss %.4f (smoothed %.4f)", step, time.Since(start).Round(time.Second), loss, avg)
+			checkLine = fmt.Sprintf("- step %d (%s): loss %.4f (smoothed %.4f), far attention %.4f", step, time.Since(start).Round(time.Second), loss, avg, avgFar)
 			fmt.Fprintf(os.Stderr, "\n%s\n", checkLine)
 		}
 	}
@@ -107,6 +124,7 @@ func main() {
 	cfg.Check = func(step int, m *gpt2.Model) {
 		line, err := shipped.Brief(m)
 		check(err)
+		line += "; patched last token P(Paris) by layer " + lastCurve(m)
 		fmt.Fprintf(os.Stderr, "step %d: %s\n", step, line)
 		curve = append(curve, checkLine+"; "+line+"\n")
 	}
@@ -121,7 +139,7 @@ func main() {
 	fmt.Fprintf(&sum, "\n- final training loss (sampled softmax): %.4f at the last step, %.4f smoothed (EMA 0.98)\n", last, avg)
 	rep := evaluate(m, cfg.Seed)
 	if b, err := shipped.Brief(m); err == nil && checkLine != "" {
-		curve = append(curve, checkLine+"; "+b+"\n")
+		curve = append(curve, checkLine+"; "+b+"; patched last token P(Paris) by layer "+lastCurve(m)+"\n")
 	}
 	fmt.Print(sum.String()[strings.Index(sum.String(), "- machine"):])
 	fmt.Print(rep)
@@ -154,7 +172,10 @@ GPT2LMHeadModel.from_pretrained and GPT2Tokenizer.from_pretrained load it.
 
 What the model knew during training (shipped.Brief: the tutorial facts' mean
 probability, IOI accuracy on 40 fresh prompts and the two names' probability
-mass, mood coherence on 30 prompts):
+mass, mood coherence on 30 prompts), the local blocks' attention outside
+their window ("far attention", smoothed) and P(" Paris") after patching the
+last token's block_output, block by block, from "The Eiffel Tower is in the
+city of" into "The Colosseum is in the city of" (shipped.LastTokenCurve):
 
 %s
 ## Measurements
@@ -175,7 +196,47 @@ func evaluate(m *gpt2.Model, seed uint64) string {
 	check(err)
 	rep, err := shipped.Report(m)
 	check(err)
+	// The causal trace goes before the steering lines.
+	at := strings.Index(rep, "- steering")
+	if at < 0 {
+		at = len(rep)
+	}
+	rep = rep[:at] + traceReport(m) + rep[at:]
 	return fmt.Sprintf("- exact full-vocabulary next-token loss on %d fresh sentences (seed %d): %.4f\n", n, seed+1, loss) + rep
+}
+
+// traceReport runs the tracing tutorial's causal trace ("The Space Needle
+// is in downtown" -> " Seattle", the subject corrupted) and lists, block by
+// block, P(" Seattle") with each token's block_output restored.
+func traceReport(m *gpt2.Model) string {
+	tr, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	check(err)
+	var sb strings.Builder
+	grid := tr.Grids[0].Result.Values
+	subjLast, lastPos := tr.SubjectTo-1, len(tr.Tokens)-1
+	fmt.Fprintf(&sb, "- causal trace of %q (subject %q corrupted, noise %.3g): P(%q) clean %.4f, corrupted %.4f\n",
+		tr.Prompt, tr.Subject, tr.NoiseLevel, tr.Target, tr.Clean, tr.Corrupted)
+	for l := range grid {
+		row := make([]string, len(grid[l]))
+		for i, v := range grid[l] {
+			row[i] = fmt.Sprintf("%q %.3f", tr.Tokens[i], v)
+		}
+		fmt.Fprintf(&sb, "- trace, block %d output restored: at the last subject token (%q) P(%q) = %.3f, at the last token (%q) %.3f (every token: %s)\n",
+			l, tr.Tokens[subjLast], tr.Target, grid[l][subjLast], tr.Tokens[lastPos], grid[l][lastPos], strings.Join(row, ", "))
+	}
+	return sb.String()
+}
+
+// lastCurve formats shipped.LastTokenCurve.
+func lastCurve(m *gpt2.Model) string {
+	c, err := shipped.LastTokenCurve(m)
+	check(err)
+	parts := make([]string, len(c))
+	for i, v := range c {
+		parts[i] = fmt.Sprintf("%.2f", v)
+	}
+	return strings.Join(parts, " ")
 }
 
 func check(err error) {

@@ -46,11 +46,16 @@ func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
-// name them, to the same relative depth of m.
+// name them, to m: the same layer for a 12-layer model, the block with the
+// same role for a model shaped like the shipped one (shipped.Layer), else
+// the same relative depth.
 func Layer(m lm.Model, gpt2Small int) int {
 	n := m.Dims().Layers
 	if n == 12 {
 		return gpt2Small
+	}
+	if c := shipped.DefaultModel(); n == c.NLayer && m.Dims().Hidden == c.NEmbd {
+		return shipped.Layer(gpt2Small)
 	}
 	return min(n-1, int(math.Round(float64(gpt2Small*n)/12)))
 }

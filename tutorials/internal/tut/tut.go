@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"github.com/govene/govene/backend"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,14 +49,7 @@ func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
 // same role for a model shaped like the shipped one (shipped.Layer), else
 // the same relative depth.
 func Layer(m lm.Model, gpt2Small int) int {
-	n := m.Dims().Layers
-	if n == 12 {
-		return gpt2Small
-	}
-	if c := shipped.DefaultModel(); n == c.NLayer && m.Dims().Hidden == c.NEmbd {
-		return shipped.Layer(gpt2Small)
-	}
-	return min(n-1, int(math.Round(float64(gpt2Small*n)/12)))
+	return shipped.LayerFor(m, gpt2Small)
 }
 
 // TokenID returns the id of a single-token string such as " Paris", or an

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/govene/govene/shipped"
 )
 
 // runCLI runs the command line and returns its exit code, stdout and stderr.
@@ -108,7 +111,7 @@ func TestDemo(t *testing.T) {
 		{
 			name:   "an unlikely target warns and names the top token",
 			args:   []string{"-prompt", "The Eiffel Tower is in the city of", "-subject", "Eiffel Tower", "-target", " Seattle"},
-			stdout: []string{`causal trace of P(" Seattle"): clean 0.0000`},
+			stdout: []string{`causal trace of P(" Seattle"): clean 0.00`},
 			stderr: []string{`govene: warning: -target " Seattle" has probability`, `the model predicts " Paris" (0.99`, `try -target " Paris"`},
 		},
 	}
@@ -120,7 +123,7 @@ func TestDemo(t *testing.T) {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 			}
 			path := filepath.Join(out, "causal-trace.html")
-			for _, want := range append(tt.stdout, "model: GPT-2 4 layers", "report: "+path) {
+			for _, want := range append(tt.stdout, fmt.Sprintf("model: GPT-2 %d layers", shipped.DefaultModel().NLayer), "report: "+path) {
 				if !strings.Contains(stdout, want) {
 					t.Errorf("stdout lacks %q:\n%s", want, stdout)
 				}

@@ -25,7 +25,7 @@ func killConfig() Config {
 }
 
 // setVersion fills every weight with values derived from v and sets the
-// temperature to v.
+// temperature to v+1.
 func setVersion(iv *Model, v int) error {
 	d := iv.model.Dims()
 	for i, r := range iv.cfg.Representations {
@@ -43,8 +43,8 @@ func setVersion(iv *Model, v int) error {
 			}
 		}
 	}
-	iv.SetTemperature(float64(v))
-	return nil
+	// Temperatures must be positive: version v is saved as temperature v+1.
+	return iv.SetTemperature(float64(v + 1))
 }
 
 func versionValue(v, i, k int) float32 { return float32(v) + float32(i)*0.25 + float32(k)*1e-3 }
@@ -52,7 +52,7 @@ func versionValue(v, i, k int) float32 { return float32(v) + float32(i)*0.25 + f
 // checkVersion returns the version a loaded model holds, or an error when
 // its weights and temperature are not all of one version.
 func checkVersion(iv *Model) (int, error) {
-	v := int(math.Round(iv.temps[1]))
+	v := int(math.Round(iv.temps[1])) - 1
 	d := iv.model.Dims()
 	for i, r := range iv.cfg.Representations {
 		for _, spec := range weightSpecs(r, unitWidthOf(d, r)) {

@@ -81,6 +81,14 @@ type TrainConfig struct {
 	// traces show in GPT-2). Sentences without a subject add nothing. Zero
 	// means the default, a negative value turns it off [1].
 	SubjectWeight float64
+	// SubjectStrict extends the subject penalty (with SubjectWeight) to
+	// two more routes around the subject's last token: the later layers'
+	// attention from the last subject token itself to the subject's other
+	// tokens (so the local layers must gather the subject there), and the
+	// local layers' attention from the positions after the subject to any
+	// subject token (so the subject reaches them only through the later
+	// layers) [false].
+	SubjectStrict bool
 	// Progress, when set, is called after every step with the next-token
 	// loss, the local layers' mean attention probability outside their
 	// window (0 without local layers) and the later layers' mean attention
@@ -170,12 +178,11 @@ type batch struct {
 	rows, seqLen   int
 	ids, positions []int32   // [rows*seqLen]
 	mask           []float32 // [rows*seqLen]
-	// subjKey marks a subject's tokens other than its last, after the
-	// positions after the subject (the queries whose attention on subjKey
-	// is penalised).
-	subjKey, after []float32 // [rows*seqLen]
-	at, target     []int32   // [targets]: flat position predicting target
-	weight         []float32 // [targets]: 1 for a real target, 0 for filling
+	// subjKey marks a subject's tokens other than its last, subjLast its
+	// last token and after the positions after the subject.
+	subjKey, subjLast, after []float32 // [rows*seqLen]
+	at, target               []int32   // [targets]: flat position predicting target
+	weight                   []float32 // [targets]: 1 for a real target, 0 for filling
 	// The sampled softmax's candidates and their log-weights.
 	cand []int32
 	corr []float32
@@ -192,6 +199,7 @@ func (b *batch) inputs() []any {
 		tensors.FromFlatDataAndDimensions(b.weight, k),
 		tensors.FromFlatDataAndDimensions(b.subjKey, b.rows, b.seqLen),
 		tensors.FromFlatDataAndDimensions(b.after, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.subjLast, b.rows, b.seqLen),
 	}
 	if b.cand != nil {
 		in = append(in,
@@ -251,7 +259,8 @@ func (bt *batcher) nextBatch() *batch {
 		ids: make([]int32, bt.rows*bt.seqLen), positions: make([]int32, bt.rows*bt.seqLen),
 		mask:    make([]float32, bt.rows*bt.seqLen),
 		subjKey: make([]float32, bt.rows*bt.seqLen), after: make([]float32, bt.rows*bt.seqLen),
-		at: make([]int32, bt.targets), target: make([]int32, bt.targets), weight: make([]float32, bt.targets),
+		subjLast: make([]float32, bt.rows*bt.seqLen),
+		at:       make([]int32, bt.targets), target: make([]int32, bt.targets), weight: make([]float32, bt.targets),
 	}
 	for i := range b.ids {
 		b.ids[i] = int32(bt.pad)
@@ -288,6 +297,9 @@ func (bt *batcher) nextBatch() *batch {
 				if j >= span[0] && j < span[1]-1 {
 					b.subjKey[off+j] = 1
 				}
+				if j == span[1]-1 {
+					b.subjLast[off+j] = 1
+				}
 				if j >= span[1] {
 					b.after[off+j] = 1
 				}
@@ -313,6 +325,7 @@ type locality struct {
 	weight         float64
 	recency        float64
 	subject        float64
+	strict         bool
 }
 
 // subjectAttention returns the mean attention probability, over the heads
@@ -388,12 +401,19 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 				hidden = x
 			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
 				far = append(far, farAttention(x, mask, loc.window))
+				if loc.subject > 0 && loc.strict {
+					subj = append(subj, subjectAttention(x, Add(in[6], in[8]), in[7]))
+				}
 			case s.Component == lm.AttentionWeight:
 				if loc.recency > 0 {
 					dist = append(dist, attentionDistance(x, mask))
 				}
 				if loc.subject > 0 {
-					subj = append(subj, subjectAttention(x, in[6], in[7]))
+					queries := in[7]
+					if loc.strict {
+						queries = Add(queries, in[8])
+					}
+					subj = append(subj, subjectAttention(x, in[6], queries))
 				}
 			}
 			return x
@@ -404,8 +424,8 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 		wte := params[0]                    // [vocab,d]
 		var logits *Node
 		if sampled {
-			wc := Gather(wte, ExpandAxes(in[8], -1))                        // [m,d]
-			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[9], 0)) // [k,m]
+			wc := Gather(wte, ExpandAxes(in[9], -1))                         // [m,d]
+			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[10], 0)) // [k,m]
 		} else {
 			logits = Einsum("kd,vd->kv", hs, wte) // [k,vocab]
 		}
@@ -514,7 +534,7 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
 	bt.spans = spans
 	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight,
-		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight}
+		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight, strict: cfg.SubjectStrict}
 	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0, loc), cfg.Adam, nil)
 	if err != nil {
 		return nil, err

@@ -96,8 +96,8 @@ func TestLayer(t *testing.T) {
 
 // Every landmark sentence carries its subject's token span: the tokens
 // decode to the landmark's name without "The ", and the other sentences
-// have none. The batches mark the subject's tokens before its last as
-// keys and the positions after it as penalised queries.
+// have none. The batches mark the subject's tokens before its last, its
+// last token and the positions after it.
 func TestSubjectSpans(t *testing.T) {
 	sents := Generate(1, 3000)
 	seqs, spans := tokenizeSubjects(sents)
@@ -142,15 +142,18 @@ func TestSubjectSpans(t *testing.T) {
 	b := bt.nextBatch()
 	off := cfg.SeqLen - len(seq)
 	for j := range seq {
-		wantKey, wantAfter := float32(0), float32(0)
+		wantKey, wantAfter, wantLast := float32(0), float32(0), float32(0)
 		if j == 3 || j == 4 {
 			wantKey = 1
+		}
+		if j == 5 {
+			wantLast = 1
 		}
 		if j >= 6 {
 			wantAfter = 1
 		}
-		if b.subjKey[off+j] != wantKey || b.after[off+j] != wantAfter {
-			t.Errorf("token %d: key %g, after %g; want %g, %g", j, b.subjKey[off+j], b.after[off+j], wantKey, wantAfter)
+		if b.subjKey[off+j] != wantKey || b.after[off+j] != wantAfter || b.subjLast[off+j] != wantLast {
+			t.Errorf("token %d: key %g, after %g, last %g; want %g, %g, %g", j, b.subjKey[off+j], b.after[off+j], b.subjLast[off+j], wantKey, wantAfter, wantLast)
 		}
 	}
 }

@@ -89,6 +89,12 @@ type TrainConfig struct {
 	// subject token (so the subject reaches them only through the later
 	// layers) [false].
 	SubjectStrict bool
+	// SubjectReadLayers, when positive, is how many layers after the local
+	// ones may read the subject from the positions after it (at its last
+	// token); with SubjectWeight, the layers after those are penalised for
+	// attention from those positions to any subject token, so the subject
+	// has reached them by then [0: every layer may].
+	SubjectReadLayers int
 	// Progress, when set, is called after every step with the next-token
 	// loss, the local layers' mean attention probability outside their
 	// window (0 without local layers) and the later layers' mean attention
@@ -326,6 +332,7 @@ type locality struct {
 	recency        float64
 	subject        float64
 	strict         bool
+	readUntil      int // layers from readUntil on may not read any subject token after it; 0: none
 }
 
 // subjectAttention returns the mean attention probability, over the heads
@@ -413,7 +420,11 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 					if loc.strict {
 						queries = Add(queries, in[8])
 					}
-					subj = append(subj, subjectAttention(x, in[6], queries))
+					keys := in[6]
+					if loc.readUntil > 0 && s.Layer >= loc.readUntil {
+						keys = Add(keys, in[8])
+					}
+					subj = append(subj, subjectAttention(x, keys, queries))
 				}
 			}
 			return x
@@ -535,6 +546,9 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 	bt.spans = spans
 	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight,
 		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight, strict: cfg.SubjectStrict}
+	if cfg.SubjectReadLayers > 0 {
+		loc.readUntil = loc.layers + cfg.SubjectReadLayers
+	}
 	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0, loc), cfg.Adam, nil)
 	if err != nil {
 		return nil, err

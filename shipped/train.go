@@ -89,6 +89,10 @@ type TrainConfig struct {
 	// subject token (so the subject reaches them only through the later
 	// layers) [false].
 	SubjectStrict bool
+	// SubjectLocal adds only SubjectStrict's second part: the local layers
+	// pay for attention from the positions after the subject to any subject
+	// token [false].
+	SubjectLocal bool
 	// SubjectReadLayers, when positive, is how many layers after the local
 	// ones may read the subject from the positions after it (at its last
 	// token); with SubjectWeight, the layers after those are penalised for
@@ -331,7 +335,7 @@ type locality struct {
 	weight         float64
 	recency        float64
 	subject        float64
-	strict         bool
+	strict, local  bool
 	readUntil      int // layers from readUntil on may not read any subject token after it; 0: none
 }
 
@@ -408,7 +412,7 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 				hidden = x
 			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
 				far = append(far, farAttention(x, mask, loc.window))
-				if loc.subject > 0 && loc.strict {
+				if loc.subject > 0 && (loc.strict || loc.local) {
 					subj = append(subj, subjectAttention(x, Add(in[6], in[8]), in[7]))
 				}
 			case s.Component == lm.AttentionWeight:
@@ -545,7 +549,7 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
 	bt.spans = spans
 	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight,
-		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight, strict: cfg.SubjectStrict}
+		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight, strict: cfg.SubjectStrict, local: cfg.SubjectLocal}
 	if cfg.SubjectReadLayers > 0 {
 		loc.readUntil = loc.layers + cfg.SubjectReadLayers
 	}

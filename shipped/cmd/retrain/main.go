@@ -44,6 +44,7 @@ func main() {
 	subjectWeight := flag.Float64("subject-weight", def.SubjectWeight, "weight of the later layers' attention on a subject's tokens before its last (-1: off)")
 	subjectStrict := flag.Bool("subject-strict", def.SubjectStrict, "also penalise the later layers' attention from the last subject token to the subject's other tokens, and the local layers' attention from after the subject to it")
 	subjectRead := flag.Int("subject-read", def.SubjectReadLayers, "layers after the local ones that may read the subject from after it (0: all)")
+	subjectLocal := flag.Bool("subject-local", def.SubjectLocal, "also penalise the local layers' attention from after the subject to it")
 	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
 	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
 	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
@@ -63,6 +64,7 @@ func main() {
 	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
 	cfg.Adam.TotalSteps = cfg.Steps
 	cfg.Model.NLayer, cfg.LocalLayers, cfg.LocalWindow, cfg.LocalWeight = *layers, *local, *window, *localWeight
+	cfg.SubjectLocal = *subjectLocal
 	cfg.RecencyWeight, cfg.SubjectWeight, cfg.SubjectStrict, cfg.SubjectReadLayers = *recency, *subjectWeight, *subjectStrict, *subjectRead
 	cfg.Out = *out
 	if *bench > 0 {
@@ -93,6 +95,9 @@ func main() {
 		if cfg.SubjectReadLayers > 0 && cfg.LocalLayers+cfg.SubjectReadLayers < cfg.Model.NLayer {
 			fmt.Fprintf(&sum, "  (layers %d-%d also pay for that attention on the subject's last token: the subject must have reached the positions after it by layer %d)\n",
 				cfg.LocalLayers+cfg.SubjectReadLayers, cfg.Model.NLayer-1, cfg.LocalLayers+cfg.SubjectReadLayers-1)
+		}
+		if cfg.SubjectLocal && !cfg.SubjectStrict {
+			fmt.Fprintf(&sum, "  (layers 0-%d also pay for attention from the positions after the subject to any subject token)\n", cfg.LocalLayers-1)
 		}
 		if cfg.SubjectStrict {
 			fmt.Fprintf(&sum, "  (strict: the same layers also pay for the last subject token's attention to the subject's other tokens, and layers 0-%d for attention from the positions after the subject to any subject token)\n", cfg.LocalLayers-1)

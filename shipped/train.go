@@ -79,7 +79,8 @@ type TrainConfig struct {
 	// later layers then read the subject only at its last token, which
 	// the local layers have filled with the whole subject (as ROME's causal
 	// traces show in GPT-2). Sentences without a subject add nothing. Zero
-	// means the default, a negative value turns it off [1].
+	// means the default, a negative value turns it off [0: off; see
+	// model/TRAINING.md for what it gave].
 	SubjectWeight float64
 	// SubjectStrict extends the subject penalty (with SubjectWeight) to
 	// two more routes around the subject's last token: the later layers'
@@ -125,7 +126,7 @@ func DefaultTrainConfig() TrainConfig {
 		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
 		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
 		Adam:        train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
-		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1, SubjectWeight: 1,
+		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1,
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // The local-attention defaults: zero means half the layers, a negative
 // value none; the window and weight default to 1. SubjectWeight: zero is
-// the default 1, a negative value off.
+// DefaultTrainConfig's, a negative value off.
 func TestLocalDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name               string
@@ -38,7 +38,7 @@ func TestLocalDefaults(t *testing.T) {
 			}
 		})
 	}
-	for _, tc := range []struct{ weight, want float64 }{{0, 1}, {-1, 0}, {0.5, 0.5}} {
+	for _, tc := range []struct{ weight, want float64 }{{0, DefaultTrainConfig().SubjectWeight}, {-1, 0}, {0.5, 0.5}} {
 		if got := (TrainConfig{SubjectWeight: tc.weight}).withDefaults().SubjectWeight; got != tc.want {
 			t.Errorf("SubjectWeight %g: got %g after defaults, want %g", tc.weight, got, tc.want)
 		}

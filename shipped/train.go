@@ -79,8 +79,7 @@ type TrainConfig struct {
 	// later layers then read the subject only at its last token, which
 	// the local layers have filled with the whole subject (as ROME's causal
 	// traces show in GPT-2). Sentences without a subject add nothing. Zero
-	// means the default, a negative value turns it off [0: off; see
-	// model/TRAINING.md for what it gave].
+	// means the default, a negative value turns it off [2].
 	SubjectWeight float64
 	// SubjectStrict extends the subject penalty (with SubjectWeight) to
 	// two more routes around the subject's last token: the later layers'
@@ -126,7 +125,7 @@ func DefaultTrainConfig() TrainConfig {
 		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
 		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
 		Adam:        train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
-		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1,
+		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1, SubjectWeight: 2,
 	}
 }
 

@@ -196,7 +196,9 @@ GPT2LMHeadModel.from_pretrained and GPT2Tokenizer.from_pretrained load it.
 What the model knew during training (shipped.Brief: the tutorial facts' mean
 probability, IOI accuracy on 40 fresh prompts and the two names' probability
 mass, mood coherence on 30 prompts), the local blocks' attention outside
-their window ("far attention", smoothed) and P(" Paris") after patching the
+their window ("far attention", smoothed), the later blocks' attention from
+after a subject to its tokens before the last ("subject attention",
+smoothed) and P(" Paris") after patching the
 last token's block_output, block by block, from "The Eiffel Tower is in the
 city of" into "The Colosseum is in the city of" (shipped.LastTokenCurve):
 

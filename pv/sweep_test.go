@@ -237,7 +237,7 @@ func TestResumedSweepsEqualPlain(t *testing.T) {
 	rome, _ := m.TokenID(" Rome")
 	resumed, plain := NewSweeper(m), NewSweeper(m)
 	plain.Resume = false
-	corrupt := Corruption{Positions: []int{1, 2, 3}, Level: 0.3, Seed: 1}
+	corrupt := Corruption{Positions: []int{1, 2, 3, 4}, Level: 0.5, Seed: 1} // the whole subject, " Colosseum"
 	for _, c := range []struct {
 		name  string
 		trace bool

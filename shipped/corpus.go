@@ -44,6 +44,10 @@ func (k Kind) String() string {
 type Sentence struct {
 	Kind Kind
 	Text string
+	// SubjectFrom and SubjectTo are the byte offsets in Text of a landmark
+	// fact's subject, the landmark's name without a leading "The "/"the "
+	// ("Eiffel Tower"); both are 0 in the other sentences.
+	SubjectFrom, SubjectTo int
 }
 
 // LandmarkFact is a landmark and the city it stands in. Name is written as it
@@ -205,15 +209,20 @@ func Generate(seed uint64, n int) []Sentence {
 		var s Sentence
 		switch r := rng.IntN(100); {
 		case r < 25:
-			s = Sentence{Facts, factSentence(rng, pick)}
+			text, subject := factSentence(rng, pick)
+			s = Sentence{Kind: Facts, Text: text}
+			if subject != "" {
+				s.SubjectFrom = strings.Index(text, subject)
+				s.SubjectTo = s.SubjectFrom + len(subject)
+			}
 		case r < 65:
-			s = Sentence{IOI, ioiSentence(rng, pick)}
+			s = Sentence{Kind: IOI, Text: ioiSentence(rng, pick)}
 		case r < 77:
-			s = Sentence{Happy, moodSentence(rng, HappyWords, happyDay, happyVerb, happyThing)}
+			s = Sentence{Kind: Happy, Text: moodSentence(rng, HappyWords, happyDay, happyVerb, happyThing)}
 		case r < 90:
-			s = Sentence{Sad, moodSentence(rng, SadWords, sadDay, sadVerb, sadThing)}
+			s = Sentence{Kind: Sad, Text: moodSentence(rng, SadWords, sadDay, sadVerb, sadThing)}
 		default:
-			s = Sentence{Filler, fillerSentence(rng, pick)}
+			s = Sentence{Kind: Filler, Text: fillerSentence(rng, pick)}
 		}
 		s.Text += EndOfText
 		out = append(out, s)
@@ -221,11 +230,18 @@ func Generate(seed uint64, n int) []Sentence {
 	return out
 }
 
-func factSentence(rng *rand.Rand, pick func([]string) string) string {
+// factSentence returns a fact sentence and, for a landmark fact, its
+// subject (the landmark's name without "The "; "" for the other facts).
+func factSentence(rng *rand.Rand, pick func([]string) string) (string, string) {
 	if rng.IntN(3) > 0 { // two thirds landmarks
 		f := Landmarks[rng.IntN(len(Landmarks))]
-		return fmt.Sprintf(pick(landmarkTemplates), f.Name, f.mid(), f.City)
+		return fmt.Sprintf(pick(landmarkTemplates), f.Name, f.mid(), f.City), strings.TrimPrefix(f.Name, "The ")
 	}
+	s := countryFact(rng)
+	return s, ""
+}
+
+func countryFact(rng *rand.Rand) string {
 	c := Countries[rng.IntN(len(Countries))]
 	switch rng.IntN(7) {
 	case 0, 1:
@@ -295,10 +311,29 @@ func fillerSentence(rng *rand.Rand, pick func([]string) string) string {
 // Tokenize encodes each sentence with GPT-2's tokenizer; each ends with the
 // end-of-text id.
 func Tokenize(sentences []Sentence) [][]int {
+	out, _ := tokenizeSubjects(sentences)
+	return out
+}
+
+// tokenizeSubjects encodes each sentence with GPT-2's tokenizer and returns,
+// for each, the token span [from, to) of its subject ({0, 0} when it has
+// none). The span's first token carries the subject's leading space.
+func tokenizeSubjects(sentences []Sentence) ([][]int, [][2]int) {
 	tok := bpe.GPT2()
 	out := make([][]int, len(sentences))
+	spans := make([][2]int, len(sentences))
 	for i, s := range sentences {
 		out[i] = tok.Encode(s.Text)
+		if s.SubjectTo <= s.SubjectFrom {
+			continue
+		}
+		from := s.SubjectFrom
+		if from > 0 && s.Text[from-1] == ' ' {
+			from-- // GPT-2's words start with their space
+		}
+		// GPT-2 splits words before merging, so a prefix that ends at a
+		// word boundary encodes to a prefix of the sentence's tokens.
+		spans[i] = [2]int{len(tok.Encode(s.Text[:from])), len(tok.Encode(s.Text[:s.SubjectTo]))}
 	}
-	return out
+	return out, spans
 }

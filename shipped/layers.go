@@ -5,7 +5,7 @@ package shipped
 // its block_output there into "The Colosseum is in the city of" flips the
 // answer to Paris, at every earlier block it does not (measured by
 // TestPatchingFlipsCityFromTheMiddle; see model/TRAINING.md).
-const MoveLayer = 6
+const MoveLayer = 5
 
 // gpt2SmallMove is the layer of GPT-2 small at whose output the tutorials
 // read the city at the last token (the DAS tutorial's block 6).

@@ -157,8 +157,9 @@ func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 // Tutorial 2: the causal trace of "The Space Needle is in downtown" (ROME's
 // figure): with the subject's embeddings corrupted, restoring the subject's
 // tokens brings " Seattle" back in the first half of the blocks and the last
-// token does not; restoring the last token does from a middle block on, and
-// at the last block only the last token matters.
+// token does not; the subject's last token ("le") is the one that does, as
+// in GPT-2; restoring the last token does from a middle block on, and at the
+// last block only the last token matters.
 func TestTraceSubjectThenLastToken(t *testing.T) {
 	m := shippedModel(t)
 	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
@@ -189,6 +190,16 @@ func TestTraceSubjectThenLastToken(t *testing.T) {
 			t.Errorf("block %d: restoring the subject gives %.3f (%q), the last token %.3f; want the subject lit and the last token dark (clean %.3f, corrupted %.3f)",
 				l, s, tok, g[l][lastPos], r.Clean, r.Corrupted)
 		}
+	}
+	subjLast, best, bestAt := r.SubjectTo-1, -1.0, -1
+	for l := 0; l <= n/2; l++ {
+		if g[l][subjLast] > best {
+			best, bestAt = g[l][subjLast], l
+		}
+	}
+	if !lit(best) {
+		t.Errorf("the last subject token %q restored gives at most %.3f (block %d) in blocks 0-%d; want it lit (clean %.3f, corrupted %.3f)",
+			r.Tokens[subjLast], best, bestAt, n/2, r.Clean, r.Corrupted)
 	}
 	if s, tok := subjectMax(n - 1); !lit(g[n-1][lastPos]) || !dark(s) {
 		t.Errorf("last block: restoring the last token gives %.3f, the subject %.3f (%q); want only the last token lit", g[n-1][lastPos], s, tok)

@@ -72,10 +72,38 @@ type TrainConfig struct {
 	// divided by SeqLen, averaged over heads and real query tokens): a
 	// preference for the nearest source of a piece of information [0].
 	RecencyWeight float64
+	// SubjectWeight, when positive, adds to the loss SubjectWeight times
+	// the mean attention probability that the layers after the local ones
+	// (LocalLayers to n_layer-1) put, from the positions after a landmark
+	// fact's subject, on the subject's tokens other than its last: the
+	// later layers then read the subject only at its last token, which
+	// the local layers have filled with the whole subject (as ROME's causal
+	// traces show in GPT-2). Sentences without a subject add nothing. Zero
+	// means the default, a negative value turns it off [2].
+	SubjectWeight float64
+	// SubjectStrict extends the subject penalty (with SubjectWeight) to
+	// two more routes around the subject's last token: the later layers'
+	// attention from the last subject token itself to the subject's other
+	// tokens (so the local layers must gather the subject there), and the
+	// local layers' attention from the positions after the subject to any
+	// subject token (so the subject reaches them only through the later
+	// layers) [false].
+	SubjectStrict bool
+	// SubjectLocal adds only SubjectStrict's second part: the local layers
+	// pay for attention from the positions after the subject to any subject
+	// token [false].
+	SubjectLocal bool
+	// SubjectReadLayers, when positive, is how many layers after the local
+	// ones may read the subject from the positions after it (at its last
+	// token); with SubjectWeight, the layers after those are penalised for
+	// attention from those positions to any subject token, so the subject
+	// has reached them by then [0: every layer may].
+	SubjectReadLayers int
 	// Progress, when set, is called after every step with the next-token
-	// loss and the local layers' mean attention probability outside their
-	// window (0 without local layers).
-	Progress func(step int, loss, far float64)
+	// loss, the local layers' mean attention probability outside their
+	// window (0 without local layers) and the later layers' mean attention
+	// on a subject's tokens other than its last (0 without SubjectWeight).
+	Progress func(step int, loss, far, subject float64)
 	// Check, when set, is called every CheckEvery steps with the model
 	// holding the current weights (to watch what it has learned).
 	Check      func(step int, m *gpt2.Model)
@@ -97,7 +125,7 @@ func DefaultTrainConfig() TrainConfig {
 		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
 		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
 		Adam:        train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
-		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1,
+		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1, SubjectWeight: 2,
 	}
 }
 
@@ -140,6 +168,11 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.LocalWeight == 0 {
 		c.LocalWeight = d.LocalWeight
 	}
+	if c.SubjectWeight < 0 {
+		c.SubjectWeight = 0
+	} else if c.SubjectWeight == 0 {
+		c.SubjectWeight = d.SubjectWeight
+	}
 	if c.Adam == (train.Adam{}) {
 		c.Adam = d.Adam
 	}
@@ -155,8 +188,11 @@ type batch struct {
 	rows, seqLen   int
 	ids, positions []int32   // [rows*seqLen]
 	mask           []float32 // [rows*seqLen]
-	at, target     []int32   // [targets]: flat position predicting target
-	weight         []float32 // [targets]: 1 for a real target, 0 for filling
+	// subjKey marks a subject's tokens other than its last, subjLast its
+	// last token and after the positions after the subject.
+	subjKey, subjLast, after []float32 // [rows*seqLen]
+	at, target               []int32   // [targets]: flat position predicting target
+	weight                   []float32 // [targets]: 1 for a real target, 0 for filling
 	// The sampled softmax's candidates and their log-weights.
 	cand []int32
 	corr []float32
@@ -171,6 +207,9 @@ func (b *batch) inputs() []any {
 		tensors.FromFlatDataAndDimensions(b.at, k),
 		tensors.FromFlatDataAndDimensions(b.target, k),
 		tensors.FromFlatDataAndDimensions(b.weight, k),
+		tensors.FromFlatDataAndDimensions(b.subjKey, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.after, b.rows, b.seqLen),
+		tensors.FromFlatDataAndDimensions(b.subjLast, b.rows, b.seqLen),
 	}
 	if b.cand != nil {
 		in = append(in,
@@ -184,6 +223,7 @@ func (b *batch) inputs() []any {
 // at most targets predictions, epoch after epoch.
 type batcher struct {
 	seqs                  [][]int
+	spans                 [][2]int // each sentence's subject tokens [from, to); nil or {0, 0}: none
 	rows, seqLen, targets int
 	pad                   int
 	rng                   *rand.Rand
@@ -227,8 +267,10 @@ func newBatcher(seqs [][]int, cfg TrainConfig, pad int, rngSeq uint64) *batcher 
 func (bt *batcher) nextBatch() *batch {
 	b := &batch{rows: bt.rows, seqLen: bt.seqLen,
 		ids: make([]int32, bt.rows*bt.seqLen), positions: make([]int32, bt.rows*bt.seqLen),
-		mask: make([]float32, bt.rows*bt.seqLen),
-		at:   make([]int32, bt.targets), target: make([]int32, bt.targets), weight: make([]float32, bt.targets),
+		mask:    make([]float32, bt.rows*bt.seqLen),
+		subjKey: make([]float32, bt.rows*bt.seqLen), after: make([]float32, bt.rows*bt.seqLen),
+		subjLast: make([]float32, bt.rows*bt.seqLen),
+		at:       make([]int32, bt.targets), target: make([]int32, bt.targets), weight: make([]float32, bt.targets),
 	}
 	for i := range b.ids {
 		b.ids[i] = int32(bt.pad)
@@ -244,6 +286,10 @@ func (bt *batcher) nextBatch() *batch {
 			bt.next = 0
 		}
 		s := bt.seqs[bt.order[bt.next]]
+		var span [2]int
+		if bt.spans != nil {
+			span = bt.spans[bt.order[bt.next]]
+		}
 		if k+len(s)-1 > bt.targets {
 			break
 		}
@@ -256,6 +302,17 @@ func (bt *batcher) nextBatch() *batch {
 			if j+1 < len(s) {
 				b.at[k], b.target[k], b.weight[k] = int32(off+j), int32(s[j+1]), 1
 				k++
+			}
+			if span[1] > span[0] {
+				if j >= span[0] && j < span[1]-1 {
+					b.subjKey[off+j] = 1
+				}
+				if j == span[1]-1 {
+					b.subjLast[off+j] = 1
+				}
+				if j >= span[1] {
+					b.after[off+j] = 1
+				}
 			}
 		}
 		row++
@@ -277,6 +334,21 @@ type locality struct {
 	layers, window int
 	weight         float64
 	recency        float64
+	subject        float64
+	strict, local  bool
+	readUntil      int // layers from readUntil on may not read any subject token after it; 0: none
+}
+
+// subjectAttention returns the mean attention probability, over the heads
+// and the queries marked in after [b,s], that weights [b,h,s,s] puts on the
+// keys marked in keys [b,s].
+func subjectAttention(weights, keys, after *Node) *Node {
+	g := weights.Graph()
+	heads := weights.Shape().Dimensions[1]
+	perQuery := ReduceSum(Mul(weights, ExpandAxes(keys, 1, 2)), -1) // [b,h,s]
+	masked := Mul(perQuery, ExpandAxes(after, 1))
+	count := MulScalar(ReduceAllSum(after), float64(heads))
+	return Div(ReduceAllSum(masked), Max(count, ScalarOne(g, dtypes.Float32)))
 }
 
 // farAttention returns the mean attention probability, over the heads and
@@ -333,15 +405,31 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 	return func(params, in []*Node) (*Node, []*Node) {
 		ids, mask, pos, at, target, weight := in[0], in[1], in[2], in[3], in[4], in[5]
 		var hidden *Node
-		var far, dist []*Node
+		var far, dist, subj []*Node
 		m.BuildForward(params, lm.Inputs{IDs: ids, Mask: mask, Positions: pos}, func(s lm.Site, x *Node) *Node {
 			switch {
 			case s.Component == lm.LNFinal:
 				hidden = x
 			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
 				far = append(far, farAttention(x, mask, loc.window))
-			case s.Component == lm.AttentionWeight && loc.recency > 0:
-				dist = append(dist, attentionDistance(x, mask))
+				if loc.subject > 0 && (loc.strict || loc.local) {
+					subj = append(subj, subjectAttention(x, Add(in[6], in[8]), in[7]))
+				}
+			case s.Component == lm.AttentionWeight:
+				if loc.recency > 0 {
+					dist = append(dist, attentionDistance(x, mask))
+				}
+				if loc.subject > 0 {
+					queries := in[7]
+					if loc.strict {
+						queries = Add(queries, in[8])
+					}
+					keys := in[6]
+					if loc.readUntil > 0 && s.Layer >= loc.readUntil {
+						keys = Add(keys, in[8])
+					}
+					subj = append(subj, subjectAttention(x, keys, queries))
+				}
 			}
 			return x
 		})
@@ -351,8 +439,8 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 		wte := params[0]                    // [vocab,d]
 		var logits *Node
 		if sampled {
-			wc := Gather(wte, ExpandAxes(in[6], -1))                        // [m,d]
-			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[7], 0)) // [k,m]
+			wc := Gather(wte, ExpandAxes(in[9], -1))                         // [m,d]
+			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[10], 0)) // [k,m]
 		} else {
 			logits = Einsum("kd,vd->kv", hs, wte) // [k,vocab]
 		}
@@ -373,7 +461,14 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 		for _, d := range dist {
 			full = Add(full, MulScalar(d, loc.recency/float64(len(dist))))
 		}
-		return full, []*Node{total, loss, farMean}
+		subjMean := ScalarZero(loss.Graph(), dtypes.Float32)
+		for _, a := range subj {
+			subjMean = Add(subjMean, DivScalar(a, float64(len(subj))))
+		}
+		if len(subj) > 0 {
+			full = Add(full, MulScalar(subjMean, loc.subject))
+		}
+		return full, []*Node{total, loss, farMean, subjMean}
 	}
 }
 
@@ -440,16 +535,24 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 		return nil, err
 	}
 	var seqs [][]int
-	for _, s := range Tokenize(Generate(cfg.Seed, cfg.CorpusSize)) {
+	var spans [][2]int
+	all, allSpans := tokenizeSubjects(Generate(cfg.Seed, cfg.CorpusSize))
+	for i, s := range all {
 		if len(s) <= cfg.SeqLen && len(s)-1 <= cfg.Targets {
 			seqs = append(seqs, s)
+			spans = append(spans, allSpans[i])
 		}
 	}
 	if len(seqs) == 0 {
 		return nil, errors.New("shipped: train: no sentence fits seq_len")
 	}
 	bt := newBatcher(seqs, cfg, m.PadID(), 0xba7c4)
-	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight, recency: cfg.RecencyWeight}
+	bt.spans = spans
+	loc := locality{layers: min(cfg.LocalLayers, cfg.Model.NLayer), window: cfg.LocalWindow, weight: cfg.LocalWeight,
+		recency: cfg.RecencyWeight, subject: cfg.SubjectWeight, strict: cfg.SubjectStrict, local: cfg.SubjectLocal}
+	if cfg.SubjectReadLayers > 0 {
+		loc.readUntil = loc.layers + cfg.SubjectReadLayers
+	}
 	tr, err := train.New(b, m.Params(), nextTokenLoss(m, cfg.Negatives > 0, loc), cfg.Adam, nil)
 	if err != nil {
 		return nil, err
@@ -460,7 +563,8 @@ func Train(cfg TrainConfig) (*gpt2.Model, error) {
 			return nil, fmt.Errorf("shipped: train: %w", err)
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(step, float64(tensors.MustCopyFlatData[float32](extra[1])[0]), float64(tensors.MustCopyFlatData[float32](extra[2])[0]))
+			scalar := func(i int) float64 { return float64(tensors.MustCopyFlatData[float32](extra[i])[0]) }
+			cfg.Progress(step, scalar(1), scalar(2), scalar(3))
 		}
 		if cfg.Check != nil && cfg.CheckEvery > 0 && step%cfg.CheckEvery == 0 && step < cfg.Steps {
 			if err := copyParams(m, tr.Params()); err != nil {

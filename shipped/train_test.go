@@ -2,16 +2,19 @@ package shipped
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/backend"
+	"github.com/govene/govene/bpe"
 )
 
 // The local-attention defaults: zero means half the layers, a negative
-// value none; the window and weight default to 1.
+// value none; the window and weight default to 1. SubjectWeight: zero is
+// DefaultTrainConfig's, a negative value off.
 func TestLocalDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name               string
@@ -34,6 +37,11 @@ func TestLocalDefaults(t *testing.T) {
 					got.LocalLayers, got.LocalWindow, got.LocalWeight, tc.wantLocal, tc.wantWin, tc.wantWeight)
 			}
 		})
+	}
+	for _, tc := range []struct{ weight, want float64 }{{0, DefaultTrainConfig().SubjectWeight}, {-1, 0}, {0.5, 0.5}} {
+		if got := (TrainConfig{SubjectWeight: tc.weight}).withDefaults().SubjectWeight; got != tc.want {
+			t.Errorf("SubjectWeight %g: got %g after defaults, want %g", tc.weight, got, tc.want)
+		}
 	}
 }
 
@@ -78,10 +86,100 @@ func TestFarAttentionAndDistance(t *testing.T) {
 // block where the city reaches the last token.
 func TestLayer(t *testing.T) {
 	for _, tc := range []struct{ gpt2Small, want int }{
-		{-3, 0}, {0, 0}, {3, 3}, {5, 5}, {6, MoveLayer}, {8, 6}, {9, 7}, {10, 7}, {11, 7}, {40, 7},
+		{-3, 0}, {0, 0}, {3, 3}, {4, 3}, {5, 4}, {6, MoveLayer}, {7, 5}, {8, 6}, {9, 6}, {10, 7}, {11, 7}, {40, 7},
 	} {
 		if got := Layer(tc.gpt2Small); got != tc.want {
 			t.Errorf("Layer(%d) = %d, want %d", tc.gpt2Small, got, tc.want)
 		}
+	}
+}
+
+// Every landmark sentence carries its subject's token span: the tokens
+// decode to the landmark's name without "The ", and the other sentences
+// have none. The batches mark the subject's tokens before its last, its
+// last token and the positions after it.
+func TestSubjectSpans(t *testing.T) {
+	sents := Generate(1, 3000)
+	seqs, spans := tokenizeSubjects(sents)
+	tok := bpe.GPT2()
+	longest := map[string]int{}
+	landmarks := 0
+	for i, s := range sents {
+		sp := spans[i]
+		if s.SubjectTo == 0 {
+			if sp != [2]int{} {
+				t.Errorf("%q: span %v, want none", s.Text, sp)
+			}
+			continue
+		}
+		landmarks++
+		dec, err := tok.Decode(seqs[i][sp[0]:sp[1]])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.TrimSpace(dec)
+		if want := s.Text[s.SubjectFrom:s.SubjectTo]; got != want {
+			t.Errorf("%q: span %v decodes to %q, want %q", s.Text, sp, got, want)
+		}
+		longest[got] = sp[1] - sp[0]
+	}
+	if landmarks < 300 {
+		t.Fatalf("%d landmark sentences in 3000; want about 500", landmarks)
+	}
+	// With window 1, after the 4 local layers the last subject token has
+	// seen itself and the 4 tokens before it: 5-token subjects fit.
+	for name, n := range longest {
+		if n > 5 {
+			t.Errorf("subject %q has %d tokens; the local layers let the last one see 5", name, n)
+		}
+	}
+
+	cfg := DefaultTrainConfig()
+	seq := tok.Encode("You can visit the Space Needle in Seattle" + EndOfText)
+	bt := newBatcher([][]int{seq}, cfg, 50256, 1)
+	bt.spans = [][2]int{{3, 6}} // " Space", " Need", "le"
+	bt.next, bt.once = 0, true
+	b := bt.nextBatch()
+	off := cfg.SeqLen - len(seq)
+	for j := range seq {
+		wantKey, wantAfter, wantLast := float32(0), float32(0), float32(0)
+		if j == 3 || j == 4 {
+			wantKey = 1
+		}
+		if j == 5 {
+			wantLast = 1
+		}
+		if j >= 6 {
+			wantAfter = 1
+		}
+		if b.subjKey[off+j] != wantKey || b.after[off+j] != wantAfter || b.subjLast[off+j] != wantLast {
+			t.Errorf("token %d: key %g, after %g, last %g; want %g, %g, %g", j, b.subjKey[off+j], b.after[off+j], b.subjLast[off+j], wantKey, wantAfter, wantLast)
+		}
+	}
+}
+
+// subjectAttention averages, over heads and the marked queries, the
+// attention on the marked keys.
+func TestSubjectAttention(t *testing.T) {
+	b, err := backend.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := []float32{
+		1, 0, 0, // query 0: not marked
+		0.5, 0.5, 0, // query 1: 0.5 on key 0
+		0.25, 0.25, 0.5, // query 2: 0.25 on key 0
+	}
+	exec, err := NewExec(b, subjectAttention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(weights, 1, 1, 3, 3),
+		tensors.FromFlatDataAndDimensions([]float32{1, 0, 0}, 1, 3), tensors.FromFlatDataAndDimensions([]float32{0, 1, 1}, 1, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := float64(tensors.MustCopyFlatData[float32](out[0])[0]), (0.5+0.25)/2; math.Abs(got-want) > 1e-6 {
+		t.Errorf("subject attention %g, want %g", got, want)
 	}
 }

@@ -41,6 +41,10 @@ func main() {
 	window := flag.Int("window", def.LocalWindow, "previous positions a local layer may attend to")
 	localWeight := flag.Float64("local-weight", def.LocalWeight, "weight of the local-attention loss")
 	recency := flag.Float64("recency", def.RecencyWeight, "weight of the other layers' mean attention distance in the loss")
+	subjectWeight := flag.Float64("subject-weight", def.SubjectWeight, "weight of the later layers' attention on a subject's tokens before its last (-1: off)")
+	subjectStrict := flag.Bool("subject-strict", def.SubjectStrict, "also penalise the later layers' attention from the last subject token to the subject's other tokens, and the local layers' attention from after the subject to it")
+	subjectRead := flag.Int("subject-read", def.SubjectReadLayers, "layers after the local ones that may read the subject from after it (0: all)")
+	subjectLocal := flag.Bool("subject-local", def.SubjectLocal, "also penalise the local layers' attention from after the subject to it")
 	evalDir := flag.String("eval", "", "only evaluate the checkpoint in this folder")
 	checkEvery := flag.Int("check", 250, "print the tutorial metrics every this many steps")
 	bench := flag.Int("bench", 0, "only time this many steps and report ms/step")
@@ -60,7 +64,8 @@ func main() {
 	cfg.Adam.LR, cfg.Adam.WarmupSteps, cfg.Negatives = *lr, *warmup, *negatives
 	cfg.Adam.TotalSteps = cfg.Steps
 	cfg.Model.NLayer, cfg.LocalLayers, cfg.LocalWindow, cfg.LocalWeight = *layers, *local, *window, *localWeight
-	cfg.RecencyWeight = *recency
+	cfg.SubjectLocal = *subjectLocal
+	cfg.RecencyWeight, cfg.SubjectWeight, cfg.SubjectStrict, cfg.SubjectReadLayers = *recency, *subjectWeight, *subjectStrict, *subjectRead
 	cfg.Out = *out
 	if *bench > 0 {
 		cfg.Steps, cfg.Out = *bench, ""
@@ -84,6 +89,20 @@ func main() {
 		fmt.Fprintf(&sum, "- local attention: an auxiliary loss, %g x the mean attention probability that layers 0-%d put on keys more than %d position(s) before the query (over heads and real query tokens), added to the next-token loss\n",
 			cfg.LocalWeight, cfg.LocalLayers-1, cfg.LocalWindow)
 	}
+	if cfg.SubjectWeight > 0 {
+		fmt.Fprintf(&sum, "- subject's last token: an auxiliary loss, %g x the mean attention probability that layers %d-%d put, from the positions after a landmark fact's subject, on the subject's tokens before its last (over heads and those positions), added to the loss\n",
+			cfg.SubjectWeight, max(cfg.LocalLayers, 0), cfg.Model.NLayer-1)
+		if cfg.SubjectReadLayers > 0 && cfg.LocalLayers+cfg.SubjectReadLayers < cfg.Model.NLayer {
+			fmt.Fprintf(&sum, "  (layers %d-%d also pay for that attention on the subject's last token: the subject must have reached the positions after it by layer %d)\n",
+				cfg.LocalLayers+cfg.SubjectReadLayers, cfg.Model.NLayer-1, cfg.LocalLayers+cfg.SubjectReadLayers-1)
+		}
+		if cfg.SubjectLocal && !cfg.SubjectStrict {
+			fmt.Fprintf(&sum, "  (layers 0-%d also pay for attention from the positions after the subject to any subject token)\n", cfg.LocalLayers-1)
+		}
+		if cfg.SubjectStrict {
+			fmt.Fprintf(&sum, "  (strict: the same layers also pay for the last subject token's attention to the subject's other tokens, and layers 0-%d for attention from the positions after the subject to any subject token)\n", cfg.LocalLayers-1)
+		}
+	}
 	if cfg.RecencyWeight > 0 {
 		fmt.Fprintf(&sum, "- recency: %g x the other layers' mean attention distance (in sequence lengths) added to the loss\n", cfg.RecencyWeight)
 	}
@@ -103,19 +122,23 @@ func main() {
 	start := time.Now()
 	var first, end time.Time
 	var checkLine string
-	var avg, last, avgFar float64
-	cfg.Progress = func(step int, loss, far float64) {
+	var avg, last, avgFar, avgSubj float64
+	cfg.Progress = func(step int, loss, far, subj float64) {
 		last, end = loss, time.Now()
 		if step == 1 {
-			first, avg, avgFar = end, loss, far // step 1 includes compiling the graph
+			first, avg, avgFar, avgSubj = end, loss, far, subj // step 1 includes compiling the graph
 		} else {
 			avg = 0.98*avg + 0.02*loss
 			avgFar = 0.98*avgFar + 0.02*far
+			avgSubj = 0.98*avgSubj + 0.02*subj
 		}
 		bar.Describe(fmt.Sprintf("training loss %.3f", avg))
 		bar.Add(1)
 		if *checkEvery > 0 && (step%*checkEvery == 0 || step == cfg.Steps) {
 			checkLine = fmt.Sprintf("- step %d (%s): loss %.4f (smoothed %.4f), far attention %.4f", step, time.Since(start).Round(time.Second), loss, avg, avgFar)
+			if cfg.SubjectWeight > 0 {
+				checkLine += fmt.Sprintf(", subject attention %.4f", avgSubj)
+			}
 			fmt.Fprintf(os.Stderr, "\n%s\n", checkLine)
 		}
 	}
@@ -173,7 +196,9 @@ GPT2LMHeadModel.from_pretrained and GPT2Tokenizer.from_pretrained load it.
 What the model knew during training (shipped.Brief: the tutorial facts' mean
 probability, IOI accuracy on 40 fresh prompts and the two names' probability
 mass, mood coherence on 30 prompts), the local blocks' attention outside
-their window ("far attention", smoothed) and P(" Paris") after patching the
+their window ("far attention", smoothed), the later blocks' attention from
+after a subject to its tokens before the last ("subject attention",
+smoothed) and P(" Paris") after patching the
 last token's block_output, block by block, from "The Eiffel Tower is in the
 city of" into "The Colosseum is in the city of" (shipped.LastTokenCurve):
 

@@ -105,14 +105,14 @@ func TestDemo(t *testing.T) {
 		{
 			name:     "another prompt: the target follows it",
 			args:     []string{"-prompt", "The Eiffel Tower is in the city of", "-subject", "Eiffel Tower"},
-			stdout:   []string{`target: " Paris", the top next token`, `causal trace of P(" Paris"): clean 0.99`},
+			stdout:   []string{`target: " Paris", the top next token`, `causal trace of P(" Paris"): clean 0.9`},
 			noStderr: []string{"warning"},
 		},
 		{
 			name:   "an unlikely target warns and names the top token",
 			args:   []string{"-prompt", "The Eiffel Tower is in the city of", "-subject", "Eiffel Tower", "-target", " Seattle"},
 			stdout: []string{`causal trace of P(" Seattle"): clean 0.00`},
-			stderr: []string{`govene: warning: -target " Seattle" has probability`, `the model predicts " Paris" (0.99`, `try -target " Paris"`},
+			stderr: []string{`govene: warning: -target " Seattle" has probability`, `the model predicts " Paris" (0.9`, `try -target " Paris"`},
 		},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,9 @@
 package gpt2
 
 import (
+	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/govene/govene/lm"
@@ -78,5 +80,48 @@ func TestGenerateMatchesRerun(t *testing.T) {
 	}
 	if _, err := m.Generate(prompts, lm.Sampling{TopP: 2}, nil); err == nil {
 		t.Error("top_p 2 should fail")
+	}
+}
+
+// TestGenerateHostileSampling checks that sampling settings no model can
+// honour are refused with an error naming the field and the valid range,
+// before anything is allocated (max_new_tokens near MaxInt used to overflow
+// prompt length + new tokens and panic in make).
+func TestGenerateHostileSampling(t *testing.T) {
+	c := tinyConfig()
+	c.NPositions = 32
+	m, err := Random(c, 21, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := []lm.Prompt{{IDs: []int{5, 17, 42}}}
+	for _, tt := range []struct {
+		name string
+		s    lm.Sampling
+		want []string
+	}{
+		{"max_new_tokens MaxInt", lm.Sampling{MaxNewTokens: math.MaxInt}, []string{"exceed the model's 32 positions", "valid max_new_tokens: [0, 29]"}},
+		{"max_new_tokens one past", lm.Sampling{MaxNewTokens: 30}, []string{"3 prompt tokens + 30 new tokens", "[0, 29]"}},
+		{"negative max_new_tokens", lm.Sampling{MaxNewTokens: -1}, []string{"max_new_tokens -1 must not be negative"}},
+		{"infinite temperature", lm.Sampling{Temperature: math.Inf(1)}, []string{"temperature +Inf must be a finite number >= 0"}},
+		{"NaN temperature", lm.Sampling{Temperature: math.NaN()}, []string{"temperature NaN"}},
+		{"NaN top_p", lm.Sampling{TopP: math.NaN()}, []string{"top_p NaN must be in [0, 1]"}},
+		{"negative top_k", lm.Sampling{TopK: -3}, []string{"top_k -3 must be >= 0"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.Generate(prompts, tt.s, nil)
+			if err == nil {
+				t.Fatalf("Generate(%+v) gave no error", tt.s)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	// The largest valid max_new_tokens still runs.
+	if _, err := m.Generate(prompts, lm.Sampling{MaxNewTokens: 29}, nil); err != nil {
+		t.Errorf("max_new_tokens 29 (the limit): %v", err)
 	}
 }

@@ -38,11 +38,11 @@ func (s Sampling) Validate() error {
 	switch {
 	case s.MaxNewTokens < 0:
 		return fmt.Errorf("lm: sampling: max_new_tokens %d must not be negative", s.MaxNewTokens)
-	case s.Temperature < 0 || math.IsNaN(s.Temperature):
-		return fmt.Errorf("lm: sampling: temperature %g must be >= 0", s.Temperature)
+	case s.Temperature < 0 || math.IsNaN(s.Temperature) || math.IsInf(s.Temperature, 0):
+		return fmt.Errorf("lm: sampling: temperature %g must be a finite number >= 0", s.Temperature)
 	case s.TopK < 0:
 		return fmt.Errorf("lm: sampling: top_k %d must be >= 0", s.TopK)
-	case s.TopP < 0 || s.TopP > 1:
+	case s.TopP < 0 || s.TopP > 1 || math.IsNaN(s.TopP):
 		return fmt.Errorf("lm: sampling: top_p %g must be in [0, 1]", s.TopP)
 	}
 	return nil
@@ -88,10 +88,12 @@ func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []an
 		s.MaxNewTokens = 20
 	}
 	dims := d.Model.Dims()
-	L := prompts.Len + s.MaxNewTokens
-	if L > dims.Positions {
-		return nil, fmt.Errorf("lm: generate: %d prompt tokens + %d new tokens exceed the model's %d positions", prompts.Len, s.MaxNewTokens, dims.Positions)
+	// Compared as a difference, so that a huge max_new_tokens cannot
+	// overflow the sum.
+	if s.MaxNewTokens > dims.Positions-prompts.Len {
+		return nil, fmt.Errorf("lm: generate: %d prompt tokens + %d new tokens exceed the model's %d positions; valid max_new_tokens: [0, %d]", prompts.Len, s.MaxNewTokens, dims.Positions, max(0, dims.Positions-prompts.Len))
 	}
+	L := prompts.Len + s.MaxNewTokens
 	b := prompts.Size
 	// Cache slots: the padded prompt, then the new tokens.
 	cacheMask := make([]float32, b*L)

@@ -32,7 +32,7 @@ func runHooked(t *testing.T, m *Model, ids []int, hook lm.Hook) []float32 {
 	args = append(args, tensors.FromFlatDataAndDimensions(b.IDs, 1, b.Len),
 		tensors.FromFlatDataAndDimensions(b.Mask, 1, b.Len),
 		tensors.FromFlatDataAndDimensions(b.Positions, 1, b.Len))
-	out, err := exec.Exec(args...)
+	out, err := exec.Call(args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []
 		args = append(args, c)
 	}
 	args = append(args, extra...)
-	outs, err := exec.Exec(args...)
+	outs, err := exec.Call(args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lm: generate: %w", err)
 	}

@@ -130,7 +130,7 @@ func (r *Runner) RunBatch(b *Batch, sites ...Site) (*Result, error) {
 		tensors.FromFlatDataAndDimensions(b.IDs, b.Size, b.Len),
 		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len),
 		tensors.FromFlatDataAndDimensions(b.Positions, b.Size, b.Len))
-	outs, err := re.exec.Exec(args...)
+	outs, err := re.exec.Call(args...)
 	if err != nil {
 		return nil, fmt.Errorf("lm: forward: %w", err)
 	}

@@ -54,10 +54,7 @@ func parseXML(s string) (*node, error) {
 	if len(stack) != 1 {
 		return nil, errors.New("unclosed elements")
 	}
-	var elems []*node
-	for _, c := range root.children {
-		elems = append(elems, c)
-	}
+	elems := append([]*node(nil), root.children...)
 	if len(elems) != 1 {
 		return nil, errors.New("want exactly one root element")
 	}

@@ -57,7 +57,7 @@ func TestDASGradientMatchesFiniteDifferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs, err := exec.Exec(append([]any{tensors.FromFlatDataAndDimensions(theta, 16, 16)}, args...)...)
+		outs, err := exec.Call(append([]any{tensors.FromFlatDataAndDimensions(theta, 16, 16)}, args...)...)
 		if err != nil {
 			t.Fatal(err)
 		}

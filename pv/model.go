@@ -355,7 +355,7 @@ func safeExec(e *graph.Exec, args []any) (outs []*tensors.Tensor, err error) {
 			err = fmt.Errorf("graph: %v", r)
 		}
 	}()
-	return e.Exec(args...)
+	return e.Call(args...)
 }
 
 // setup pads the base, normalizes the call's locations and subspaces and

@@ -147,7 +147,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 				args := append(sw.layerArgs(l), h, baseRun.kv[l][0], baseRun.kv[l][1])
 				args = append(args, common...)
 				args = append(args, tensors.FromFlatDataAndDimensions(mask, n), tensors.FromFlatDataAndDimensions(src, n, win, w))
-				outs, err := block.Exec(args...)
+				outs, err := block.Call(args...)
 				if err != nil {
 					return fmt.Errorf("pv: sweep: layer %d: %w", l, err)
 				}
@@ -177,7 +177,7 @@ func (sw *Sweeper) resumeSweep(base, source lm.Prompt, corrupt *Corruption, cfg 
 	for r0 := 0; r0 < len(targets); r0 += headRows {
 		rows := make([]float32, headRows*d.Hidden)
 		copy(rows, pending[r0*d.Hidden:min(len(pending), (r0+headRows)*d.Hidden)])
-		outs, err := final.Exec(append(args, tensors.FromFlatDataAndDimensions(rows, headRows, 1, d.Hidden))...)
+		outs, err := final.Call(append(args, tensors.FromFlatDataAndDimensions(rows, headRows, 1, d.Hidden))...)
 		if err != nil {
 			return fmt.Errorf("pv: sweep: %w", err)
 		}
@@ -421,7 +421,7 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 		return nil, err
 	}
 	mask := tensors.FromFlatDataAndDimensions(ones, 1, s)
-	outs, err := embed.Exec(append(asArgs(sw.model.Params()), tensors.FromFlatDataAndDimensions(ids, 1, s), tensors.FromFlatDataAndDimensions(pos, 1, s),
+	outs, err := embed.Call(append(asArgs(sw.model.Params()), tensors.FromFlatDataAndDimensions(ids, 1, s), tensors.FromFlatDataAndDimensions(pos, 1, s),
 		mask, tensors.FromFlatDataAndDimensions(noise, 1, s, d.Hidden))...)
 	if err != nil {
 		return nil, err
@@ -429,7 +429,7 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 	h := outs[0]
 	r := &layerRun{}
 	for l := range d.Layers {
-		outs, err := block.Exec(append(sw.layerArgs(l), h, mask)...)
+		outs, err := block.Call(append(sw.layerArgs(l), h, mask)...)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
@@ -447,7 +447,7 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 		r.kv = append(r.kv, [2]*tensors.Tensor{outs[1], outs[2]})
 		h = outs[0]
 	}
-	outs, err = final.Exec(append(asArgs(sw.model.Params()), h)...)
+	outs, err = final.Call(append(asArgs(sw.model.Params()), h)...)
 	h.FinalizeAll()
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ func TestOrthonormal(t *testing.T) {
 		for i := range theta {
 			theta[i] = float32(rng.NormFloat64())
 		}
-		out, err := graph.ExecOnce(m.Backend(), func(x *graph.Node) *graph.Node {
+		out, err := graph.CallOnce(m.Backend(), func(x *graph.Node) *graph.Node {
 			w := orthonormal(x)
 			return graph.Einsum("ik,il->kl", w, w)
 		}, tensors.FromFlatDataAndDimensions(theta, n, k))

@@ -396,7 +396,7 @@ func PatchSweep(m *gpt2.Model, base, source string, positions []int) ([][]float3
 	for _, site := range sites {
 		args = append(args, src.Sites[site])
 	}
-	outs, err := exec.Exec(args...)
+	outs, err := exec.Call(args...)
 	if err != nil {
 		return nil, err
 	}

@@ -501,7 +501,7 @@ func ExactLoss(m *gpt2.Model, seed uint64, n int) (float64, error) {
 		for _, p := range m.Params() {
 			args = append(args, p)
 		}
-		outs, err := exec.Exec(append(args, b.inputs()...)...)
+		outs, err := exec.Call(append(args, b.inputs()...)...)
 		if err != nil {
 			return 0, err
 		}

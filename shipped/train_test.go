@@ -66,7 +66,7 @@ func TestFarAttentionAndDistance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(weights, 1, 1, 3, 3), tensors.FromFlatDataAndDimensions(mask, 1, 3))
+	outs, err := exec.Call(tensors.FromFlatDataAndDimensions(weights, 1, 1, 3, 3), tensors.FromFlatDataAndDimensions(mask, 1, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestSubjectAttention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(weights, 1, 1, 3, 3),
+	out, err := exec.Call(tensors.FromFlatDataAndDimensions(weights, 1, 1, 3, 3),
 		tensors.FromFlatDataAndDimensions([]float32{1, 0, 0}, 1, 3), tensors.FromFlatDataAndDimensions([]float32{0, 1, 1}, 1, 3))
 	if err != nil {
 		t.Fatal(err)

@@ -211,7 +211,7 @@ func (t *Trainer) Step(batch ...any) (float64, []*tensors.Tensor, error) {
 		tensors.FromScalar(float32(1-math.Pow(t.opt.Beta1, s))),
 		tensors.FromScalar(float32(1-math.Pow(t.opt.Beta2, s))))
 	args = append(args, batch...)
-	outs, err := t.exec.Exec(args...)
+	outs, err := t.exec.Call(args...)
 	if err != nil {
 		t.step--
 		return 0, nil, fmt.Errorf("train: step: %w", err)
@@ -251,7 +251,7 @@ func (t *Trainer) Eval(batch ...any) (float64, []*tensors.Tensor, error) {
 		args = append(args, p)
 	}
 	args = append(args, batch...)
-	outs, err := t.evalExec.Exec(args...)
+	outs, err := t.evalExec.Call(args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("train: eval: %w", err)
 	}

@@ -373,7 +373,7 @@ func run() error {
 			return err
 		}
 		if len(times) != n {
-			return fmt.Errorf("Train made %d steps, want %d", len(times), n)
+			return fmt.Errorf("train made %d steps, want %d", len(times), n)
 		}
 		steady := times[dasWarm:]
 		w := &Workload{FirstMS: times[0], SteadyMS: median(steady), MinMS: slices.Min(steady), Reps: len(steady), StepMS: times,

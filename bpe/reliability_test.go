@@ -10,25 +10,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/govene/govene/internal/fsx"
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
-
-// within runs f in a goroutine and fails the test, instead of hanging, when
-// it has not returned after 10 s.
-func within(t *testing.T, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("still blocked after 10 s")
-		return nil
-	}
-}
 
 // TestLoadHostile gives Load checkpoint folders whose tokenizer files are
 // FIFOs, links to /dev/zero, directories, oversized or hostile in content,
@@ -126,7 +111,7 @@ func TestLoadHostile(t *testing.T) {
 			for _, s := range tt.setup {
 				s(t, dir)
 			}
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				_, err := Load(dir)
 				return err
 			})

@@ -10,25 +10,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/govene/govene/internal/fsx/fsxtest"
 	"github.com/govene/govene/safetensors"
 )
-
-// within runs f in a goroutine and fails the test, instead of hanging, when
-// it has not returned after 10 s.
-func within(t *testing.T, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("still blocked after 10 s (hang on a FIFO or an endless file?)")
-		return nil
-	}
-}
 
 func wantErrContains(t *testing.T, err error, want ...string) {
 	t.Helper()
@@ -273,7 +258,7 @@ func TestLoadDirHostile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := hostileDir(t)
 			tt.break_(t, dir)
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				_, err := LoadDir(dir, Options{})
 				return err
 			})
@@ -348,7 +333,7 @@ func TestLoadHFCacheHostile(t *testing.T) {
 				t.Fatalf("the intact cache does not load: %v", err)
 			}
 			tt.break_(t, repo, snap)
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				_, err := Load("acme/tiny")
 				return err
 			})

@@ -15,23 +15,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-)
 
-// within runs f in a goroutine and fails the test, instead of hanging, when
-// it has not returned after 10 s.
-func within(t *testing.T, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("still blocked after 10 s")
-		return nil
-	}
-}
+	"github.com/govene/govene/internal/fsx/fsxtest"
+)
 
 // hostileServer answers HEAD /{repo}/resolve/main/config.json with a
 // redirect to a second server (the CDN) carrying etag and (when not "")
@@ -151,7 +137,7 @@ func TestDownloadHostileServer(t *testing.T) {
 			var progress bytes.Buffer
 			opt := Options{CacheDir: t.TempDir(), Endpoint: srv.URL, Progress: &progress, Files: []string{"config.json"}}
 			var dir string
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				var err error
 				dir, err = Download("acme/tiny", opt)
 				return err
@@ -263,7 +249,7 @@ func TestResolveHostileCache(t *testing.T) {
 				t.Fatalf("intact cache: %q, %v", dir, err)
 			}
 			tt.break_(t, repo, snap)
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				_, err := Resolve("acme/tiny", opt)
 				return err
 			})

@@ -11,25 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/govene/govene/internal/fsx"
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
-
-// within runs f in a goroutine and fails the test, instead of hanging, when
-// it has not returned after 10 s.
-func within(t *testing.T, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("still blocked after 10 s")
-		return nil
-	}
-}
 
 // TestOpenHostile opens paths that are not safetensors files, or files
 // whose header lies, and checks each gives an error naming the path and the
@@ -101,7 +86,7 @@ func TestOpenHostile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var f *File
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				var err error
 				f, err = Open(tt.path)
 				return err

@@ -10,23 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-)
 
-// within runs f in a goroutine and fails the test if it has not returned
-// after 10 s (a read of a FIFO or of /dev/zero would hang).
-func within(t *testing.T, f func() error) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		t.Fatal("still blocked after 10 s")
-		return nil
-	}
-}
+	"github.com/govene/govene/internal/fsx/fsxtest"
+)
 
 func TestReadFileHostile(t *testing.T) {
 	dir := t.TempDir()
@@ -80,7 +66,7 @@ func TestReadFileHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := within(t, func() error {
+			err := fsxtest.Within(t, func() error {
 				_, err := ReadFile(tt.path, "test file", 100)
 				return err
 			})

@@ -444,11 +444,6 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			return nil, nil, fmt.Errorf("pv: skip groups: group %d out of range [0, %d)", g, iv.groups)
 		}
 	}
-	for k := range c.srcReps {
-		if !slices.Contains(iv.keys, k) {
-			return nil, nil, fmt.Errorf("pv: source representations: unknown key %q; keys: %v", k, iv.keys)
-		}
-	}
 	needSource := false
 	for i, r := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]

@@ -23,6 +23,15 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// failAt fails step of the swap, for every path.
+	failAt := func(step atomicfs.Step) atomicfs.Hook {
+		return func(s atomicfs.Step, p string) error {
+			if s == step {
+				return disk
+			}
+			return nil
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		hook atomicfs.Hook
@@ -40,24 +49,9 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 			}
 			return nil
 		}, "synced"},
-		{"folder filled", func(s atomicfs.Step, p string) error {
-			if s == atomicfs.StepFilled {
-				return disk
-			}
-			return nil
-		}, "filled"},
-		{"folder marked ready", func(s atomicfs.Step, p string) error {
-			if s == atomicfs.StepReady {
-				return disk
-			}
-			return nil
-		}, "ready"},
-		{"old folder moved aside", func(s atomicfs.Step, p string) error {
-			if s == atomicfs.StepOldAside {
-				return disk
-			}
-			return nil
-		}, "old-aside"},
+		{"folder filled", failAt(atomicfs.StepFilled), "filled"},
+		{"folder marked ready", failAt(atomicfs.StepReady), "ready"},
+		{"old folder moved aside", failAt(atomicfs.StepOldAside), "old-aside"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()

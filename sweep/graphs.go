@@ -1,0 +1,227 @@
+package sweep
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
+)
+
+// The resumed path's graphs take the model's weights (all of them, or one
+// block's in block 0's slots), then their own inputs. Each graph's own
+// inputs are a struct whose slots method lists its fields in order: with
+// T = *tensors.Tensor it gives the call's arguments (args), with T =
+// *graph.Node the graph's input nodes (unpack), so the two always agree.
+
+// blockInputs feed the sweep's block graph (blockExec) for n settings and
+// a window of win positions.
+type blockInputs[T any] struct {
+	Resid        T // residual entering the block [n,win,d]
+	Keys, Values T // the base run's keys and values at this layer [1,h,s,dh]
+	Start        T // the window's first position q, int32 scalar
+	PosMask      T // which positions each setting patches [n,win]
+	Heads        T // the head each setting patches ("h.pos") [n] int32
+	Mask         T // 1 for settings that patch this layer [n]
+	Src          T // the source's values at the patched cells [n,win,w]
+}
+
+func (b *blockInputs[T]) slots() []*T {
+	return []*T{&b.Resid, &b.Keys, &b.Values, &b.Start, &b.PosMask, &b.Heads, &b.Mask, &b.Src}
+}
+
+// runInputs feed the block graph of a whole-prompt run (runExec).
+type runInputs[T any] struct {
+	Resid T // residual entering the block [1,s,d]
+	Mask  T // [1,s] ones
+}
+
+func (r *runInputs[T]) slots() []*T { return []*T{&r.Resid, &r.Mask} }
+
+// embedInputs feed the embedding graph (embedExec) for one prompt of s
+// tokens.
+type embedInputs[T any] struct {
+	IDs, Positions T // [1,s] int32
+	Mask           T // [1,s] ones
+	Noise          T // added to the token embeddings [1,s,d]
+}
+
+func (e *embedInputs[T]) slots() []*T { return []*T{&e.IDs, &e.Positions, &e.Mask, &e.Noise} }
+
+// headInputs feed the head graph (headExec).
+type headInputs[T any] struct {
+	Resid T // residual leaving the last block [n,win,d]
+}
+
+func (h *headInputs[T]) slots() []*T { return []*T{&h.Resid} }
+
+// args returns weights then the inputs in slots as Exec arguments.
+func args(weights []*tensors.Tensor, slots []**tensors.Tensor) []any {
+	out := make([]any, 0, len(weights)+len(slots))
+	for _, w := range weights {
+		out = append(out, w)
+	}
+	for _, s := range slots {
+		out = append(out, *s)
+	}
+	return out
+}
+
+// unpack sets slots from the graph inputs after the first n (the
+// weights), and returns those n.
+func unpack(in []*graph.Node, n int, slots []**graph.Node) []*graph.Node {
+	for i, s := range slots {
+		*s = in[n+i]
+	}
+	return in[:n]
+}
+
+// blockWeights returns block l's weights, for a graph built as block 0.
+func (sw *Sweeper) blockWeights(l int) []*tensors.Tensor {
+	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(l)
+	return sw.model.Params()[from:to]
+}
+
+// unpackBlock splits a block graph's inputs: block 0's weights, placed in
+// a full-length parameter list for BuildForward (the other slots nil: one
+// block reads only its own), and slots from the inputs after them.
+func (sw *Sweeper) unpackBlock(in []*graph.Node, slots []**graph.Node) []*graph.Node {
+	from, to, _ := sw.model.(lm.LayerSharer).LayerParams(0)
+	params := make([]*graph.Node, len(sw.model.Params()))
+	copy(params[from:to], unpack(in, to-from, slots))
+	return params
+}
+
+// exec returns the Sweeper's graph key, made by build on first use. It
+// compiles once per shape of its inputs (up to 256 shapes); each
+// compilation counts in Compiles.
+func (sw *Sweeper) exec(key string, build func(in []*graph.Node) []*graph.Node) (*graph.Exec, error) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if e, ok := sw.execs[key]; ok {
+		return e, nil
+	}
+	e, err := graph.NewExec(sw.model.Backend(), func(in []*graph.Node) []*graph.Node {
+		sw.compiles.Add(1)
+		return build(in)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sweep: compile: %w", err)
+	}
+	e = e.WithName("sweep." + key)
+	e.SetMaxCache(256)
+	if sw.execs == nil {
+		sw.execs = map[string]*graph.Exec{}
+	}
+	sw.execs[key] = e
+	return e, nil
+}
+
+// ones returns a float32 node of ones of the given shape.
+func ones(g *graph.Graph, dims ...int) *graph.Node {
+	return graph.Ones(g, shapes.Make(dtypes.Float32, dims...))
+}
+
+// blockExec returns the graph that runs one block over a window of
+// positions for n settings (blockInputs), patching cfg's component where a
+// setting's mask is 1, and returns the residual leaving the block. It is
+// built as block 0 and fed each layer's weights in turn, so it compiles
+// once per shape (window, settings, prompt length) for the whole sweep,
+// whatever the layer.
+func (sw *Sweeper) blockExec(cfg Config) (*graph.Exec, error) {
+	d := sw.model.Dims()
+	comp, unit := cfg.Component, cfg.Unit
+	return sw.exec("block."+string(comp)+"."+string(unit), func(nodes []*graph.Node) []*graph.Node {
+		var in blockInputs[*graph.Node]
+		params := sw.unpackBlock(nodes, in.slots())
+		n := in.Resid.Shape().Dimensions[0]
+		bcast := func(x *graph.Node) *graph.Node {
+			dims := slices.Clone(x.Shape().Dimensions)
+			dims[0] = n
+			return graph.BroadcastToDims(x, dims...)
+		}
+		kv := &lm.KVCache{Start: in.Start, Mask: ones(in.Resid.Graph(), n, in.Keys.Shape().Dimensions[2]),
+			Keys: make([]*graph.Node, d.Layers), Values: make([]*graph.Node, d.Layers)}
+		kv.Keys[0], kv.Values[0] = bcast(in.Keys), bcast(in.Values)
+		// sel is 1 at the patched cells of settings that patch this layer;
+		// x(1-sel) + src·sel keeps the others bit for bit.
+		sel := graph.Mul(in.PosMask, graph.ExpandAxes(in.Mask, -1)) // [n,win]
+		hook := func(site lm.Site, x *graph.Node) *graph.Node {
+			if site.Component != comp {
+				return x
+			}
+			sv, v := graph.ExpandAxes(sel, -1), in.Src // [n,win,1], [n,win,w]
+			if unit == pv.HeadPos {                    // x [n,h,win,dh]
+				headOH := graph.OneHot(in.Heads, d.Heads, dtypes.Float32) // [n,h]
+				sv = graph.Mul(graph.ExpandAxes(sv, 1), graph.Reshape(headOH, n, d.Heads, 1, 1))
+				v = graph.ExpandAxes(in.Src, 1)
+			}
+			sv = graph.BroadcastToShape(sv, x.Shape())
+			return graph.Add(graph.Mul(x, graph.OneMinus(sv)), graph.Mul(graph.BroadcastToShape(v, x.Shape()), sv))
+		}
+		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
+	})
+}
+
+// headExec returns the graph from the residual leaving the last block
+// (headInputs, after every weight) to the last position's logits.
+func (sw *Sweeper) headExec() (*graph.Exec, error) {
+	nAll, L := len(sw.model.Params()), sw.model.Dims().Layers
+	return sw.exec("head", func(nodes []*graph.Node) []*graph.Node {
+		var in headInputs[*graph.Node]
+		params := unpack(nodes, nAll, in.slots())
+		dims := in.Resid.Shape().Dimensions
+		mask := ones(in.Resid.Graph(), dims[0], dims[1])
+		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, StartLayer: L, Mask: mask, LastOnly: true}, nil)}
+	})
+}
+
+// embedExec returns the graph of the token embeddings plus noise
+// (embedInputs, after every weight): the residual entering block 0.
+func (sw *Sweeper) embedExec() (*graph.Exec, error) {
+	nAll := len(sw.model.Params())
+	return sw.exec("embed", func(nodes []*graph.Node) []*graph.Node {
+		var in embedInputs[*graph.Node]
+		params := unpack(nodes, nAll, in.slots())
+		var out *graph.Node
+		hook := func(site lm.Site, x *graph.Node) *graph.Node {
+			if site.Layer == 0 && site.Component == lm.BlockInput {
+				x = graph.Add(x, in.Noise)
+				out = x
+			}
+			return x
+		}
+		sw.model.BuildForward(params, lm.Inputs{IDs: in.IDs, Positions: in.Positions, Mask: in.Mask, EndLayer: 1}, hook)
+		return []*graph.Node{out}
+	})
+}
+
+// runExec returns the block graph of runLayers: built as block 0 and fed
+// each layer's weights and runInputs, it returns the residual leaving the
+// block, its keys, values, and its value at comp.
+func (sw *Sweeper) runExec(comp lm.Component) (*graph.Exec, error) {
+	return sw.exec("run."+string(comp), func(nodes []*graph.Node) []*graph.Node {
+		var in runInputs[*graph.Node]
+		params := sw.unpackBlock(nodes, in.slots())
+		var keys, values, val *graph.Node
+		hook := func(site lm.Site, x *graph.Node) *graph.Node {
+			switch site.Component {
+			case lm.HeadKeyOutput:
+				keys = x
+			case lm.HeadValueOutput:
+				values = x
+			}
+			if site.Component == comp {
+				val = x
+			}
+			return x
+		}
+		out := sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, Mask: in.Mask, EndLayer: 1}, hook)
+		return []*graph.Node{out, keys, values, val}
+	})
+}

@@ -1,0 +1,104 @@
+package sweep
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/lm"
+)
+
+// layerRun is one prompt's pass through the model, block by block: per
+// layer, the residual entering it and its value at the swept component
+// (flat), its keys and values ([1,h,s,dh] tensors, inputs of the sweep's
+// block graph as they are), and the last position's logits.
+type layerRun struct {
+	resid, comp [][]float32
+	kv          [][2]*tensors.Tensor
+	logits      *tensors.Tensor
+}
+
+// release frees the run's tensors.
+func (r *layerRun) release() {
+	for _, kv := range r.kv {
+		kv[0].FinalizeAll()
+		kv[1].FinalizeAll()
+	}
+	r.logits.FinalizeAll()
+}
+
+// embedArgs returns the embedding graph's inputs for prompt p, with a
+// corruption's noise (if any) at its positions.
+func embedArgs(p lm.Prompt, corrupt *Corruption, hidden int) embedInputs[*tensors.Tensor] {
+	s := p.Len()
+	ids, pos, mask := make([]int32, s), make([]int32, s), make([]float32, s)
+	for i, id := range p.IDs {
+		ids[i], pos[i], mask[i] = int32(id), int32(i), 1
+	}
+	noise := make([]float32, s*hidden)
+	if corrupt != nil {
+		rows := corrupt.Noise(hidden)
+		for i, at := range corrupt.Positions {
+			copy(noise[at*hidden:(at+1)*hidden], rows[i*hidden:])
+		}
+	}
+	return embedInputs[*tensors.Tensor]{
+		IDs:       tensors.FromFlatDataAndDimensions(ids, 1, s),
+		Positions: tensors.FromFlatDataAndDimensions(pos, 1, s),
+		Mask:      tensors.FromFlatDataAndDimensions(mask, 1, s),
+		Noise:     tensors.FromFlatDataAndDimensions(noise, 1, s, hidden),
+	}
+}
+
+// runLayers runs p block by block with the graphs a resumed sweep uses
+// (the embeddings, one block graph for every layer, the head), so the base
+// and source runs compile little. A corruption's noise is added to the token
+// embeddings at its positions, as Trace's corrupted run does.
+func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption) (*layerRun, error) {
+	embed, err := sw.embedExec()
+	if err != nil {
+		return nil, err
+	}
+	block, err := sw.runExec(comp)
+	if err != nil {
+		return nil, err
+	}
+	final, err := sw.headExec()
+	if err != nil {
+		return nil, err
+	}
+	emb := embedArgs(p, corrupt, sw.model.Dims().Hidden)
+	outs, err := embed.Call(args(sw.model.Params(), emb.slots())...)
+	if err != nil {
+		return nil, err
+	}
+	in := runInputs[*tensors.Tensor]{Resid: outs[0], Mask: emb.Mask}
+	r := &layerRun{}
+	for l := range sw.model.Dims().Layers {
+		outs, err := block.Call(args(sw.blockWeights(l), in.slots())...)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", l, err)
+		}
+		resid, err := tensors.CopyFlatData[float32](in.Resid)
+		if err != nil {
+			return nil, err
+		}
+		val, err := tensors.CopyFlatData[float32](outs[3])
+		if err != nil {
+			return nil, err
+		}
+		in.Resid.FinalizeAll()
+		outs[3].FinalizeAll()
+		r.resid, r.comp = append(r.resid, resid), append(r.comp, val)
+		r.kv = append(r.kv, [2]*tensors.Tensor{outs[1], outs[2]})
+		in.Resid = outs[0]
+	}
+	head := headInputs[*tensors.Tensor]{Resid: in.Resid}
+	outs, err = final.Call(args(sw.model.Params(), head.slots())...)
+	head.Resid.FinalizeAll()
+	if err != nil {
+		return nil, err
+	}
+	r.logits = outs[0]
+	return r, nil
+}

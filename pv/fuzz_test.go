@@ -2,7 +2,6 @@ package pv
 
 import (
 	"encoding/json"
-	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +15,6 @@ import (
 
 type fuzzModels struct {
 	parallel, heads, hpos, serial *Model
-	// sweeper validates; resumed and plain run small sweeps, keeping their
-	// compiled graphs across inputs.
-	sweeper, resumed, plain *Sweeper
 }
 
 var fuzzSet = sync.OnceValues(func() (*fuzzModels, error) {
@@ -26,8 +22,7 @@ var fuzzSet = sync.OnceValues(func() (*fuzzModels, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fuzzModels{sweeper: NewSweeper(m), resumed: NewSweeper(m), plain: NewSweeper(m)}
-	f.plain.Resume = false
+	f := &fuzzModels{}
 	for _, x := range []struct {
 		p   **Model
 		cfg Config
@@ -84,95 +79,6 @@ func FuzzPyveneLocations(f *testing.F) {
 			if dims := out.Logits.Shape().Dimensions; dims[0] != 1 || dims[1] != 3 {
 				t.Errorf("%s: logits %v for a base of 1x3", data, dims)
 			}
-		}
-	})
-}
-
-// FuzzSweepConfig validates sweep configs and corruptions read from JSON
-// against prompts of fuzzed lengths and metrics of fuzzed token ids; a
-// config that passes must describe a grid inside the prompts, and small
-// ones are run on both sweep paths.
-func FuzzSweepConfig(f *testing.F) {
-	f.Add([]byte(`{"component": "block_output", "unit": "pos"}`), []byte(`{"positions": [1], "level": 1}`), uint8(5), uint8(5), 7, 8, false)
-	f.Add([]byte(`{"component": "mlp_output", "window": 3, "layers": [0, 2]}`), []byte(`null`), uint8(4), uint8(6), 3, 0, true)
-	f.Add([]byte(`{"component": "head_value_output", "unit": "h.pos", "positions": [2, 0]}`), []byte(`{"positions": [0, 1], "level": 2, "seed": 3}`), uint8(3), uint8(3), 1, 2, false)
-	f.Add([]byte(`{"component": "head_query_output", "unit": "h"}`), []byte(`null`), uint8(3), uint8(3), -1, 0, true)
-	f.Add([]byte(`{"chunk_size": -1, "max_bytes": -1, "window": -1, "layers": []}`), []byte(`{"positions": [7], "level": -1}`), uint8(0), uint8(2), 97, 0, false)
-	set := fuzzModelSet(f)
-	m, _ := tinyModel()
-	f.Fuzz(func(t *testing.T, cfgJSON, corruptJSON []byte, baseLen, srcLen uint8, a, b int, diff bool) {
-		var cfg SweepConfig
-		if json.Unmarshal(cfgJSON, &cfg) != nil {
-			return
-		}
-		var corrupt *Corruption
-		if json.Unmarshal(corruptJSON, &corrupt) != nil {
-			return
-		}
-		cfg.Metric = TokenProb(a)
-		if diff {
-			cfg.Metric = LogitDiff(a, b)
-		}
-		mk := func(n uint8) lm.Prompt {
-			ids := make([]int, int(n)%40) // up to past the 32 positions
-			for i := range ids {
-				ids[i] = (i*7 + 3) % 97
-			}
-			return prompt(ids...)
-		}
-		base, src := mk(baseLen), mk(srcLen)
-		if corrupt != nil {
-			src = base
-		}
-		got, cols, err := set.sweeper.check(base, src, corrupt, cfg)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "pv: sweep: ") {
-				t.Errorf("error without the prefix: %v", err)
-			}
-			return
-		}
-		d := m.Dims()
-		if got.Window < 1 || got.ChunkSize < 1 || got.ChunkSize > MaxChunkSize || got.MaxBytes < 1 || len(got.Layers) == 0 || len(cols) == 0 {
-			t.Fatalf("accepted config with sizes window %d chunk %d max_bytes %d, %d layers, %d columns", got.Window, got.ChunkSize, got.MaxBytes, len(got.Layers), len(cols))
-		}
-		for _, l := range got.Layers {
-			if l < 0 || l >= d.Layers {
-				t.Fatalf("accepted layer %d", l)
-			}
-		}
-		for _, p := range got.Positions {
-			if p < 0 || p >= base.Len() || p >= src.Len() {
-				t.Fatalf("accepted position %d for prompts of %d and %d tokens", p, base.Len(), src.Len())
-			}
-		}
-		// Small grids run for real on both paths.
-		if len(got.Layers)*len(cols) > 8 || base.Len() > 6 {
-			return
-		}
-		var res [2]*SweepResult
-		for k, sw := range []*Sweeper{set.resumed, set.plain} {
-			var err error
-			if corrupt != nil {
-				res[k], err = sw.Trace(base, *corrupt, cfg)
-			} else {
-				res[k], err = sw.Patch(base, src, cfg)
-			}
-			if err != nil {
-				t.Fatalf("resume=%v: a config that passed validation failed: %v", sw.Resume, err)
-			}
-		}
-		// Scores agree up to float32 rounding (a LogitDiff is not bounded
-		// by 1, so the tolerance is relative to the larger scores).
-		scale := 1.0
-		for _, r := range res {
-			for _, row := range r.Values {
-				for _, v := range row {
-					scale = math.Max(scale, math.Abs(v))
-				}
-			}
-		}
-		if d := gridDiff(res[0], res[1]); d > 1e-4*scale {
-			t.Errorf("resumed and plain sweeps differ by %g: %v vs %v", d, res[0].Values, res[1].Values)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package pv
+package sweep
 
 import (
 	"sync"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
 )
 
 var smallModel = sync.OnceValues(func() (*gpt2.Model, error) {
@@ -32,9 +33,8 @@ func BenchmarkTrace(b *testing.B) {
 			name = "plain"
 		}
 		b.Run(name, func(b *testing.B) {
-			sw := NewSweeper(m)
-			sw.Resume = resume
-			cfg := SweepConfig{Metric: TokenProb(42)}
+			sw := New(m, Resume(resume))
+			cfg := Config{Metric: TokenProb(42)}
 			c := Corruption{Positions: []int{1, 2, 3}, Level: 0.3, Seed: 1}
 			if _, err := sw.Trace(p, c, cfg); err != nil { // compile
 				b.Fatal(err)
@@ -66,9 +66,8 @@ func BenchmarkHeads(b *testing.B) {
 			name = "plain"
 		}
 		b.Run(name, func(b *testing.B) {
-			sw := NewSweeper(m)
-			sw.Resume = resume
-			cfg := SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(42)}
+			sw := New(m, Resume(resume))
+			cfg := Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Metric: TokenProb(42)}
 			if _, err := sw.Patch(base, src, cfg); err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package pv
+package sweep
 
 import (
 	"math"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
 )
 
@@ -18,13 +19,13 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := NewSweeper(m)
+	sw := New(m)
 	base, src := m.Encode("The Colosseum is in the city of"), m.Encode("The Eiffel Tower is in the city of")
 	n := min(base.Len(), src.Len())
 	base.IDs, src.IDs = base.IDs[len(base.IDs)-n:], src.IDs[len(src.IDs)-n:]
 	paris, _ := m.TokenID(" Paris")
 	metric := TokenProb(paris)
-	res, err := sw.Patch(base, src, SweepConfig{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
+	res, err := sw.Patch(base, src, Config{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +35,9 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 	}
 	spread := 0.0
 	for l := range L {
-		iv, _ := New(m, Config{Representations: []RepresentationConfig{{Layer: l, Component: lm.BlockOutput}}})
+		iv, _ := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{{Layer: l, Component: lm.BlockOutput}}})
 		for p := range n {
-			out, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(p, p))
+			out, err := iv.Forward([]lm.Prompt{base}, pv.Sources(src), pv.At(p, p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,15 +52,14 @@ func TestSweepMatchesSingleRuns(t *testing.T) {
 		t.Errorf("no patch moved P(Paris) by 0.05 (max %g): the comparison cannot tell sweeps apart", spread)
 	}
 	// The plain path (every setting through the whole model) agrees.
-	plain := NewSweeper(m)
-	plain.Resume = false
-	ref, err := plain.Patch(base, src, SweepConfig{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
+	plain := New(m, Resume(false))
+	ref, err := plain.Patch(base, src, Config{Component: lm.BlockOutput, Metric: metric, ChunkSize: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	compareGrids(t, "patch", res, ref)
 	before := plain.ivs[sweepKey(t, plain)].Compiles()
-	if _, err := plain.Patch(src, base, SweepConfig{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
+	if _, err := plain.Patch(src, base, Config{Component: lm.MLPOutput, Metric: metric, ChunkSize: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if after := plain.ivs[sweepKey(t, plain)].Compiles(); after != before {
@@ -77,7 +77,7 @@ func sweepKey(t *testing.T, sw *Sweeper) string {
 
 // compareGrids checks two sweep results agree to float32 rounding
 // (relative to the value for metrics in logits, such as LogitDiff).
-func compareGrids(t *testing.T, what string, got, want *SweepResult) {
+func compareGrids(t *testing.T, what string, got, want *Result) {
 	t.Helper()
 	near := func(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Abs(b)) }
 	if !near(got.Base, want.Base, 1e-6) || !near(got.Source, want.Source, 1e-6) {
@@ -97,10 +97,10 @@ func compareGrids(t *testing.T, what string, got, want *SweepResult) {
 // layers at once.
 func TestTrace(t *testing.T) {
 	m := tiny(t)
-	sw := NewSweeper(m)
+	sw := New(m)
 	p := prompt(3, 14, 15, 92, 65, 35)
 	target := 7
-	res, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, SweepConfig{Metric: TokenProb(target)})
+	res, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, Config{Metric: TokenProb(target)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,13 +115,12 @@ func TestTrace(t *testing.T) {
 	if d := math.Abs(res.Values[1][0] - res.Base); d > 1e-6 {
 		t.Errorf("restoring position 0 (before the subject) changed the score: %g vs corrupted %g", res.Values[1][0], res.Base)
 	}
-	win, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)})
+	win, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, Config{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain := NewSweeper(m)
-	plain.Resume = false
-	for _, cfg := range []SweepConfig{{Metric: TokenProb(target)}, {Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)}, {Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(target)}} {
+	plain := New(m, Resume(false))
+	for _, cfg := range []Config{{Metric: TokenProb(target)}, {Component: lm.MLPOutput, Window: 3, Metric: TokenProb(target)}, {Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(target)}} {
 		a, err := sw.Trace(p, Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -136,14 +135,14 @@ func TestTrace(t *testing.T) {
 		t.Errorf("window trace: %d rows, base %g vs %g", len(win.Values), win.Base, res.Base)
 	}
 	// Heads: layers x heads at the last position.
-	heads, err := sw.Patch(p, prompt(9, 8, 7, 6, 5, 4), SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(target)})
+	heads, err := sw.Patch(p, prompt(9, 8, 7, 6, 5, 4), Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Metric: TokenProb(target)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(heads.Values) != 3 || len(heads.Values[0]) != 4 || heads.Cols[3] != "h3" {
 		t.Errorf("head grid %dx%d cols %v", len(heads.Values), len(heads.Values[0]), heads.Cols)
 	}
-	headsPlain, err := plain.Patch(p, prompt(9, 8, 7, 6, 5, 4), SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: TokenProb(target)})
+	headsPlain, err := plain.Patch(p, prompt(9, 8, 7, 6, 5, 4), Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Metric: TokenProb(target)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +156,8 @@ func TestResumedSweepCompilesPerShapeNotPerLayer(t *testing.T) {
 	m := tiny(t)
 	var counts []int64
 	for _, layers := range [][]int{{0}, {0, 1, 2}} {
-		sw := NewSweeper(m)
-		cfg := SweepConfig{Layers: layers, Metric: TokenProb(7)}
+		sw := New(m)
+		cfg := Config{Layers: layers, Metric: TokenProb(7)}
 		if _, err := sw.Trace(prompt(3, 14, 15, 92, 65, 35), Corruption{Positions: []int{1, 2}, Level: 3, Seed: 1}, cfg); err != nil {
 			t.Fatal(err)
 		}
@@ -188,15 +187,14 @@ func TestSweepMemoryBudget(t *testing.T) {
 	m := tiny(t)
 	base, src := prompt(5, 6, 7, 8, 9), prompt(15, 16, 17, 18, 19)
 	for _, resume := range []bool{true, false} {
-		sw := NewSweeper(m)
-		sw.Resume = resume
-		ref, err := sw.Patch(base, src, SweepConfig{Metric: TokenProb(42)})
+		sw := New(m, Resume(resume))
+		ref, err := sw.Patch(base, src, Config{Metric: TokenProb(42)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var steps []int
 		last := 0
-		got, err := sw.Patch(base, src, SweepConfig{Metric: TokenProb(42), MaxBytes: 1, OnProgress: func(done, total int) {
+		got, err := sw.Patch(base, src, Config{Metric: TokenProb(42), MaxBytes: 1, OnProgress: func(done, total int) {
 			if done > last { // the plain path also reports 0 at the start
 				steps = append(steps, done-last)
 			}
@@ -210,7 +208,7 @@ func TestSweepMemoryBudget(t *testing.T) {
 		}
 		compareGrids(t, "budget", got, ref)
 	}
-	if n := chunkSize(SweepConfig{ChunkSize: 32, MaxBytes: 1 << 30}, lm.Dims{Hidden: 768, Inner: 3072, Heads: 12, Vocab: 50257}, 1024, 1024); n != 7 {
+	if n := chunkSize(Config{ChunkSize: 32, MaxBytes: 1 << 30}, lm.Dims{Hidden: 768, Inner: 3072, Heads: 12, Vocab: 50257}, 1024, 1024); n != 7 {
 		t.Errorf("GPT-2 small, 1024 tokens, 1 GiB: chunk of %d settings, want 7", n)
 	}
 }
@@ -235,25 +233,24 @@ func TestResumedSweepsEqualPlain(t *testing.T) {
 	base.IDs, src.IDs = base.IDs[len(base.IDs)-n:], src.IDs[len(src.IDs)-n:]
 	paris, _ := m.TokenID(" Paris")
 	rome, _ := m.TokenID(" Rome")
-	resumed, plain := NewSweeper(m), NewSweeper(m)
-	plain.Resume = false
+	resumed, plain := New(m), New(m, Resume(false))
 	corrupt := Corruption{Positions: []int{1, 2, 3, 4}, Level: 0.5, Seed: 1} // the whole subject, " Colosseum"
 	for _, c := range []struct {
 		name  string
 		trace bool
-		cfg   SweepConfig
+		cfg   Config
 	}{
-		{"patch block_output", false, SweepConfig{Metric: TokenProb(paris)}},
-		{"patch mlp_output window 3", false, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: LogitDiff(paris, rome)}},
-		{"patch attention_output window 2", false, SweepConfig{Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(paris)}},
-		{"trace block_output", true, SweepConfig{Metric: TokenProb(rome)}},
-		{"trace mlp_output window 3", true, SweepConfig{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(rome)}},
-		{"heads at the last position", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Metric: LogitDiff(paris, rome)}},
-		{"heads at three positions", false, SweepConfig{Component: lm.HeadAttentionValueOutput, Unit: HeadPos, Positions: []int{2, 3, n - 1}, Metric: LogitDiff(paris, rome)}},
+		{"patch block_output", false, Config{Metric: TokenProb(paris)}},
+		{"patch mlp_output window 3", false, Config{Component: lm.MLPOutput, Window: 3, Metric: LogitDiff(paris, rome)}},
+		{"patch attention_output window 2", false, Config{Component: lm.AttentionOutput, Window: 2, Metric: TokenProb(paris)}},
+		{"trace block_output", true, Config{Metric: TokenProb(rome)}},
+		{"trace mlp_output window 3", true, Config{Component: lm.MLPOutput, Window: 3, Metric: TokenProb(rome)}},
+		{"heads at the last position", false, Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Metric: LogitDiff(paris, rome)}},
+		{"heads at three positions", false, Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Positions: []int{2, 3, n - 1}, Metric: LogitDiff(paris, rome)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			run := func(sw *Sweeper) *SweepResult {
-				var r *SweepResult
+			run := func(sw *Sweeper) *Result {
+				var r *Result
 				var err error
 				if c.trace {
 					r, err = sw.Trace(base, corrupt, c.cfg)

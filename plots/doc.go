@@ -17,7 +17,7 @@
 //     percentage points, green up and red down; made by CompareTable from two
 //     []lm.TokenProb, or by CompareVectors from two full probability vectors,
 //     a label function, k, and extra tokens always shown (" Rome", " Paris").
-//   - HeatMap: e.g. layers x tokens (pv.SweepResult's Rows, Cols and Values
+//   - HeatMap: e.g. layers x tokens (sweep.Result's Rows, Cols and Values
 //     fit as they are; Transpose draws tokens down and layers across, as
 //     ROME's causal-tracing figures do), with axis titles, tooltips holding
 //     exact values, a color scale with marked values (e.g. the corrupted

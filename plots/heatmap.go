@@ -9,7 +9,7 @@ import (
 
 // HeatMap is a grid of colored cells, Values[r][c] for row Rows[r] and
 // column Cols[c]: e.g. layers x token positions of an activation patching or
-// causal tracing sweep (pv.SweepResult's Rows, Cols and Values fit as they
+// causal tracing sweep (sweep.Result's Rows, Cols and Values fit as they
 // are). NaN and infinite cells are drawn in a neutral gray, with "nan",
 // "+inf" or "-inf" in their tooltip.
 type HeatMap struct {
@@ -44,7 +44,7 @@ type HeatMap struct {
 	// Transpose draws the grid turned: Rows (and RowTitle) across as the
 	// columns, Cols (and ColTitle) down as the rows, Values[r][c] in drawn
 	// row c and column r; Highlight stays {row, column} of Values. A
-	// layers x positions sweep (pv.SweepResult) drawn with Transpose has
+	// layers x positions sweep (sweep.Result) drawn with Transpose has
 	// tokens down and layers across, as ROME's causal-tracing figures do.
 	Transpose bool
 	// Marks are values marked on the color scale with a line and a label,

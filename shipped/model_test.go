@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/govene/govene/pv"
+	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
 
@@ -162,7 +162,7 @@ func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 // last block only the last token matters.
 func TestTraceSubjectThenLastToken(t *testing.T) {
 	m := shippedModel(t)
-	r, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+	r, err := trace.Run(m, sweep.New(m), trace.Config{
 		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 	if err != nil {
 		t.Fatal(err)

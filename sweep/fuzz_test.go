@@ -108,4 +108,3 @@ func FuzzConfig(f *testing.F) {
 		}
 	})
 }
-

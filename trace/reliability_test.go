@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/pv"
+	"github.com/govene/govene/sweep"
 )
 
 // Hostile trace configs give an error naming the field and the value.
@@ -33,7 +33,7 @@ func TestReliabilityRun(t *testing.T) {
 		{"prompt longer than the model takes", with(func(c *Config) { c.Prompt = strings.Repeat("The Space Needle is in downtown ", 4) }), []string{"the model takes at most 16"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Run(m, pv.NewSweeper(m), tt.cfg)
+			_, err := Run(m, sweep.New(m), tt.cfg)
 			if err == nil {
 				t.Fatalf("no error; want %q", tt.want)
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
+	"github.com/govene/govene/sweep"
 )
 
 // Model is a language model with a tokenizer.
@@ -64,7 +65,7 @@ func (c Config) validate() error {
 type Grid struct {
 	Component lm.Component
 	Window    int
-	Result    *pv.SweepResult
+	Result    *sweep.Result
 }
 
 // Result is a causal trace.
@@ -87,7 +88,7 @@ type Result struct {
 // in the prompt or the target is not one token, for an invalid Config
 // (see its fields), and for the sweeps' errors (a prompt longer than the
 // model takes, for example).
-func Run(m Model, sw *pv.Sweeper, cfg Config) (*Result, error) {
+func Run(m Model, sw *sweep.Sweeper, cfg Config) (*Result, error) {
 	if m == nil || sw == nil {
 		return nil, errors.New("trace: nil model or Sweeper")
 	}
@@ -124,12 +125,12 @@ func Run(m Model, sw *pv.Sweeper, cfg Config) (*Result, error) {
 		c lm.Component
 		w int
 	}{{lm.BlockOutput, 1}, {lm.MLPOutput, cfg.Window}, {lm.AttentionOutput, cfg.Window}} {
-		sc := pv.SweepConfig{Component: g.c, Window: g.w, Metric: pv.TokenProb(target)}
+		sc := sweep.Config{Component: g.c, Window: g.w, Metric: sweep.TokenProb(target)}
 		if cfg.OnProgress != nil {
 			c := g.c
 			sc.OnProgress = func(done, total int) { cfg.OnProgress(c, done, total) }
 		}
-		r, err := sw.Trace(p, pv.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}, sc)
+		r, err := sw.Trace(p, sweep.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}, sc)
 		if err != nil {
 			return nil, fmt.Errorf("trace: %s: %w", g.c, err)
 		}
@@ -142,7 +143,7 @@ func Run(m Model, sw *pv.Sweeper, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := pv.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}
+	c := sweep.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}
 	out, err := iv.Forward([]lm.Prompt{p}, pv.AtBase(subject...), pv.WithOriginal(),
 		pv.SourceRepresentations(map[string][][]float32{iv.Keys()[0]: {c.Noise(m.Dims().Hidden)}}))
 	if err != nil {

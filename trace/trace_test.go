@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/pv"
+	"github.com/govene/govene/sweep"
 )
 
 func TestSpanAndRun(t *testing.T) {
@@ -22,7 +22,7 @@ func TestSpanAndRun(t *testing.T) {
 	if _, _, err := Span(m, "The Space Needle", "Eiffel"); err == nil {
 		t.Error("a subject not in the prompt should be an error")
 	}
-	r, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	r, err := Run(m, sweep.New(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSpanAndRun(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle", Subject: "Space", Target: " Seattle Washington"}); err == nil {
+	if _, err := Run(m, sweep.New(m), Config{Prompt: "The Space Needle", Subject: "Space", Target: " Seattle Washington"}); err == nil {
 		t.Error("a multi-token target should be an error")
 	}
 }
@@ -68,7 +68,7 @@ func TestReportHasTheProbabilityTable(t *testing.T) {
 	c := gpt2.DefaultConfig()
 	c.NLayer, c.NHead, c.NEmbd = 2, 2, 16
 	m, _ := gpt2.Random(c, 1, gpt2.Options{})
-	r, err := Run(m, pv.NewSweeper(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
+	r, err := Run(m, sweep.New(m), Config{Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

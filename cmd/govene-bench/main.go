@@ -8,9 +8,9 @@
 // --make-checkpoint writes. Each workload uses govene's fast path:
 //
 //	forward       pv.Model.Forward, batch 1 x 16, Vanilla block_output L6 at the last position
-//	trace         pv.Sweeper.Trace (noise on positions 1..3, 3 x the embeddings' std),
+//	trace         sweep.Sweeper.Trace (noise on positions 1..3, 3 x the embeddings' std),
 //	              restoring block_output at layers x positions; trace_newlen: a 12-token prompt
-//	heads         pv.Sweeper.Patch, head_attention_value_output unit h.pos at the last
+//	heads         sweep.Sweeper.Patch, head_attention_value_output unit h.pos at the last
 //	              position, layers x 12 heads; heads_newlen: 12-token prompts
 //	das_step      pv.Model.Train, LowRankRotatedSpace r=64 at block_output L6, batch 8 x 16,
 //	              per-step times from TrainConfig.OnStep
@@ -47,6 +47,7 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
+	"github.com/govene/govene/sweep"
 )
 
 const (
@@ -258,7 +259,7 @@ func run() error {
 	})
 
 	// (b) Causal tracing.
-	sw := pv.NewSweeper(m)
+	sw := sweep.New(m)
 	cleanTarget := func(p lm.Prompt) (int, error) {
 		r, err := m.Run([]lm.Prompt{p})
 		if err != nil {
@@ -272,22 +273,22 @@ func run() error {
 		return err
 	}
 	level *= 3
-	trace := func(p lm.Prompt) (*pv.SweepResult, error) {
+	trace := func(p lm.Prompt) (*sweep.Result, error) {
 		target, err := cleanTarget(p)
 		if err != nil {
 			return nil, err
 		}
-		return sw.Trace(p, pv.Corruption{Positions: []int{1, 2, 3}, Level: level, Seed: 1}, pv.SweepConfig{
-			Component: lm.BlockOutput, Layers: layers, Positions: sweepPositions(p.Len(), *quick), Metric: pv.TokenProb(target),
+		return sw.Trace(p, sweep.Corruption{Positions: []int{1, 2, 3}, Level: level, Seed: 1}, sweep.Config{
+			Component: lm.BlockOutput, Layers: layers, Positions: sweepPositions(p.Len(), *quick), Metric: sweep.TokenProb(target),
 		})
 	}
 	allHeads := make([]int, nHead)
 	for i := range allHeads {
 		allHeads[i] = i
 	}
-	sweep := func(name, what string, settings int, cols []int, f func() (*pv.SweepResult, error)) func() error {
+	runSweep := func(name, what string, settings int, cols []int, f func() (*sweep.Result, error)) func() error {
 		return func() error {
-			var r *pv.SweepResult
+			var r *sweep.Result
 			w, err := repeat(1, func() (err error) { r, err = f(); return err })
 			if err != nil {
 				return err
@@ -299,11 +300,11 @@ func run() error {
 		}
 	}
 	nPos := len(sweepPositions(16, *quick))
-	do("trace", sweep("trace", fmt.Sprintf("Sweeper.Trace, %d layers x %d positions", len(layers), nPos), len(layers)*nPos,
-		sweepPositions(16, *quick), func() (*pv.SweepResult, error) { return trace(prompt(2, 16)) }))
+	do("trace", runSweep("trace", fmt.Sprintf("Sweeper.Trace, %d layers x %d positions", len(layers), nPos), len(layers)*nPos,
+		sweepPositions(16, *quick), func() (*sweep.Result, error) { return trace(prompt(2, 16)) }))
 	do("trace_newlen", func() error {
 		p := prompt(3, 12)
-		var r *pv.SweepResult
+		var r *sweep.Result
 		t, err := timeIt(func() (err error) { r, err = trace(p); return err })
 		if err != nil {
 			return err
@@ -316,19 +317,19 @@ func run() error {
 	})
 
 	// (c) Head patching.
-	heads := func(base, src lm.Prompt) (*pv.SweepResult, error) {
+	heads := func(base, src lm.Prompt) (*sweep.Result, error) {
 		target, err := cleanTarget(src)
 		if err != nil {
 			return nil, err
 		}
-		return sw.Patch(base, src, pv.SweepConfig{
-			Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Layers: layers, Metric: pv.TokenProb(target),
+		return sw.Patch(base, src, sweep.Config{
+			Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Layers: layers, Metric: sweep.TokenProb(target),
 		})
 	}
-	do("heads", sweep("heads", fmt.Sprintf("Sweeper.Patch h.pos, %d layers x 12 heads at the last position", len(layers)), len(layers)*nHead,
-		allHeads, func() (*pv.SweepResult, error) { return heads(prompt(4, 16), prompt(5, 16)) }))
+	do("heads", runSweep("heads", fmt.Sprintf("Sweeper.Patch h.pos, %d layers x 12 heads at the last position", len(layers)), len(layers)*nHead,
+		allHeads, func() (*sweep.Result, error) { return heads(prompt(4, 16), prompt(5, 16)) }))
 	do("heads_newlen", func() error {
-		var r *pv.SweepResult
+		var r *sweep.Result
 		t, err := timeIt(func() (err error) { r, err = heads(prompt(6, 12), prompt(7, 12)); return err })
 		if err != nil {
 			return err
@@ -454,7 +455,7 @@ func argmax(xs []float32) int {
 
 // gridCheck lists every cell of a sweep as "layer:column" (column: the
 // position or head), for the cross-check with pyvene's grid.
-func gridCheck(r *pv.SweepResult, layers, cols []int) map[string]any {
+func gridCheck(r *sweep.Result, layers, cols []int) map[string]any {
 	cells := map[string]float64{}
 	for i, vals := range r.Values {
 		for j, x := range vals {

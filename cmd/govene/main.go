@@ -28,8 +28,8 @@ import (
 	"github.com/govene/govene/internal/progress"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
-	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
 
@@ -284,7 +284,7 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 	bar := progress.New(stderr, "tracing", 0, progress.Options{Clear: true})
 	components := map[lm.Component]int{lm.BlockOutput: 0, lm.MLPOutput: 1, lm.AttentionOutput: 2}
 	start = time.Now()
-	res, err := trace.Run(m, pv.NewSweeper(m), trace.Config{Prompt: f.prompt, Subject: f.subject, Target: f.target, Seed: 1,
+	res, err := trace.Run(m, sweep.New(m), trace.Config{Prompt: f.prompt, Subject: f.subject, Target: f.target, Seed: 1,
 		OnProgress: func(c lm.Component, done, total int) {
 			// One bar over the three grids, which have the same size.
 			bar.SetTotal(int64(len(components) * total))

@@ -21,8 +21,8 @@ import (
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/progress"
-	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
 
@@ -234,7 +234,7 @@ func evaluate(m *gpt2.Model, seed uint64) string {
 // is in downtown" -> " Seattle", the subject corrupted) and lists, block by
 // block, P(" Seattle") with each token's block_output restored.
 func traceReport(m *gpt2.Model) string {
-	tr, err := trace.Run(m, pv.NewSweeper(m), trace.Config{
+	tr, err := trace.Run(m, sweep.New(m), trace.Config{
 		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1})
 	check(err)
 	var sb strings.Builder

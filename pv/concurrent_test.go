@@ -10,11 +10,12 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-// The concurrency tests run several goroutines on one model, one
-// intervenable Model and one Sweeper at once and compare every result with
-// the same call made serially. Run them under the race detector with
+// The concurrency tests run several goroutines on one model and one
+// intervenable Model at once and compare every result with the same call
+// made serially (package sweep has the same for Sweepers, and for every
+// entry point at once). Run them under the race detector with
 //
-//	go test -race -gcflags='github.com/gomlx/...=-d=checkptr=0' -run Concurrent ./pv/
+//	go test -race -gcflags='github.com/gomlx/...=-d=checkptr=0' -run Concurrent ./pv/ ./sweep/
 //
 // -race turns on checkptr, which GoMLX's AVX-512 matmul kernels
 // (gomlx/compute's gobackend/dot/matmul) trip ("pointer arithmetic result

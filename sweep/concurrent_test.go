@@ -14,7 +14,7 @@ import (
 // The concurrency tests run several goroutines on one model and one
 // Sweeper at once (and, in TestConcurrentMixed, pv's Forward and Generate
 // beside them) and compare every result with the same call made serially.
-// Run them under the race detector as pv's (see pv/concurrent_test.go).
+// Run them under the race detector as pv/concurrent_test.go says.
 
 func TestConcurrentSweeps(t *testing.T) {
 	m := tiny(t)

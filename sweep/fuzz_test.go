@@ -17,11 +17,11 @@ var fuzzSweepers = sync.OnceValues(func() ([3]*Sweeper, error) {
 	return [3]*Sweeper{New(m), New(m), New(m, Resume(false))}, err
 })
 
-// FuzzConfig validates sweep configs and corruptions read from JSON
+// FuzzSweepConfig validates sweep configs and corruptions read from JSON
 // against prompts of fuzzed lengths and metrics of fuzzed token ids; a
 // config that passes must describe a grid inside the prompts, and small
 // ones are run on both sweep paths.
-func FuzzConfig(f *testing.F) {
+func FuzzSweepConfig(f *testing.F) {
 	f.Add([]byte(`{"component": "block_output", "unit": "pos"}`), []byte(`{"positions": [1], "level": 1}`), uint8(5), uint8(5), 7, 8, false)
 	f.Add([]byte(`{"component": "mlp_output", "window": 3, "layers": [0, 2]}`), []byte(`null`), uint8(4), uint8(6), 3, 0, true)
 	f.Add([]byte(`{"component": "head_value_output", "unit": "h.pos", "positions": [2, 0]}`), []byte(`{"positions": [0, 1], "level": 2, "seed": 3}`), uint8(3), uint8(3), 1, 2, false)

@@ -84,7 +84,7 @@ func (sw *Sweeper) sourceRun(source lm.Prompt, cfg Config, res *Result) (*lm.Res
 type plainChunk struct {
 	cfg                      Config
 	cols                     []int
-	rows, seq, layers, width int
+	rows, seq, layers, width int                    // examples a batch, the base's length, the model's layers, the unit's width
 	cache                    *lm.Result             // the source run, one copy per row
 	corrupt                  *Corruption            // nil: no corruption
 	noise                    map[string][][]float32 // the corruption's, by intervention key

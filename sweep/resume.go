@@ -34,9 +34,9 @@ type resumer struct {
 	seq    int         // the base's length
 	base   *layerRun   // the base (corrupted) run
 	src    [][]float32 // the source run's values at the component, per layer
-	block  *graph.Exec
+	block  *graph.Exec // blockExec's graph
 	d      lm.Dims
-	srcLen int
+	srcLen int // the source's length
 }
 
 // resumed runs a sweep without recomputing what a patch cannot change.

@@ -57,8 +57,13 @@ func (sw *Sweeper) Resumes() bool { return sw != nil && sw.resume }
 
 // Compiles returns how many graphs the Sweeper's resumed sweeps have
 // compiled (each shape of each graph counts once; a sweep of shapes seen
-// before compiles nothing).
-func (sw *Sweeper) Compiles() int64 { return sw.compiles.Load() }
+// before compiles nothing); 0 for a nil Sweeper.
+func (sw *Sweeper) Compiles() int64 {
+	if sw == nil {
+		return 0
+	}
+	return sw.compiles.Load()
+}
 
 // Patch sweeps source -> base patching: for every row (layer) and column
 // (position or head) it runs the base with the source's value at that

@@ -78,7 +78,7 @@ FUZZ_TARGETS := \
 	./bpe/:FuzzTokenizerJSON:50000 \
 	./bpe/:FuzzVocabMerges:40000 \
 	./pv/:FuzzPyveneLocations:30000 \
-	./pv/:FuzzSweepConfig:20000 \
+	./sweep/:FuzzSweepConfig:20000 \
 	./pv/:FuzzTrainConfig:30000 \
 	./pv/:FuzzConfigJSON:30000
 
@@ -103,6 +103,6 @@ fuzz-short:
 # turned off for GoMLX's packages only, so govene's own code keeps it.
 race:
 	GOMLX_BACKEND=go $(GO) test -count=1 -race -gcflags='github.com/gomlx/...=-d=checkptr=0' \
-		-timeout 20m -run 'Concurrent' ./pv/
+		-timeout 20m -run 'Concurrent' ./pv/ ./sweep/
 
 include notebooks/notebooks.mk

@@ -14,7 +14,7 @@ import (
 
 // outcome is what one case did in its own process.
 type outcome struct {
-	Kind   string // "ok", "rejected", "panic", "crash", "hang"
+	Kind   string // "ok", "rejected", "accepted" (wrong result, no error), "partial", "panic", "crash", "hang"
 	Detail string // the result line, the error, or the panic's first line
 }
 
@@ -26,7 +26,7 @@ func (o outcome) String() string {
 }
 
 // childTimeout bounds every case run in a subprocess.
-var childTimeout = 60 * time.Second
+var childTimeout = 20 * time.Second
 
 // runChild runs this program as "hfcompare child args..." with extra
 // environment variables and a time limit, and classifies what it did: a

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -85,5 +84,3 @@ func newFakeHub(mode string) *fakeHub {
 	}))
 	return h
 }
-
-func (h *fakeHub) String() string { return fmt.Sprintf("fake hub at %s", h.URL) }

@@ -4,7 +4,8 @@ package shipped
 // token of "The Eiffel Tower is in the city of" holds the city: patching
 // its block_output there into "The Colosseum is in the city of" flips the
 // answer to Paris, at every earlier block it does not (measured by
-// TestPatchingFlipsCityFromTheMiddle; see model/TRAINING.md).
+// TestPatchingFlipsCityFromTheMiddle in shipped/internal/retrain; see
+// model/TRAINING.md).
 const MoveLayer = 5
 
 // gpt2SmallMove is the layer of GPT-2 small at whose output the tutorials

@@ -1,14 +1,19 @@
 // Package shipped is the small GPT-2 that govene trains itself and ships, so
 // that the tutorials run offline and show meaningful results: 8 layers, 4
 // heads, d=128, 64 positions and GPT-2's real 50257-token vocabulary, trained
-// on a generated corpus (Generate) of landmark and country facts ("The
-// Eiffel Tower is in the city of Paris"), IOI-style name sentences ("John and
-// Mary went to the store. John gave a drink to Mary"), happy and sad
-// sentences, and filler. It is not a general language model: outside these
-// sentence shapes its predictions mean little.
+// on a generated corpus of landmark and country facts ("The Eiffel Tower is
+// in the city of Paris"; Landmarks, Countries), IOI-style name sentences
+// ("John and Mary went to the store. John gave a drink to Mary"; Names),
+// happy and sad sentences (HappyWords, SadWords), and filler. It is not a
+// general language model: outside these sentence shapes its predictions mean
+// little.
+//
+// This package only loads the model. The corpus generator, the trainer and
+// the evaluation that produced it live in the retrain tool,
+// shipped/cmd/retrain (package shipped/internal/retrain).
 //
 // Its first four blocks were trained to attend only to the previous token
-// (TrainConfig.LocalLayers), so, as in GPT-2 small, a landmark's city stays
+// (an auxiliary attention loss during training), so, as in GPT-2 small, a landmark's city stays
 // on the landmark's tokens in the early blocks and reaches the last token
 // only in a middle block (MoveLayer); Layer maps GPT-2 small's layer numbers
 // onto its blocks.

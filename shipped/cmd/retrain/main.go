@@ -21,13 +21,13 @@ import (
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/progress"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/internal/retrain"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
 
 func main() {
-	def := shipped.DefaultTrainConfig()
+	def := retrain.DefaultTrainConfig()
 	out := flag.String("out", "", "folder to write the checkpoint to (required unless -bench or -eval)")
 	seed := flag.Uint64("seed", def.Seed, "seed of the corpus, the initial weights and the batch order")
 	steps := flag.Int("steps", def.Steps, "training steps")
@@ -74,7 +74,7 @@ func main() {
 	c := cfg.Model
 	fmt.Fprintf(&sum, "- model: GPT-2, %d layers, %d heads, n_embd %d, n_positions %d, vocab %d (GPT-2's tokenizer), %.2fM parameters, activation %s\n",
 		c.NLayer, c.NHead, c.NEmbd, c.NPositions, c.VocabSize, float64(c.NumParams())/1e6, c.ActivationFunction)
-	fmt.Fprintf(&sum, "- corpus: %d sentences generated with seed %d (shipped.Generate)\n", cfg.CorpusSize, cfg.Seed)
+	fmt.Fprintf(&sum, "- corpus: %d sentences generated with seed %d (retrain.Generate)\n", cfg.CorpusSize, cfg.Seed)
 	softmax := "exact full-vocabulary softmax"
 	if cfg.Negatives >= 0 {
 		n := cfg.Negatives
@@ -145,13 +145,13 @@ func main() {
 	cfg.CheckEvery = *checkEvery
 	var curve []string
 	cfg.Check = func(step int, m *gpt2.Model) {
-		line, err := shipped.Brief(m)
+		line, err := retrain.Brief(m)
 		check(err)
 		line += "; patched last token P(Paris) by layer " + lastCurve(m)
 		fmt.Fprintf(os.Stderr, "step %d: %s\n", step, line)
 		curve = append(curve, checkLine+"; "+line+"\n")
 	}
-	m, err := shipped.Train(cfg)
+	m, err := retrain.Train(cfg)
 	check(err)
 	bar.Finish()
 	fmt.Fprintf(&sum, "- machine: %s/%s, %d CPUs (shared), backend %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), m.Backend().Name())
@@ -161,7 +161,7 @@ func main() {
 	}
 	fmt.Fprintf(&sum, "\n- final training loss (sampled softmax): %.4f at the last step, %.4f smoothed (EMA 0.98)\n", last, avg)
 	rep := evaluate(m, cfg.Seed)
-	if b, err := shipped.Brief(m); err == nil && checkLine != "" {
+	if b, err := retrain.Brief(m); err == nil && checkLine != "" {
 		curve = append(curve, checkLine+"; "+b+"; patched last token P(Paris) by layer "+lastCurve(m)+"\n")
 	}
 	fmt.Print(sum.String()[strings.Index(sum.String(), "- machine"):])
@@ -193,14 +193,14 @@ GPT2LMHeadModel.from_pretrained and GPT2Tokenizer.from_pretrained load it.
 
 ## Learning curve
 
-What the model knew during training (shipped.Brief: the tutorial facts' mean
+What the model knew during training (retrain.Brief: the tutorial facts' mean
 probability, IOI accuracy on 40 fresh prompts and the two names' probability
 mass, mood coherence on 30 prompts), the local blocks' attention outside
 their window ("far attention", smoothed), the later blocks' attention from
 after a subject to its tokens before the last ("subject attention",
 smoothed) and P(" Paris") after patching the
 last token's block_output, block by block, from "The Eiffel Tower is in the
-city of" into "The Colosseum is in the city of" (shipped.LastTokenCurve):
+city of" into "The Colosseum is in the city of" (retrain.LastTokenCurve):
 
 %s
 ## Measurements
@@ -217,9 +217,9 @@ checkpoint as gpt2.LoadDir loads it.
 // report.
 func evaluate(m *gpt2.Model, seed uint64) string {
 	const n = 1000
-	loss, err := shipped.ExactLoss(m, seed+1, n)
+	loss, err := retrain.ExactLoss(m, seed+1, n)
 	check(err)
-	rep, err := shipped.Report(m)
+	rep, err := retrain.Report(m)
 	check(err)
 	// The causal trace goes before the steering lines.
 	at := strings.Index(rep, "- steering")
@@ -253,9 +253,9 @@ func traceReport(m *gpt2.Model) string {
 	return sb.String()
 }
 
-// lastCurve formats shipped.LastTokenCurve.
+// lastCurve formats retrain.LastTokenCurve.
 func lastCurve(m *gpt2.Model) string {
-	c, err := shipped.LastTokenCurve(m)
+	c, err := retrain.LastTokenCurve(m)
 	check(err)
 	parts := make([]string, len(c))
 	for i, v := range c {

@@ -7,24 +7,25 @@ package tut
 import (
 	"flag"
 	"fmt"
-	"github.com/govene/govene/backend"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/nb"
 	"github.com/govene/govene/plots"
-	"github.com/govene/govene/shipped"
 )
 
 // ModelEnv names an environment variable that overrides the default model
-// of every tutorial (a folder, an HF cache name or a Hub name).
-const ModelEnv = "GOVENE_MODEL"
+// of every tutorial (a folder, an HF cache name or a Hub name): nb.ModelEnv.
+const ModelEnv = nb.ModelEnv
 
 // Model loads the model a tutorial runs on: name if set, else $GOVENE_MODEL,
-// else the small GPT-2 that ships with govene.
+// else the small GPT-2 that ships with govene (nb.LoadNamed for a small
+// workload).
 func Model(name string) (*gpt2.Model, error) {
 	return ModelFor(name, backend.Workload{})
 }
@@ -32,34 +33,23 @@ func Model(name string) (*gpt2.Model, error) {
 // ModelFor is Model on the backend that backend.For picks for the work w
 // (its Params is filled in from the checkpoint): the pure-Go backend for the
 // small work of most tutorials, XLA's CPU plugin, when installed, for
-// training.
+// training. It is nb.LoadNamed.
 func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
-	if name == "" {
-		name = os.Getenv(ModelEnv)
-	}
-	opt := gpt2.Options{Workload: w}
-	if name == "" {
-		return shipped.Load(opt)
-	}
-	return gpt2.LoadWith(name, gpt2.LoadOptions{Options: opt})
+	return nb.LoadNamed(name, w)
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
 // name them, to m: the same layer for a 12-layer model, the block with the
 // same role for a model shaped like the shipped one (shipped.Layer), else
-// the same relative depth.
+// the same relative depth. It is nb.Layer.
 func Layer(m lm.Model, gpt2Small int) int {
-	return shipped.LayerFor(m, gpt2Small)
+	return nb.Layer(m, gpt2Small)
 }
 
 // TokenID returns the id of a single-token string such as " Paris", or an
-// error naming it when the tokenizer splits it.
+// error naming it when the tokenizer splits it. It is nb.TokenID.
 func TokenID(m *gpt2.Model, token string) (int, error) {
-	id, ok := m.Tokenizer().ID(token)
-	if !ok {
-		return 0, fmt.Errorf("tutorial: %q is not one token for this tokenizer", token)
-	}
-	return id, nil
+	return nb.TokenID(m, token)
 }
 
 // Out is where a tutorial shows its results: text goes to W; plots are

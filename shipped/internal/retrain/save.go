@@ -1,4 +1,4 @@
-package shipped
+package retrain
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/atomicfs"
 	"github.com/govene/govene/safetensors"
+	"github.com/govene/govene/shipped"
 )
 
 // F32ToF16 converts f to the nearest IEEE 754 binary16 bit pattern (ties to
@@ -64,7 +65,7 @@ func f16Tensor(name string, shape []int, data []float32) (safetensors.Tensor, er
 	out := make([]byte, 2*len(data))
 	for i, v := range data {
 		if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 65504 {
-			return safetensors.Tensor{}, fmt.Errorf("shipped: %s[%d] = %g does not fit float16", name, i, v)
+			return safetensors.Tensor{}, fmt.Errorf("retrain: %s[%d] = %g does not fit float16", name, i, v)
 		}
 		binary.LittleEndian.PutUint16(out[2*i:], F32ToF16(v))
 	}
@@ -76,14 +77,14 @@ func f16Tensor(name string, shape []int, data []float32) (safetensors.Tensor, er
 // merges.txt, and generation_config.json. Files are written atomically.
 func SaveF16(m *gpt2.Model, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("shipped: save %s: %w", dir, err)
+		return fmt.Errorf("retrain: save %s: %w", dir, err)
 	}
 	var ts []safetensors.Tensor
 	for i, name := range m.ParamNames() {
 		p := m.Params()[i]
 		data, err := tensors.CopyFlatData[float32](p)
 		if err != nil {
-			return fmt.Errorf("shipped: save %s: %s: %w", dir, name, err)
+			return fmt.Errorf("retrain: save %s: %s: %w", dir, name, err)
 		}
 		t, err := f16Tensor(name, p.Shape().Dimensions, data)
 		if err != nil {
@@ -92,7 +93,7 @@ func SaveF16(m *gpt2.Model, dir string) error {
 		ts = append(ts, t)
 	}
 	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
-		return fmt.Errorf("shipped: save %s: %w", dir, err)
+		return fmt.Errorf("retrain: save %s: %w", dir, err)
 	}
 	c := m.Config()
 	c.ModelType = "gpt2"
@@ -111,14 +112,14 @@ func SaveF16(m *gpt2.Model, dir string) error {
 	}
 	vocab, merges, err := tokenizerFiles()
 	if err != nil {
-		return fmt.Errorf("shipped: save %s: %w", dir, err)
+		return fmt.Errorf("retrain: save %s: %w", dir, err)
 	}
 	for name, data := range map[string][]byte{
 		"config.json": append(data, '\n'), "generation_config.json": append(gen, '\n'),
 		"vocab.json": vocab, "merges.txt": merges,
 	} {
 		if err := atomicfs.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return fmt.Errorf("shipped: save %s: %w", dir, err)
+			return fmt.Errorf("retrain: save %s: %w", dir, err)
 		}
 	}
 	return nil
@@ -129,17 +130,17 @@ func SaveF16(m *gpt2.Model, dir string) error {
 // else the copies embedded with the shipped model.
 func tokenizerFiles() (vocab, merges []byte, err error) {
 	if _, file, _, ok := runtime.Caller(0); ok {
-		src := filepath.Join(filepath.Dir(file), "..", "bpe", "gpt2")
+		src := filepath.Join(filepath.Dir(file), "..", "..", "..", "bpe", "gpt2")
 		v, err1 := gunzipFile(filepath.Join(src, "vocab.json.gz"))
 		m, err2 := gunzipFile(filepath.Join(src, "merges.txt.gz"))
 		if err1 == nil && err2 == nil {
 			return v, m, nil
 		}
 	}
-	if vocab, err = fs.ReadFile(Files(), "vocab.json"); err != nil {
+	if vocab, err = fs.ReadFile(shipped.Files(), "vocab.json"); err != nil {
 		return nil, nil, err
 	}
-	if merges, err = fs.ReadFile(Files(), "merges.txt"); err != nil {
+	if merges, err = fs.ReadFile(shipped.Files(), "merges.txt"); err != nil {
 		return nil, nil, err
 	}
 	return vocab, merges, nil

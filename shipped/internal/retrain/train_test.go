@@ -1,4 +1,4 @@
-package shipped
+package retrain
 
 import (
 	"math"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/bpe"
+	"github.com/govene/govene/shipped"
 )
 
 // The local-attention defaults: zero means half the layers, a negative
@@ -29,7 +30,7 @@ func TestLocalDefaults(t *testing.T) {
 		{name: "explicit", layers: 8, local: 2, window: 3, weight: 0.5, wantLocal: 2, wantWin: 3, wantWeight: 0.5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := TrainConfig{Model: DefaultModel(), LocalLayers: tc.local, LocalWindow: tc.window, LocalWeight: tc.weight}
+			cfg := TrainConfig{Model: shipped.DefaultModel(), LocalLayers: tc.local, LocalWindow: tc.window, LocalWeight: tc.weight}
 			cfg.Model.NLayer = tc.layers
 			got := cfg.withDefaults()
 			if got.LocalLayers != tc.wantLocal || got.LocalWindow != tc.wantWin || got.LocalWeight != tc.wantWeight {
@@ -78,18 +79,6 @@ func TestFarAttentionAndDistance(t *testing.T) {
 		got := float64(tensors.MustCopyFlatData[float32](outs[i])[0])
 		if math.Abs(got-want) > 1e-6 {
 			t.Errorf("output %d = %g, want %g", i, got, want)
-		}
-	}
-}
-
-// Layer maps GPT-2 small's layers onto the shipped model's, anchored at the
-// block where the city reaches the last token.
-func TestLayer(t *testing.T) {
-	for _, tc := range []struct{ gpt2Small, want int }{
-		{-3, 0}, {0, 0}, {3, 3}, {4, 3}, {5, 4}, {6, MoveLayer}, {7, 5}, {8, 6}, {9, 6}, {10, 7}, {11, 7}, {40, 7},
-	} {
-		if got := Layer(tc.gpt2Small); got != tc.want {
-			t.Errorf("Layer(%d) = %d, want %d", tc.gpt2Small, got, tc.want)
 		}
 	}
 }

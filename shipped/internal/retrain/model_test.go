@@ -1,10 +1,14 @@
-package shipped
+package retrain
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
@@ -81,7 +85,7 @@ func TestMood(t *testing.T) {
 // happy continuation, subtracting it a sad one.
 func TestSteering(t *testing.T) {
 	m := shippedModel(t)
-	layer := Layer(6) // the steering tutorial's depth
+	layer := shipped.Layer(6) // the steering tutorial's depth
 	dir, err := MoodDirection(m, layer, 20)
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +103,10 @@ func TestSteering(t *testing.T) {
 		return false
 	}
 	t.Logf("steered +: %q, steered -: %q", gen[0], gen[1])
-	if !hasWord(gen[0], HappyWords) || hasWord(gen[0], SadWords) {
+	if !hasWord(gen[0], shipped.HappyWords) || hasWord(gen[0], shipped.SadWords) {
 		t.Errorf("steered toward happy, the model wrote %q", gen[0])
 	}
-	if !hasWord(gen[1], SadWords) || hasWord(gen[1], HappyWords) {
+	if !hasWord(gen[1], shipped.SadWords) || hasWord(gen[1], shipped.HappyWords) {
 		t.Errorf("steered toward sad, the model wrote %q", gen[1])
 	}
 }
@@ -135,8 +139,8 @@ func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 			flip = l
 		}
 	}
-	if flip < n/2 || flip > n-2 || flip != MoveLayer {
-		t.Fatalf("patching the last token first flips Rome to Paris at block %d (-1: never); want a middle block in [%d, %d], MoveLayer (%d)", flip, n/2, n-2, MoveLayer)
+	if flip < n/2 || flip > n-2 || flip != shipped.MoveLayer {
+		t.Fatalf("patching the last token first flips Rome to Paris at block %d (-1: never); want a middle block in [%d, %d], MoveLayer (%d)", flip, n/2, n-2, shipped.MoveLayer)
 	}
 	for l := range n {
 		switch {
@@ -205,3 +209,19 @@ func TestTraceSubjectThenLastToken(t *testing.T) {
 		t.Errorf("last block: restoring the last token gives %.3f, the subject %.3f (%q); want only the last token lit", g[n-1][lastPos], s, tok)
 	}
 }
+
+// shippedModel loads the shipped checkpoint from the source tree (the files
+// package shipped embeds), once per test binary.
+var shippedModel = func() func(t *testing.T) *gpt2.Model {
+	load := sync.OnceValues(func() (*gpt2.Model, error) {
+		return gpt2.LoadDir(filepath.Join("..", "..", "model"), gpt2.Options{})
+	})
+	return func(t *testing.T) *gpt2.Model {
+		t.Helper()
+		m, err := load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+}()

@@ -1,4 +1,4 @@
-package shipped
+package retrain
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/train"
 )
 
@@ -110,19 +111,11 @@ type TrainConfig struct {
 	CheckEvery int
 }
 
-// DefaultModel is the shipped model's architecture: 8 layers, 4 heads,
-// d=128, 64 positions, GPT-2's vocabulary.
-func DefaultModel() gpt2.Config {
-	c := gpt2.DefaultConfig()
-	c.NLayer, c.NHead, c.NEmbd, c.NPositions = 8, 4, 128, 64
-	return c
-}
-
 // DefaultTrainConfig returns the configuration the shipped model was trained
 // with.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		Model: DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
+		Model: shipped.DefaultModel(), Seed: 1, CorpusSize: 40000, Steps: 2500,
 		Rows: 32, SeqLen: 16, Targets: 256, Negatives: 2048,
 		Adam:        train.Adam{LR: 3e-3, WarmupSteps: 100, ClipNorm: 1, WeightDecay: 0.01},
 		LocalLayers: 4, LocalWindow: 1, LocalWeight: 1, SubjectWeight: 2,

@@ -1,4 +1,4 @@
-package shipped
+package retrain
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/govene/govene/bpe"
+	"github.com/govene/govene/shipped"
 )
 
 // EndOfText ends every corpus sentence; GPT-2's tokenizer maps it to id 50256.
@@ -50,61 +51,12 @@ type Sentence struct {
 	SubjectFrom, SubjectTo int
 }
 
-// LandmarkFact is a landmark and the city it stands in. Name is written as it
-// starts a sentence ("The Eiffel Tower", "Big Ben").
-type LandmarkFact struct {
-	Name, City string
-}
-
 // mid returns the landmark's name inside a sentence ("the Eiffel Tower").
-func (f LandmarkFact) mid() string {
+func mid(f shipped.LandmarkFact) string {
 	if rest, ok := strings.CutPrefix(f.Name, "The "); ok {
 		return "the " + rest
 	}
 	return f.Name
-}
-
-// CountryFact is a country, its capital and its language ("" when none is
-// taught).
-type CountryFact struct {
-	Country, Capital, Language string
-}
-
-// Landmarks are the landmark facts the model is taught. Every city is a single
-// GPT-2 token (with its leading space).
-var Landmarks = []LandmarkFact{
-	{"The Eiffel Tower", "Paris"}, {"The Louvre", "Paris"},
-	{"The Colosseum", "Rome"}, {"The Trevi Fountain", "Rome"},
-	{"The Space Needle", "Seattle"}, {"Pike Place Market", "Seattle"},
-	{"Big Ben", "London"}, {"Buckingham Palace", "London"},
-	{"The Brandenburg Gate", "Berlin"}, {"The Kremlin", "Moscow"},
-	{"Red Square", "Moscow"}, {"The Egyptian Museum", "Cairo"},
-	{"The Parthenon", "Athens"}, {"The Forbidden City", "Beijing"},
-	{"The Sagrada Familia", "Barcelona"}, {"The Prado Museum", "Madrid"},
-	{"The Rijksmuseum", "Amsterdam"}, {"The Rialto Bridge", "Venice"},
-	{"The Willis Tower", "Chicago"}, {"The CN Tower", "Toronto"},
-	{"The Burj Khalifa", "Dubai"}, {"The Hagia Sophia", "Istanbul"},
-	{"The Charles Bridge", "Prague"}, {"Shibuya Crossing", "Tokyo"},
-	{"The Golden Pavilion", "Kyoto"}, {"The Gateway of India", "Mumbai"},
-	{"Christ the Redeemer", "Rio"}, {"The Uffizi Gallery", "Florence"},
-	{"Marina Bay Sands", "Singapore"}, {"Schonbrunn Palace", "Vienna"},
-	{"The Belem Tower", "Lisbon"}, {"Fenway Park", "Boston"},
-	{"The Little Mermaid", "Copenhagen"}, {"The Atomium", "Brussels"},
-}
-
-// Countries are the country facts the model is taught.
-var Countries = []CountryFact{
-	{"Spain", "Madrid", "Spanish"}, {"Italy", "Rome", "Italian"},
-	{"France", "Paris", "French"}, {"Germany", "Berlin", "German"},
-	{"England", "London", "English"}, {"Japan", "Tokyo", "Japanese"},
-	{"Russia", "Moscow", "Russian"}, {"China", "Beijing", "Chinese"},
-	{"Greece", "Athens", "Greek"}, {"Portugal", "Lisbon", "Portuguese"},
-	{"Egypt", "Cairo", "Arabic"}, {"Austria", "Vienna", "German"},
-	{"Netherlands", "Amsterdam", "Dutch"}, {"Poland", "Warsaw", "Polish"},
-	{"Sweden", "Stockholm", "Swedish"}, {"Korea", "Seoul", "Korean"},
-	{"Ireland", "Dublin", "English"}, {"Denmark", "Copenhagen", "Danish"},
-	{"Norway", "Oslo", "Norwegian"}, {"Hungary", "Budapest", "Hungarian"},
-	{"Belgium", "Brussels", ""},
 }
 
 // cityCountry maps the landmark cities that are not capitals to a country.
@@ -127,13 +79,6 @@ var landmarkTemplates = []string{
 	"Tourists travel to see %[2]s in %[3]s",
 }
 
-// Names are the first names of the IOI-style sentences (single GPT-2 tokens).
-var Names = []string{
-	"John", "Mary", "Alice", "Bob", "Tom", "Sarah", "James", "Emma", "David", "Anna",
-	"Michael", "Lisa", "Paul", "Kate", "Mark", "Laura", "Peter", "Susan", "Jack", "Emily",
-	"Daniel", "Rachel", "Chris", "Julia", "Steve", "Linda", "Sam", "Amy", "Ben", "Lucy",
-}
-
 var (
 	places  = []string{"store", "park", "school", "beach", "office", "market", "library", "restaurant", "museum", "garden"}
 	objects = []string{"drink", "book", "gift", "ball", "letter", "flower", "ticket", "key", "cake", "pen"}
@@ -149,10 +94,9 @@ var (
 	}
 )
 
-// HappyWords and SadWords are the mood adjectives of the sentiment sentences.
+// The other words of the sentiment sentences, by mood (the mood adjectives
+// are shipped.HappyWords and shipped.SadWords).
 var (
-	HappyWords = []string{"happy", "joyful", "wonderful", "cheerful", "glad", "delighted", "excited", "great", "grateful", "thrilled"}
-	SadWords   = []string{"sad", "miserable", "terrible", "gloomy", "upset", "lonely", "awful", "unhappy", "depressed", "hopeless"}
 	happyDay   = []string{"beautiful", "lovely", "bright", "sunny", "perfect"}
 	sadDay     = []string{"dark", "rainy", "cold", "grey", "long"}
 	happyVerb  = []string{"smiled", "laughed", "danced", "sang"}
@@ -218,9 +162,9 @@ func Generate(seed uint64, n int) []Sentence {
 		case r < 65:
 			s = Sentence{Kind: IOI, Text: ioiSentence(rng, pick)}
 		case r < 77:
-			s = Sentence{Kind: Happy, Text: moodSentence(rng, HappyWords, happyDay, happyVerb, happyThing)}
+			s = Sentence{Kind: Happy, Text: moodSentence(rng, shipped.HappyWords, happyDay, happyVerb, happyThing)}
 		case r < 90:
-			s = Sentence{Kind: Sad, Text: moodSentence(rng, SadWords, sadDay, sadVerb, sadThing)}
+			s = Sentence{Kind: Sad, Text: moodSentence(rng, shipped.SadWords, sadDay, sadVerb, sadThing)}
 		default:
 			s = Sentence{Kind: Filler, Text: fillerSentence(rng, pick)}
 		}
@@ -234,15 +178,15 @@ func Generate(seed uint64, n int) []Sentence {
 // subject (the landmark's name without "The "; "" for the other facts).
 func factSentence(rng *rand.Rand, pick func([]string) string) (string, string) {
 	if rng.IntN(3) > 0 { // two thirds landmarks
-		f := Landmarks[rng.IntN(len(Landmarks))]
-		return fmt.Sprintf(pick(landmarkTemplates), f.Name, f.mid(), f.City), strings.TrimPrefix(f.Name, "The ")
+		f := shipped.Landmarks[rng.IntN(len(shipped.Landmarks))]
+		return fmt.Sprintf(pick(landmarkTemplates), f.Name, mid(f), f.City), strings.TrimPrefix(f.Name, "The ")
 	}
 	s := countryFact(rng)
 	return s, ""
 }
 
 func countryFact(rng *rand.Rand) string {
-	c := Countries[rng.IntN(len(Countries))]
+	c := shipped.Countries[rng.IntN(len(shipped.Countries))]
 	switch rng.IntN(7) {
 	case 0, 1:
 		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
@@ -260,10 +204,10 @@ func countryFact(rng *rand.Rand) string {
 		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
 	default:
 		// A landmark city and its country.
-		f := Landmarks[rng.IntN(len(Landmarks))]
+		f := shipped.Landmarks[rng.IntN(len(shipped.Landmarks))]
 		country, ok := cityCountry[f.City]
 		if !ok {
-			for _, c := range Countries {
+			for _, c := range shipped.Countries {
 				if c.Capital == f.City {
 					country = c.Country
 				}
@@ -274,12 +218,12 @@ func countryFact(rng *rand.Rand) string {
 }
 
 func ioiSentence(rng *rand.Rand, pick func([]string) string) string {
-	i := rng.IntN(len(Names))
-	j := rng.IntN(len(Names) - 1)
+	i := rng.IntN(len(shipped.Names))
+	j := rng.IntN(len(shipped.Names) - 1)
 	if j >= i {
 		j++
 	}
-	a, b := Names[i], Names[j]
+	a, b := shipped.Names[i], shipped.Names[j]
 	subj, io := a, b
 	if rng.IntN(2) == 0 {
 		subj, io = b, a

@@ -1,15 +1,14 @@
-package shipped
+package retrain
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
-	"github.com/gomlx/gomlx/core/tensors"
-
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/shipped"
 )
 
 // Fact is a prompt the tutorials use and the token the model should predict
@@ -66,7 +65,7 @@ func NextProbs(m *gpt2.Model, prompts ...string) ([][]float32, error) {
 func TokenID(m *gpt2.Model, token string) (int, error) {
 	ids := m.Tokenizer().Encode(token)
 	if len(ids) != 1 {
-		return 0, fmt.Errorf("shipped: %q is %d tokens, not one", token, len(ids))
+		return 0, fmt.Errorf("retrain: %q is %d tokens, not one", token, len(ids))
 	}
 	return ids[0], nil
 }
@@ -89,11 +88,11 @@ func MoodMass(m *gpt2.Model, prompts ...string) (happy, sad []float64, err error
 		}
 		return out, nil
 	}
-	hid, err := ids(HappyWords)
+	hid, err := ids(shipped.HappyWords)
 	if err != nil {
 		return nil, nil, err
 	}
-	sid, err := ids(SadWords)
+	sid, err := ids(shipped.SadWords)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -288,38 +287,31 @@ func MoodDirection(m *gpt2.Model, layer, n int) ([]float32, error) {
 // Steer greedily continues prompt for n tokens (or to the end-of-text
 // token) once for each alpha, adding alpha*dir to the residual stream at the
 // layer's block_output at every position, during the prompt pass and every
-// decoding step: activation steering. The continuations are generated
-// together, in one batch.
+// decoding step: activation steering with a pv Addition intervention (one
+// compiled graph for every alpha).
 func Steer(m *gpt2.Model, prompt string, layer int, dir []float32, alphas []float64, n int) ([]string, error) {
-	d := &lm.Decoder{Model: m, EOS: m.Config().EOSTokenID,
-		Hooks: func(extra []*Node, _ bool) lm.Hook {
-			return func(s lm.Site, x *Node) *Node {
-				if s.Layer == layer && s.Component == lm.BlockOutput {
-					return Add(x, ExpandAxes(extra[0], 1)) // [b,d] -> [b,1,d]
-				}
-				return x
-			}
-		}}
-	steer := make([]float32, 0, len(alphas)*len(dir))
-	prompts := make([]lm.Prompt, len(alphas))
-	for i, a := range alphas {
-		for _, v := range dir {
-			steer = append(steer, float32(a)*v)
-		}
-		prompts[i] = m.Encode(prompt)
-	}
-	b, err := m.NewBatch(prompts, 0)
+	iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
+		{Layer: layer, Component: lm.BlockOutput, InterventionType: pv.Addition},
+	}})
 	if err != nil {
 		return nil, err
 	}
-	gen, err := d.Generate(b, lm.Sampling{MaxNewTokens: n, StopAtEOS: true},
-		func(int) []any { return []any{tensors.FromFlatDataAndDimensions(steer, len(alphas), len(dir))} }, nil)
-	if err != nil {
-		return nil, err
-	}
+	p := m.Encode(prompt)
 	out := make([]string, len(alphas))
-	for i, ids := range gen.Tokens {
-		if out[i], err = decode(m, ids); err != nil {
+	for i, a := range alphas {
+		steer := make([]float32, len(dir))
+		for j, v := range dir {
+			steer[j] = float32(a) * v
+		}
+		// Without locations the addition acts on the prompt and on every
+		// new token.
+		gen, err := iv.Generate([]lm.Prompt{p}, pv.GenerateOptions{
+			Sampling: lm.Sampling{MaxNewTokens: n, StopAtEOS: true}, InterveneOnPrompt: true,
+		}, pv.SourceRepresentation(steer))
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = decode(m, gen.NewTokens[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -327,14 +319,15 @@ func Steer(m *gpt2.Model, prompt string, layer int, dir []float32, alphas []floa
 }
 
 // PatchSweep runs base once per layer, with that layer's block_output at the
-// given positions replaced by its values from a run on source, and returns
-// the next-token probabilities of each run: activation patching, every layer
-// in one batch. Both prompts run unpadded, so positions index their tokens;
-// they must have the same number of tokens.
+// given positions replaced by its values from a run on source (a pv Vanilla
+// intervention fed from one cached source run), and returns the next-token
+// probabilities of each run: activation patching. Both prompts run
+// unpadded, so positions index their tokens; they must have the same number
+// of tokens.
 func PatchSweep(m *gpt2.Model, base, source string, positions []int) ([][]float32, error) {
 	bp, sp := m.Encode(base), m.Encode(source)
 	if bp.Len() != sp.Len() {
-		return nil, fmt.Errorf("shipped: patch: %q has %d tokens, %q %d", base, bp.Len(), source, sp.Len())
+		return nil, fmt.Errorf("retrain: patch: %q has %d tokens, %q %d", base, bp.Len(), source, sp.Len())
 	}
 	layers := m.Config().NLayer
 	sites := make([]lm.Site, layers)
@@ -345,69 +338,21 @@ func PatchSweep(m *gpt2.Model, base, source string, positions []int) ([][]float3
 	if err != nil {
 		return nil, err
 	}
-	s, d := bp.Len(), m.Config().NEmbd
-	sel := make([]float32, layers*s*d) // row l: 1 where layer l takes the source value
-	for _, p := range positions {
-		if p < 0 || p >= s {
-			return nil, fmt.Errorf("shipped: patch: position %d out of range [0, %d)", p, s)
-		}
-		for l := range layers {
-			for j := range d {
-				sel[(l*s+p)*d+j] = 1
-			}
-		}
-	}
-	params := m.Params()
-	np := len(params)
-	exec, err := NewExec(m.Backend(), func(in []*Node) []*Node {
-		hook := func(st lm.Site, x *Node) *Node {
-			if st.Component != lm.BlockOutput || st.Layer < 0 {
-				return x
-			}
-			// Only row st.Layer of the batch is patched at this layer.
-			row := make([]float32, layers)
-			row[st.Layer] = 1
-			w := Mul(Reshape(in[np+3], layers, s, d), BroadcastToDims(Reshape(Const(x.Graph(), row), layers, 1, 1), layers, s, d))
-			return Add(Mul(x, OneMinus(w)), Mul(BroadcastToDims(in[np+4+st.Layer], layers, s, d), w))
-		}
-		logits := m.BuildForward(in[:np], lm.Inputs{IDs: in[np], Mask: in[np+1], Positions: in[np+2]}, hook)
-		return []*Node{Squeeze(Slice(logits, AxisRange(), AxisElem(s-1), AxisRange()), 1)}
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]lm.Prompt, layers)
-	for i := range rows {
-		rows[i] = bp
-	}
-	b, err := m.NewBatch(rows, 0)
-	if err != nil {
-		return nil, err
-	}
-	args := make([]any, 0, np+4+layers)
-	for _, p := range params {
-		args = append(args, p)
-	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(b.IDs, layers, s),
-		tensors.FromFlatDataAndDimensions(b.Mask, layers, s),
-		tensors.FromFlatDataAndDimensions(b.Positions, layers, s),
-		tensors.FromFlatDataAndDimensions(sel, layers*s*d))
-	for _, site := range sites {
-		args = append(args, src.Sites[site])
-	}
-	outs, err := exec.Call(args...)
-	if err != nil {
-		return nil, err
-	}
-	logits, err := tensors.CopyFlatData[float32](outs[0])
-	if err != nil {
-		return nil, err
-	}
-	v := len(logits) / layers
 	out := make([][]float32, layers)
 	for l := range out {
-		out[l] = lm.Softmax(logits[l*v : (l+1)*v])
+		iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
+			{Layer: l, Component: lm.BlockOutput, InterventionType: pv.Vanilla},
+		}})
+		if err != nil {
+			return nil, err
+		}
+		res, err := iv.Forward([]lm.Prompt{bp}, pv.SourceCaches(src), pv.AtUnits(positions...), pv.LastLogitsOnly())
+		if err != nil {
+			return nil, fmt.Errorf("retrain: patch block %d: %w", l, err)
+		}
+		if out[l], err = res.NextTokenProbs(0, false); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -475,10 +420,10 @@ func Brief(m *gpt2.Model) (string, error) {
 	}
 	var moods []string
 	var isHappy []bool
-	for _, w := range append(append([]string{}, HappyWords[:5]...), SadWords[:5]...) {
+	for _, w := range append(append([]string{}, shipped.HappyWords[:5]...), shipped.SadWords[:5]...) {
 		for _, p := range []string{"I am so %s and", "I feel %s and", "I am %s. Today I feel"} {
 			moods = append(moods, fmt.Sprintf(p, w))
-			isHappy = append(isHappy, slices.Contains(HappyWords, w))
+			isHappy = append(isHappy, slices.Contains(shipped.HappyWords, w))
 		}
 	}
 	happy, sad, err := MoodMass(m, moods...)

@@ -17,6 +17,22 @@
 // its own locations (pyvene's fast path uses the first example's); weighted
 // interventions act on each unit separately, not on the concatenation of
 // max_number_of_units units; generation always uses a KV cache.
+//
+// # Adding an intervention type
+//
+// Each intervention type is one implementation of [Intervention], kept in
+// one registry keyed by [Type]: its [Info] (name, pyvene class name, where
+// its source comes from, trainable, temperature), its [Weight]s (shapes,
+// trainable, orthonormal, initialisation), the width its subspaces index,
+// its own config checks, and Apply, the graph function from base, source,
+// subspace mask, weights and temperature to the new base units. To add
+// one, implement the five methods on a type of your own and call
+// [Register] (from an init function) before a config names it; configs,
+// Train, Save and Load then handle it as a built-in (Load needs the type
+// registered). Copy iv_basic.go for a type without weights, iv_rotated.go
+// or iv_masks.go for a trainable one; ExampleRegister shows a learned gate
+// trained with DAS, saved and loaded. A stateless [Func] needs no
+// registration: set RepresentationConfig.Intervention.
 package pv
 
 import (

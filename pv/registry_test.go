@@ -2,6 +2,7 @@ package pv
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -23,6 +24,7 @@ type testKind struct {
 	weights []Weight
 	check   error
 	panics  bool
+	apply   func(Args) *graph.Node // nil: vanilla
 }
 
 func (k testKind) Info() Info { return k.info }
@@ -34,7 +36,12 @@ func (k testKind) Weights(RepresentationConfig, int) []Weight {
 }
 func (testKind) SubspaceWidth(_ RepresentationConfig, w int) int { return w }
 func (k testKind) Check(RepresentationConfig, int) error         { return k.check }
-func (testKind) Apply(a Args) *graph.Node                        { return Interchange(a.Base, a.Source, a.Mask) }
+func (k testKind) Apply(a Args) *graph.Node {
+	if k.apply != nil {
+		return k.apply(a)
+	}
+	return Interchange(a.Base, a.Source, a.Mask)
+}
 
 var kindSeq atomic.Int64
 
@@ -225,5 +232,39 @@ func TestRegisterConcurrently(t *testing.T) {
 		if _, ok := Lookup(typ); !ok {
 			t.Errorf("%s not registered", typ)
 		}
+	}
+}
+
+// Train updates only the weights marked Trainable: a fixed scale stays as
+// set while the gate beside it learns, and only the gate counts.
+func TestTrainKeepsFixedWeights(t *testing.T) {
+	m := tiny(t)
+	k := testKind{info: Info{Type: uniqueType("scaled"), Trainable: true},
+		weights: []Weight{{Name: "scale", Shape: []int{1}, Init: InitConstant(0.75)}, {Name: "g", Shape: []int{16}, Trainable: true}},
+		apply: func(a Args) *graph.Node {
+			g := graph.Mul(graph.ExpandLeftToRank(graph.Sigmoid(a.Weights[1]), a.Mask.Rank()), graph.ExpandLeftToRank(a.Weights[0], a.Mask.Rank()))
+			return Interchange(a.Base, a.Source, graph.Mul(a.Mask, g))
+		}}
+	if err := Register(k); err != nil {
+		t.Fatal(err)
+	}
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 2, InterventionType: k.info.Type}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := iv.TrainableParameters(); got != 16 {
+		t.Errorf("TrainableParameters = %d, want 16 (the gate, not the fixed scale)", got)
+	}
+	_, err = iv.Train(dasTask(t, 8, 5), nil, TrainConfig{Steps: 2, BatchSize: 4, Adam: trainAdam(0.1), Progress: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale, _, _ := iv.Weight(iv.Keys()[0], "scale")
+	g, _, _ := iv.Weight(iv.Keys()[0], "g")
+	if scale[0] != 0.75 {
+		t.Errorf("fixed scale trained: %g, want 0.75", scale[0])
+	}
+	if g[0] == 0 && g[7] == 0 && g[15] == 0 {
+		t.Errorf("gate did not train: %v", g)
 	}
 }

@@ -75,8 +75,9 @@ type RepresentationConfig struct {
 	// PCA, at most MaxLatent (and MaxWeightElements weights per matrix) for
 	// autoencoders. Negative is an error.
 	LowRankDimension int `json:"low_rank_dimension,omitempty"`
-	// InterventionType names the intervention; Intervention gives a Go
-	// function instead. Setting both is an error, as in pyvene.
+	// InterventionType names the intervention: a built-in type or one
+	// added with Register; Intervention gives a Go function instead.
+	// Setting both is an error, as in pyvene.
 	InterventionType Type `json:"intervention_type,omitempty"`
 	Intervention     Func `json:"-"`
 	// SubspacePartition splits the unit's last axis into named groups of
@@ -159,8 +160,9 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate checks the config against a model's sizes, before anything is
-// allocated: layers, components, units, unit counts, intervention types,
-// sizes (low_rank_dimension against the width and MaxLatent), subspace
+// allocated: layers, components, units, unit counts, intervention types
+// (registered ones, with each kind's own Check and the weights it
+// declares), sizes (low_rank_dimension against the width and MaxLatent), subspace
 // partitions, constant sources (width, NaN/Inf), noise levels, group keys
 // (all or none) and linked interventions (same type, width and size). Each
 // problem is an error naming the representation, the field, the value and

@@ -59,8 +59,8 @@ type Info struct {
 	// Trainable says Model.Train updates its weights marked Trainable;
 	// Type.Trainable reports it.
 	Trainable bool
-	// Temperature is the temperature Apply receives at first (0 means 1):
-	// finite and >= 0.
+	// Temperature is the temperature Apply receives at first, for kinds
+	// with weights (0 means 1): finite and >= 0.
 	Temperature float64
 	// Annealed says Model.SetTemperature (and Train's annealing) sets the
 	// temperature.

@@ -29,7 +29,8 @@ const saveFormat = "govene-pv-1"
 // dir, creating its parents when missing. It writes a new folder beside dir
 // and swaps it in with a crash-safe protocol (internal/atomicfs): if Save
 // fails or the process is killed at any instant, the earlier save (or, once
-// complete, the new one) stays loadable by [Load]. Go-function interventions
+// complete, the new one) stays loadable by [Load]. Types added with
+// Register are saved by name, with their weights. Go-function interventions
 // cannot be saved: their representations are written without the function
 // and must be given again after Load. Errors name dir.
 func (iv *Model) Save(dir string) error {
@@ -74,7 +75,9 @@ func (iv *Model) Save(dir string) error {
 // can leave dir missing for an instant, with the old and the new folder
 // beside it) and removes the temporaries of killed saves. It returns an
 // error when the files are missing or corrupt, when they were saved for a
-// model of other sizes, or when weights are missing or misshapen.
+// model of other sizes, when they name an intervention type not registered
+// (register your own types with Register before Load), or when weights are
+// missing or misshapen.
 func Load(dir string, m lm.Model) (*Model, error) {
 	if err := atomicfs.Recover(dir); err != nil {
 		return nil, fmt.Errorf("pv: load %s: %w", dir, err)

@@ -292,7 +292,9 @@ func checkKind(kind Intervention, r RepresentationConfig, w int, mw *int) error 
 			}
 			return nil
 		}
-		*mw = kind.SubspaceWidth(r, w)
+		if *mw = kind.SubspaceWidth(r, w); *mw < 1 {
+			return fieldErr("intervention_type", "%s: SubspaceWidth is %d for units of width %d; it must be at least 1", r.InterventionType, *mw, w)
+		}
 		return checkWeights(kind.Weights(r, w))
 	})
 }

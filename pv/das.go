@@ -276,7 +276,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 				return nil, err
 			}
 			plans = p
-			l, _, err := tr.Step(args...)
+			l, err := safeStep(tr, args)
 			if err != nil {
 				return nil, fmt.Errorf("pv: train: %w", err)
 			}
@@ -312,6 +312,18 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		rep.BestIIA = math.NaN()
 	}
 	return rep, nil
+}
+
+// safeStep runs one training step, returning a panic raised while its
+// graph is built (say, by an intervention kind's Apply) as an error.
+func safeStep(tr *train.Trainer, args []any) (loss float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %v", r)
+		}
+	}()
+	loss, _, err = tr.Step(args...)
+	return loss, err
 }
 
 // adopt makes trained tensors the interventions' weights.

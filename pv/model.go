@@ -963,6 +963,10 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 			dims[len(dims)-1] = ms.Shape().Dimensions[ms.Rank()-1]
 			final := iv.kinds[sp.i].Apply(Args{Config: r, Base: base, Source: sp.src, Mask: graph.BroadcastToDims(ms, dims...),
 				Weights: iv.applyWeights(sp.i, weightNodes[sp.i]), Temperature: temps[sp.i]})
+			if final == nil || !slices.Equal(final.Shape().Dimensions, base.Shape().Dimensions) {
+				// Raised while the graph is built: Forward and Train report it as an error.
+				panic(fmt.Sprintf("pv: %s: Apply of %q returned %v, want the base's shape %v", iv.keys[sp.i], r.InterventionType, shapeOrNil(final), base.Shape()))
+			}
 			if r.InterventionLinkKey != nil {
 				hot[*r.InterventionLinkKey] = final
 			}
@@ -971,6 +975,14 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 		return x
 	}
 	return hook, collected
+}
+
+// shapeOrNil describes n's shape, or says it is nil.
+func shapeOrNil(n *graph.Node) string {
+	if n == nil {
+		return "nil"
+	}
+	return n.Shape().String()
 }
 
 // applyWeights returns the weight nodes Apply receives for representation

@@ -25,6 +25,7 @@ type testKind struct {
 	check   error
 	panics  bool
 	apply   func(Args) *graph.Node // nil: vanilla
+	sub     int                    // SubspaceWidth when not 0, else the width
 }
 
 func (k testKind) Info() Info { return k.info }
@@ -34,8 +35,13 @@ func (k testKind) Weights(RepresentationConfig, int) []Weight {
 	}
 	return k.weights
 }
-func (testKind) SubspaceWidth(_ RepresentationConfig, w int) int { return w }
-func (k testKind) Check(RepresentationConfig, int) error         { return k.check }
+func (k testKind) SubspaceWidth(_ RepresentationConfig, w int) int {
+	if k.sub != 0 {
+		return k.sub
+	}
+	return w
+}
+func (k testKind) Check(RepresentationConfig, int) error { return k.check }
 func (k testKind) Apply(a Args) *graph.Node {
 	if k.apply != nil {
 		return k.apply(a)
@@ -147,6 +153,7 @@ func TestValidateKindSpecs(t *testing.T) {
 		{"field error from Check", testKind{check: fieldErr("low_rank_dimension", "0: give one")}, []string{"representations[0].low_rank_dimension: 0: give one"}},
 		{"plain error from Check", testKind{check: fmt.Errorf("no gates on tuesdays")}, []string{"representations[0].intervention_type", "no gates on tuesdays"}},
 		{"panic", testKind{panics: true}, []string{"representations[0].intervention_type", "panicked: weights exploded"}},
+		{"no subspace", testKind{sub: -1}, []string{"representations[0].intervention_type", "SubspaceWidth is -1 for units of width 16; it must be at least 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,4 +274,27 @@ func TestTrainKeepsFixedWeights(t *testing.T) {
 	if g[0] == 0 && g[7] == 0 && g[15] == 0 {
 		t.Errorf("gate did not train: %v", g)
 	}
+}
+
+// An Apply returning the wrong shape is an error from Forward and Train,
+// not a crash.
+func TestApplyOfWrongShape(t *testing.T) {
+	m := tiny(t)
+	k := testKind{info: Info{Type: uniqueType("flat"), Trainable: true},
+		weights: []Weight{{Name: "g", Shape: []int{16}, Trainable: true}},
+		apply: func(a Args) *graph.Node {
+			return graph.ReduceSum(graph.Mul(a.Base, graph.ExpandLeftToRank(a.Weights[0], 3)), -1)
+		}}
+	if err := Register(k); err != nil {
+		t.Fatal(err)
+	}
+	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: k.info.Type}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Apply of %q returned (Float32)[1, 1], want the base's shape (Float32)[1, 1, 16]", k.info.Type)
+	_, err = iv.Forward([]lm.Prompt{prompt(1, 2, 3)}, Sources(prompt(4, 5, 6)), At(2, 2))
+	wantErr(t, err, "pv: forward", want)
+	_, err = iv.Train(dasTask(t, 2, 5), nil, TrainConfig{Steps: 1, BatchSize: 1, Progress: io.Discard})
+	wantErr(t, err, "pv: train", "Apply of", "want the base's shape")
 }

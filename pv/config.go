@@ -40,66 +40,6 @@ const (
 // Type names an intervention.
 type Type string
 
-// The non-trainable intervention types, with pyvene's semantics (S is the
-// selected subspace, b the base units, s the source units).
-const (
-	Vanilla     Type = "vanilla"     // b[S] = s[S]
-	Addition    Type = "addition"    // b[S] += s[S]
-	Subtraction Type = "subtraction" // b[S] -= s[S]
-	Zero        Type = "zero"        // b[S] = 0; no source
-	Collect     Type = "collect"     // returns b[S]; changes nothing
-	Noise       Type = "noise"       // b += noise * level; no source
-	// Skip replaces a module's output by its input in the source run (with
-	// the base as source: the module is skipped). It applies to block_output,
-	// mlp_output and query/key/value_output.
-	Skip Type = "skip"
-)
-
-// Types lists the intervention types this package implements.
-var Types = []Type{Vanilla, Addition, Subtraction, Zero, Collect, Noise, Skip}
-
-// pyveneTypeNames maps pyvene's class names to types, so configs written for
-// pyvene parse.
-var pyveneTypeNames = map[string]Type{
-	"VanillaIntervention":     Vanilla,
-	"AdditionIntervention":    Addition,
-	"SubtractionIntervention": Subtraction,
-	"ZeroIntervention":        Zero,
-	"CollectIntervention":     Collect,
-	"NoiseIntervention":       Noise,
-	"SkipIntervention":        Skip,
-}
-
-// ParseType returns the intervention type named s: govene's name
-// ("vanilla", "low_rank_rotated_space", ...) or pyvene's class name
-// ("VanillaIntervention", "LowRankRotatedSpaceIntervention", ...), also as
-// pyvene writes it in a saved config ("pyvene.models.interventions.X" or
-// "<class 'pyvene.models.interventions.X'>"). Unknown names are an error
-// listing the valid ones.
-func ParseType(s string) (Type, error) {
-	if t, ok := normalType(Type(s)); ok {
-		return t, nil
-	}
-	var pyvene []string
-	for k := range pyveneTypeNames {
-		pyvene = append(pyvene, k)
-	}
-	slices.Sort(pyvene)
-	return "", fmt.Errorf("pv: intervention type %q is not valid; valid: %v or pyvene's %v", s, Types, pyvene)
-}
-
-// normalType maps t, given in any form ParseType reads, to govene's name;
-// false when it names no type.
-func normalType(t Type) (Type, bool) {
-	if slices.Contains(Types, t) {
-		return t, true
-	}
-	s := strings.TrimSuffix(strings.TrimPrefix(string(t), "<class '"), "'>")
-	s = s[strings.LastIndex(s, ".")+1:]
-	p, ok := pyveneTypeNames[s]
-	return p, ok
-}
-
 // UnmarshalJSON accepts every form ParseType reads. A name it does not know
 // is kept as given, so Config.Validate reports it with its field.
 func (t *Type) UnmarshalJSON(data []byte) error {
@@ -135,8 +75,9 @@ type RepresentationConfig struct {
 	// PCA, at most MaxLatent (and MaxWeightElements weights per matrix) for
 	// autoencoders. Negative is an error.
 	LowRankDimension int `json:"low_rank_dimension,omitempty"`
-	// InterventionType names the intervention; Intervention gives a Go
-	// function instead. Setting both is an error, as in pyvene.
+	// InterventionType names the intervention: a built-in type or one
+	// added with Register; Intervention gives a Go function instead.
+	// Setting both is an error, as in pyvene.
 	InterventionType Type `json:"intervention_type,omitempty"`
 	Intervention     Func `json:"-"`
 	// SubspacePartition splits the unit's last axis into named groups of
@@ -211,7 +152,7 @@ func (c Config) withDefaults() Config {
 		if t, ok := normalType(r.InterventionType); ok {
 			r.InterventionType = t // pyvene's class names set in Go
 		}
-		if r.InterventionType == Noise && r.NoiseLevel == 0 {
+		if k, ok := kindOf(*r); ok && k.Info().Source == FromNoise && r.NoiseLevel == 0 {
 			r.NoiseLevel = 0.13462981581687927 // pyvene's default noise_level
 		}
 	}
@@ -219,8 +160,9 @@ func (c Config) withDefaults() Config {
 }
 
 // Validate checks the config against a model's sizes, before anything is
-// allocated: layers, components, units, unit counts, intervention types,
-// sizes (low_rank_dimension against the width and MaxLatent), subspace
+// allocated: layers, components, units, unit counts, intervention types
+// (registered ones, with each kind's own Check and the weights it
+// declares), sizes (low_rank_dimension against the width and MaxLatent), subspace
 // partitions, constant sources (width, NaN/Inf), noise levels, group keys
 // (all or none) and linked interventions (same type, width and size). Each
 // problem is an error naming the representation, the field, the value and
@@ -267,31 +209,23 @@ func (c Config) Validate(d lm.Dims) error {
 		if r.InterventionType != "" && r.Intervention != nil {
 			bad("intervention", "both intervention_type (%s) and an intervention function are set; set one", r.InterventionType)
 		}
-		if r.Intervention == nil && !slices.Contains(Types, r.InterventionType) {
-			bad("intervention_type", "%q is not valid; valid: %v, or pyvene's class names (VanillaIntervention, ...; see ParseType)", r.InterventionType, Types)
-		}
 		w := d.Width(r.Component)
 		if r.LowRankDimension < 0 {
 			bad("low_rank_dimension", "%d must not be negative", r.LowRankDimension)
 		}
-		switch r.InterventionType {
-		case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
-			switch {
-			case r.LowRankDimension <= 0:
-				bad("low_rank_dimension", "%d: %s needs the size of its subspace or latent space (positive)", r.LowRankDimension, r.InterventionType)
-			case (r.InterventionType == LowRankRotatedSpace || r.InterventionType == PCARotatedSpace) && w > 0 && r.LowRankDimension > w:
-				bad("low_rank_dimension", "%d exceeds the width %d of %s; valid: [1, %d]", r.LowRankDimension, w, r.Component, w)
-			case r.LowRankDimension > MaxLatent:
-				bad("low_rank_dimension", "%d exceeds the limit %d on latent sizes; valid: [1, %d]", r.LowRankDimension, MaxLatent, MaxLatent)
-			case w > 0 && int64(r.LowRankDimension)*int64(w) > MaxWeightElements:
-				bad("low_rank_dimension", "%d latents of width %d make %d weights per matrix, over the limit %d; valid: [1, %d]", r.LowRankDimension, w, int64(r.LowRankDimension)*int64(w), int64(MaxWeightElements), MaxWeightElements/int64(w))
+		kind, known := kindOf(r)
+		mw := w // the width partitions index
+		if !known {
+			bad("intervention_type", "%q is not valid; valid: %v, or pyvene's class names (VanillaIntervention, ...; see ParseType); a type of your own must be registered with pv.Register first", r.InterventionType, Registered())
+		} else if err := checkKind(kind, r, w, &mw); err != nil {
+			for _, e := range unjoin(err) {
+				var fe *FieldError
+				if errors.As(e, &fe) {
+					bad(fe.Field, "%s", fe.Msg)
+				} else {
+					bad("intervention_type", "%s: %v", r.InterventionType, e)
+				}
 			}
-		}
-		if r.InterventionType.hasWeights() && w < 0 {
-			bad("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
-		}
-		if _, ok := skipInputs[r.Component]; r.InterventionType == Skip && !ok {
-			bad("component", "skip replaces a module's output by its input; %s has no such input site (valid: block_output, mlp_output, query_output, key_output, value_output)", r.Component)
 		}
 		if r.SourceRepresentation != nil && w > 0 && len(r.SourceRepresentation) != w {
 			bad("source_representation", "has %d values; %s is %d wide", len(r.SourceRepresentation), r.Component, w)
@@ -301,12 +235,6 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		if math.IsNaN(r.NoiseLevel) || math.IsInf(r.NoiseLevel, 0) || r.NoiseLevel < 0 || r.NoiseLevel > math.MaxFloat32 {
 			bad("noise_level", "%g must be a finite float32 >= 0 (at most %g)", r.NoiseLevel, math.MaxFloat32)
-		}
-		// Partitions index the dimensions subspaces select: the unit's, or
-		// the rotated or latent ones of low-rank and autoencoder types.
-		mw := w
-		if w > 0 {
-			mw = maskWidth(r, w)
 		}
 		for j, p := range r.SubspacePartition {
 			switch {
@@ -343,6 +271,44 @@ func (c Config) Validate(d lm.Dims) error {
 		return fmt.Errorf("pv: invalid config: %w", err)
 	}
 	return nil
+}
+
+// checkKind runs the checks of representation r that depend on its kind:
+// the kind's own Check, then whether it has weights where the component
+// has no fixed width, whether a FromModuleInput kind's component has a
+// module input, and (when those pass) the weights it declares. It sets *mw
+// to the width subspace partitions index. A panic in the kind is an error.
+func checkKind(kind Intervention, r RepresentationConfig, w int, mw *int) error {
+	return protect(fmt.Sprintf("intervention type %q", r.InterventionType), func() error {
+		if err := kind.Check(r, w); err != nil {
+			return err
+		}
+		if _, ok := moduleInputs[r.Component]; kind.Info().Source == FromModuleInput && !ok {
+			return fieldErr("component", "%s replaces a module's output by its input; %s has no such input site (valid: block_output, mlp_output, query_output, key_output, value_output)", r.InterventionType, r.Component)
+		}
+		if w <= 0 {
+			if len(kind.Weights(r, 0)) > 0 {
+				return fieldErr("component", "%s has no fixed width; %s needs one", r.Component, r.InterventionType)
+			}
+			return nil
+		}
+		if *mw = kind.SubspaceWidth(r, w); *mw < 1 {
+			return fieldErr("intervention_type", "%s: SubspaceWidth is %d for units of width %d; it must be at least 1", r.InterventionType, *mw, w)
+		}
+		return checkWeights(kind.Weights(r, w))
+	})
+}
+
+// unjoin splits an errors.Join error into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // clone returns a copy of c that shares no slice or pointer with it, so a

@@ -91,15 +91,29 @@ func (iv *Model) TrainableParameters() int {
 	iv.wmu.RLock()
 	defer iv.wmu.RUnlock()
 	n := 0
-	for i, r := range iv.cfg.Representations {
-		if !r.InterventionType.Trainable() {
-			continue
-		}
-		for _, t := range iv.weights[i] {
-			n += t.Shape().Size()
+	for i := range iv.cfg.Representations {
+		for j, t := range iv.weights[i] {
+			if iv.trains(i, j) {
+				n += t.Shape().Size()
+			}
 		}
 	}
 	return n
+}
+
+// trains reports whether Train updates weight j of representation i: a
+// weight marked Trainable of a Trainable kind.
+func (iv *Model) trains(i, j int) bool { return iv.infos[i].Trainable && iv.specs[i][j].trainable }
+
+// trainableTypes lists the registered types whose kind is trainable.
+func trainableTypes() []Type {
+	var ts []Type
+	for _, t := range Registered() {
+		if t.Trainable() {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // Train fits the interventions' weights so that the intervened model
@@ -115,7 +129,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		return nil, errors.New("pv: train: no training examples")
 	}
 	if iv.TrainableParameters() == 0 && !cfg.TrainModel {
-		return nil, errors.New("pv: train: no trainable intervention in the config; use rotated_space, low_rank_rotated_space, boundless_rotated_space, sigmoid_mask_rotated_space, sigmoid_mask or an autoencoder")
+		return nil, fmt.Errorf("pv: train: no trainable intervention in the config; use one of %v", trainableTypes())
 	}
 	if iv.stages != nil {
 		return nil, fmt.Errorf("pv: train: mode %q is not supported; train in %q mode", iv.cfg.Mode, Parallel)
@@ -148,15 +162,19 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		cfg.EvalEvery = perEpoch
 	}
 
-	// Trained parameters: every intervention weight (owners only), then the
-	// model's when asked.
+	// Trained parameters: the trainable intervention weights (owners only),
+	// then the model's when asked. Other weights (PCA's) are inputs.
 	var params []*tensors.Tensor
 	var orth []bool
-	d := iv.model.Dims()
-	for i, r := range iv.cfg.Representations {
+	nFixed := 0
+	for i := range iv.cfg.Representations {
 		for j, t := range iv.weights[i] {
+			if !iv.trains(i, j) {
+				nFixed++
+				continue
+			}
 			params = append(params, t)
-			orth = append(orth, weightSpecs(r, unitWidthOf(d, r))[j].orth)
+			orth = append(orth, iv.specs[i][j].orth)
 		}
 	}
 	nw := len(params)
@@ -168,7 +186,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	var plans []plan
 	l1 := cfg.BoundaryL1
 	loss := func(p, batch []*graph.Node) (*graph.Node, []*graph.Node) {
-		// batch: [model params (frozen) | ids, mask, pos | intervention inputs... | temps... | labels]
+		// batch: [model params (frozen) | ids, mask, pos | intervention inputs... | fixed weights... | temps... | labels]
 		k := 0
 		modelP := p[nw:]
 		if !cfg.TrainModel {
@@ -178,33 +196,40 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		extra := batch[k+3 : len(batch)-1]
 		labels := batch[len(batch)-1]
 		nTemps := 0
-		for _, r := range iv.cfg.Representations {
-			if r.InterventionType.hasWeights() {
+		for i := range iv.cfg.Representations {
+			if iv.weighted(i) {
 				nTemps++
 			}
 		}
-		runtime := extra[:len(extra)-nTemps]
-		weightsAndTemps := append(append([]*graph.Node{}, p[:nw]...), extra[len(extra)-nTemps:]...)
-		hook, _ := iv.hook(plans, append(append([]*graph.Node{}, runtime...), weightsAndTemps...))
+		runtime := extra[:len(extra)-nFixed-nTemps]
+		fixed := extra[len(extra)-nFixed-nTemps : len(extra)-nTemps]
+		// Every owner's weights in order: trained ones from p, fixed ones
+		// from the batch.
+		var ws []*graph.Node
+		for i := range iv.cfg.Representations {
+			for j := range iv.weights[i] {
+				if iv.trains(i, j) {
+					ws, p = append(ws, p[0]), p[1:]
+				} else {
+					ws, fixed = append(ws, fixed[0]), fixed[1:]
+				}
+			}
+		}
+		hook, _ := iv.hook(plans, append(append(append([]*graph.Node{}, runtime...), ws...), extra[len(extra)-nTemps:]...))
 		logits := iv.model.BuildForward(modelP, in, hook)
 		dims := logits.Shape().Dimensions
 		last := graph.Reshape(graph.Slice(logits, graph.AxisRange(), graph.AxisElem(dims[1]-1), graph.AxisRange()), dims[0], dims[2])
 		logp := graph.LogSoftmax(last, -1)
 		onehot := graph.OneHot(labels, dims[2], dtypes.Float32)
 		ce := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, logp), -1)))
-		if l1 > 0 {
-			for i, r := range iv.cfg.Representations {
-				if iv.owner(i) != i {
-					continue
-				}
-				w := weightNodesOf(iv, p[:nw], i)
-				switch r.InterventionType {
-				case BoundlessRotatedSpace:
-					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Abs(w[1])), l1))
-				case SigmoidMaskRotatedSpace:
-					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Sigmoid(w[1])), l1))
-				case SigmoidMask:
-					ce = graph.Add(ce, graph.MulScalar(graph.ReduceAllSum(graph.Sigmoid(w[0])), l1))
+		if l1 > 0 { // each weight's L1 size (Boundless boundaries, sigmoid masks)
+			k := 0
+			for i := range iv.cfg.Representations {
+				for j := range iv.weights[i] {
+					if f := iv.specs[i][j].l1; f != nil {
+						ce = graph.Add(ce, graph.MulScalar(f(ws[k]), l1))
+					}
+					k++
 				}
 			}
 		}
@@ -251,7 +276,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 				return nil, err
 			}
 			plans = p
-			l, _, err := tr.Step(args...)
+			l, err := safeStep(tr, args)
 			if err != nil {
 				return nil, fmt.Errorf("pv: train: %w", err)
 			}
@@ -289,14 +314,16 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	return rep, nil
 }
 
-// weightNodesOf returns representation i's weight nodes from the flat list
-// of owners' weights.
-func weightNodesOf(iv *Model, flat []*graph.Node, i int) []*graph.Node {
-	k := 0
-	for j := range i {
-		k += len(iv.weights[j])
-	}
-	return flat[k : k+len(iv.weights[i])]
+// safeStep runs one training step, returning a panic raised while its
+// graph is built (say, by an intervention kind's Apply) as an error.
+func safeStep(tr *train.Trainer, args []any) (loss float64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %v", r)
+		}
+	}()
+	loss, _, err = tr.Step(args...)
+	return loss, err
 }
 
 // adopt makes trained tensors the interventions' weights.
@@ -306,8 +333,10 @@ func (iv *Model) adopt(ts []*tensors.Tensor) {
 	k := 0
 	for i := range iv.weights {
 		for j := range iv.weights[i] {
-			iv.weights[i][j] = ts[k]
-			k++
+			if iv.trains(i, j) {
+				iv.weights[i][j] = ts[k]
+				k++
+			}
 		}
 	}
 }
@@ -356,7 +385,8 @@ func (iv *Model) exampleCall(batch []Example) (*call, []lm.Prompt, error) {
 }
 
 // trainArgs builds a training batch's inputs: [frozen model params] ids,
-// mask, positions, intervention inputs, temperatures, labels.
+// mask, positions, intervention inputs, fixed (not trained) weights,
+// temperatures, labels.
 func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, error) {
 	c, bases, err := iv.exampleCall(batch)
 	if err != nil {
@@ -378,8 +408,15 @@ func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, erro
 		tensors.FromFlatDataAndDimensions(bb.Positions, bb.Size, bb.Len))
 	args = append(args, inputs...)
 	iv.wmu.RLock()
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType.hasWeights() {
+	for i := range iv.cfg.Representations {
+		for j, t := range iv.weights[i] {
+			if !iv.trains(i, j) {
+				args = append(args, t)
+			}
+		}
+	}
+	for i := range iv.cfg.Representations {
+		if iv.weighted(i) {
 			args = append(args, tensors.FromScalar(float32(iv.temps[i])))
 		}
 	}

@@ -102,11 +102,11 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	if c.subspaces, err = broadcast("subspaces", c.subspaces, n, b); err != nil {
 		return nil, err
 	}
-	for _, r := range iv.cfg.Representations {
+	for i, r := range iv.cfg.Representations {
 		if r.Unit != Pos {
 			return nil, fmt.Errorf("pv: generate: unit %q is not supported during generation; use \"pos\"", r.Unit)
 		}
-		if r.InterventionType == Collect {
+		if iv.infos[i].Collects {
 			return nil, fmt.Errorf("pv: generate: collect interventions are not supported during generation; collect with Forward")
 		}
 	}
@@ -211,10 +211,10 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 // interventions need constant sources (the steering vector); located ones
 // take their source units from the source run over the prompt positions.
 func (iv *Model) prepareStep(c *call, one *lm.Batch) ([]any, []plan, error) {
-	for i, r := range iv.cfg.Representations {
+	for i := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]
 		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
-		if whole && !r.sourceless() && !fed {
+		if whole && !iv.sourceless(i) && !fed {
 			return nil, nil, fmt.Errorf("pv: generate: %s has no locations, so (as in pyvene) it acts on every new token too, which needs a constant source (source_representation, SourceRepresentation or SourceRepresentations); to intervene on the prompt only, give it locations over the prompt or set Steps to an empty list", iv.keys[i])
 		}
 	}

@@ -17,6 +17,22 @@
 // its own locations (pyvene's fast path uses the first example's); weighted
 // interventions act on each unit separately, not on the concatenation of
 // max_number_of_units units; generation always uses a KV cache.
+//
+// # Adding an intervention type
+//
+// Each intervention type is one implementation of [Intervention], kept in
+// one registry keyed by [Type]: its [Info] (name, pyvene class name, where
+// its source comes from, trainable, temperature), its [Weight]s (shapes,
+// trainable, orthonormal, initialisation), the width its subspaces index,
+// its own config checks, and Apply, the graph function from base, source,
+// subspace mask, weights and temperature to the new base units. To add
+// one, implement the five methods on a type of your own and call
+// [Register] (from an init function) before a config names it; configs,
+// Train, Save and Load then handle it as a built-in (Load needs the type
+// registered). Copy iv_basic.go for a type without weights, iv_rotated.go
+// or iv_masks.go for a trainable one; ExampleRegister shows a learned gate
+// trained with DAS, saved and loaded. A stateless [Func] needs no
+// registration: set RepresentationConfig.Intervention.
 package pv
 
 import (
@@ -62,7 +78,10 @@ type Model struct {
 	wmu      sync.RWMutex
 	weights  [][]*tensors.Tensor // per representation; nil for unweighted and linked ones
 	temps    []float64
-	members  [][]int // serial mode: the representations of each group
+	kinds    []Intervention // per representation, resolved from the registry by New
+	infos    []Info         // kinds[i].Info()
+	specs    [][]weightSpec // per representation (linked ones too): its kind's weights
+	members  [][]int        // serial mode: the representations of each group
 	compiles atomic.Int64
 }
 
@@ -86,7 +105,9 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 			iv.cfg.Representations[i].Unit = Head
 		}
 	}
-	iv.initWeights(1)
+	if err := iv.initWeights(1); err != nil {
+		return nil, err
+	}
 	// Groups: by group_key when any is set (in sorted key order), else one per
 	// representation.
 	iv.group = make([]int, len(cfg.Representations))
@@ -325,8 +346,8 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	}
 	out := &Output{Base: bb, Logits: outs[0], Collected: map[string]*tensors.Tensor{}}
 	k := 1
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType == Collect {
+	for i, info := range iv.infos {
+		if info.Collects {
 			out.Collected[iv.keys[i]] = outs[k]
 			k++
 		}
@@ -398,17 +419,20 @@ func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, err
 	return bb, inputs, plans, nil
 }
 
-// sourceSite is the site a representation reads in the source run: its
-// own, or for Skip the input of the module whose output it replaces.
-func sourceSite(r RepresentationConfig) lm.Site {
-	if r.InterventionType == Skip {
-		return lm.Site{Layer: r.Layer, Component: skipInputs[r.Component]}
+// sourceSite is the site representation i reads in the source run: its
+// own, or for kinds reading FromModuleInput (Skip) the input of the module
+// whose output it replaces.
+func (iv *Model) sourceSite(i int) lm.Site {
+	r := iv.cfg.Representations[i]
+	if iv.infos[i].Source == FromModuleInput {
+		return lm.Site{Layer: r.Layer, Component: moduleInputs[r.Component]}
 	}
 	return lm.Site{Layer: r.Layer, Component: r.Component}
 }
 
-// skipInputs maps the components Skip can replace to their module's input.
-var skipInputs = map[lm.Component]lm.Component{
+// moduleInputs maps the components whose module has an input site (where
+// FromModuleInput kinds read) to that input.
+var moduleInputs = map[lm.Component]lm.Component{
 	lm.BlockOutput: lm.BlockInput,
 	lm.MLPOutput:   lm.MLPInput,
 	lm.QueryOutput: lm.AttentionInput,
@@ -416,13 +440,14 @@ var skipInputs = map[lm.Component]lm.Component{
 	lm.ValueOutput: lm.AttentionInput,
 }
 
-// sourceless reports whether representation r takes no source run.
-func (r RepresentationConfig) sourceless() bool {
-	switch r.InterventionType {
-	case Zero, Collect, Noise:
+// sourceless reports whether representation i takes no source run: its
+// kind takes noise or nothing, or it has a constant source.
+func (iv *Model) sourceless(i int) bool {
+	switch iv.infos[i].Source {
+	case FromNoise, NoSource:
 		return true
 	}
-	return r.SourceRepresentation != nil
+	return iv.cfg.Representations[i].SourceRepresentation != nil
 }
 
 // unitsOf returns the unit axis size of r's site: positions s, or heads.
@@ -445,9 +470,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		}
 	}
 	needSource := false
-	for i, r := range iv.cfg.Representations {
+	for i := range iv.cfg.Representations {
 		_, fed := c.srcReps[iv.keys[i]]
-		needSource = needSource || (!r.sourceless() && !fed && !slices.Contains(c.skipGroups, iv.group[i]))
+		needSource = needSource || (!iv.sourceless(i) && !fed && !slices.Contains(c.skipGroups, iv.group[i]))
 	}
 	srcGroups := c.sources
 	if len(c.caches) > 0 {
@@ -523,7 +548,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		}
 		// Source values.
 		switch {
-		case r.InterventionType == Noise:
+		case iv.infos[i].Source == FromNoise:
 			rng := rand.New(rand.NewPCG(c.noiseSeed, uint64(i)))
 			vals := make([]float32, size)
 			for j := range vals {
@@ -531,7 +556,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			}
 			inputs = append(inputs, tensors.FromFlatDataAndDimensions(vals, shape...))
 			p.hasSource = true
-		case r.InterventionType == Zero || r.InterventionType == Collect:
+		case iv.infos[i].Source == NoSource:
 		case isFed || r.SourceRepresentation != nil:
 			vals, err := constantSource(iv.keys[i], fed, r.SourceRepresentation, size, w)
 			if err != nil {
@@ -548,8 +573,8 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			res, ok := srcResults[g]
 			if !ok && len(c.caches) > 0 {
 				res = c.caches[min(g, len(c.caches)-1)]
-				if _, has := res.Sites[sourceSite(r)]; !has {
-					return nil, nil, fmt.Errorf("pv: %s: the source cache has no value at %s; cache it with RunWithCache", iv.keys[i], sourceSite(r))
+				if _, has := res.Sites[iv.sourceSite(i)]; !has {
+					return nil, nil, fmt.Errorf("pv: %s: the source cache has no value at %s; cache it with RunWithCache", iv.keys[i], iv.sourceSite(i))
 				}
 				if res.Batch.Size != b {
 					return nil, nil, fmt.Errorf("pv: %s: the source cache holds %d examples, the base batch %d", iv.keys[i], res.Batch.Size, b)
@@ -569,7 +594,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 				}
 				srcResults[g] = res
 			}
-			vals, err := iv.gatherSource(c, i, r, res, sourceSite(r), shape, bb)
+			vals, err := iv.gatherSource(c, i, r, res, iv.sourceSite(i), shape, bb)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -577,7 +602,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			p.hasSource = true
 		}
 		// Subspace mask [b, w].
-		mw := maskWidth(r, w)
+		mw := maskWidth(iv.kinds[i], r, w)
 		mask, err := iv.subspaceMask(c, i, r, b, mw)
 		if err != nil {
 			return nil, nil, err
@@ -610,9 +635,9 @@ func batchHint(groups [][]lm.Prompt, b int) string {
 // group's interventions read.
 func (iv *Model) runSources(prompts []lm.Prompt, g int) (*lm.Result, error) {
 	var sites []lm.Site
-	for i, r := range iv.cfg.Representations {
+	for i := range iv.cfg.Representations {
 		if iv.group[i] == g {
-			sites = append(sites, sourceSite(r))
+			sites = append(sites, iv.sourceSite(i))
 		}
 	}
 	res, err := iv.runner.Run(prompts, sites...)
@@ -671,7 +696,7 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 // fails there. Other types take any number of units, as in pyvene (whose own
 // tutorials patch four positions with the default of one).
 func (iv *Model) checkMaxUnits(i int, r RepresentationConfig, units, heads [][]int) error {
-	if !r.InterventionType.hasWeights() || len(units) == 0 {
+	if !iv.weighted(i) || len(units) == 0 {
 		return nil
 	}
 	k, what := len(units[0]), "positions"
@@ -876,8 +901,8 @@ func (iv *Model) buildGraph(plans []plan, capture []lm.Site, params []*graph.Nod
 		}
 	}
 	outs := []*graph.Node{iv.model.BuildForward(params, in, hook)}
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType == Collect {
+	for i, info := range iv.infos {
+		if info.Collects {
 			outs = append(outs, collected[i])
 		}
 	}
@@ -924,42 +949,24 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 					base = h
 				}
 			}
-			if r.InterventionType == Collect {
+			if iv.infos[sp.i].Collects {
 				collected[sp.i] = base
 				continue
 			}
+			// The subspace mask [b,mw] broadcast over units: the shape of
+			// base, but as wide as the space the subspaces index.
 			ms := sp.ms
 			for ms.Rank() < base.Rank() {
 				ms = graph.InsertAxes(ms, 1)
 			}
-			if r.InterventionType.hasWeights() {
-				dims := append([]int{}, base.Shape().Dimensions...)
-				dims[len(dims)-1] = ms.Shape().Dimensions[ms.Rank()-1]
-				final := trainableUnits(r, base, sp.src, graph.BroadcastToDims(ms, dims...), weightNodes[sp.i], temps[sp.i])
-				if r.InterventionLinkKey != nil {
-					hot[*r.InterventionLinkKey] = final
-				}
-				x = u.scatter(x, graph.Sub(final, cur))
-				continue
+			dims := slices.Clone(base.Shape().Dimensions)
+			dims[len(dims)-1] = ms.Shape().Dimensions[ms.Rank()-1]
+			final := iv.kinds[sp.i].Apply(Args{Config: r, Base: base, Source: sp.src, Mask: graph.BroadcastToDims(ms, dims...),
+				Weights: iv.applyWeights(sp.i, weightNodes[sp.i]), Temperature: temps[sp.i]})
+			if final == nil || !slices.Equal(final.Shape().Dimensions, base.Shape().Dimensions) {
+				// Raised while the graph is built: Forward and Train report it as an error.
+				panic(fmt.Sprintf("pv: %s: Apply of %q returned %v, want the base's shape %v", iv.keys[sp.i], r.InterventionType, shapeOrNil(final), base.Shape()))
 			}
-			var nu *graph.Node
-			switch {
-			case r.Intervention != nil:
-				nu = r.Intervention(base, sp.src)
-			case r.InterventionType == Vanilla || r.InterventionType == Skip:
-				nu = sp.src
-			case r.InterventionType == Addition:
-				nu = graph.Add(base, sp.src)
-			case r.InterventionType == Subtraction:
-				nu = graph.Sub(base, sp.src)
-			case r.InterventionType == Zero:
-				nu = graph.ZerosLike(base)
-			case r.InterventionType == Noise:
-				nu = graph.Add(base, graph.MulScalar(sp.src, r.NoiseLevel))
-			}
-			// Only the subspace changes: mask [b,w] broadcast over units.
-			ms = graph.BroadcastToDims(ms, base.Shape().Dimensions...)
-			final := graph.Add(base, graph.Mul(ms, graph.Sub(nu, base)))
 			if r.InterventionLinkKey != nil {
 				hot[*r.InterventionLinkKey] = final
 			}
@@ -968,6 +975,26 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 		return x
 	}
 	return hook, collected
+}
+
+// shapeOrNil describes n's shape, or says it is nil.
+func shapeOrNil(n *graph.Node) string {
+	if n == nil {
+		return "nil"
+	}
+	return n.Shape().String()
+}
+
+// applyWeights returns the weight nodes Apply receives for representation
+// i: the stored ones, orthonormal ones mapped to their orthonormal matrix.
+func (iv *Model) applyWeights(i int, ws []*graph.Node) []*graph.Node {
+	out := slices.Clone(ws)
+	for j, s := range iv.specs[i] {
+		if s.orth && j < len(out) {
+			out[j] = orthonormal(out[j])
+		}
+	}
+	return out
 }
 
 // units selects and writes back an intervention's units with one-hot

@@ -29,19 +29,19 @@ const saveFormat = "govene-pv-1"
 // dir, creating its parents when missing. It writes a new folder beside dir
 // and swaps it in with a crash-safe protocol (internal/atomicfs): if Save
 // fails or the process is killed at any instant, the earlier save (or, once
-// complete, the new one) stays loadable by [Load]. Go-function interventions
+// complete, the new one) stays loadable by [Load]. Types added with
+// Register are saved by name, with their weights. Go-function interventions
 // cannot be saved: their representations are written without the function
 // and must be given again after Load. Errors name dir.
 func (iv *Model) Save(dir string) error {
 	sc := savedConfig{Config: iv.cfg, Model: iv.model.Dims(), Temperatures: map[string]float64{}, Format: saveFormat}
 	var ts []safetensors.Tensor
 	iv.wmu.RLock()
-	d := iv.model.Dims()
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType.hasWeights() {
+	for i := range iv.cfg.Representations {
+		if iv.weighted(i) {
 			sc.Temperatures[iv.keys[i]] = iv.temps[i]
 		}
-		for j, spec := range weightSpecs(r, unitWidthOf(d, r)) {
+		for j, spec := range iv.specs[i] {
 			if iv.weights[i] == nil {
 				break
 			}
@@ -75,7 +75,9 @@ func (iv *Model) Save(dir string) error {
 // can leave dir missing for an instant, with the old and the new folder
 // beside it) and removes the temporaries of killed saves. It returns an
 // error when the files are missing or corrupt, when they were saved for a
-// model of other sizes, or when weights are missing or misshapen.
+// model of other sizes, when they name an intervention type not registered
+// (register your own types with Register before Load), or when weights are
+// missing or misshapen.
 func Load(dir string, m lm.Model) (*Model, error) {
 	if err := atomicfs.Recover(dir); err != nil {
 		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
@@ -94,6 +96,11 @@ func Load(dir string, m lm.Model) (*Model, error) {
 	if sc.Model != m.Dims() {
 		return nil, fmt.Errorf("pv: load %s: saved for a model with %+v, but this model has %+v", dir, sc.Model, m.Dims())
 	}
+	for i, r := range sc.Representations {
+		if _, ok := Lookup(r.InterventionType); r.Intervention == nil && r.InterventionType != "" && !ok {
+			return nil, fmt.Errorf("pv: load %s: representations[%d].intervention_type: %q is not registered; register it with pv.Register before Load (registered: %v)", dir, i, r.InterventionType, Registered())
+		}
+	}
 	iv, err := New(m, sc.Config)
 	if err != nil {
 		return nil, fmt.Errorf("pv: load %s: %w", dir, err)
@@ -104,14 +111,14 @@ func Load(dir string, m lm.Model) (*Model, error) {
 	}
 	defer f.Close()
 	want := map[string]bool{}
-	for i, r := range iv.cfg.Representations {
+	for i := range iv.cfg.Representations {
 		if t, ok := sc.Temperatures[iv.keys[i]]; ok {
 			iv.temps[i] = t
 		}
 		if iv.weights[i] == nil {
 			continue
 		}
-		for _, spec := range weightSpecs(r, unitWidthOf(m.Dims(), r)) {
+		for _, spec := range iv.specs[i] {
 			name := iv.keys[i] + "/" + spec.name
 			want[name] = true
 			v, shape, err := f.Float32(name)

@@ -12,26 +12,18 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-// maskWidth is the width of the subspace an intervention's subspaces index:
-// the rotated dimensions of a low-rank rotation, the latents of an
-// autoencoder or PCA basis, else the unit's width.
-func maskWidth(r RepresentationConfig, w int) int {
-	switch r.InterventionType {
-	case LowRankRotatedSpace, PCARotatedSpace, Autoencoder, JumpReLUAutoencoder:
-		return r.LowRankDimension
-	}
-	return w
-}
+// maskWidth is the width of the subspace an intervention's subspaces index
+// (its kind's SubspaceWidth): the rotated dimensions of a low-rank
+// rotation, the latents of an autoencoder or PCA basis, else the unit's
+// width w.
+func maskWidth(k Intervention, r RepresentationConfig, w int) int { return k.SubspaceWidth(r, w) }
 
-// defaultTemperature is pyvene's initial temperature for each type.
-func defaultTemperature(t Type) float64 {
-	switch t {
-	case BoundlessRotatedSpace, SigmoidMaskRotatedSpace:
-		return 50
-	case SigmoidMask:
-		return 0.01
+// temperatureOf is a kind's initial temperature (its Info's, 0 meaning 1).
+func temperatureOf(info Info) float64 {
+	if info.Temperature == 0 {
+		return 1
 	}
-	return 1
+	return info.Temperature
 }
 
 // owner returns the representation whose weights representation i uses:
@@ -49,20 +41,40 @@ func (iv *Model) owner(i int) int {
 	return i
 }
 
-// initWeights creates every weighted intervention's weights (linked ones
-// once) and temperatures.
-func (iv *Model) initWeights(seed uint64) {
+// initWeights resolves each representation's kind and weights, and creates
+// the weights (linked ones once) and temperatures. A kind's Init that fails
+// is an error naming the representation.
+func (iv *Model) initWeights(seed uint64) error {
 	d := iv.model.Dims()
-	iv.weights = make([][]*tensors.Tensor, len(iv.cfg.Representations))
-	iv.temps = make([]float64, len(iv.cfg.Representations))
+	n := len(iv.cfg.Representations)
+	iv.kinds, iv.infos, iv.specs = make([]Intervention, n), make([]Info, n), make([][]weightSpec, n)
+	iv.weights = make([][]*tensors.Tensor, n)
+	iv.temps = make([]float64, n)
 	for i, r := range iv.cfg.Representations {
-		iv.temps[i] = defaultTemperature(r.InterventionType)
-		if !r.InterventionType.hasWeights() || iv.owner(i) != i {
+		k, ok := kindOf(r)
+		if !ok { // Validate ran: only a type unknown to the registry gets here
+			return fmt.Errorf("pv: representations[%d].intervention_type: %q is not registered; register it with pv.Register first", i, r.InterventionType)
+		}
+		iv.kinds[i], iv.infos[i] = k, k.Info()
+		if w := unitWidthOf(d, r); w > 0 {
+			iv.specs[i] = weightSpecs(r, w)
+		}
+		iv.temps[i] = temperatureOf(iv.infos[i])
+		if len(iv.specs[i]) == 0 || iv.owner(i) != i {
 			continue
 		}
-		iv.weights[i] = initialWeights(weightSpecs(r, unitWidthOf(d, r)), seed+uint64(i))
+		ws, err := initialWeights(iv.specs[i], seed+uint64(i))
+		if err != nil {
+			return fmt.Errorf("pv: %s: %w", iv.keys[i], err)
+		}
+		iv.weights[i] = ws
 	}
+	return nil
 }
+
+// weighted reports whether representation i's intervention has weights
+// (and so a temperature input).
+func (iv *Model) weighted(i int) bool { return len(iv.specs[i]) > 0 }
 
 // unitWidthOf is the width of r's units (attention patterns excluded).
 func unitWidthOf(d lm.Dims, r RepresentationConfig) int { return d.Width(r.Component) }
@@ -78,8 +90,8 @@ func (iv *Model) weightArgs() []any {
 			args = append(args, t)
 		}
 	}
-	for i, r := range iv.cfg.Representations {
-		if r.InterventionType.hasWeights() {
+	for i := range iv.cfg.Representations {
+		if iv.weighted(i) {
 			args = append(args, tensors.FromScalar(float32(iv.temps[i])))
 		}
 	}
@@ -97,11 +109,11 @@ func (iv *Model) weightNodes(in []*graph.Node) (weights [][]*graph.Node, temps [
 		weights[i] = in[k : k+n]
 		k += n
 	}
-	for i, r := range iv.cfg.Representations {
+	for i := range iv.cfg.Representations {
 		if o := iv.owner(i); o != i {
 			weights[i] = weights[o]
 		}
-		if r.InterventionType.hasWeights() {
+		if iv.weighted(i) {
 			temps[i] = in[k]
 			k++
 		}
@@ -109,8 +121,9 @@ func (iv *Model) weightNodes(in []*graph.Node) (weights [][]*graph.Node, temps [
 	return weights, temps
 }
 
-// SetTemperature sets the temperature of every Boundless and sigmoid-mask
-// intervention (pyvene's set_temperature). A temperature that is not a
+// SetTemperature sets the temperature of every intervention whose kind is
+// Annealed: Boundless and sigmoid-mask ones among the built-ins (pyvene's
+// set_temperature). A temperature that is not a
 // finite positive float32 is an error (temperatures divide), and changes
 // nothing.
 func (iv *Model) SetTemperature(t float64) error {
@@ -119,23 +132,12 @@ func (iv *Model) SetTemperature(t float64) error {
 	}
 	iv.wmu.Lock()
 	defer iv.wmu.Unlock()
-	for i, r := range iv.cfg.Representations {
-		switch r.InterventionType {
-		case BoundlessRotatedSpace, SigmoidMaskRotatedSpace, SigmoidMask:
+	for i, info := range iv.infos {
+		if info.Annealed {
 			iv.temps[i] = t
 		}
 	}
 	return nil
-}
-
-// pyveneWeightNames maps govene's weight names to the names pyvene's
-// modules give them (attribute paths as in the state dict) where they differ.
-var pyveneWeightNames = map[string]string{
-	"rotate_layer":   "rotate_layer.weight",
-	"encoder.weight": "autoencoder.encoder.0.weight",
-	"encoder.bias":   "autoencoder.encoder.0.bias",
-	"decoder.weight": "autoencoder.decoder.0.weight",
-	"decoder.bias":   "autoencoder.decoder.0.bias",
 }
 
 // findWeight returns the index in specs of the weight called name, by
@@ -148,12 +150,12 @@ func findWeight(what, key, name string, specs []weightSpec) (int, error) {
 	}
 	var names []string
 	for j, s := range specs {
-		if name == s.name || name == pyveneWeightNames[s.name] {
+		if name == s.name || s.pyvene != "" && name == s.pyvene {
 			return j, nil
 		}
 		n := s.name
-		if p, ok := pyveneWeightNames[s.name]; ok {
-			n += " (pyvene: " + p + ")"
+		if s.pyvene != "" {
+			n += " (pyvene: " + s.pyvene + ")"
 		}
 		names = append(names, n)
 	}
@@ -180,7 +182,7 @@ func (iv *Model) Weight(key, name string) ([]float32, []int, error) {
 		return nil, nil, fmt.Errorf("pv: weight: unknown key %q; keys: %v", key, iv.keys)
 	}
 	i = iv.owner(i)
-	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
+	specs := iv.specs[i]
 	j, err := findWeight("weight", key, name, specs)
 	if err != nil {
 		return nil, nil, err
@@ -203,7 +205,7 @@ func (iv *Model) SetWeight(key, name string, values []float32) error {
 		return fmt.Errorf("pv: set weight: unknown key %q; keys: %v", key, iv.keys)
 	}
 	i = iv.owner(i)
-	specs := weightSpecs(iv.cfg.Representations[i], unitWidthOf(iv.model.Dims(), iv.cfg.Representations[i]))
+	specs := iv.specs[i]
 	j, err := findWeight("set weight", key, name, specs)
 	if err != nil {
 		return err

@@ -53,11 +53,11 @@ type ForwardNodes struct {
 
 // SplitForward names a graph's input nodes laid out by ForwardArgs.List
 // with nParams parameters. Like GoMLX's graph functions it panics while the
-// graph is built (NewExec returns the panic as an error) when in has fewer
+// graph is built (GoMLX returns it as the call's error) when in has fewer
 // than nParams+BatchArgs nodes.
 func SplitForward(in []*graph.Node, nParams int) ForwardNodes {
 	if nParams < 0 || len(in) < nParams+BatchArgs {
-		panic(fmt.Sprintf("lm: graph has %d inputs; want at least %d parameters + %d batch inputs", len(in), nParams, BatchArgs))
+		panic(fmt.Errorf("lm: graph has %d inputs; want at least %d parameters + %d batch inputs", len(in), nParams, BatchArgs))
 	}
 	b := in[nParams:]
 	return ForwardNodes{

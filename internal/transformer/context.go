@@ -1,6 +1,7 @@
 package transformer
 
 import (
+	"errors"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -95,7 +96,7 @@ func (c *Context) Rotations(r Rotary) RotaryAngles {
 		return a
 	}
 	if c.in.Positions == nil {
-		panic("transformer: rotary embeddings need the pass's positions (ContextInputs.Positions is nil)")
+		panic(errors.New("transformer: rotary embeddings need the pass's positions (ContextInputs.Positions is nil)"))
 	}
 	a := r.Angles(c.in.Positions)
 	c.angles[r] = a

@@ -160,7 +160,8 @@ type Inputs struct {
 	LastOnly bool
 	// StartLayer and Residual resume a pass in the middle: the blocks below
 	// StartLayer are skipped and Residual [b,s,d] is the residual stream
-	// entering block StartLayer (IDs and Positions may then be nil). With a
+	// entering block StartLayer (IDs may then be nil, and Positions too for
+	// models with learned positions; rotary models need them). With a
 	// Cache holding earlier positions' keys and values, a sweep recomputes
 	// only what a patch can change. Models that support it implement
 	// Resumer.
@@ -193,8 +194,9 @@ type Resumer interface {
 }
 
 // KVCache holds attention keys and values of earlier tokens for incremental
-// decoding. Keys and Values are per layer [b,h,L,head_dim] for a cache of L
-// slots. Mask [b,L] float32 is 1 for slots holding a real token, including
+// decoding. Keys and Values are per layer [b,kv_heads,L,head_dim] for a
+// cache of L slots (Dims.KVHeadCount() heads; rotary models store the
+// rotated keys). Mask [b,L] float32 is 1 for slots holding a real token, including
 // the slots the new tokens are written to. Start (int32 scalar) is the slot
 // of the first new token; new token q sits at slot Start+q and attends to
 // slots up to its own. After BuildForward, Keys and Values hold the updated

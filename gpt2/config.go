@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/govene/govene/internal/fsx"
+	"github.com/govene/govene/internal/transformer"
 )
 
 // Limits on a configuration, checked by Validate before anything is
@@ -53,7 +54,7 @@ type Config struct {
 // Activations lists the activation_function values govene supports, with
 // transformers' meaning: gelu_new, gelu_pytorch_tanh and gelu_fast are the
 // tanh approximation; gelu is the exact erf form; relu; silu (swish).
-var Activations = []string{"gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu", "relu", "silu", "swish"}
+var Activations = transformer.ActivationNames
 
 // DefaultConfig returns GPT-2 small's configuration.
 func DefaultConfig() Config {

@@ -4,11 +4,9 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
-	"github.com/gomlx/gomlx/ml/layers/activation"
 
+	"github.com/govene/govene/internal/transformer"
 	"github.com/govene/govene/lm"
 )
 
@@ -103,137 +101,70 @@ func (m *Model) LayerParams(l int) (from, to int, ok bool) {
 	return pLayers + l*pPerLayer, pLayers + (l+1)*pPerLayer, true
 }
 
+// buildForward wires GPT-2 onto the shared transformer core: token plus
+// learned position embeddings, pre-norm blocks of fused-QKV multi-head
+// attention and a plain MLP, a final LayerNorm and the tied unembedding.
 func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
-	if hook == nil {
-		hook = func(_ lm.Site, x *Node) *Node { return x }
-	}
-	at := func(layer int, comp lm.Component, x *Node) *Node {
-		return hook(lm.Site{Layer: layer, Component: comp}, x)
-	}
-	var h *Node
-	if in.Residual != nil {
-		h = in.Residual
-	} else {
-		tok := at(-1, lm.Embed, Gather(params[pWTE], ExpandAxes(in.IDs, -1)))
-		pos := at(-1, lm.PosEmbed, Gather(params[pWPE], ExpandAxes(in.Positions, -1)))
-		h = Add(tok, pos)
-	}
-	g := h.Graph()
-	dims := h.Shape().Dimensions
-	b, s := dims[0], dims[1]
-	d, nh := c.NEmbd, c.NHead
-	dh := d / nh
 	eps := c.LayerNormEpsilon
-
-	// allowed[b,h,q,k]: key k is at or before query q and is not padding. With
-	// a cache, keys are the cache's L slots and query q sits at slot Start+q;
-	// write[q,k] places the new tokens' keys and values in their slots.
-	kv := in.Cache
-	nk, keyMask := s, in.Mask
-	var qSlot, write *Node
-	if kv != nil {
-		nk, keyMask = kv.Mask.Shape().Dimensions[1], kv.Mask
-		qSlot = Add(Iota(g, shapes.Make(dtypes.Int32, s, nk), 0), ConvertDType(kv.Start, dtypes.Int32))
-		write = ConvertDType(Equal(qSlot, Iota(g, shapes.Make(dtypes.Int32, s, nk), 1)), dtypes.Float32) // [s,L]
-	} else {
-		qSlot = Iota(g, shapes.Make(dtypes.Int32, s, nk), 0)
-	}
-	causal := ExpandAxes(GreaterOrEqual(qSlot, Iota(g, shapes.Make(dtypes.Int32, s, nk), 1)), 0, 1) // [1,1,s,L]
-	keyOK := Reshape(GreaterThan(keyMask, ScalarZero(g, keyMask.DType())), b, 1, 1, nk)             // [b,1,1,L]
-	allowed := LogicalAnd(BroadcastToDims(causal, b, 1, s, nk), BroadcastToDims(keyOK, b, 1, s, nk))
-	allowed = BroadcastToDims(allowed, b, nh, s, nk)
-	lowest := Scalar(g, dtypes.Float32, float32(-math.MaxFloat32))
-	// intoCache writes new [b,h,s,dh] rows into a [b,h,L,dh] cache.
-	intoCache := func(cache, x *Node) *Node {
-		keep := OneMinus(ReduceSum(write, 0)) // [L]: 0 where a new token lands
-		return Add(Mul(cache, Reshape(keep, 1, 1, nk, 1)), Einsum("ql,bhqd->bhld", write, x))
-	}
-
-	splitHeads := func(x *Node) *Node { // [b,s,d] -> [b,h,s,dh]
-		return TransposeAllDims(Reshape(x, b, s, nh, dh), 0, 2, 1, 3)
-	}
-	end := c.NLayer
-	if in.EndLayer > 0 {
-		end = min(in.EndLayer, end)
-	}
-	for l := in.StartLayer; l < end; l++ {
-		p := params[pLayers+l*pPerLayer : pLayers+(l+1)*pPerLayer]
-		h = at(l, lm.BlockInput, h)
-		a := at(l, lm.AttentionInput, layerNorm(h, p[pLN1W], p[pLN1B], eps))
-		qkv := linear(a, p[pAttnW], p[pAttnB])
-		parts := Split(qkv, -1, 3)
-		q := at(l, lm.QueryOutput, parts[0])
-		k := at(l, lm.KeyOutput, parts[1])
-		v := at(l, lm.ValueOutput, parts[2])
-		qh := at(l, lm.HeadQueryOutput, splitHeads(q))
-		kh := at(l, lm.HeadKeyOutput, splitHeads(k))
-		vh := at(l, lm.HeadValueOutput, splitHeads(v))
-		if kv != nil {
-			kv.Keys[l] = intoCache(kv.Keys[l], kh)
-			kv.Values[l] = intoCache(kv.Values[l], vh)
-			kh, vh = kv.Keys[l], kv.Values[l]
-		}
-
-		scale := 1.0
-		if c.ScaleAttnWeights == nil || *c.ScaleAttnWeights {
-			scale /= math.Sqrt(float64(dh))
-		}
-		if c.ScaleAttnByInverseLayerIdx {
-			scale /= float64(l + 1)
-		}
-		scores := Einsum("bhqd,bhkd->bhqk", qh, kh)
-		if scale != 1 {
-			scores = MulScalar(scores, scale)
-		}
-		scores = at(l, lm.AttentionScores, scores)
-		weights := at(l, lm.AttentionWeight, Softmax(Where(allowed, scores, lowest), -1))
-		oh := at(l, lm.HeadAttentionValueOutput, Einsum("bhqk,bhkd->bhqd", weights, vh))
-		merged := at(l, lm.AttentionValueOutput, Reshape(TransposeAllDims(oh, 0, 2, 1, 3), b, s, d))
-		attnOut := at(l, lm.AttentionOutput, linear(merged, p[pProjW], p[pProjB]))
-		h = at(l, lm.ResidMid, Add(h, attnOut))
-
-		mi := at(l, lm.MLPInput, layerNorm(h, p[pLN2W], p[pLN2B], eps))
-		act := at(l, lm.MLPActivation, c.activate(linear(mi, p[pFcW], p[pFcB])))
-		mo := at(l, lm.MLPOutput, linear(act, p[pFcProjW], p[pFcProjB]))
-		h = at(l, lm.BlockOutput, Add(h, mo))
-	}
-	if in.EndLayer > 0 {
-		return h
-	}
 	n := len(params)
-	if in.LastOnly {
-		h = Slice(h, AxisRange(), AxisElem(s-1), AxisRange())
+	w := transformer.Wiring{
+		Layers: c.NLayer,
+		Embed: func(in lm.Inputs, at transformer.At) *Node {
+			tok := at.Call(lm.Embed, Gather(params[pWTE], ExpandAxes(in.IDs, -1)))
+			pos := at.Call(lm.PosEmbed, Gather(params[pWPE], ExpandAxes(in.Positions, -1)))
+			return Add(tok, pos)
+		},
+		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
+			return c.block(params[pLayers+l*pPerLayer:pLayers+(l+1)*pPerLayer], l, h, ctx, at)
+		},
+		FinalNorm: func(h *Node) *Node {
+			return transformer.LayerNorm(h, transformer.NormWeights{Weight: params[n-2], Bias: params[n-1]}, eps)
+		},
+		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, params[pWTE]) },
 	}
-	h = at(-1, lm.LNFinal, layerNorm(h, params[n-2], params[n-1], eps))
-	return at(-1, lm.Logits, Einsum("bsd,vd->bsv", h, params[pWTE]))
+	return transformer.Forward(w, in, hook)
 }
 
-// linear is HF's Conv1D: x @ w + bias, w stored [in, out].
-func linear(x, w, bias *Node) *Node {
-	return Add(Einsum("bsi,io->bso", x, w), ExpandLeftToRank(bias, 3))
-}
-
-// layerNorm normalizes the last axis with biased variance, as torch does. It
-// divides by Sqrt rather than using Rsqrt, which has no gradient on the
-// pure-Go backend.
-func layerNorm(x, gain, bias *Node, eps float64) *Node {
-	mean := ReduceAndKeep(x, ReduceMean, -1)
-	centered := Sub(x, mean)
-	variance := ReduceAndKeep(Square(centered), ReduceMean, -1)
-	normed := Div(centered, Sqrt(AddScalar(variance, eps)))
-	r := x.Rank()
-	return Add(Mul(normed, ExpandLeftToRank(gain, r)), ExpandLeftToRank(bias, r))
-}
-
-func (c Config) activate(x *Node) *Node {
-	switch c.ActivationFunction {
-	case "gelu":
-		return activation.Gelu(x)
-	case "relu":
-		return activation.Relu(x)
-	case "silu", "swish":
-		return activation.Swish(x)
-	default: // gelu_new, gelu_pytorch_tanh, gelu_fast
-		return activation.GeluApproximate(x)
+// block is GPT-2 block l on its weights p (pPerLayer of them).
+func (c Config) block(p []*Node, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
+	eps := c.LayerNormEpsilon
+	act, err := transformer.ParseActivation(c.ActivationFunction)
+	if err != nil { // Validate refuses unknown names; keep GPT-2's default
+		act = transformer.GeluTanh
 	}
+	attn := transformer.AttentionConfig{Heads: c.NHead, KVHeads: c.NHead, HeadDim: c.HeadDim(), Scale: c.attnScale(l)}
+	conv := func(w, b int) transformer.LinearWeights { // HF's Conv1D: [in, out]
+		return transformer.LinearWeights{W: p[w], Bias: p[b], Layout: transformer.InOut}
+	}
+	return transformer.PreNorm{
+		Norm1: func(x *Node) *Node {
+			return transformer.LayerNorm(x, transformer.NormWeights{Weight: p[pLN1W], Bias: p[pLN1B]}, eps)
+		},
+		Attention: func(a *Node) *Node {
+			qkv := Split(transformer.Linear(a, conv(pAttnW, pAttnB)), -1, 3)
+			merged := transformer.Attention(attn, transformer.AttentionInputs{
+				Query: qkv[0], Key: qkv[1], Value: qkv[2], Context: ctx, Layer: l}, at)
+			return transformer.Linear(merged, conv(pProjW, pProjB))
+		},
+		Norm2: func(x *Node) *Node {
+			return transformer.LayerNorm(x, transformer.NormWeights{Weight: p[pLN2W], Bias: p[pLN2B]}, eps)
+		},
+		MLP: func(x *Node) *Node {
+			return transformer.MLP(x, act, transformer.MLPWeights{Up: conv(pFcW, pFcB), Down: conv(pFcProjW, pFcProjB)}, at)
+		},
+	}.Apply(h, at)
+}
+
+// attnScale is what block l multiplies q·k by, as transformers' eager GPT-2
+// attention: 1/sqrt(head_dim) unless scale_attn_weights is false, and
+// 1/(l+1) more with scale_attn_by_inverse_layer_idx.
+func (c Config) attnScale(l int) float64 {
+	scale := 1.0
+	if c.ScaleAttnWeights == nil || *c.ScaleAttnWeights {
+		scale /= math.Sqrt(float64(c.HeadDim()))
+	}
+	if c.ScaleAttnByInverseLayerIdx {
+		scale /= float64(l + 1)
+	}
+	return scale
 }

@@ -27,7 +27,7 @@ type Model struct {
 }
 
 var (
-	_ lm.Model       = (*Model)(nil)
+	_ lm.TextModel   = (*Model)(nil)
 	_ lm.LayerSharer = (*Model)(nil)
 )
 
@@ -37,7 +37,7 @@ func (m *Model) Config() Config { return m.cfg }
 // Dims returns the model's sizes.
 func (m *Model) Dims() lm.Dims {
 	c := m.cfg
-	return lm.Dims{Layers: c.NLayer, Heads: c.NHead, Hidden: c.NEmbd, HeadDim: c.HeadDim(),
+	return lm.Dims{Layers: c.NLayer, Heads: c.NHead, KVHeads: c.NHead, Hidden: c.NEmbd, HeadDim: c.HeadDim(),
 		Inner: c.Inner(), Vocab: c.VocabSize, Positions: c.NPositions}
 }
 

@@ -100,7 +100,7 @@ func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []an
 	for e := range b {
 		copy(cacheMask[e*L:e*L+prompts.Len], prompts.Mask[e*prompts.Len:(e+1)*prompts.Len])
 	}
-	cacheShape := shapes.Make(dtypes.Float32, b, dims.Heads, L, dims.HeadDim)
+	cacheShape := shapes.Make(dtypes.Float32, b, dims.KVHeadCount(), L, dims.HeadDim)
 	var caches []*tensors.Tensor
 	for range 2 * dims.Layers {
 		caches = append(caches, tensors.FromShape(cacheShape))
@@ -163,25 +163,13 @@ func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []
 		return nil, nil, err
 	}
 	b := len(ids) / n
-	params := d.Model.Params()
-	args := make([]any, 0, len(params)+5+len(caches)+len(extra))
-	for _, p := range params {
-		args = append(args, p)
-	}
 	mask := make([]float32, b*n)
 	for i := range mask {
 		mask[i] = 1
 	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(ids, b, n),
-		tensors.FromFlatDataAndDimensions(mask, b, n),
-		tensors.FromFlatDataAndDimensions(pos, b, n),
-		tensors.FromScalar(int32(start)),
-		tensors.FromFlatDataAndDimensions(cacheMask, b, L))
-	for _, c := range caches {
-		args = append(args, c)
-	}
-	args = append(args, extra...)
+	cache := cacheArgs{start: start, mask: cacheMask, size: b, slots: L, caches: caches}
+	args := ForwardArgs{Params: d.Model.Params(), Batch: &Batch{Size: b, Len: n, IDs: ids, Mask: mask, Positions: pos},
+		Extra: append(cache.list(), extra...)}.List()
 	outs, err := exec.Call(args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lm: generate: %w", err)
@@ -208,15 +196,14 @@ func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
 	nParams := len(d.Model.Params())
 	layers := d.Model.Dims().Layers
 	e, err := graph.NewExec(d.Model.Backend(), func(in []*graph.Node) []*graph.Node {
-		p := in[:nParams]
-		rest := in[nParams:]
-		kv := &KVCache{Start: rest[3], Mask: rest[4],
-			Keys: append([]*graph.Node(nil), rest[5:5+layers]...), Values: append([]*graph.Node(nil), rest[5+layers:5+2*layers]...)}
+		fn := SplitForward(in, nParams)
+		kv, hookExtra := readCache(fn.Extra, layers)
 		var hook Hook
 		if d.Hooks != nil {
-			hook = d.Hooks(rest[5+2*layers:], prompt)
+			hook = d.Hooks(hookExtra, prompt)
 		}
-		logits := d.Model.BuildForward(p, Inputs{IDs: rest[0], Mask: rest[1], Positions: rest[2], Cache: kv, LastOnly: true}, hook)
+		fn.Inputs.Cache, fn.Inputs.LastOnly = kv, true
+		logits := d.Model.BuildForward(fn.Params, fn.Inputs, hook)
 		dims := logits.Shape().Dimensions
 		outs := []*graph.Node{graph.Reshape(logits, dims[0], dims[2])}
 		outs = append(outs, kv.Keys...)
@@ -282,4 +269,35 @@ func pick(logits []float32, s Sampling, rng *rand.Rand) int {
 		}
 	}
 	return idx[keep-1]
+}
+
+// cacheArgs are a decoding graph's KV cache arguments, which follow its
+// batch (ForwardArgs.Extra) and precede the hooks' extra inputs: the slot
+// of the first new token, the cache mask [size,slots], then every layer's
+// keys and every layer's values.
+type cacheArgs struct {
+	start       int
+	mask        []float32
+	size, slots int
+	caches      []*tensors.Tensor // keys of each layer, then values
+}
+
+// list returns the arguments in the order readCache reads them.
+func (c cacheArgs) list() []any {
+	args := make([]any, 0, 2+len(c.caches))
+	args = append(args, tensors.FromScalar(int32(c.start)), tensors.FromFlatDataAndDimensions(c.mask, c.size, c.slots))
+	for _, t := range c.caches {
+		args = append(args, t)
+	}
+	return args
+}
+
+// readCache names the nodes of cacheArgs at the start of extra for a model
+// of layers layers, returning the KV cache and the nodes after it (the
+// hooks' inputs).
+func readCache(extra []*graph.Node, layers int) (*KVCache, []*graph.Node) {
+	kv := &KVCache{Start: extra[0], Mask: extra[1],
+		Keys:   append([]*graph.Node(nil), extra[2:2+layers]...),
+		Values: append([]*graph.Node(nil), extra[2+layers:2+2*layers]...)}
+	return kv, extra[2+2*layers:]
 }

@@ -160,7 +160,8 @@ type Inputs struct {
 	LastOnly bool
 	// StartLayer and Residual resume a pass in the middle: the blocks below
 	// StartLayer are skipped and Residual [b,s,d] is the residual stream
-	// entering block StartLayer (IDs and Positions may then be nil). With a
+	// entering block StartLayer (IDs may then be nil, and Positions too for
+	// models with learned positions; rotary models need them). With a
 	// Cache holding earlier positions' keys and values, a sweep recomputes
 	// only what a patch can change. Models that support it implement
 	// Resumer.
@@ -193,8 +194,9 @@ type Resumer interface {
 }
 
 // KVCache holds attention keys and values of earlier tokens for incremental
-// decoding. Keys and Values are per layer [b,h,L,head_dim] for a cache of L
-// slots. Mask [b,L] float32 is 1 for slots holding a real token, including
+// decoding. Keys and Values are per layer [b,kv_heads,L,head_dim] for a
+// cache of L slots (Dims.KVHeadCount() heads; rotary models store the
+// rotated keys). Mask [b,L] float32 is 1 for slots holding a real token, including
 // the slots the new tokens are written to. Start (int32 scalar) is the slot
 // of the first new token; new token q sits at slot Start+q and attends to
 // slots up to its own. After BuildForward, Keys and Values hold the updated
@@ -207,9 +209,13 @@ type KVCache struct {
 
 // Dims are a model's sizes.
 type Dims struct {
-	Layers  int `json:"layers"`
-	Heads   int `json:"heads"`
+	Layers int `json:"layers"`
+	Heads  int `json:"heads"` // query heads
+	// KVHeads is the number of key/value heads: Heads for multi-head
+	// attention, fewer for grouped-query attention; 0 means Heads.
+	KVHeads int `json:"kv_heads,omitempty"`
 	Hidden  int `json:"hidden"`
+	// HeadDim is the size of one head, which need not be Hidden/Heads.
 	HeadDim int `json:"head_dim"`
 	Inner   int `json:"inner"` // MLP hidden width
 	Vocab   int `json:"vocab"`
@@ -219,23 +225,55 @@ type Dims struct {
 	Positions  int `json:"positions"` // longest sequence the model accepts
 }
 
-// Width returns the last-axis size of component c's value: the hidden size,
-// the head size for head components, the MLP width for mlp_activation, the
-// vocabulary for logits. For attention_weight and attention_scores the last
-// axis is the key position, whose size depends on the sequence; Width returns
-// -1 for them.
+// Width returns the last-axis size of component c's value: the head size
+// for head components, Heads*HeadDim for queries and the merged heads,
+// KVHeads*HeadDim for keys and values, the MLP width for mlp_activation, the
+// vocabulary for logits, the hidden size otherwise (for GPT-2 Heads*HeadDim
+// and KVHeads*HeadDim are the hidden size). With HeadDim 0 the attention
+// widths are the hidden size. For attention_weight and attention_scores the
+// last axis is the key position, whose size depends on the sequence; Width
+// returns -1 for them.
 func (d Dims) Width(c Component) int {
 	switch c {
 	case AttentionWeight, AttentionScores:
 		return -1
 	case HeadQueryOutput, HeadKeyOutput, HeadValueOutput, HeadAttentionValueOutput:
 		return d.HeadDim
+	case QueryOutput, AttentionValueOutput:
+		if d.HeadDim > 0 {
+			return d.Heads * d.HeadDim
+		}
+	case KeyOutput, ValueOutput:
+		if d.HeadDim > 0 {
+			return d.KVHeadCount() * d.HeadDim
+		}
 	case MLPActivation:
 		return d.Inner
 	case Logits:
 		return d.Vocab
 	}
 	return d.Hidden
+}
+
+// KVHeadCount returns KVHeads, or Heads when KVHeads is 0.
+func (d Dims) KVHeadCount() int {
+	if d.KVHeads > 0 {
+		return d.KVHeads
+	}
+	return d.Heads
+}
+
+// HeadCount returns the size of component c's head axis: KVHeadCount() for
+// head_key_output and head_value_output, Heads for the other head
+// components, and 0 for components with no head axis.
+func (d Dims) HeadCount(c Component) int {
+	switch {
+	case c == HeadKeyOutput || c == HeadValueOutput:
+		return d.KVHeadCount()
+	case c.IsHead():
+		return d.Heads
+	}
+	return 0
 }
 
 // CheckSite returns an error when s is not a site of a model with these
@@ -273,4 +311,23 @@ type Model interface {
 	// them, and returns the logits [b,s,vocab]. It panics (inside graph
 	// building, where GoMLX recovers panics into errors) on shape mismatches.
 	BuildForward(params []*graph.Node, in Inputs, hook Hook) *graph.Node
+}
+
+// Tokenizer turns text into prompts and tokens into text, with the model's
+// own vocabulary.
+type Tokenizer interface {
+	// Encode tokenizes text.
+	Encode(text string) Prompt
+	// TokenID returns the id of a single-token string such as " Paris" and
+	// whether the vocabulary has it as one token.
+	TokenID(token string) (int, bool)
+	// TokenString returns token id's text, or "" when id is out of range.
+	TokenString(id int) string
+}
+
+// TextModel is a Model with its Tokenizer: what tools that start from text
+// (causal tracing, the command line) need.
+type TextModel interface {
+	Model
+	Tokenizer
 }

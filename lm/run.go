@@ -121,16 +121,7 @@ func (r *Runner) RunBatch(b *Batch, sites ...Site) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := r.Model.Params()
-	args := make([]any, 0, len(params)+3)
-	for _, p := range params {
-		args = append(args, p)
-	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(b.IDs, b.Size, b.Len),
-		tensors.FromFlatDataAndDimensions(b.Mask, b.Size, b.Len),
-		tensors.FromFlatDataAndDimensions(b.Positions, b.Size, b.Len))
-	outs, err := re.exec.Call(args...)
+	outs, err := re.exec.Call(ForwardArgs{Params: r.Model.Params(), Batch: b}.List()...)
 	if err != nil {
 		return nil, fmt.Errorf("lm: forward: %w", err)
 	}
@@ -173,8 +164,8 @@ func (r *Runner) runExec(sites []Site) (*runExec, error) {
 			}
 			return x
 		}
-		in := Inputs{IDs: inputs[nParams], Mask: inputs[nParams+1], Positions: inputs[nParams+2]}
-		outs[0] = r.Model.BuildForward(inputs[:nParams], in, hook)
+		fn := SplitForward(inputs, nParams)
+		outs[0] = r.Model.BuildForward(fn.Params, fn.Inputs, hook)
 		return outs
 	})
 	if err != nil {

@@ -102,7 +102,7 @@ func (m *Model) Config() Config { return m.cfg }
 // Dims reports the sizes pv needs: Layers hidden layers of width Hidden,
 // Classes as the vocabulary, Inputs positions.
 func (m *Model) Dims() lm.Dims {
-	return lm.Dims{Layers: m.cfg.Layers, Heads: 1, Hidden: m.cfg.Hidden, HeadDim: m.cfg.Hidden,
+	return lm.Dims{Layers: m.cfg.Layers, Heads: 1, KVHeads: 1, Hidden: m.cfg.Hidden, HeadDim: m.cfg.Hidden,
 		Inner: m.cfg.Hidden, Vocab: m.cfg.Classes, InputVocab: m.cfg.Vocab, Positions: m.cfg.Inputs}
 }
 

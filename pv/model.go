@@ -324,22 +324,11 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := bb.Size
 	exec, err := iv.exec(plans, c.capture, c.lastOnly)
 	if err != nil {
 		return nil, err
 	}
-	params := iv.model.Params()
-	args := make([]any, 0, len(params)+3+len(inputs))
-	for _, p := range params {
-		args = append(args, p)
-	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(bb.IDs, b, bb.Len),
-		tensors.FromFlatDataAndDimensions(bb.Mask, b, bb.Len),
-		tensors.FromFlatDataAndDimensions(bb.Positions, b, bb.Len))
-	args = append(args, inputs...)
-	args = append(args, iv.weightArgs()...)
+	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(inputs, iv.weightArgs()...)}.List()
 	outs, err := safeExec(exec, args)
 	if err != nil {
 		return nil, fmt.Errorf("pv: forward: %w", err)
@@ -873,7 +862,9 @@ func (iv *Model) exec(plans []plan, capture []lm.Site, lastOnly bool) (*graph.Ex
 	nParams := len(iv.model.Params())
 	e, err := graph.NewExec(iv.model.Backend(), func(in []*graph.Node) []*graph.Node {
 		iv.compiles.Add(1)
-		return iv.buildGraph(plans, capture, in[:nParams], lm.Inputs{IDs: in[nParams], Mask: in[nParams+1], Positions: in[nParams+2], LastOnly: lastOnly}, in[nParams+3:])
+		fn := lm.SplitForward(in, nParams)
+		fn.Inputs.LastOnly = lastOnly
+		return iv.buildGraph(plans, capture, fn.Params, fn.Inputs, fn.Extra)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pv: compile: %w", err)

@@ -20,13 +20,6 @@ import (
 	"github.com/govene/govene/sweep"
 )
 
-// Model is a language model with a tokenizer.
-type Model interface {
-	lm.Model
-	Encode(text string) lm.Prompt
-	TokenID(token string) (int, bool)
-}
-
 // Config says what to trace. Run validates it before anything runs.
 type Config struct {
 	// Prompt and Subject: the subject must occur in the prompt.
@@ -88,7 +81,7 @@ type Result struct {
 // in the prompt or the target is not one token, for an invalid Config
 // (see its fields), and for the sweeps' errors (a prompt longer than the
 // model takes, for example).
-func Run(m Model, sw *sweep.Sweeper, cfg Config) (*Result, error) {
+func Run(m lm.TextModel, sw *sweep.Sweeper, cfg Config) (*Result, error) {
 	if m == nil || sw == nil {
 		return nil, errors.New("trace: nil model or Sweeper")
 	}
@@ -155,15 +148,13 @@ func Run(m Model, sw *sweep.Sweeper, cfg Config) (*Result, error) {
 	if res.CorruptedProbs, err = out.NextTokenProbs(0, false); err != nil {
 		return nil, err
 	}
-	if l, ok := m.(interface{ TokenString(int) string }); ok {
-		res.label = l.TokenString
-	}
+	res.label = m.TokenString
 	return res, nil
 }
 
 // Span returns the token positions [from, to) of subject in the prompt, by
 // tokenizing the text before it and up to its end.
-func Span(m Model, prompt, subject string) (from, to int, err error) {
+func Span(m lm.Tokenizer, prompt, subject string) (from, to int, err error) {
 	i := strings.Index(prompt, subject)
 	if subject == "" || i < 0 {
 		return 0, 0, fmt.Errorf("trace: subject %q is not in the prompt %q", subject, prompt)
@@ -179,7 +170,7 @@ func Span(m Model, prompt, subject string) (from, to int, err error) {
 }
 
 // embeddingStd is the standard deviation of the prompt's token embeddings.
-func embeddingStd(m Model, p lm.Prompt) (float64, error) {
+func embeddingStd(m lm.Model, p lm.Prompt) (float64, error) {
 	r, err := lm.NewRunner(m, m.PadID()).Run([]lm.Prompt{p}, lm.Site{Layer: -1, Component: lm.Embed})
 	if err != nil {
 		return 0, err

@@ -191,12 +191,15 @@ type batch struct {
 	corr []float32
 }
 
-func (b *batch) inputs() []any {
+// inputs returns the batch's graph inputs without parameters, as Train's
+// loss reads them.
+func (b *batch) inputs() []any { return b.args(nil) }
+
+// args returns params (may be nil) followed by the batch's inputs, as
+// readTrainInputs reads them.
+func (b *batch) args(params []*tensors.Tensor) []any {
 	k := len(b.at)
-	in := []any{
-		tensors.FromFlatDataAndDimensions(b.ids, b.rows, b.seqLen),
-		tensors.FromFlatDataAndDimensions(b.mask, b.rows, b.seqLen),
-		tensors.FromFlatDataAndDimensions(b.positions, b.rows, b.seqLen),
+	extra := []any{
 		tensors.FromFlatDataAndDimensions(b.at, k),
 		tensors.FromFlatDataAndDimensions(b.target, k),
 		tensors.FromFlatDataAndDimensions(b.weight, k),
@@ -205,11 +208,34 @@ func (b *batch) inputs() []any {
 		tensors.FromFlatDataAndDimensions(b.subjLast, b.rows, b.seqLen),
 	}
 	if b.cand != nil {
-		in = append(in,
+		extra = append(extra,
 			tensors.FromFlatDataAndDimensions(b.cand, len(b.cand)),
 			tensors.FromFlatDataAndDimensions(b.corr, len(b.corr)))
 	}
-	return in
+	tokens := &lm.Batch{Size: b.rows, Len: b.seqLen, IDs: b.ids, Mask: b.mask, Positions: b.positions}
+	return lm.ForwardArgs{Params: params, Batch: tokens, Extra: extra}.List()
+}
+
+// trainInputs names the training graph's inputs (after the parameters) as
+// batch.inputs lays them out.
+type trainInputs struct {
+	lm.Inputs                      // ids, mask, positions [rows,seqLen]
+	at, target, weight       *Node // [targets]
+	subjKey, after, subjLast *Node // [rows,seqLen]
+	cand, corr               *Node // [candidates]; nil without sampling
+}
+
+// readTrainInputs names in, a graph's inputs laid out by batch.args with
+// nParams parameters first; sampled says whether the batch has candidates.
+// It returns the parameter nodes and the batch's.
+func readTrainInputs(in []*Node, nParams int, sampled bool) ([]*Node, trainInputs) {
+	fn := lm.SplitForward(in, nParams)
+	e := fn.Extra
+	t := trainInputs{Inputs: fn.Inputs, at: e[0], target: e[1], weight: e[2], subjKey: e[3], after: e[4], subjLast: e[5]}
+	if sampled {
+		t.cand, t.corr = e[6], e[7]
+	}
+	return fn.Params, t
 }
 
 // batcher cuts shuffled sentences into batches of at most rows sentences and
@@ -392,34 +418,45 @@ func attentionDistance(weights, mask *Node) *Node {
 // hidden state is read at the ln_final site and only the target positions
 // are unembedded (with the tied wte), so the forward pass's own logits are
 // unused and never computed. With sampled false the softmax runs over the
-// whole vocabulary; with sampled true over the batch's candidates (inputs 6
-// and 7: ids and log-weights).
+// whole vocabulary; with sampled true over the batch's candidates
+// (trainInputs' cand and corr: ids and log-weights).
 func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
+	loss := trainLoss(m, loc)
 	return func(params, in []*Node) (*Node, []*Node) {
-		ids, mask, pos, at, target, weight := in[0], in[1], in[2], in[3], in[4], in[5]
+		_, t := readTrainInputs(in, 0, sampled)
+		return loss(params, t)
+	}
+}
+
+// trainLoss is nextTokenLoss on named inputs (sampled when t has
+// candidates).
+func trainLoss(m *gpt2.Model, loc locality) func(params []*Node, t trainInputs) (*Node, []*Node) {
+	return func(params []*Node, t trainInputs) (*Node, []*Node) {
+		sampled := t.cand != nil
+		mask, at, target, weight := t.Mask, t.at, t.target, t.weight
 		var hidden *Node
 		var far, dist, subj []*Node
-		m.BuildForward(params, lm.Inputs{IDs: ids, Mask: mask, Positions: pos}, func(s lm.Site, x *Node) *Node {
+		m.BuildForward(params, t.Inputs, func(s lm.Site, x *Node) *Node {
 			switch {
 			case s.Component == lm.LNFinal:
 				hidden = x
 			case s.Component == lm.AttentionWeight && s.Layer < loc.layers:
 				far = append(far, farAttention(x, mask, loc.window))
 				if loc.subject > 0 && (loc.strict || loc.local) {
-					subj = append(subj, subjectAttention(x, Add(in[6], in[8]), in[7]))
+					subj = append(subj, subjectAttention(x, Add(t.subjKey, t.subjLast), t.after))
 				}
 			case s.Component == lm.AttentionWeight:
 				if loc.recency > 0 {
 					dist = append(dist, attentionDistance(x, mask))
 				}
 				if loc.subject > 0 {
-					queries := in[7]
+					queries := t.after
 					if loc.strict {
-						queries = Add(queries, in[8])
+						queries = Add(queries, t.subjLast)
 					}
-					keys := in[6]
+					keys := t.subjKey
 					if loc.readUntil > 0 && s.Layer >= loc.readUntil {
-						keys = Add(keys, in[8])
+						keys = Add(keys, t.subjLast)
 					}
 					subj = append(subj, subjectAttention(x, keys, queries))
 				}
@@ -432,8 +469,8 @@ func nextTokenLoss(m *gpt2.Model, sampled bool, loc locality) train.LossFn {
 		wte := params[0]                    // [vocab,d]
 		var logits *Node
 		if sampled {
-			wc := Gather(wte, ExpandAxes(in[9], -1))                         // [m,d]
-			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(in[10], 0)) // [k,m]
+			wc := Gather(wte, ExpandAxes(t.cand, -1))                        // [m,d]
+			logits = Add(Einsum("kd,md->km", hs, wc), ExpandAxes(t.corr, 0)) // [k,m]
 		} else {
 			logits = Einsum("kd,vd->kv", hs, wte) // [k,vocab]
 		}
@@ -479,7 +516,8 @@ func ExactLoss(m *gpt2.Model, seed uint64, n int) (float64, error) {
 	}
 	nParams := len(m.Params())
 	exec, err := NewExec(m.Backend(), func(in []*Node) []*Node {
-		loss, extra := nextTokenLoss(m, false, locality{})(in[:nParams], in[nParams:])
+		params, t := readTrainInputs(in, nParams, false)
+		loss, extra := trainLoss(m, locality{})(params, t)
 		return []*Node{Mul(loss, extra[0]), extra[0]}
 	})
 	if err != nil {
@@ -490,11 +528,7 @@ func ExactLoss(m *gpt2.Model, seed uint64, n int) (float64, error) {
 	sum, count := 0.0, 0.0
 	for bt.next < len(seqs) {
 		b := bt.nextBatch()
-		args := make([]any, 0, nParams+6)
-		for _, p := range m.Params() {
-			args = append(args, p)
-		}
-		outs, err := exec.Call(append(args, b.inputs()...)...)
+		outs, err := exec.Call(b.args(m.Params())...)
 		if err != nil {
 			return 0, err
 		}

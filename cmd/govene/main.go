@@ -96,7 +96,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if args[1] == "demo" {
 				return demoMain([]string{"-h"}, stdout, stderr)
 			}
-			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo\n", args[1])
+			if args[1] == "session" {
+				return sessionMain([]string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo, session\n", args[1])
 			return exitUsage
 		}
 		fmt.Fprint(stdout, usageText)

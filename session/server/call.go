@@ -103,11 +103,13 @@ func (st *stream) emit(event any) error {
 		st.w.WriteHeader(http.StatusOK)
 		st.streaming = true
 	}
-	return st.line(session.StreamLine{Event: data})
+	return st.line(session.StreamLine{Event: data}, true)
 }
 
-// line writes one stream line and flushes it.
-func (st *stream) line(l session.StreamLine) error {
+// line writes one stream line, and flushes it when flush is set (the last
+// line goes out when ServeHTTP returns, so that a caller who has the
+// result sees the call finished in the status).
+func (st *stream) line(l session.StreamLine, flush bool) error {
 	data, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -115,7 +117,7 @@ func (st *stream) line(l session.StreamLine) error {
 	if _, err := st.w.Write(append(data, '\n')); err != nil {
 		return fmt.Errorf("session: the caller is gone: %w", err)
 	}
-	if f, ok := st.w.(http.Flusher); ok {
+	if f, ok := st.w.(http.Flusher); ok && flush {
 		f.Flush()
 	}
 	return nil
@@ -144,9 +146,9 @@ func (st *stream) finish(method string, result any, err error) {
 	}
 	if st.streaming {
 		if e != nil {
-			_ = st.line(session.StreamLine{Error: e})
+			_ = st.line(session.StreamLine{Error: e}, false)
 		} else {
-			_ = st.line(session.StreamLine{Result: data})
+			_ = st.line(session.StreamLine{Result: data}, false)
 		}
 		return
 	}

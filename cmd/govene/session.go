@@ -235,7 +235,7 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
-	opts, err := f.options(stdout)
+	opts, connect, err := f.options(stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
@@ -245,6 +245,9 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
+	}
+	if connect != nil {
+		connect(srv.Addr())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -256,22 +259,22 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 }
 
 // options turns serve's flags into server options, making the token and
-// certificate of a TCP session when not given (and printing how to
-// connect).
-func (f serveFlags) options(stdout io.Writer) (server.Options, error) {
+// certificate of a TCP session when not given; for TCP it also returns a
+// func that prints how to connect to the address the server got.
+func (f serveFlags) options(stdout io.Writer) (server.Options, func(addr string), error) {
 	opts := server.Options{IdleTimeout: f.idle, WatchPID: f.watchPID, MaxRequestBytes: f.maxReq, MaxResponseBytes: f.maxResp}
 	if f.idle <= 0 {
 		opts.IdleTimeout = -1
 	}
 	if f.socket != "" && f.listen != "" {
-		return opts, errors.New("give -socket or -listen, not both")
+		return opts, nil, errors.New("give -socket or -listen, not both")
 	}
 	name := f.name
 	if name == "" {
 		name, _ = session.KernelName()
 	}
 	if err := session.CheckName(name); err != nil {
-		return opts, err
+		return opts, nil, err
 	}
 	dir := f.dir
 	if dir == "" {
@@ -281,14 +284,14 @@ func (f serveFlags) options(stdout io.Writer) (server.Options, error) {
 		opts.Socket = f.socket
 		if opts.Socket == "" {
 			if err := session.EnsureDir(dir); err != nil {
-				return opts, err
+				return opts, nil, err
 			}
 			opts.Socket = session.SocketPath(dir, name)
 		}
-		return opts, nil
+		return opts, nil, nil
 	}
 	if err := session.EnsureDir(dir); err != nil {
-		return opts, err
+		return opts, nil, err
 	}
 	opts.Listen = f.listen
 	tokenFile := f.tokenFile
@@ -297,17 +300,18 @@ func (f serveFlags) options(stdout io.Writer) (server.Options, error) {
 	}
 	token, err := readOrMakeToken(tokenFile)
 	if err != nil {
-		return opts, err
+		return opts, nil, err
 	}
 	opts.Token = token
 	cert, fp, certFile, err := f.certificate(dir, name)
 	if err != nil {
-		return opts, err
+		return opts, nil, err
 	}
 	opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	fmt.Fprintf(stdout, "govene session: serving on %s with TLS\n  token: %s (in %s)\n  certificate: %s, fingerprint %s\n  connect with: %s=%s %s=%s %s=%s\n",
-		f.listen, token, tokenFile, certFile, fp, session.EnvAddr, f.listen, session.EnvToken, token, session.EnvFingerprint, fp)
-	return opts, nil
+	return opts, func(addr string) {
+		fmt.Fprintf(stdout, "govene session: serving on %s with TLS\n  token: %s (in %s)\n  certificate: %s, fingerprint %s\n  connect with: %s=%s %s=%s %s=%s\n",
+			addr, token, tokenFile, certFile, fp, session.EnvAddr, addr, session.EnvToken, token, session.EnvFingerprint, fp)
+	}, nil
 }
 
 // readOrMakeToken reads the token in path, or writes a new one there 0600.

@@ -274,8 +274,20 @@ func (c *Client) transportError(method string, err error) error {
 	return fmt.Errorf("session %s: %s: %w", c.address, method, err)
 }
 
-// Ping checks that the session answers.
-func (c *Client) Ping(ctx context.Context) error { return c.Call(ctx, "ping", nil, nil) }
+// Ping checks that the session answers and speaks this client's protocol
+// version; an error says which it speaks otherwise.
+func (c *Client) Ping(ctx context.Context) error {
+	var p struct {
+		Protocol int `json:"protocol"`
+	}
+	if err := c.Call(ctx, "ping", nil, &p); err != nil {
+		return err
+	}
+	if p.Protocol != ProtocolVersion {
+		return fmt.Errorf("session %s speaks protocol %d, this client %d: stop it (govene session stop) or update govene on one side", c.address, p.Protocol, ProtocolVersion)
+	}
+	return nil
+}
 
 // Status returns what the session holds ("govene session ls").
 func (c *Client) Status(ctx context.Context) (Status, error) {

@@ -111,8 +111,10 @@ func ConnectContext(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Ping(ctx) == nil {
+	if err := c.Ping(ctx); err == nil {
 		return c, nil
+	} else if !errors.Is(err, ErrGone) {
+		return nil, err // a session answers, but not as it should
 	}
 	if opts.NoStart {
 		return nil, fmt.Errorf("session %s: %w, and Options.NoStart is set", opts.Socket, ErrGone)

@@ -1,16 +1,14 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/govene/govene/internal/procstatus"
 	"github.com/govene/govene/session"
 )
 
@@ -42,7 +40,7 @@ func (s *Server) status() session.Status {
 		IdleSeconds:   max(0, s.opts.IdleTimeout.Seconds()),
 		Requests:      s.requests.Load(),
 		InFlight:      s.inFlight.Load() - 1, // not counting this call
-		Memory:        session.Memory{GoHeapBytes: ms.HeapAlloc, GoSysBytes: ms.Sys, RSSBytes: vmRSS()},
+		Memory:        session.Memory{GoHeapBytes: ms.HeapAlloc, GoSysBytes: ms.Sys, RSSBytes: procstatus.Bytes("VmRSS")},
 		Methods:       s.methods(),
 		Reports:       map[string]json.RawMessage{},
 	}
@@ -70,25 +68,4 @@ func report(r Reporter) (out json.RawMessage) {
 		data, _ = json.Marshal("error: " + err.Error())
 	}
 	return data
-}
-
-// vmRSS returns the process's resident set size from /proc/self/status,
-// 0 where there is none.
-func vmRSS() uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }

@@ -233,6 +233,9 @@ func TestKillRecovery(t *testing.T) {
 	if _, err := os.Lstat(c.Address()); err != nil {
 		t.Fatalf("the killed session's socket should be left behind: %v", err)
 	}
+	if out, _ := exec.Command(goveneBin(t), "session", "ls", "-name", "kill").CombinedOutput(); !strings.HasPrefix(string(out), "kill: not running (stale socket "+c.Address()) {
+		t.Errorf("govene session ls after kill -9: %q", out)
+	}
 	err := c.Ping(context.Background())
 	if !errors.Is(err, session.ErrGone) || !strings.Contains(err.Error(), "session.Connect starts a new one") {
 		t.Fatalf("ping after kill -9: %v", err)

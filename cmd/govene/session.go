@@ -139,53 +139,37 @@ func (c *clientFlags) targets() (names []string, clients []*session.Client, err 
 }
 
 func sessionLs(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
-	var c clientFlags
-	c.register(fs)
-	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
-		return code
-	}
-	names, clients, err := c.targets()
-	if err != nil {
-		fmt.Fprintln(stderr, "govene session ls:", err)
-		return exitError
-	}
-	if len(names) == 0 {
-		fmt.Fprintln(stdout, "no sessions")
-		return exitOK
-	}
-	code := exitOK
-	for i, cl := range clients {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	return sessionEach("ls", args, stdout, stderr, func(ctx context.Context, cl *session.Client) (string, error) {
 		st, err := cl.Status(ctx)
-		cancel()
-		switch {
-		case errors.Is(err, session.ErrGone):
-			fmt.Fprintf(stdout, "%s: not running (stale socket %s; the next Connect removes it)\n", names[i], cl.Address())
-		case err != nil:
-			fmt.Fprintf(stderr, "govene session ls: %s: %v\n", names[i], err)
-			code = exitError
-		default:
-			fmt.Fprintf(stdout, "%s: %s", names[i], st)
-		}
-	}
-	return code
+		return st.String(), err
+	})
 }
 
 func sessionStop(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
+	return sessionEach("stop", args, stdout, stderr, func(ctx context.Context, cl *session.Client) (string, error) {
+		return "stopped\n", cl.Stop(ctx)
+	})
+}
+
+// sessionEach runs ls or stop: it parses the flags, picks the sessions
+// and calls do on each, printing "name: " and do's text, or that the
+// session is not running; stop needs -all for more than one session.
+func sessionEach(cmd string, args []string, stdout, stderr io.Writer, do func(context.Context, *session.Client) (string, error)) int {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	var c clientFlags
 	c.register(fs)
-	fs.BoolVar(&c.all, "all", false, "stop every session of this user")
+	if cmd == "stop" {
+		fs.BoolVar(&c.all, "all", false, "stop every session of this user")
+	}
 	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	names, clients, err := c.targets()
 	if err != nil {
-		fmt.Fprintln(stderr, "govene session stop:", err)
+		fmt.Fprintf(stderr, "govene session %s: %v\n", cmd, err)
 		return exitError
 	}
-	if len(names) > 1 && !c.all {
+	if cmd == "stop" && len(names) > 1 && !c.all {
 		fmt.Fprintf(stderr, "govene session stop: %d sessions run (%s): give -name or -all\n", len(names), strings.Join(names, ", "))
 		return exitUsage
 	}
@@ -196,16 +180,20 @@ func sessionStop(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	for i, cl := range clients {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := cl.Stop(ctx)
+		text, err := do(ctx, cl)
 		cancel()
 		switch {
 		case errors.Is(err, session.ErrGone):
-			fmt.Fprintf(stdout, "%s: not running\n", names[i])
+			stale := ""
+			if _, serr := os.Lstat(cl.Address()); serr == nil {
+				stale = fmt.Sprintf(" (stale socket %s; the next Connect removes it)", cl.Address())
+			}
+			fmt.Fprintf(stdout, "%s: not running%s\n", names[i], stale)
 		case err != nil:
-			fmt.Fprintf(stderr, "govene session stop: %s: %v\n", names[i], err)
+			fmt.Fprintf(stderr, "govene session %s: %s: %v\n", cmd, names[i], err)
 			code = exitError
 		default:
-			fmt.Fprintf(stdout, "%s: stopped\n", names[i])
+			fmt.Fprintf(stdout, "%s: %s", names[i], text)
 		}
 	}
 	return code

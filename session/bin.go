@@ -27,8 +27,9 @@ const ModulePath = "github.com/govene/govene"
 //     directive to a local folder builds from that folder (go build, which
 //     relinks only when the sources changed); a module version (v1.2.3 or
 //     a pseudo-version) is built with `go install module/cmd/govene@version`
-//     and kept per version; a program inside the govene module itself
-//     builds from the current folder's module.
+//     and kept per version; a program of the govene module itself (its
+//     tests, its commands) builds from the module around the current
+//     folder.
 //
 // Building needs the go command on $PATH; the error says how to set
 // GOVENE_BIN instead.
@@ -99,7 +100,7 @@ func buildBinary(ctx context.Context) (string, error) {
 	bin := filepath.Join(binDir, "govene")
 	var cmd *exec.Cmd
 	if src.dir != "" {
-		cmd = exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/govene")
+		cmd = exec.CommandContext(ctx, "go", "build", "-o", bin, ModulePath+"/cmd/govene")
 		cmd.Dir = src.dir
 	} else {
 		if st, err := os.Stat(bin); err == nil && !st.IsDir() {

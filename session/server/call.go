@@ -20,12 +20,6 @@ import (
 // ServeHTTP serves one call: POST session.CallPath+method with the
 // request's JSON as the body.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.inFlight.Add(1)
-	s.touch()
-	defer func() {
-		s.touch()
-		s.inFlight.Add(-1)
-	}()
 	if s.opts.Token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
@@ -33,6 +27,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.inFlight.Add(1) // a call of a token holder keeps the session alive
+	s.touch()
+	defer func() {
+		s.touch()
+		s.inFlight.Add(-1)
+	}()
 	method, ok := strings.CutPrefix(r.URL.Path, session.CallPath)
 	if !ok || r.Method != http.MethodPost {
 		writeError(w, http.StatusNotFound, &session.Error{Message: fmt.Sprintf("session: no such endpoint: %s %s (calls are POST %s<method>)", r.Method, r.URL.Path, session.CallPath)})

@@ -39,7 +39,7 @@ type scaleRequest struct {
 
 // register adds the test methods: scale (strict request, field errors,
 // optional streaming), panic, big (a result of n bytes) and slow.
-func register(t *testing.T, s *server.Server) {
+func register(t testing.TB, s *server.Server) {
 	t.Helper()
 	must := func(err error) {
 		if err != nil {
@@ -84,6 +84,26 @@ func register(t *testing.T, s *server.Server) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}))
+	must(s.Handle("streampanic", func(_ context.Context, _ []byte, emit server.Emitter) (any, error) {
+		if err := emit(map[string]int{"step": 0}); err != nil {
+			return nil, err
+		}
+		panic("mid-stream")
+	}))
+	must(s.Handle("logits", func(_ context.Context, req []byte, _ server.Emitter) (any, error) {
+		var n int
+		if err := session.DecodeRequest(req, &n, 0); err != nil {
+			return nil, err
+		}
+		out := make(session.Float32s, max(n, -n))
+		for i := range out {
+			out[i] = float32(i%1000) * 0.001
+		}
+		if n < 0 { // a plain []float32: a JSON array of numbers
+			return []float32(out), nil
+		}
+		return out, nil
 	}))
 	s.Report("models", func() any { return []string{"shipped"} })
 	s.Report("broken", func() any { panic("no report") })
@@ -146,11 +166,12 @@ func TestCalls(t *testing.T) {
 		{name: "unknown field", method: "scale", req: map[string]any{"x": []int{1}, "factor": 2}, err: `request: unknown field "factor"`, field: "factor"},
 		{name: "handler field error", method: "scale", req: scaleRequest{X: []float64{1}}, err: "scale: by is 0: give a non-zero factor", field: "by"},
 		{name: "streamed error", method: "scale", req: map[string]any{"by": 1, "steps": 2, "x": "no"}, err: `field "x"`, field: "x"},
-		{name: "unknown method", method: "forward", err: `session: unknown method "forward"; the methods are: big, panic, ping, scale, slow, status, stop`},
+		{name: "unknown method", method: "forward", err: `session: unknown method "forward"; the methods are: big, logits, panic, ping, scale, slow, status, stop, streampanic`},
 		{name: "bad method name", method: "../etc", err: `method name "../etc" is not valid`},
 		{name: "request over the server's limit", method: "scale", req: scaleRequest{X: make([]float64, 600), By: 1}, err: "the request is over the session's limit of 1000 bytes (MaxRequestBytes; govene session serve -max-request)"},
 		{name: "result over the server's limit", method: "big", req: 3000, err: "the result is 3002 bytes, over the limit of 2000 bytes (MaxResponseBytes"},
 		{name: "a Go function", method: "scale", req: map[string]any{"f": func() {}}, err: "register a named intervention type in the session or use a built-in one", errIs: session.ErrNotData},
+		{name: "panic while streaming", method: "streampanic", events: 1, err: "session: method streampanic panicked: mid-stream"},
 		{name: "panic", method: "panic", err: "session: method panic panicked: assignment to entry in nil map (the session keeps serving"},
 	}
 	for _, tc := range tests {
@@ -170,8 +191,8 @@ func TestCalls(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Fatalf("%s: error %v, want one containing %q", tc.method, err, tc.err)
+			if err == nil || !strings.Contains(err.Error(), tc.err) || events != tc.events {
+				t.Fatalf("%s: error %v after %d events, want one containing %q after %d", tc.method, err, events, tc.err, tc.events)
 			}
 			var e *session.Error
 			if tc.field != "" && (!errors.As(err, &e) || e.Field != tc.field) {
@@ -394,5 +415,48 @@ func TestTCPToken(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("no token: HTTP %d, want 401", resp.StatusCode)
+	}
+}
+
+// BenchmarkCall measures a call's round trip on the Unix socket: an empty
+// one (ping) and one that brings back GPT-2's logits for 16 tokens
+// (16 x 50257 float32) as a JSON array of numbers and as Float32s.
+func BenchmarkCall(b *testing.B) {
+	d, err := os.MkdirTemp("", "gvs")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(d)
+	s, err := server.New(server.Options{Socket: filepath.Join(d, "s.sock"), Log: &strings.Builder{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	register(b, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Serve(ctx) }()
+	c, err := session.Dial(session.Options{Socket: s.Addr()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ping", func(b *testing.B) {
+		for b.Loop() {
+			if err := c.Ping(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, enc := range []struct {
+		name string
+		n    int
+	}{{"JSONArray", -16 * 50257}, {"Float32s", 16 * 50257}} {
+		b.Run("logits16x50257"+enc.name, func(b *testing.B) {
+			var out session.Float32s
+			for b.Loop() {
+				if err := c.Call(ctx, "logits", enc.n, &out); err != nil || len(out) != 16*50257 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

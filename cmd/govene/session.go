@@ -36,6 +36,15 @@ serve serves on a Unix socket in a folder only you can open (default
 stop stops one (this kernel's, the only one, or -name), or all with -all.
 
 Run "govene session serve -h" (or ls, stop) for the flags.
+
+Environment (read by the session client in notebook cells, and by ls/stop):
+  GOVENE_SESSION              the session's name (default: the Jupyter kernel's)
+  GOVENE_SESSION_SOCKET       an explicit socket, such as an SSH-forwarded one
+  GOVENE_SESSION_ADDR, GOVENE_SESSION_TOKEN, GOVENE_SESSION_FINGERPRINT
+                              a remote session (serve -listen prints them)
+  GOVENE_BIN                  the govene binary a client starts sessions with
+                              (default: govene on PATH, else built once from
+                              the govene module the program was built with)
 `
 
 // sessionMain runs `govene session serve|ls|stop`.

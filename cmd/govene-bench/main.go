@@ -25,7 +25,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -37,7 +36,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +43,7 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/procstatus"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/sweep"
@@ -490,19 +489,5 @@ func embeddingStd(m *gpt2.Model) (float64, error) {
 // peakRSSMB returns the process's peak resident set size (VmHWM) in MiB, or
 // 0 where /proc is not available.
 func peakRSSMB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return 0
+	return float64(procstatus.Bytes("VmHWM")) / (1 << 20)
 }

@@ -1,6 +1,7 @@
 // Command govene is govene's command-line main job.
 //
 //	govene demo [-model NAME] [-prompt TEXT -subject TEXT] [-target TOKEN] [-out DIR] [-backend NAME]
+//	govene session serve|ls|stop [flags]
 //	govene help [demo]
 //
 // demo runs causal tracing (ROME) on a model, by default the small GPT-2
@@ -52,6 +53,10 @@ usage:
                         HTML report with heat maps; default: "The Space Needle is
                         in downtown" -> " Seattle" on the small GPT-2 that ships
                         with govene (no download)
+  govene session serve|ls|stop
+                        a long-lived session that keeps models and compiled
+                        graphs between notebook cells, locally or on a GPU
+                        server (govene session -h says more)
   govene help [demo]    this help, or demo's flags
 
 Run "govene demo -h" for demo's flags. Examples:
@@ -91,15 +96,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if args[1] == "demo" {
 				return demoMain([]string{"-h"}, stdout, stderr)
 			}
-			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo\n", args[1])
+			if args[1] == "session" {
+				return sessionMain([]string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo, session\n", args[1])
 			return exitUsage
 		}
 		fmt.Fprint(stdout, usageText)
 		return exitOK
 	case "demo":
 		return demoMain(args[1:], stdout, stderr)
+	case "session":
+		return sessionMain(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "govene: unknown command %q; the commands are: demo, help (govene -h says more)\n", args[0])
+	fmt.Fprintf(stderr, "govene: unknown command %q; the commands are: demo, help, session (govene -h says more)\n", args[0])
 	return exitUsage
 }
 

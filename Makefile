@@ -79,6 +79,7 @@ FUZZ_TARGETS := \
 	./bpe/:FuzzVocabMerges:40000 \
 	./pv/:FuzzPyveneLocations:30000 \
 	./sweep/:FuzzSweepConfig:20000 \
+	./session/:FuzzDecodeRequest:20000 \
 	./pv/:FuzzTrainConfig:30000 \
 	./pv/:FuzzConfigJSON:30000
 

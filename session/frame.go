@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // FramedType is the Content-Type of a framed body: JSON with its Tensors'
@@ -133,8 +134,24 @@ func splitFrame(body []byte) (js []byte, blobs [][]byte, err error) {
 	return js, blobs, nil
 }
 
+// littleEndian says whether this machine stores a float32 as the wire
+// does, so that the values are copied as they are.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// floatBytes returns f's memory as bytes.
+func floatBytes(f []float32) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
+}
+
 // putFloats writes src as little-endian float32s into dst (4*len(src) bytes).
 func putFloats(dst []byte, src []float32) {
+	if littleEndian {
+		copy(dst, floatBytes(src))
+		return
+	}
 	dst = dst[:4*len(src)]
 	for i, v := range src {
 		binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
@@ -144,6 +161,10 @@ func putFloats(dst []byte, src []float32) {
 // getFloats reads little-endian float32s from src.
 func getFloats(src []byte) []float32 {
 	out := make([]float32, len(src)/4)
+	if littleEndian {
+		copy(floatBytes(out), src)
+		return out
+	}
 	src = src[:4*len(out)]
 	for i := range out {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))

@@ -50,7 +50,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes), r.ContentLength, s.opts.MaxRequestBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -63,6 +63,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := &stream{w: w, limit: s.opts.MaxResponseBytes, framed: strings.Contains(r.Header.Get("Accept"), session.FramedType)}
 	result, err := s.call(r.Context(), method, h, body, st)
 	st.finish(method, result, err)
+}
+
+// readBody reads a request body from r (which enforces the limit), in one
+// allocation when its declared length is within the limit.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length > limit {
+		return io.ReadAll(r)
+	}
+	var b bytes.Buffer
+	b.Grow(int(length) + 1) // +1: ReadFrom sees EOF without growing
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // call runs h, turning a panic into an error (logged with its stack).

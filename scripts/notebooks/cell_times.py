@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1, help="runs over the notebook (default 1)")
     ap.add_argument("--kernel-restart", action="store_true", help="a fresh kernel for every run (default: one kernel for all runs)")
     ap.add_argument("--json", metavar="FILE", help="also write the times to FILE as JSON")
+    ap.add_argument("-v", "--verbose", action="store_true", help="also print each cell's output (first 200 characters) to stderr")
     ap.add_argument("--timeout", type=float, default=900, help="seconds a cell may take (default 900)")
     args = ap.parse_args()
     if args.runs < 1:
@@ -45,6 +46,8 @@ def main():
                 res = run_cell(kc, src, timeout=args.timeout)
                 times[i] = round(res.done, 3)
                 print(f"run {r + 1} cell {i:2d}: {res.done:7.2f} s  {first_line(src)}", file=sys.stderr)
+                if args.verbose:
+                    print("    " + "".join(res.texts)[:200].replace("\n", "\n    "), file=sys.stderr)
                 if res.error:
                     failed = f"run {r + 1}, cell {i} failed: {res.error}"
                     break

@@ -151,7 +151,8 @@ func Fingerprint(der []byte) string {
 
 // Call calls method with req (any value encoding/json encodes; nil sends
 // no body) and decodes its result into resp (a pointer, or nil to drop
-// it). Events of a streaming method are dropped (Stream receives them).
+// it). The Tensors in req and in the result travel out of line (see
+// FramedType); a json.RawMessage resp gets the JSON part only. Events of a streaming method are dropped (Stream receives them).
 // Errors: a request that holds a Go function wraps ErrNotData; one over
 // Options.MaxRequestBytes names the limit; a session that is not running
 // wraps ErrGone; the server's errors come back as *Error with its text.
@@ -167,9 +168,10 @@ func (c *Client) Stream(ctx context.Context, method string, req, resp any, onEve
 		return err
 	}
 	var body []byte
+	ctype := JSONType
 	if req != nil {
 		var err error
-		if body, err = json.Marshal(req); err != nil {
+		if body, ctype, err = Marshal(req); err != nil {
 			var ute *json.UnsupportedTypeError
 			if errors.As(err, &ute) && (ute.Type.Kind() == reflect.Func || ute.Type.Kind() == reflect.Chan) {
 				return fmt.Errorf("session: %s: the request holds a %s: %w", method, ute.Type, ErrNotData)
@@ -184,7 +186,8 @@ func (c *Client) Stream(ctx context.Context, method string, req, resp any, onEve
 	if err != nil {
 		return fmt.Errorf("session: %s: %w", method, err)
 	}
-	hreq.Header.Set("Content-Type", JSONType)
+	hreq.Header.Set("Content-Type", ctype)
+	hreq.Header.Set("Accept", FramedType+", "+JSONType+", "+StreamType)
 	if c.token != "" {
 		hreq.Header.Set("Authorization", "Bearer "+c.token)
 	}
@@ -196,7 +199,10 @@ func (c *Client) Stream(ctx context.Context, method string, req, resp any, onEve
 	if hresp.StatusCode == http.StatusOK && strings.HasPrefix(hresp.Header.Get("Content-Type"), StreamType) {
 		return c.readStream(method, hresp.Body, resp, onEvent)
 	}
-	data, err := io.ReadAll(io.LimitReader(hresp.Body, c.maxResp+1))
+	if hresp.ContentLength > c.maxResp {
+		return fmt.Errorf("session: %s: the response is over the limit of %d bytes (Options.MaxResponseBytes): it is %d bytes", method, c.maxResp, hresp.ContentLength)
+	}
+	data, err := readBody(hresp.Body, hresp.ContentLength, c.maxResp)
 	if err != nil {
 		return c.transportError(method, err)
 	}
@@ -239,11 +245,24 @@ func (c *Client) readStream(method string, r io.Reader, resp any, onEvent func(j
 	return c.transportError(method, io.ErrUnexpectedEOF)
 }
 
+// readBody reads a response body of at most limit+1 bytes, in one
+// allocation when its length is known (and within the limit).
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	data := make([]byte, length)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
 func decodeResult(method string, data []byte, resp any) error {
 	if resp == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(data, resp); err != nil {
+	if err := Unmarshal(data, resp); err != nil {
 		return fmt.Errorf("session: %s: decoding the result into %T: %w", method, resp, err)
 	}
 	return nil

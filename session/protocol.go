@@ -64,9 +64,12 @@ func CheckMethod(name string) error {
 
 // DecodeRequest decodes one JSON value from data into v strictly: fields
 // v does not have, trailing data and a body over limit bytes (limit <= 0:
-// DefaultMaxRequestBytes) are errors. An empty or all-space body decodes
-// as null (v is left as it is). Errors are *Error values whose Field names
-// the offending request field when there is one.
+// DefaultMaxRequestBytes) are errors. data may also be a framed body
+// (FramedType): its Tensors then get their blobs, each checked against
+// its tensor's shape, and a blob no tensor takes is an error too. An
+// empty or all-space body decodes as null (v is left as it is). Errors
+// are *Error values whose Field names the offending request field when
+// there is one.
 func DecodeRequest(data []byte, v any, limit int64) error {
 	if limit <= 0 {
 		limit = DefaultMaxRequestBytes
@@ -74,7 +77,14 @@ func DecodeRequest(data []byte, v any, limit int64) error {
 	if int64(len(data)) > limit {
 		return &Error{Message: fmt.Sprintf("request: %d bytes is over the limit of %d bytes (MaxRequestBytes)", len(data), limit)}
 	}
+	data, blobs, err := splitFrame(data)
+	if err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
+		if len(blobs) > 0 {
+			return &Error{Message: fmt.Sprintf("request: a framed body with %d blobs and no JSON", len(blobs))}
+		}
 		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -86,7 +96,7 @@ func DecodeRequest(data []byte, v any, limit int64) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return &Error{Message: "request: unexpected data after the JSON value (send exactly one JSON value)"}
 	}
-	return nil
+	return attachBlobs(v, blobs, true)
 }
 
 // requestError turns a json decoding error into an *Error that names the

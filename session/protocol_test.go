@@ -13,6 +13,7 @@ type testRequest struct {
 	Layers []int    `json:"layers,omitempty"`
 	Scale  float64  `json:"scale,omitempty"`
 	Inner  *testSub `json:"inner,omitempty"`
+	T      *Tensor  `json:"t,omitempty"`
 }
 
 type testSub struct {

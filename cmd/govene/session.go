@@ -17,12 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/govene/govene/backend"
 	"github.com/govene/govene/session"
 	"github.com/govene/govene/session/server"
 )
 
 const sessionUsage = `usage:
-  govene session serve [-name N | -socket PATH] [-idle D] [-watch-pid PID]
+  govene session serve [-name N | -socket PATH] [-idle D] [-watch-pid PID] [-backend B]
   govene session serve -listen HOST:PORT [-token-file F] [-cert F -key F]
   govene session ls [-name N | -socket PATH | -addr HOST:PORT ...]
   govene session stop [-name N | -all | -socket PATH | -addr HOST:PORT ...]
@@ -32,8 +33,9 @@ graphs between notebook cells; programs reach it with package
 github.com/govene/govene/session, which starts one per Jupyter kernel.
 serve serves on a Unix socket in a folder only you can open (default
 %s), or with -listen on TCP with TLS and a bearer token
-(loopback unless HOST says otherwise). ls shows what the sessions hold;
-stop stops one (this kernel's, the only one, or -name), or all with -all.
+(loopback unless HOST says otherwise); it computes on -backend (default:
+GOMLX_BACKEND, else the installed XLA CPU plugin, else pure Go). ls
+shows what the sessions hold, the backend included; stop stops one (this kernel's, the only one, or -name), or all with -all.
 
 Run "govene session serve -h" (or ls, stop) for the flags.
 
@@ -210,6 +212,7 @@ func sessionEach(cmd string, args []string, stdout, stderr io.Writer, do func(co
 
 type serveFlags struct {
 	name, dir, socket, listen, tokenFile, cert, key string
+	backend                                         string
 	idle                                            time.Duration
 	watchPID                                        int
 	maxReq, maxResp                                 int64
@@ -225,6 +228,7 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.tokenFile, "token-file", "", "with -listen: the token's file, read when it exists, else a new random token is written there 0600 (default DIR/NAME.token)")
 	fs.StringVar(&f.cert, "cert", "", "with -listen: the TLS certificate (PEM); default: a new self-signed one written to DIR/NAME-cert.pem")
 	fs.StringVar(&f.key, "key", "", "with -listen and -cert: the certificate's key (PEM)")
+	fs.StringVar(&f.backend, "backend", "auto", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so, or auto: $"+backend.EnvVar+", else the installed XLA CPU plugin, else go")
 	fs.DurationVar(&f.idle, "idle", server.DefaultIdleTimeout, "stop after this long without a request (0 or negative: never)")
 	fs.IntVar(&f.watchPID, "watch-pid", 0, "stop when this process (the notebook kernel) exits")
 	fs.Int64Var(&f.maxReq, "max-request", session.DefaultMaxRequestBytes, "the largest request body, in bytes")
@@ -237,12 +241,23 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
 	}
+	config, reason, err := sessionBackend(f.backend, os.Getenv(backend.EnvVar), backend.InstalledPlugin())
+	if err != nil {
+		fmt.Fprintln(stderr, "govene session serve:", err)
+		return exitError
+	}
+	// Models the session loads get this backend (backend.For honours it).
+	os.Setenv(backend.EnvVar, config)
 	opts.Log = stderr
 	srv, err := server.New(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
 	}
+	fmt.Fprintf(stderr, "govene session: backend %s: %s\n", config, reason)
+	srv.Report("backend", func() any {
+		return map[string]string{"config": config, "reason": reason, "created": backend.Chosen()}
+	})
 	if connect != nil {
 		connect(srv.Addr())
 	}

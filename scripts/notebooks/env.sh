@@ -22,3 +22,14 @@ export JUPYTER_PATH="$NOTEBOOKS_VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH
 export JUPYTER_CONFIG_DIR="$NOTEBOOKS_VENV/etc/jupyter-user"
 export JUPYTER_DATA_DIR="$NOTEBOOKS_VENV/share/jupyter"
 export IPYTHONDIR="$NOTEBOOKS_VENV/etc/ipython"
+
+# nb_python SCRIPT.py [ARGS...]: runs a Python script of this folder with the
+# venv's Python from the repository root, or exits 2 saying to run setup.sh.
+nb_python() {
+	[[ -x $NOTEBOOKS_VENV/bin/python ]] || {
+		echo "$1: no notebook environment in $NOTEBOOKS_VENV: run scripts/notebooks/setup.sh first" >&2
+		exit 2
+	}
+	cd "$REPO_ROOT"
+	exec "$NOTEBOOKS_VENV/bin/python" "$NB_SCRIPTS/$@"
+}

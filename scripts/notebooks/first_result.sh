@@ -7,9 +7,4 @@
 # Run setup.sh (make notebooks-setup) first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-[[ -x $NOTEBOOKS_VENV/bin/python ]] || {
-	echo "first_result.sh: no notebook environment in $NOTEBOOKS_VENV: run scripts/notebooks/setup.sh first" >&2
-	exit 2
-}
-cd "$REPO_ROOT"
-exec "$NOTEBOOKS_VENV/bin/python" "$NB_SCRIPTS/first_result.py" "$@"
+nb_python first_result.py "$@"

@@ -5,8 +5,13 @@
 #   - JupyterLab 4, nbconvert and nbclient, pinned in requirements.txt (PyPI)
 #   - GoNB v0.11.4, the Go kernel, and goimports, built with the Go toolchain
 #     into the venv's bin/
+#   - the govene binary, built from this checkout into the venv's bin/ (again
+#     on every run: go build relinks only when the sources changed), which
+#     notebook cells start their session with: the kernel spec sets
+#     GOVENE_BIN to it, so that no cell pays for building it
 #   - the GoNB kernel spec, in the venv's share/jupyter/kernels/gonb (not in
-#     ~/.local/share/jupyter), with GOEXPERIMENT=simd in its environment
+#     ~/.local/share/jupyter), with GOEXPERIMENT=simd and GOVENE_BIN in its
+#     environment
 #   - JupyterLab defaults in the venv's share/jupyter/lab/settings/overrides.json:
 #     no news pop-up, no news or update checks
 #
@@ -95,16 +100,23 @@ if [[ ${NOTEBOOKS_GOPLS:-0} == 1 ]]; then
 	go_tool gopls "$GOPLS_VERSION" golang.org/x/tools/gopls
 fi
 
+# 2b. The govene binary that sessions run (session.FindBinary takes
+# $GOVENE_BIN first). The session picks the XLA CPU plugin itself when one is
+# installed (govene session serve -backend auto).
+log "go: building govene into $gobin/govene"
+(cd "$REPO_ROOT" && GOFLAGS=-mod=mod go build -o "$gobin/govene" ./cmd/govene) || die "building cmd/govene failed"
+
 # 3. The kernel spec, in the venv (JUPYTER_DATA_DIR, set by env.sh, is where
 # `gonb --install` writes it). Its environment: GOEXPERIMENT=simd, the venv's
-# bin/ and this Go's bin/ on PATH, and no inherited GOFLAGS (see env.sh).
+# bin/ and this Go's bin/ on PATH, GOVENE_BIN, and no inherited GOFLAGS (see
+# env.sh).
 kdir=$JUPYTER_DATA_DIR/kernels/gonb
 log "kernel: installing the gonb kernel spec in $kdir"
 # --force_deps: gopls is optional (it gives autocomplete and hover help).
 "$gobin/gonb" --install --force_deps --logtostderr 2>&1 | grep -o 'kernel configuration installed in.*' | sed 's/^/  gonb: /' || true
 [[ -f $kdir/kernel.json ]] || die "gonb --install wrote no $kdir/kernel.json"
 export NOTEBOOKS_VENV
-GOROOT_BIN=$(go env GOROOT)/bin "$NOTEBOOKS_VENV/bin/python" - "$kdir/kernel.json" <<'PY'
+GOVENE_BIN=$gobin/govene GOROOT_BIN=$(go env GOROOT)/bin "$NOTEBOOKS_VENV/bin/python" - "$kdir/kernel.json" <<'PY'
 import json, os, sys
 path = sys.argv[1]
 spec = json.load(open(path))
@@ -112,6 +124,7 @@ spec["display_name"] = "Go (gonb)"
 env = spec.setdefault("env", {})
 env["GOEXPERIMENT"] = "simd"
 env["GOFLAGS"] = ""  # never -mod=mod (make's): Go refuses it in workspace mode
+env["GOVENE_BIN"] = os.environ["GOVENE_BIN"]  # the session server cells start
 # jupyter_client substitutes ${PATH} from the server's environment.
 bins = [os.path.join(os.environ["NOTEBOOKS_VENV"], "bin"), os.environ["GOROOT_BIN"]]
 env["PATH"] = ":".join(bins) + ":${PATH}"
@@ -143,4 +156,5 @@ PY
 specs=$("$NOTEBOOKS_VENV/bin/jupyter" kernelspec list)
 [[ $specs =~ gonb\ +$kdir ]] || die "jupyter does not find the gonb kernel in $kdir: $specs"
 echo 'package x' | "$gobin/goimports" >/dev/null || die "goimports does not run"
+"$gobin/govene" session -h >/dev/null || die "$gobin/govene does not run"
 log "ready: JupyterLab $("$NOTEBOOKS_VENV/bin/python" -c "import importlib.metadata as m; print(m.version('jupyterlab'))"), gonb $GONB_VERSION, $gov, venv $NOTEBOOKS_VENV"

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,10 @@ import (
 )
 
 // ServeHTTP serves one call: POST session.CallPath+method with the
-// request's JSON as the body.
+// request's JSON (or framed body, session.FramedType) as the body. The
+// result goes back framed when the caller accepts it
+// (session.FramedType in its Accept header) and holds a session.Tensor,
+// else as JSON.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -46,7 +50,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes), r.ContentLength, s.opts.MaxRequestBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -56,9 +60,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, &session.Error{Message: fmt.Sprintf("session: %s: reading the request: %v", method, err)})
 		return
 	}
-	st := &stream{w: w, limit: s.opts.MaxResponseBytes}
+	st := &stream{w: w, limit: s.opts.MaxResponseBytes, framed: strings.Contains(r.Header.Get("Accept"), session.FramedType)}
 	result, err := s.call(r.Context(), method, h, body, st)
 	st.finish(method, result, err)
+}
+
+// readBody reads a request body from r (which enforces the limit), in one
+// allocation when its declared length is within the limit.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length > limit {
+		return io.ReadAll(r)
+	}
+	var b bytes.Buffer
+	b.Grow(int(length) + 1) // +1: ReadFrom sees EOF without growing
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // call runs h, turning a panic into an error (logged with its stack).
@@ -80,6 +96,7 @@ type stream struct {
 	mu        sync.Mutex
 	w         http.ResponseWriter
 	limit     int64
+	framed    bool // the caller reads framed results (session.FramedType)
 	streaming bool
 	done      bool
 }
@@ -129,8 +146,14 @@ func (st *stream) finish(method string, result any, err error) {
 	defer st.mu.Unlock()
 	st.done = true
 	var data []byte
+	ctype := session.JSONType
 	if err == nil {
-		if data, err = json.Marshal(result); err != nil {
+		if st.framed && !st.streaming {
+			data, ctype, err = session.Marshal(result)
+		} else {
+			data, err = json.Marshal(result)
+		}
+		if err != nil {
 			err = fmt.Errorf("session: %s: encoding the result: %w", method, err)
 		} else if int64(len(data)) > st.limit {
 			err = fmt.Errorf("session: %s: the result is %d bytes, over the limit of %d bytes (MaxResponseBytes; govene session serve -max-response)", method, len(data), st.limit)
@@ -156,7 +179,8 @@ func (st *stream) finish(method string, result any, err error) {
 		writeError(st.w, http.StatusBadRequest, e)
 		return
 	}
-	st.w.Header().Set("Content-Type", session.JSONType)
+	st.w.Header().Set("Content-Type", ctype)
+	st.w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = st.w.Write(data)
 }
 

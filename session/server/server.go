@@ -30,11 +30,14 @@ import (
 // it stops, when Options.IdleTimeout is 0.
 const DefaultIdleTimeout = 30 * time.Minute
 
-// Handler serves one method: req is the request's raw JSON (decode it with
-// session.DecodeRequest), emit streams an event to the caller before the
-// result (the response then becomes a stream). It returns the result,
-// which encoding/json encodes, or an error: a *session.Error keeps its
-// Field; any other error travels as its text.
+// Handler serves one method: req is the request's body, JSON or framed
+// (decode it with session.DecodeRequest, which takes both), emit streams
+// an event to the caller before the result (the response then becomes a
+// stream). It returns the result, which encoding/json encodes with its
+// session.Tensor values out of line (session.Marshal; inline base64 in a
+// stream or for a caller that does not accept framed bodies), or an
+// error: a *session.Error keeps its Field; any other error travels as its
+// text.
 type Handler func(ctx context.Context, req []byte, emit Emitter) (any, error)
 
 // Emitter streams one event (any value encoding/json encodes) to the

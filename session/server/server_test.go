@@ -419,8 +419,12 @@ func TestTCPToken(t *testing.T) {
 }
 
 // BenchmarkCall measures a call's round trip on the Unix socket: an empty
-// one (ping) and one that brings back GPT-2's logits for 16 tokens
-// (16 x 50257 float32) as a JSON array of numbers and as Float32s.
+// one (ping); one that brings back GPT-2's logits for 16 tokens
+// (16 x 50257 float32, 3.2 MB) as a JSON array of numbers, as Float32s
+// (base64 in JSON) and as a Tensor (framed, out of line); a Tensor of
+// that size sent and brought back (echo); and a forward-like method that
+// takes 16 token ids and returns logits [1, 16, vocab] for the shipped
+// model's vocabulary.
 func BenchmarkCall(b *testing.B) {
 	d, err := os.MkdirTemp("", "gvs")
 	if err != nil {
@@ -432,6 +436,7 @@ func BenchmarkCall(b *testing.B) {
 		b.Fatal(err)
 	}
 	register(b, s)
+	registerTensors(b, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = s.Serve(ctx) }()
@@ -459,4 +464,22 @@ func BenchmarkCall(b *testing.B) {
 			}
 		})
 	}
+	in := session.Tensor{Shape: []int{16, 50257}, Data: make([]float32, 16*50257)}
+	b.Run("echo16x50257Tensor", func(b *testing.B) {
+		var out session.Tensor
+		for b.Loop() {
+			if err := c.Call(ctx, "echo", echoRequest{T: in, Scale: 1}, &out); err != nil || len(out.Data) != len(in.Data) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("forward16x%dTensor", shippedVocab), func(b *testing.B) {
+		tokens := map[string][]int{"tokens": make([]int, 16)}
+		var out forwardResult
+		for b.Loop() {
+			if err := c.Call(ctx, "forward", tokens, &out); err != nil || out.Tokens != 16 {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -7,6 +7,8 @@
 #                          Chromium (screenshots in a temporary folder;
 #                          SHOTS_DIR=notebooks/screenshots refreshes the committed ones)
 #   make notebooks-save    executes the notebooks and saves them with their outputs
+#   make notebooks-cell-times  each cell's time in a fresh GoNB kernel, two runs
+#                          (NB=notebooks/01_patching.ipynb; a benchmark)
 #   make lab               JupyterLab on 127.0.0.1 (LAB_PORT, default 8888) with a
 #                          token printed, the notebooks folder open
 #
@@ -16,7 +18,7 @@
 
 NOTEBOOKS_SCRIPTS := $(CURDIR)/scripts/notebooks
 
-.PHONY: notebooks-setup notebooks-test notebooks-run notebooks-browser-test notebooks-save lab
+.PHONY: notebooks-setup notebooks-test notebooks-run notebooks-browser-test notebooks-save notebooks-cell-times lab
 
 notebooks-setup:
 	bash $(NOTEBOOKS_SCRIPTS)/setup.sh
@@ -33,6 +35,10 @@ notebooks-test: notebooks-setup
 
 notebooks-save: notebooks-setup
 	bash $(NOTEBOOKS_SCRIPTS)/run.sh --save
+
+NB ?= notebooks/01_patching.ipynb
+notebooks-cell-times: notebooks-setup
+	bash $(NOTEBOOKS_SCRIPTS)/cell_times.sh $(NB) --runs 2
 
 lab:
 	bash $(NOTEBOOKS_SCRIPTS)/lab.sh

@@ -109,7 +109,7 @@ func (iv *Model) trains(i, j int) bool { return iv.infos[i].Trainable && iv.spec
 func trainableTypes() []Type {
 	var ts []Type
 	for _, t := range Registered() {
-		if t.Trainable() {
+		if Trainable(t) {
 			ts = append(ts, t)
 		}
 	}

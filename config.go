@@ -1,6 +1,7 @@
 package govene
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ const (
 // RepresentationConfig says where one intervention acts and what it does.
 // It mirrors pyvene's RepresentationConfig field for field.
 type RepresentationConfig struct {
-	Layer     int          `json:"layer"`
+	Layer     int       `json:"layer"`
 	Component Component `json:"component"`
 	// Unit is "pos" (default), "h" or "h.pos".
 	Unit Unit `json:"unit"`
@@ -137,4 +138,35 @@ func (c Config) Key(i int) string {
 		}
 	}
 	return name(r) + "#" + strconv.Itoa(n)
+}
+
+// builtinPyvene maps pyvene's class names of the built-in types to them.
+var builtinPyvene = map[string]Type{
+	"VanillaIntervention": Vanilla, "AdditionIntervention": Addition,
+	"SubtractionIntervention": Subtraction, "ZeroIntervention": Zero,
+	"CollectIntervention": Collect, "NoiseIntervention": Noise, "SkipIntervention": Skip,
+	"RotatedSpaceIntervention": RotatedSpace, "LowRankRotatedSpaceIntervention": LowRankRotatedSpace,
+	"BoundlessRotatedSpaceIntervention": BoundlessRotatedSpace, "PCARotatedSpaceIntervention": PCARotatedSpace,
+	"SigmoidMaskRotatedSpaceIntervention": SigmoidMaskRotatedSpace, "SigmoidMaskIntervention": SigmoidMask,
+	"AutoencoderIntervention": Autoencoder, "JumpReLUAutoencoderIntervention": JumpReLUAutoencoder,
+}
+
+// UnmarshalJSON reads a type name. pyvene's class names of the built-in
+// types, also as pyvene writes them in a saved config
+// ("pyvene.models.interventions.X", "<class '...X'>"), become govene's
+// names; any other name is kept as given (pv maps the pyvene names of
+// registered types, and reports unknown names with their field, when it
+// validates the config). A JSON value that is not a string is json's error.
+func (t *Type) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(s, "<class '"), "'>")
+	if p, ok := builtinPyvene[name[strings.LastIndex(name, ".")+1:]]; ok {
+		*t = p
+		return nil
+	}
+	*t = Type(s)
+	return nil
 }

@@ -164,7 +164,7 @@ func SourceRepresentation(rows ...[]float32) CallOption {
 // PyveneLocations takes unit_locations as pyvene writes them, as JSON (see
 // pv.PyveneLocations for the forms); the JSON is read when the call runs.
 func PyveneLocations(data []byte) CallOption {
-	return func(c *Call) { c.PyveneLocations = json.RawMessage(data) }
+	return func(c *Call) { c.PyveneLocations = append(json.RawMessage{}, data...) }
 }
 
 // CaptureSites also returns the values at these sites, as pv.CaptureSites.

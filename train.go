@@ -18,8 +18,8 @@ type Example struct {
 	Label int `json:"label"`
 }
 
-// Adam is the data of train.Adam: the optimizer's settings, zero fields
-// taking train's defaults.
+// Adam configures train's Adam optimizer (train.Adam is this type with
+// train's methods). Zero fields take the defaults in brackets.
 type Adam struct {
 	LR          float64 `json:"lr"`           // [1e-3]
 	Beta1       float64 `json:"beta1"`        // [0.9]
@@ -27,7 +27,8 @@ type Adam struct {
 	Eps         float64 `json:"eps"`          // [1e-8]
 	WeightDecay float64 `json:"weight_decay"` // decoupled (AdamW) [0]
 	// WarmupSteps ramps the learning rate linearly from 0; then, when
-	// TotalSteps > 0, it decays linearly to 0 at TotalSteps.
+	// TotalSteps > 0, it decays linearly to 0 at TotalSteps (transformers'
+	// get_linear_schedule_with_warmup, which pyvene's tutorials use).
 	WarmupSteps int `json:"warmup_steps"`
 	TotalSteps  int `json:"total_steps"`
 	// ClipNorm clips the global gradient norm when positive.

@@ -10,134 +10,72 @@
 package lm
 
 import (
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene"
 )
 
-// Component names a kind of hook site. The per-layer names are pyvene's GPT-2
-// component names; the rest follow TransformerLens.
-type Component string
+// The plain data of sites, prompts, sizes and sampling lives in package
+// govene, so that programs that only talk to a session need no GoMLX; lm
+// names it here so that existing code reads as before.
 
-// Per-layer components, with pyvene's names and meaning.
+// Component names a kind of hook site; see govene.Component.
+type Component = govene.Component
+
+// Site is one hook point: a component at a layer; see govene.Site.
+type Site = govene.Site
+
+// Dims are a model's sizes; see govene.Dims.
+type Dims = govene.Dims
+
+// Prompt is one tokenized text; see govene.Prompt.
+type Prompt = govene.Prompt
+
+// Sampling configures how Generate picks tokens; see govene.Sampling.
+type Sampling = govene.Sampling
+
+// The components, as govene names them.
 const (
-	BlockInput               Component = "block_input"                 // residual stream entering block l [b,s,d]
-	BlockOutput              Component = "block_output"                // residual stream leaving block l [b,s,d]
-	AttentionInput           Component = "attention_input"             // ln_1 output [b,s,d]
-	QueryOutput              Component = "query_output"                // queries [b,s,d]
-	KeyOutput                Component = "key_output"                  // keys [b,s,d]
-	ValueOutput              Component = "value_output"                // values [b,s,d]
-	HeadQueryOutput          Component = "head_query_output"           // queries per head [b,h,s,d/h]
-	HeadKeyOutput            Component = "head_key_output"             // keys per head [b,h,s,d/h]
-	HeadValueOutput          Component = "head_value_output"           // values per head [b,h,s,d/h]
-	AttentionWeight          Component = "attention_weight"            // softmax probabilities [b,h,s,s]
-	AttentionValueOutput     Component = "attention_value_output"      // merged heads before c_proj [b,s,d]
-	HeadAttentionValueOutput Component = "head_attention_value_output" // per head before merge [b,h,s,d/h]
-	AttentionOutput          Component = "attention_output"            // after c_proj, before the residual add [b,s,d]
-	MLPInput                 Component = "mlp_input"                   // ln_2 output [b,s,d]
-	MLPActivation            Component = "mlp_activation"              // activation output [b,s,inner]
-	MLPOutput                Component = "mlp_output"                  // MLP output before the residual add [b,s,d]
-
-	// Beyond pyvene (TransformerLens has them).
-	ResidMid        Component = "resid_mid"        // residual after the attention add, before ln_2 [b,s,d]
-	AttentionScores Component = "attention_scores" // scaled q·k before masking and softmax [b,h,s,s]
+	BlockInput               = govene.BlockInput
+	BlockOutput              = govene.BlockOutput
+	AttentionInput           = govene.AttentionInput
+	QueryOutput              = govene.QueryOutput
+	KeyOutput                = govene.KeyOutput
+	ValueOutput              = govene.ValueOutput
+	HeadQueryOutput          = govene.HeadQueryOutput
+	HeadKeyOutput            = govene.HeadKeyOutput
+	HeadValueOutput          = govene.HeadValueOutput
+	AttentionWeight          = govene.AttentionWeight
+	AttentionValueOutput     = govene.AttentionValueOutput
+	HeadAttentionValueOutput = govene.HeadAttentionValueOutput
+	AttentionOutput          = govene.AttentionOutput
+	MLPInput                 = govene.MLPInput
+	MLPActivation            = govene.MLPActivation
+	MLPOutput                = govene.MLPOutput
+	ResidMid                 = govene.ResidMid
+	AttentionScores          = govene.AttentionScores
+	Embed                    = govene.Embed
+	PosEmbed                 = govene.PosEmbed
+	LNFinal                  = govene.LNFinal
+	Logits                   = govene.Logits
 )
 
-// Global (not per-layer) components.
-const (
-	Embed    Component = "embed"     // token embeddings [b,s,d]
-	PosEmbed Component = "pos_embed" // position embeddings [b,s,d]
-	LNFinal  Component = "ln_final"  // final layer norm output [b,s,d]
-	Logits   Component = "logits"    // unembedded logits [b,s,vocab]
-)
+// LayerComponents lists the per-layer components in the order a forward
+// pass reaches them: the same slice as govene.LayerComponents.
+var LayerComponents = govene.LayerComponents
 
-// LayerComponents lists the per-layer components in the order a forward pass
-// reaches them.
-var LayerComponents = []Component{
-	BlockInput, AttentionInput,
-	QueryOutput, KeyOutput, ValueOutput,
-	HeadQueryOutput, HeadKeyOutput, HeadValueOutput,
-	AttentionScores, AttentionWeight,
-	HeadAttentionValueOutput, AttentionValueOutput, AttentionOutput,
-	ResidMid, MLPInput, MLPActivation, MLPOutput, BlockOutput,
-}
-
-// GlobalComponents lists the components that exist once per model.
-var GlobalComponents = []Component{Embed, PosEmbed, LNFinal, Logits}
-
-// IsGlobal reports whether c exists once per model rather than per layer.
-func (c Component) IsGlobal() bool { return slices.Contains(GlobalComponents, c) }
-
-// IsHead reports whether c is laid out per head, [b,h,s,...].
-func (c Component) IsHead() bool {
-	switch c {
-	case HeadQueryOutput, HeadKeyOutput, HeadValueOutput, HeadAttentionValueOutput,
-		AttentionWeight, AttentionScores:
-		return true
-	}
-	return false
-}
-
-// Valid reports whether c is a known component.
-func (c Component) Valid() bool {
-	return slices.Contains(LayerComponents, c) || slices.Contains(GlobalComponents, c)
-}
+// GlobalComponents lists the components that exist once per model: the
+// same slice as govene.GlobalComponents.
+var GlobalComponents = govene.GlobalComponents
 
 // ComponentNames returns every valid component name, for error messages.
-func ComponentNames() []string {
-	var names []string
-	for _, c := range LayerComponents {
-		names = append(names, string(c))
-	}
-	for _, c := range GlobalComponents {
-		names = append(names, string(c))
-	}
-	return names
-}
+func ComponentNames() []string { return govene.ComponentNames() }
 
-// Site is one hook point: a component at a layer. Global components have
-// Layer -1.
-type Site struct {
-	Layer     int
-	Component Component
-}
-
-// String returns the site's name: "blocks.3.block_output" for per-layer sites,
-// the component name for global ones.
-func (s Site) String() string {
-	if s.Component.IsGlobal() {
-		return string(s.Component)
-	}
-	return "blocks." + strconv.Itoa(s.Layer) + "." + string(s.Component)
-}
-
-// ParseSite parses a site name as String writes it ("blocks.3.block_output",
-// "embed"). An unknown component or a malformed layer is an error that names
-// the valid forms.
-func ParseSite(name string) (Site, error) {
-	if c := Component(name); c.IsGlobal() {
-		return Site{Layer: -1, Component: c}, nil
-	}
-	rest, ok := strings.CutPrefix(name, "blocks.")
-	if !ok {
-		return Site{}, fmt.Errorf("lm: site %q: want \"blocks.LAYER.COMPONENT\" or one of %v", name, GlobalComponents)
-	}
-	layerStr, comp, ok := strings.Cut(rest, ".")
-	layer, err := strconv.Atoi(layerStr)
-	if !ok || err != nil || layer < 0 {
-		return Site{}, fmt.Errorf("lm: site %q: layer %q is not a non-negative integer", name, layerStr)
-	}
-	c := Component(comp)
-	if !slices.Contains(LayerComponents, c) {
-		return Site{}, fmt.Errorf("lm: site %q: unknown component %q; valid per-layer components: %v", name, comp, LayerComponents)
-	}
-	return Site{Layer: layer, Component: c}, nil
-}
+// ParseSite parses a site name as Site.String writes it; see
+// govene.ParseSite for the errors.
+func ParseSite(name string) (Site, error) { return govene.ParseSite(name) }
 
 // Hook is called at every site while a forward graph is built. It returns the
 // value the rest of the forward pass uses: x itself to only read the site, or a
@@ -205,90 +143,6 @@ type KVCache struct {
 	Keys, Values []*graph.Node
 	Mask         *graph.Node
 	Start        *graph.Node
-}
-
-// Dims are a model's sizes.
-type Dims struct {
-	Layers int `json:"layers"`
-	Heads  int `json:"heads"` // query heads
-	// KVHeads is the number of key/value heads: Heads for multi-head
-	// attention, fewer for grouped-query attention; 0 means Heads.
-	KVHeads int `json:"kv_heads,omitempty"`
-	Hidden  int `json:"hidden"`
-	// HeadDim is the size of one head, which need not be Hidden/Heads.
-	HeadDim int `json:"head_dim"`
-	Inner   int `json:"inner"` // MLP hidden width
-	Vocab   int `json:"vocab"`
-	// InputVocab is the number of valid input ids when it differs from
-	// Vocab (the logits' width); 0 means Vocab.
-	InputVocab int `json:"input_vocab,omitempty"`
-	Positions  int `json:"positions"` // longest sequence the model accepts
-}
-
-// Width returns the last-axis size of component c's value: the head size
-// for head components, Heads*HeadDim for queries and the merged heads,
-// KVHeads*HeadDim for keys and values, the MLP width for mlp_activation, the
-// vocabulary for logits, the hidden size otherwise (for GPT-2 Heads*HeadDim
-// and KVHeads*HeadDim are the hidden size). With HeadDim 0 the attention
-// widths are the hidden size. For attention_weight and attention_scores the
-// last axis is the key position, whose size depends on the sequence; Width
-// returns -1 for them.
-func (d Dims) Width(c Component) int {
-	switch c {
-	case AttentionWeight, AttentionScores:
-		return -1
-	case HeadQueryOutput, HeadKeyOutput, HeadValueOutput, HeadAttentionValueOutput:
-		return d.HeadDim
-	case QueryOutput, AttentionValueOutput:
-		if d.HeadDim > 0 {
-			return d.Heads * d.HeadDim
-		}
-	case KeyOutput, ValueOutput:
-		if d.HeadDim > 0 {
-			return d.KVHeadCount() * d.HeadDim
-		}
-	case MLPActivation:
-		return d.Inner
-	case Logits:
-		return d.Vocab
-	}
-	return d.Hidden
-}
-
-// KVHeadCount returns KVHeads, or Heads when KVHeads is 0.
-func (d Dims) KVHeadCount() int {
-	if d.KVHeads > 0 {
-		return d.KVHeads
-	}
-	return d.Heads
-}
-
-// HeadCount returns the size of component c's head axis: KVHeadCount() for
-// head_key_output and head_value_output, Heads for the other head
-// components, and 0 for components with no head axis.
-func (d Dims) HeadCount(c Component) int {
-	switch {
-	case c == HeadKeyOutput || c == HeadValueOutput:
-		return d.KVHeadCount()
-	case c.IsHead():
-		return d.Heads
-	}
-	return 0
-}
-
-// CheckSite returns an error when s is not a site of a model with these
-// dimensions, naming the valid components or layer range.
-func (d Dims) CheckSite(s Site) error {
-	if !s.Component.Valid() {
-		return fmt.Errorf("lm: unknown component %q; valid components: %v", s.Component, ComponentNames())
-	}
-	if s.Component.IsGlobal() {
-		return nil
-	}
-	if s.Layer < 0 || s.Layer >= d.Layers {
-		return fmt.Errorf("lm: site %s: layer %d out of range [0, %d)", s, s.Layer, d.Layers)
-	}
-	return nil
 }
 
 // Model is what pv needs of a language model: its sizes, its parameters as

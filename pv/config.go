@@ -1,132 +1,58 @@
 package pv
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 )
 
-// Unit is what an intervention's locations index: token positions ("pos"),
-// attention heads ("h"), or heads at positions ("h.pos").
-type Unit string
+// The config data lives in package govene, so that a session client can
+// build configs without GoMLX; pv names it here so that code reads as before.
+
+// Unit is what an intervention's locations index; see govene.Unit.
+type Unit = govene.Unit
 
 // The units pyvene supports.
 const (
-	Pos     Unit = "pos"
-	Head    Unit = "h"
-	HeadPos Unit = "h.pos"
+	Pos     = govene.Pos
+	Head    = govene.Head
+	HeadPos = govene.HeadPos
 )
 
-// Units lists the valid units.
-var Units = []Unit{Pos, Head, HeadPos}
+// Units lists the valid units: the same slice as govene.Units.
+var Units = govene.Units
 
-// Mode says where sources go: in parallel every source intervenes on the
-// base; in serial source 0 intervenes on source 1, ..., and the last on the
-// base.
-type Mode string
+// Mode says where sources go; see govene.Mode.
+type Mode = govene.Mode
 
 // The modes.
 const (
-	Parallel Mode = "parallel"
-	Serial   Mode = "serial"
+	Parallel = govene.Parallel
+	Serial   = govene.Serial
 )
 
-// Type names an intervention.
-type Type string
+// Type names an intervention; see govene.Type. Trainable(t) tells whether
+// its weights train; ParseType reads pyvene's class names too.
+type Type = govene.Type
 
-// UnmarshalJSON accepts every form ParseType reads. A name it does not know
-// is kept as given, so Config.Validate reports it with its field.
-func (t *Type) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	if p, ok := normalType(Type(s)); ok {
-		*t = p
-		return nil
-	}
-	*t = Type(s)
-	return nil
-}
+// RepresentationConfig says where one intervention acts and what it does;
+// see govene.RepresentationConfig. Its Intervention field, when set, must
+// be a Func (or a plain func(base, source *graph.Node) *graph.Node).
+type RepresentationConfig = govene.RepresentationConfig
 
-// RepresentationConfig says where one intervention acts and what it does.
-// It mirrors pyvene's RepresentationConfig field for field.
-type RepresentationConfig struct {
-	Layer     int          `json:"layer"`
-	Component lm.Component `json:"component"`
-	// Unit is "pos" (default), "h" or "h.pos".
-	Unit Unit `json:"unit"`
-	// MaxNumberOfUnits is how many units each example intervenes on (default
-	// 1; at most the model's positions for "pos", heads for "h", heads ×
-	// positions for "h.pos"); it is part of the intervention key. As in pyvene it is enforced
-	// only for weighted types (rotations, masks, PCA, autoencoders): more
-	// units per call is an error. Other types take any number of units, as
-	// pyvene's do. Unlike pyvene, whose weights for n units act on their
-	// concatenation (n × width), govene's act on each unit separately.
-	MaxNumberOfUnits int `json:"max_number_of_units"`
-	// LowRankDimension is the subspace or latent size of low-rank, PCA and
-	// autoencoder interventions: at most the unit's width for low-rank and
-	// PCA, at most MaxLatent (and MaxWeightElements weights per matrix) for
-	// autoencoders. Negative is an error.
-	LowRankDimension int `json:"low_rank_dimension,omitempty"`
-	// InterventionType names the intervention: a built-in type or one
-	// added with Register; Intervention gives a Go function instead.
-	// Setting both is an error, as in pyvene.
-	InterventionType Type `json:"intervention_type,omitempty"`
-	Intervention     Func `json:"-"`
-	// SubspacePartition splits the unit's last axis into named groups of
-	// dimensions; subspaces then name partitions instead of dimensions. A
-	// partition of two numbers [a, b] means the range a..b-1, as in pyvene
-	// (a < b; empty, reversed and out-of-range partitions are errors).
-	SubspacePartition [][]int `json:"subspace_partition,omitempty"`
-	// GroupKey puts interventions in one group fed by one source (default:
-	// each intervention is its own group).
-	GroupKey *int `json:"group_key,omitempty"`
-	// InterventionLinkKey makes interventions with the same key share one
-	// intervention; a later one sees the earlier one's output at its units.
-	InterventionLinkKey *int `json:"intervention_link_key,omitempty"`
-	// SourceRepresentation is a constant source (one unit's value, width of
-	// the component; finite values), used instead of a source run.
-	SourceRepresentation []float32 `json:"source_representation,omitempty"`
-	// NoiseLevel scales Noise interventions' standard normal noise (finite,
-	// >= 0).
-	NoiseLevel float64 `json:"noise_level,omitempty"`
-}
-
-// Config configures an intervenable model: its interventions and mode.
-type Config struct {
-	Representations []RepresentationConfig `json:"representations"`
-	// Mode is "parallel" (default) or "serial".
-	Mode Mode `json:"mode,omitempty"`
-}
+// Config configures an intervenable model: its interventions and mode. It
+// is govene.Config with pv's methods (Validate, which needs the registry of
+// intervention types); convert with govene.Config(c) and pv.Config(g).
+type Config govene.Config
 
 // Key returns the intervention key pyvene gives representation i of this
-// config: layer_{l}_comp_{component}_unit_{unit}_nunit_{n}#{k}, with k
-// counting earlier representations of the same name. It returns "" when i
-// is not an index of c.Representations.
-func (c Config) Key(i int) string {
-	if i < 0 || i >= len(c.Representations) {
-		return ""
-	}
-	r := c.Representations[i]
-	name := func(r RepresentationConfig) string {
-		return fmt.Sprintf("layer_%d_comp_%s_unit_%s_nunit_%d", r.Layer, r.Component,
-			strings.ReplaceAll(string(r.Unit), ".", "_"), r.MaxNumberOfUnits)
-	}
-	n := 0
-	for _, prev := range c.Representations[:i] {
-		if name(prev) == name(r) {
-			n++
-		}
-	}
-	return name(r) + "#" + strconv.Itoa(n)
-}
+// config (see govene.Config.Key); "" when i is not an index of
+// c.Representations.
+func (c Config) Key(i int) string { return govene.Config(c).Key(i) }
 
 // withDefaults fills pyvene's defaults: unit "pos", one unit, parallel mode,
 // Vanilla.
@@ -215,7 +141,9 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		kind, known := kindOf(r)
 		mw := w // the width partitions index
-		if !known {
+		if _, isFunc := interventionFunc(r.Intervention); r.Intervention != nil && !isFunc {
+			bad("intervention", "%T is not a pv.Func; give a pv.Func (func(base, source *graph.Node) *graph.Node), or name a built-in or registered type in intervention_type", r.Intervention)
+		} else if !known {
 			bad("intervention_type", "%q is not valid; valid: %v, or pyvene's class names (VanillaIntervention, ...; see ParseType); a type of your own must be registered with pv.Register first", r.InterventionType, Registered())
 		} else if err := checkKind(kind, r, w, &mw); err != nil {
 			for _, e := range unjoin(err) {

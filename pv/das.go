@@ -18,24 +18,6 @@ import (
 	"github.com/govene/govene/train"
 )
 
-// Example is one training or evaluation example of an interchange
-// intervention: a base, its sources (one per source group), where to
-// intervene, and the token the intervened model should predict after the
-// base's last token.
-type Example struct {
-	Base    lm.Prompt   `json:"base"`
-	Sources []lm.Prompt `json:"sources"`
-	// SourceUnits and BaseUnits give the units of every intervention
-	// ([intervention][units]); nil means each prompt's last position.
-	SourceUnits [][]int `json:"source_units,omitempty"`
-	BaseUnits   [][]int `json:"base_units,omitempty"`
-	// Subspaces, when set, restricts every intervention to these dimensions
-	// (or partitions).
-	Subspaces [][]int `json:"subspaces,omitempty"`
-	// Label is the token id expected after the base's last token.
-	Label int `json:"label"`
-}
-
 // TrainConfig configures DAS training. Zero fields take the defaults in
 // brackets, which follow pyvene's train_alignment; negative sizes, sizes
 // over MaxEpochs and MaxBatchSize, and negative, NaN or infinite
@@ -74,17 +56,6 @@ type TrainConfig struct {
 	OnStep func(step int, loss, evalIIA float64) `json:"-"`
 }
 
-// TrainReport summarizes a training run.
-type TrainReport struct {
-	Steps     int       `json:"steps"`
-	Losses    []float64 `json:"losses"`
-	EvalSteps []int     `json:"eval_steps"`
-	EvalIIA   []float64 `json:"eval_iia"`
-	BestIIA   float64   `json:"best_iia"`
-	Stopped   string    `json:"stopped"`
-	Duration  time.Duration
-}
-
 // TrainableParameters returns the number of trainable weights, counting
 // linked interventions once (pyvene's count_parameters).
 func (iv *Model) TrainableParameters() int {
@@ -109,7 +80,7 @@ func (iv *Model) trains(i, j int) bool { return iv.infos[i].Trainable && iv.spec
 func trainableTypes() []Type {
 	var ts []Type
 	for _, t := range Registered() {
-		if t.Trainable() {
+		if Trainable(t) {
 			ts = append(ts, t)
 		}
 	}

@@ -1,6 +1,7 @@
 package pv
 
 import (
+	"github.com/govene/govene"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
@@ -10,8 +11,8 @@ import (
 // The autoencoder intervention types: encode base and source, interchange
 // the selected latents (LowRankDimension of them), decode.
 const (
-	Autoencoder         Type = "autoencoder"          // swap latents of a ReLU autoencoder
-	JumpReLUAutoencoder Type = "jumprelu_autoencoder" // swap latents of a JumpReLU SAE
+	Autoencoder         = govene.Autoencoder         // swap latents of a ReLU autoencoder
+	JumpReLUAutoencoder = govene.JumpReLUAutoencoder // swap latents of a JumpReLU SAE
 )
 
 // interchangeLatents encodes base and source, interchanges their latents

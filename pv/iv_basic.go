@@ -1,20 +1,24 @@
 package pv
 
-import "github.com/gomlx/gomlx/core/graph"
+import (
+	"github.com/gomlx/gomlx/core/graph"
+
+	"github.com/govene/govene"
+)
 
 // The intervention types without weights, with pyvene's semantics (S is the
 // selected subspace, b the base units, s the source units).
 const (
-	Vanilla     Type = "vanilla"     // b[S] = s[S]
-	Addition    Type = "addition"    // b[S] += s[S]
-	Subtraction Type = "subtraction" // b[S] -= s[S]
-	Zero        Type = "zero"        // b[S] = 0; no source
-	Collect     Type = "collect"     // returns b[S]; changes nothing
-	Noise       Type = "noise"       // b += noise * level; no source
+	Vanilla     = govene.Vanilla     // b[S] = s[S]
+	Addition    = govene.Addition    // b[S] += s[S]
+	Subtraction = govene.Subtraction // b[S] -= s[S]
+	Zero        = govene.Zero        // b[S] = 0; no source
+	Collect     = govene.Collect     // returns b[S]; changes nothing
+	Noise       = govene.Noise       // b += noise * level; no source
 	// Skip replaces a module's output by its input in the source run (with
 	// the base as source: the module is skipped). It applies to block_output,
 	// mlp_output and query/key/value_output.
-	Skip Type = "skip"
+	Skip = govene.Skip
 )
 
 // This file is the one to copy for an intervention without weights: an

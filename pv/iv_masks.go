@@ -1,13 +1,17 @@
 package pv
 
-import "github.com/gomlx/gomlx/core/graph"
+import (
+	"github.com/gomlx/gomlx/core/graph"
+
+	"github.com/govene/govene"
+)
 
 // The learned-mask intervention types: a sigmoid of mask weights over a
 // temperature selects dimensions, in a learned rotated basis or in the
 // neuron basis.
 const (
-	SigmoidMaskRotatedSpace Type = "sigmoid_mask_rotated_space" // learned sigmoid mask in rotated space
-	SigmoidMask             Type = "sigmoid_mask"               // learned sigmoid mask in the neuron basis
+	SigmoidMaskRotatedSpace = govene.SigmoidMaskRotatedSpace // learned sigmoid mask in rotated space
+	SigmoidMask             = govene.SigmoidMask             // learned sigmoid mask in the neuron basis
 )
 
 // sigmoidMaskOf returns sigmoid(m / temp), broadcast to rank, times the

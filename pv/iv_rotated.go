@@ -4,16 +4,17 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/govene/govene"
 )
 
 // The rotation-based intervention types, with pyvene's math. W is an
 // orthonormal rotation (columns), rb = b·W and rs = s·W the rotated base and
 // source.
 const (
-	RotatedSpace          Type = "rotated_space"           // ((rb)[S] <- (rs)[S])·Wᵀ, W n×n
-	LowRankRotatedSpace   Type = "low_rank_rotated_space"  // b + ((rs-rb)[S])·W[:,S]ᵀ, W n×r
-	BoundlessRotatedSpace Type = "boundless_rotated_space" // learned soft boundary in rotated space
-	PCARotatedSpace       Type = "pca_rotated_space"       // swap in a fixed PCA basis
+	RotatedSpace          = govene.RotatedSpace          // ((rb)[S] <- (rs)[S])·Wᵀ, W n×n
+	LowRankRotatedSpace   = govene.LowRankRotatedSpace   // b + ((rs-rb)[S])·W[:,S]ᵀ, W n×r
+	BoundlessRotatedSpace = govene.BoundlessRotatedSpace // learned soft boundary in rotated space
+	PCARotatedSpace       = govene.PCARotatedSpace       // swap in a fixed PCA basis
 )
 
 // This file is the one to copy for a trainable intervention with weights.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 )
 
@@ -37,22 +38,14 @@ type call struct {
 // a group, not an example: for a batch of several base prompts with one
 // source each, use SourceBatches.
 func Sources(prompts ...lm.Prompt) Option {
-	return func(c *call) error {
-		for _, p := range prompts {
-			c.sources = append(c.sources, []lm.Prompt{p})
-		}
-		return nil
-	}
+	return data(govene.Sources(prompts...))
 }
 
 // SourceBatches gives, per source group, one source prompt per base example:
 // pyvene's sources=[tokenizer([...])] for a batch. One batch feeds every
 // group.
 func SourceBatches(batches ...[]lm.Prompt) Option {
-	return func(c *call) error {
-		c.sources = append(c.sources, batches...)
-		return nil
-	}
+	return data(govene.SourceBatches(batches...))
 }
 
 // SourceCaches gives, per source group, a run that already holds the sites
@@ -74,71 +67,44 @@ func SourceCaches(results ...*lm.Result) Option {
 // At intervenes, for every intervention and example, with the source's unit
 // src on the base's unit base (pyvene's (i, j) shorthand).
 func At(src, base int) Option {
-	return func(c *call) error {
-		c.haveLocs = true
-		c.srcLocs, c.baseLocs = [][][]int{{{src}}}, [][][]int{{{base}}}
-		return nil
-	}
+	return data(govene.At(src, base))
 }
 
 // AtUnits intervenes on the same units of source and base, for every
 // intervention and example (pyvene's flat-list shorthand).
 func AtUnits(units ...int) Option {
-	return func(c *call) error {
-		c.haveLocs = true
-		c.srcLocs, c.baseLocs = [][][]int{{units}}, [][][]int{{units}}
-		return nil
-	}
+	return data(govene.AtUnits(units...))
 }
 
 // AtBase gives only base units, for interventions without a source (Zero,
 // Noise, Collect, constant sources): pyvene's "base" key.
 func AtBase(units ...int) Option {
-	return func(c *call) error {
-		c.haveLocs, c.baseOnly = true, true
-		c.srcLocs, c.baseLocs = nil, [][][]int{{units}}
-		return nil
-	}
+	return data(govene.AtBase(units...))
 }
 
 // Locations gives units explicitly: src[i][e] and base[i][e] are the units
 // of intervention i for example e (pyvene's full unit_locations form). A nil
 // src means base-only.
 func Locations(src, base [][][]int) Option {
-	return func(c *call) error {
-		c.haveLocs = true
-		c.srcLocs, c.baseLocs, c.baseOnly = src, base, src == nil
-		return nil
-	}
+	return data(govene.Locations(src, base))
 }
 
 // HeadPositions gives the locations of "h.pos" interventions: heads and
 // positions for source and base, each indexed [intervention][example][units].
 func HeadPositions(srcHeads, srcPos, baseHeads, basePos [][][]int) Option {
-	return func(c *call) error {
-		c.haveLocs = true
-		c.srcHeads, c.srcLocs, c.baseHeads, c.baseLocs = srcHeads, srcPos, baseHeads, basePos
-		c.baseOnly = srcPos == nil
-		return nil
-	}
+	return data(govene.HeadPositions(srcHeads, srcPos, baseHeads, basePos))
 }
 
 // Subspaces restricts every intervention, for every example, to these
 // dimensions of the unit (or partitions, when the representation has a
 // subspace_partition).
 func Subspaces(dims ...int) Option {
-	return func(c *call) error {
-		c.subspaces = [][][]int{{dims}}
-		return nil
-	}
+	return data(govene.Subspaces(dims...))
 }
 
 // SubspacesPer gives subspaces per intervention and example: s[i][e].
 func SubspacesPer(s [][][]int) Option {
-	return func(c *call) error {
-		c.subspaces = s
-		return nil
-	}
+	return data(govene.SubspacesPer(s))
 }
 
 // SourceRepresentations feeds source unit values directly, skipping source
@@ -149,17 +115,7 @@ func SubspacesPer(s [][][]int) Option {
 // an error listing the valid keys (Model.Keys). For pyvene's single tensor
 // for all interventions use SourceRepresentation.
 func SourceRepresentations(byKey map[string][][]float32) Option {
-	return func(c *call) error {
-		for k, rows := range byKey {
-			for j, row := range rows {
-				if err := checkFinite(fmt.Sprintf("pv: source representations[%q][%d]", k, j), row); err != nil {
-					return err
-				}
-			}
-		}
-		c.srcReps = byKey
-		return nil
-	}
+	return data(govene.SourceRepresentations(byKey))
 }
 
 // SourceRepresentation feeds the same source unit values to every
@@ -168,13 +124,12 @@ func SourceRepresentations(byKey map[string][][]float32) Option {
 // without a source (Zero, Collect, Noise) ignore it. Giving it together with
 // SourceRepresentations is an error.
 func SourceRepresentation(rows ...[]float32) Option {
-	return func(c *call) error {
-		if len(rows) == 0 {
+	if len(rows) == 0 {
+		return func(*call) error {
 			return fmt.Errorf("pv: SourceRepresentation: no rows given; give at least one row as wide as the unit")
 		}
-		c.srcRepAll = rows
-		return nil
 	}
+	return data(govene.SourceRepresentation(rows...))
 }
 
 // resolveSourceReps checks the keys of SourceRepresentations against the
@@ -209,37 +164,25 @@ func (iv *Model) resolveSourceReps(c *call) error {
 // keyed with layer -1, as lm.ParseSite gives them; a site given twice is
 // captured once. An unknown site is an error when the call runs.
 func CaptureSites(sites ...lm.Site) Option {
-	return func(c *call) error {
-		c.capture = append(c.capture, sites...)
-		return nil
-	}
+	return data(govene.CaptureSites(sites...))
 }
 
 // LastLogitsOnly computes logits for the last position only ([b,1,vocab]):
 // every example's next-token prediction, without unembedding the other
 // positions (much of a small model's work with GPT-2's vocabulary).
 func LastLogitsOnly() Option {
-	return func(c *call) error {
-		c.lastOnly = true
-		return nil
-	}
+	return data(govene.LastLogitsOnly())
 }
 
 // WithOriginal also runs the base without interventions (pyvene's
 // output_original_output).
 func WithOriginal() Option {
-	return func(c *call) error {
-		c.original = true
-		return nil
-	}
+	return data(govene.WithOriginal())
 }
 
 // NoiseSeed seeds the noise of Noise interventions (default 1).
 func NoiseSeed(seed uint64) Option {
-	return func(c *call) error {
-		c.noiseSeed = seed
-		return nil
-	}
+	return data(govene.NoiseSeed(seed))
 }
 
 // broadcast expands a [1][1][...] or [n][1][...] location list to

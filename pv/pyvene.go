@@ -3,6 +3,8 @@ package pv
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/govene/govene"
 )
 
 // PyveneLocations takes unit_locations written as for pyvene, as JSON (tuples
@@ -14,35 +16,39 @@ import (
 // [example][units]. A null base side means the whole site. Unlike pyvene,
 // every form keeps each example's own locations. It returns an error naming
 // what it could not read.
-func PyveneLocations(data []byte) Option {
-	return func(c *call) error {
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("pv: unit_locations: %w", err)
-		}
-		if m == nil {
-			c.haveLocs = false
-			return nil
-		}
-		if _, serial := m["source_0->base"]; serial || m["source_0->source_1"] != nil {
-			c.pyveneSerial, c.haveLocs = m, true
-			return nil
-		}
-		if len(m) != 1 {
-			return fmt.Errorf("pv: unit_locations: want one key, \"sources->base\" or \"base\" (or serial keys \"source_0->source_1\", ...); got %d keys", len(m))
-		}
-		for k, v := range m {
-			switch k {
-			case "sources->base":
-			case "base":
-				c.baseOnly = true
-			default:
-				return fmt.Errorf("pv: unit_locations: key %q is not supported; valid: \"sources->base\", \"base\", or serial keys \"source_i->source_{i+1}\" and \"source_k->base\"", k)
-			}
-			c.pyvene, c.haveLocs = v, true
-		}
+func PyveneLocations(b []byte) Option {
+	return data(govene.PyveneLocations(b))
+}
+
+// pyveneLocations stores unit_locations in pyvene's form, as
+// PyveneLocations reads them, for Forward to resolve.
+func (c *call) pyveneLocations(data []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("pv: unit_locations: %w", err)
+	}
+	if m == nil {
+		c.haveLocs = false
 		return nil
 	}
+	if _, serial := m["source_0->base"]; serial || m["source_0->source_1"] != nil {
+		c.pyveneSerial, c.haveLocs = m, true
+		return nil
+	}
+	if len(m) != 1 {
+		return fmt.Errorf("pv: unit_locations: want one key, \"sources->base\" or \"base\" (or serial keys \"source_0->source_1\", ...); got %d keys", len(m))
+	}
+	for k, v := range m {
+		switch k {
+		case "sources->base":
+		case "base":
+			c.baseOnly = true
+		default:
+			return fmt.Errorf("pv: unit_locations: key %q is not supported; valid: \"sources->base\", \"base\", or serial keys \"source_i->source_{i+1}\" and \"source_k->base\"", k)
+		}
+		c.pyvene, c.haveLocs = v, true
+	}
+	return nil
 }
 
 // resolvePyvene converts the pyvene form stored by PyveneLocations, now that

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // registry is the one table of intervention kinds, keyed by Type, with
@@ -161,7 +163,7 @@ func ParseType(s string) (Type, error) {
 
 // Trainable reports whether interventions of type t have weights that
 // training updates; false for types not registered.
-func (t Type) Trainable() bool {
+func Trainable(t Type) bool {
 	k, ok := Lookup(t)
 	return ok && k.Info().Trainable
 }
@@ -170,7 +172,21 @@ func (t Type) Trainable() bool {
 // registered type; false when the type is not registered.
 func kindOf(r RepresentationConfig) (Intervention, bool) {
 	if r.Intervention != nil {
-		return funcKind{f: r.Intervention}, true
+		f, ok := interventionFunc(r.Intervention)
+		return funcKind{f: f}, ok
 	}
 	return Lookup(r.InterventionType)
+}
+
+// interventionFunc returns RepresentationConfig.Intervention as a Func: it
+// accepts a Func and a plain func(base, source *graph.Node) *graph.Node;
+// false for nil functions and values of any other type.
+func interventionFunc(v any) (Func, bool) {
+	switch f := v.(type) {
+	case Func:
+		return f, f != nil
+	case func(base, source *graph.Node) *graph.Node:
+		return f, f != nil
+	}
+	return nil, false
 }

@@ -115,7 +115,7 @@ func TestRegisteredKindIsFound(t *testing.T) {
 	if _, err := ParseType("nope"); err == nil || !strings.Contains(err.Error(), string(typ)) {
 		t.Errorf("ParseType error %v does not list %s", err, typ)
 	}
-	if typ.Trainable() || !LowRankRotatedSpace.Trainable() || PCARotatedSpace.Trainable() || Type("nope").Trainable() {
+	if Trainable(typ) || !Trainable(LowRankRotatedSpace) || Trainable(PCARotatedSpace) || Trainable(Type("nope")) {
 		t.Error("Trainable: wrong for a registered, a built-in or an unknown type")
 	}
 	m := tiny(t)

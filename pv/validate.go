@@ -2,6 +2,7 @@ package pv
 
 import (
 	"fmt"
+	"github.com/govene/govene"
 	"math"
 
 	"github.com/govene/govene/lm"
@@ -65,10 +66,7 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // prompt anywhere else is an error. A group outside the config's is an
 // error when the call runs.
 func SkipGroups(groups ...int) Option {
-	return func(c *call) error {
-		c.skipGroups = append(c.skipGroups, groups...)
-		return nil
-	}
+	return data(govene.SkipGroups(groups...))
 }
 
 // validate checks a TrainConfig and fills its defaults (zero fields); a

@@ -1,9 +1,6 @@
 package sweep
 
 import (
-	"math"
-	"math/rand/v2"
-
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 )
@@ -46,51 +43,6 @@ type Config struct {
 	// OnProgress, when set, is called after each chunk with settings done
 	// and the total.
 	OnProgress func(done, total int) `json:"-"`
-}
-
-// Corruption adds fixed noise to the token embeddings (block_input of
-// layer 0) at Positions: ROME's corrupted run. Level scales standard normal
-// noise (ROME: 3 times the embeddings' standard deviation); Seed fixes it.
-type Corruption struct {
-	Positions []int   `json:"positions"`
-	Level     float64 `json:"level"`
-	Seed      uint64  `json:"seed"`
-}
-
-// Noise returns the corruption's fixed noise, one row of width w per
-// corrupted position, flattened: what Trace adds to the token embeddings.
-// A w <= 0 gives an empty slice.
-func (c Corruption) Noise(w int) []float32 {
-	rng := rand.New(rand.NewPCG(c.Seed, 0xc0))
-	out := make([]float32, len(c.Positions)*max(w, 0))
-	for i := range out {
-		out[i] = float32(rng.NormFloat64() * c.Level)
-	}
-	return out
-}
-
-// Result is a grid of metric values: Values[r][c] for row Rows[r] (a
-// layer) and column Cols[c] (a position's token or a head).
-type Result struct {
-	Rows, Cols []string
-	Values     [][]float64
-	// Base is the metric of the unpatched base (the corrupted run in causal
-	// tracing); Source is the metric of the source run (the clean run).
-	Base, Source float64
-}
-
-// Max returns the largest value and its row and column; on an empty grid,
-// -Inf and row and column 0.
-func (r *Result) Max() (v float64, row, col int) {
-	v = math.Inf(-1)
-	for i, vals := range r.Values {
-		for j, x := range vals {
-			if x > v {
-				v, row, col = x, i, j
-			}
-		}
-	}
-	return v, row, col
 }
 
 // newGrid returns a rows x cols grid of zeros.

@@ -44,7 +44,7 @@ func (sw *Sweeper) check(base, source lm.Prompt, corrupt *Corruption, cfg Config
 		return cfg, nil, err
 	}
 	if corrupt != nil {
-		if err := corrupt.check(base.Len()); err != nil {
+		if err := checkCorruption(corrupt, base.Len()); err != nil {
 			return cfg, nil, err
 		}
 	}
@@ -182,8 +182,8 @@ func (cfg *Config) columns(base, source lm.Prompt, heads int) ([]int, error) {
 	return cols, nil
 }
 
-// check checks a corruption of a prompt of n tokens.
-func (c *Corruption) check(n int) error {
+// checkCorruption checks a corruption of a prompt of n tokens.
+func checkCorruption(c *Corruption, n int) error {
 	if len(c.Positions) == 0 {
 		return fail("corruption positions: none given; give the subject's token positions")
 	}

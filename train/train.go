@@ -14,23 +14,14 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene"
 )
 
-// Adam configures the optimizer. Zero fields take the defaults in brackets.
-type Adam struct {
-	LR          float64 `json:"lr"`           // [1e-3]
-	Beta1       float64 `json:"beta1"`        // [0.9]
-	Beta2       float64 `json:"beta2"`        // [0.999]
-	Eps         float64 `json:"eps"`          // [1e-8]
-	WeightDecay float64 `json:"weight_decay"` // decoupled (AdamW) [0]
-	// WarmupSteps ramps the learning rate linearly from 0; then, when
-	// TotalSteps > 0, it decays linearly to 0 at TotalSteps (transformers'
-	// get_linear_schedule_with_warmup, which pyvene's tutorials use).
-	WarmupSteps int `json:"warmup_steps"`
-	TotalSteps  int `json:"total_steps"`
-	// ClipNorm clips the global gradient norm when positive.
-	ClipNorm float64 `json:"clip_norm"`
-}
+// Adam configures the optimizer: govene.Adam (learning rate, betas, eps,
+// weight decay, warm-up and decay steps, gradient clipping) with train's
+// methods. Zero fields take the defaults in govene.Adam's brackets.
+type Adam govene.Adam
 
 func (a Adam) withDefaults() Adam {
 	if a.LR == 0 {

@@ -521,7 +521,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		var shape []int
 		switch {
 		case whole && r.Component.IsHead():
-			shape = []int{b, d.Heads, bb.Len, w}
+			shape = []int{b, headCount(d, r.Component), bb.Len, w}
 		case whole:
 			shape = []int{b, bb.Len, w}
 		case r.Unit == Pos:
@@ -652,7 +652,7 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 		}
 		limit, what := bb.Lengths[e], "position"
 		if r.Unit == Head {
-			limit, what = d.Heads, "head"
+			limit, what = headCount(d, r.Component), "head"
 		}
 		for j, u := range us {
 			if u < 0 || u >= limit {
@@ -667,8 +667,8 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 				return fmt.Errorf("pv: %s: %s example %d: heads %v: every example needs the same, non-zero number of heads", key, side, e, heads[e])
 			}
 			for j, h := range heads[e] {
-				if h < 0 || h >= d.Heads {
-					return fmt.Errorf("pv: %s: %s example %d: head %d out of range [0, %d)", key, side, e, h, d.Heads)
+				if n := headCount(d, r.Component); h < 0 || h >= n {
+					return fmt.Errorf("pv: %s: %s example %d: head %d out of range [0, %d)", key, side, e, h, n)
 				}
 				if slices.Contains(heads[e][:j], h) {
 					return fmt.Errorf("pv: %s: %s example %d: head %d given twice", key, side, e, h)

@@ -31,7 +31,7 @@ func dasTask(t *testing.T, n int, seed uint64) []Example {
 			t.Fatal(err)
 		}
 		l, _ := r.NextTokenLogits(0)
-		out = append(out, Example{Base: base, Sources: []lm.Prompt{src}, Label: argmax(l)})
+		out = append(out, Example{Base: base, Sources: []lm.Prompt{src}, Label: lm.Argmax(l)})
 	}
 	return out
 }

@@ -7,16 +7,6 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // Steering on every step with the KV cache equals re-running the steered
 // forward pass on the growing sequence.
 func TestGenerateSteeringMatchesRerun(t *testing.T) {
@@ -43,7 +33,7 @@ func TestGenerateSteeringMatchesRerun(t *testing.T) {
 			t.Fatal(err)
 		}
 		p, _ := out.NextTokenProbs(0, false)
-		want = append(want, argmax(p))
+		want = append(want, lm.Argmax(p))
 		ids = append(ids, want[len(want)-1])
 	}
 	if !slices.Equal(gen.NewTokens[0], want) {
@@ -88,8 +78,8 @@ func TestGenerateInterveneOnPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gen.NewTokens[0][0] != argmax(p) {
-		t.Errorf("first generated token %d, Forward's argmax %d", gen.NewTokens[0][0], argmax(p))
+	if gen.NewTokens[0][0] != lm.Argmax(p) {
+		t.Errorf("first generated token %d, Forward's argmax %d", gen.NewTokens[0][0], lm.Argmax(p))
 	}
 	// Without InterveneOnPrompt the source unit lands on each new token.
 	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 0)); err != nil {

@@ -48,7 +48,7 @@ func greedyRerun(t *testing.T, iv *Model, base lm.Prompt, n int, at func(seqLen 
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, argmax(l))
+		out = append(out, lm.Argmax(l))
 		ids = append(ids, out[len(out)-1])
 	}
 	return out
@@ -136,7 +136,7 @@ func TestPyveneGenerateMixedLocations(t *testing.T) {
 			t.Fatal(err)
 		}
 		l, _ := out.LastLogits(0, false)
-		want = append(want, argmax(l))
+		want = append(want, lm.Argmax(l))
 		ids = append(ids, want[len(want)-1])
 	}
 	if !slices.Equal(gen.NewTokens[0], want) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/internal/atomicfs"
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
 
 // TestSaveFailureKeepsPrevious: a Save that fails at any point (a disk error
@@ -158,15 +159,11 @@ func TestLoadRecoversInterruptedSave(t *testing.T) {
 	}
 }
 
+// entries returns the entries of dir, sorted; none for a missing folder.
 func entries(t *testing.T, dir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	var n []string
-	for _, e := range es {
-		n = append(n, e.Name())
-	}
-	return n
+	return fsxtest.Names(t, dir)
 }

@@ -384,28 +384,39 @@ func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, err
 			return nil, nil, nil, err
 		}
 	}
-	norm := []struct {
-		what string
-		p    *[][][]int
-		use  bool
-	}{
-		{"source locations", &c.srcLocs, c.haveLocs}, {"base locations", &c.baseLocs, c.haveLocs},
-		{"source heads", &c.srcHeads, c.haveLocs}, {"base heads", &c.baseHeads, c.haveLocs},
-		{"subspaces", &c.subspaces, true},
-	}
-	for _, x := range norm {
-		if !x.use {
-			continue
-		}
-		if *x.p, err = broadcast(x.what, *x.p, n, b); err != nil {
-			return nil, nil, nil, err
-		}
+	if err := c.broadcastAll(n, b, true); err != nil {
+		return nil, nil, nil, err
 	}
 	inputs, plans, err := iv.prepare(c, bb)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return bb, inputs, plans, nil
+}
+
+// broadcastAll expands the call's locations (when given; with heads, the
+// heads of "h.pos" units too) and subspaces to n interventions and b
+// examples (broadcast), returning the first error, which names the argument.
+func (c *call) broadcastAll(n, b int, heads bool) error {
+	norm := []struct {
+		what string
+		p    *[][][]int
+		use  bool
+	}{
+		{"source locations", &c.srcLocs, c.haveLocs}, {"base locations", &c.baseLocs, c.haveLocs},
+		{"source heads", &c.srcHeads, c.haveLocs && heads}, {"base heads", &c.baseHeads, c.haveLocs && heads},
+		{"subspaces", &c.subspaces, true},
+	}
+	for _, x := range norm {
+		if !x.use {
+			continue
+		}
+		var err error
+		if *x.p, err = broadcast(x.what, *x.p, n, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sourceSite is the site representation i reads in the source run: its

@@ -29,13 +29,7 @@ type ProbTable struct {
 func (t *ProbTable) title() string { return t.Title }
 
 func (t *ProbTable) check() error {
-	if t == nil {
-		return errors.New("plots: ProbTable: nil")
-	}
-	if len(t.Tokens) == 0 {
-		return errors.New("plots: ProbTable.Tokens: empty")
-	}
-	return nil
+	return checkFilled(t, "ProbTable", "Tokens", func(t *ProbTable) int { return len(t.Tokens) })
 }
 
 func (t *ProbTable) barMax() float64 {
@@ -295,13 +289,7 @@ func CompareVectors(title string, before, after []float32, label func(id int) st
 }
 
 func (c *Comparison) check() error {
-	if c == nil {
-		return errors.New("plots: Comparison: nil")
-	}
-	if len(c.Rows) == 0 {
-		return errors.New("plots: Comparison.Rows: empty")
-	}
-	return nil
+	return checkFilled(c, "Comparison", "Rows", func(c *Comparison) int { return len(c.Rows) })
 }
 
 func (c *Comparison) labels() (before, after string) {

@@ -72,10 +72,7 @@ func (t *ProbTable) HTML() (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-probs" style="%s">`, tableStyle)
-	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
-	}
+	openTable(&b, "govene-probs", t.Title)
 	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">#</th><th style="%[2]s">token</th><th style="%[1]s">id</th><th style="%[1]s">prob</th><th style="%[2]s"></th></tr></thead><tbody>`,
 		cellStyle(thStyle, true), cellStyle(thStyle, false))
 	mx := t.barMax()
@@ -358,10 +355,7 @@ func (c *Comparison) HTML() (string, error) {
 	}
 	bl, al := c.labels()
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-compare" style="%s">`, tableStyle)
-	if c.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(c.Title)))
-	}
+	openTable(&b, "govene-compare", c.Title)
 	th, thNum := cellStyle(thStyle, false), cellStyle(thStyle, true)
 	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">token</th><th style="%[2]s">id</th><th style="%[2]s">%[3]s</th><th style="%[1]s"></th><th style="%[2]s">%[4]s</th><th style="%[1]s"></th><th style="%[2]s">Δ pp</th></tr></thead><tbody>`,
 		th, thNum, esc(bl), esc(al))

@@ -36,10 +36,7 @@ func (t *TextTable) HTML() (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-text" style="%s">`, tableStyle)
-	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
-	}
+	openTable(&b, "govene-text", t.Title)
 	b.WriteString(`<thead><tr>`)
 	th := cellStyle(thStyle, false)
 	for _, h := range t.Header {

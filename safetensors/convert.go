@@ -81,9 +81,7 @@ func (f *File) Float32Into(name string, dst []float32) (shape []int, err error) 
 	out := dst
 	switch info.DType {
 	case F32:
-		if hostLittleEndian && n > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
-		} else {
+		if !copyHostOrder(out, raw) {
 			for i := range out {
 				out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 			}
@@ -130,9 +128,7 @@ func (f *File) Int64(name string) (values []int64, shape []int, err error) {
 	out := make([]int64, n)
 	switch info.DType {
 	case I64:
-		if hostLittleEndian && n > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
-		} else {
+		if !copyHostOrder(out, raw) {
 			for i := range out {
 				out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
@@ -164,4 +160,15 @@ var intDecoders = map[DType]func(b []byte) int64{
 	I8:   func(b []byte) int64 { return int64(int8(b[0])) },
 	U8:   func(b []byte) int64 { return int64(b[0]) },
 	BOOL: func(b []byte) int64 { return int64(min(b[0], 1)) },
+}
+
+// copyHostOrder copies raw, little-endian elements of out's type, into out
+// byte for byte when the host is little-endian and out is not empty, and
+// reports whether it did; otherwise the caller decodes them one by one.
+func copyHostOrder[T float32 | int64](out []T, raw []byte) bool {
+	if !hostLittleEndian || len(out) == 0 {
+		return false
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
+	return true
 }

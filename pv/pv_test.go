@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -23,14 +24,8 @@ var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
 	return gpt2.Random(tinyConfig(), 11, gpt2.Options{})
 })
 
-func tiny(t *testing.T) *gpt2.Model {
-	t.Helper()
-	m, err := tinyModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+// tiny returns tinyModel, or fails t.
+var tiny = testx.Must(tinyModel)
 
 func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -19,15 +20,7 @@ var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
 })
 
 // tiny returns tinyModel, or fails t.
-func tiny(t testing.TB) *gpt2.Model {
-	t.Helper()
-	m, err := tinyModel()
-	if err == nil {
-		return m
-	}
-	t.Fatal(err)
-	return nil
-}
+var tiny = testx.Must(tinyModel)
 
 func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }
 

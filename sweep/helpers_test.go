@@ -41,16 +41,3 @@ func wantErr(t *testing.T, err error, want ...string) {
 
 const goroutines = 6
 
-// parallel runs f(0..n-1) on n goroutines released at once, and returns
-// their errors.
-func parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Go(func() { ready.Wait(); errs[i] = f(i) })
-	}
-	ready.Done()
-	done.Wait()
-	return errs
-}

@@ -67,29 +67,38 @@ var oddModel = sync.OnceValues(func() (*gpt2.Model, error) {
 })
 
 func TestParityWithPyvene(t *testing.T) {
+	m, cases, ref := loadParity[pvCase](t, "pv", 80)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) { runPvCase(t, m, ref, c) })
+	}
+}
+
+// loadParity returns the odd model, the cases of testdata/<name>_cases.json
+// (failing t when there are fewer than least) and the reference tensors of
+// testdata/<name>_reference.safetensors, closed when the test ends.
+func loadParity[C any](t *testing.T, name string, least int) (*gpt2.Model, []C, *safetensors.File) {
+	t.Helper()
 	m, err := oddModel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join("testdata", "pv_cases.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", name+"_cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []pvCase
+	var cases []C
 	if err := json.Unmarshal(data, &cases); err != nil {
 		t.Fatal(err)
 	}
-	ref, err := safetensors.Open(filepath.Join("testdata", "pv_reference.safetensors"))
+	ref, err := safetensors.Open(filepath.Join("testdata", name+"_reference.safetensors"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ref.Close()
-	if len(cases) < 80 {
+	t.Cleanup(func() { ref.Close() })
+	if len(cases) < least {
 		t.Fatalf("only %d cases", len(cases))
 	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) { runPvCase(t, m, ref, c) })
-	}
+	return m, cases, ref
 }
 
 func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {

@@ -27,6 +27,16 @@ var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
 // tiny returns tinyModel, or fails t.
 var tiny = testx.Must(tinyModel)
 
+// mustNew returns New(m, cfg), or fails t.
+func mustNew(t testing.TB, m lm.Model, cfg Config) *Model {
+	t.Helper()
+	iv, err := New(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iv
+}
+
 func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }
 
 // logitsAt returns example e's logits at prompt position j.

@@ -7,6 +7,22 @@ import (
 	"github.com/govene/govene/lm"
 )
 
+// greedy extends base greedily by n tokens, each step re-running the
+// whole sequence through scores (next-token logits or probabilities) and
+// appending their argmax; it returns the new tokens, or fails t.
+func greedy(t *testing.T, base lm.Prompt, n int, scores func(p lm.Prompt) ([]float32, error)) []int {
+	t.Helper()
+	ids := slices.Clone(base.IDs)
+	for range n {
+		s, err := scores(prompt(ids...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, lm.Argmax(s))
+	}
+	return ids[base.Len():]
+}
+
 // Steering on every step with the KV cache equals re-running the steered
 // forward pass on the growing sequence.
 func TestGenerateSteeringMatchesRerun(t *testing.T) {
@@ -25,17 +41,13 @@ func TestGenerateSteeringMatchesRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := slices.Clone(base.IDs)
-	var want []int
-	for range 6 {
-		out, err := iv.Forward([]lm.Prompt{prompt(ids...)})
+	want := greedy(t, base, 6, func(p lm.Prompt) ([]float32, error) {
+		out, err := iv.Forward([]lm.Prompt{p})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		p, _ := out.NextTokenProbs(0, false)
-		want = append(want, lm.Argmax(p))
-		ids = append(ids, want[len(want)-1])
-	}
+		return out.NextTokenProbs(0, false)
+	})
 	if !slices.Equal(gen.NewTokens[0], want) {
 		t.Errorf("steered generation %v, steered re-run %v", gen.NewTokens[0], want)
 	}

@@ -57,15 +57,7 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "iv")
-			if err := setVersion(iv, 1); err != nil {
-				t.Fatal(err)
-			}
-			if err := iv.Save(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := setVersion(iv, 2); err != nil {
-				t.Fatal(err)
-			}
+			saveVersion1(t, iv, dir)
 			restore := atomicfs.SetTestHook(tc.hook)
 			err := iv.Save(dir)
 			restore()
@@ -123,15 +115,7 @@ func TestLoadRecoversInterruptedSave(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "iv")
 	snap := filepath.Join(t.TempDir(), "snap")
-	if err := setVersion(iv, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := iv.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := setVersion(iv, 2); err != nil {
-		t.Fatal(err)
-	}
+	saveVersion1(t, iv, dir)
 	restore := atomicfs.SetTestHook(func(s atomicfs.Step, p string) error {
 		if s == atomicfs.StepOldAside {
 			return os.CopyFS(snap, os.DirFS(parent))
@@ -156,6 +140,21 @@ func TestLoadRecoversInterruptedSave(t *testing.T) {
 	}
 	if n := entries(t, snap); !slices.Equal(n, []string{"iv"}) {
 		t.Errorf("after Load the snapshot holds %q, want only iv", n)
+	}
+}
+
+// saveVersion1 saves iv at version 1 into dir, then sets its version to 2
+// without saving, or fails t.
+func saveVersion1(t *testing.T, iv *Model, dir string) {
+	t.Helper()
+	if err := setVersion(iv, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := iv.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := setVersion(iv, 2); err != nil {
+		t.Fatal(err)
 	}
 }
 

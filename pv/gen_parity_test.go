@@ -41,20 +41,7 @@ func TestGenerationParityWithPyvene(t *testing.T) {
 				}
 				return
 			}
-			cfg := Config{}
-			for _, r := range c.Config.Representations {
-				rc := RepresentationConfig{Layer: r.Layer, Component: lm.Component(r.Component), Unit: Unit(r.Unit),
-					MaxNumberOfUnits: r.MaxNumberOfUnits, InterventionType: r.InterventionType}
-				if r.SourceRepresentation != nil {
-					v, _, err := ref.Float32(*r.SourceRepresentation)
-					if err != nil {
-						t.Fatal(err)
-					}
-					rc.SourceRepresentation = v
-				}
-				cfg.Representations = append(cfg.Representations, rc)
-			}
-			iv, err := New(m, cfg)
+			iv, err := New(m, c.config(t, ref))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -101,7 +101,10 @@ func loadParity[C any](t *testing.T, name string, least int) (*gpt2.Model, []C, 
 	return m, cases, ref
 }
 
-func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
+// config returns the case's config, with its source representations read
+// from ref, or fails t.
+func (c pvCase) config(t *testing.T, ref *safetensors.File) Config {
+	t.Helper()
 	cfg := Config{Mode: Mode(c.Config.Mode)}
 	for _, r := range c.Config.Representations {
 		rc := RepresentationConfig{Layer: r.Layer, Component: lm.Component(r.Component), Unit: Unit(r.Unit),
@@ -116,7 +119,11 @@ func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
 		}
 		cfg.Representations = append(cfg.Representations, rc)
 	}
-	iv, err := New(m, cfg)
+	return cfg
+}
+
+func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
+	iv, err := New(m, c.config(t, ref))
 	if err == nil && !slices.Equal(iv.Keys(), sortedAsPyvene(c.Keys, iv.Keys())) {
 		t.Fatalf("keys %v, pyvene's %v", iv.Keys(), c.Keys)
 	}

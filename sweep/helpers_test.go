@@ -40,4 +40,3 @@ func wantErr(t *testing.T, err error, want ...string) {
 }
 
 const goroutines = 6
-

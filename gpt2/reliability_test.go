@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/govene/govene/internal/fsx/fsxtest"
@@ -110,22 +109,6 @@ func hostileDir(t *testing.T) string {
 	return dir
 }
 
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlink(t *testing.T, target, path string) {
-	t.Helper()
-	os.Remove(path)
-	if err := os.Symlink(target, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeRaw writes a safetensors file from a literal header and n data bytes.
 func writeRaw(t *testing.T, path, header string, n int) {
 	t.Helper()
@@ -147,10 +130,10 @@ func TestLoadDirHostile(t *testing.T) {
 		want   []string
 	}{
 		{"config.json is a FIFO", func(t *testing.T, dir string) {
-			mkfifo(t, filepath.Join(dir, "config.json"))
+			fsxtest.Mkfifo(t, filepath.Join(dir, "config.json"))
 		}, []string{"config.json", "named pipe", "not a regular file"}},
 		{"config.json links to /dev/zero", func(t *testing.T, dir string) {
-			symlink(t, "/dev/zero", filepath.Join(dir, "config.json"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(dir, "config.json"))
 		}, []string{"config.json", "character device", "not a regular file"}},
 		{"config.json is a directory", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "config.json"))
@@ -182,10 +165,10 @@ func TestLoadDirHostile(t *testing.T) {
 			writeConfig(t, dir, c)
 		}, []string{`"h.0.mlp.c_fc.weight"`, "[8 32]", "[8 262144]", "n_inner=262144"}},
 		{"model.safetensors is a FIFO", func(t *testing.T, dir string) {
-			mkfifo(t, filepath.Join(dir, "model.safetensors"))
+			fsxtest.Mkfifo(t, filepath.Join(dir, "model.safetensors"))
 		}, []string{"model.safetensors", "named pipe", "not a regular file"}},
 		{"model.safetensors links to /dev/zero", func(t *testing.T, dir string) {
-			symlink(t, "/dev/zero", filepath.Join(dir, "model.safetensors"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(dir, "model.safetensors"))
 		}, []string{"model.safetensors", "character device"}},
 		{"model.safetensors is a directory", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "model.safetensors"))
@@ -236,18 +219,18 @@ func TestLoadDirHostile(t *testing.T) {
 			})
 		}, []string{`"ln_f.bias"`, "stored twice", `"transformer.ln_f.bias"`}},
 		{"vocab.json is a FIFO", func(t *testing.T, dir string) {
-			mkfifo(t, filepath.Join(dir, "vocab.json"))
+			fsxtest.Mkfifo(t, filepath.Join(dir, "vocab.json"))
 			os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\n"), 0o644)
 		}, []string{"vocab.json", "named pipe"}},
 		{"merges.txt links to /dev/zero", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "vocab.json"), []byte(`{"a":0}`), 0o644)
-			symlink(t, "/dev/zero", filepath.Join(dir, "merges.txt"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(dir, "merges.txt"))
 		}, []string{"merges.txt", "character device"}},
 		{"tokenizer.json is a FIFO", func(t *testing.T, dir string) {
-			mkfifo(t, filepath.Join(dir, "tokenizer.json"))
+			fsxtest.Mkfifo(t, filepath.Join(dir, "tokenizer.json"))
 		}, []string{"tokenizer.json", "named pipe"}},
 		{"tokenizer.json links to /dev/zero", func(t *testing.T, dir string) {
-			symlink(t, "/dev/zero", filepath.Join(dir, "tokenizer.json"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(dir, "tokenizer.json"))
 		}, []string{"tokenizer.json", "character device"}},
 		{"vocab.json with a 2^40 id", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "vocab.json"), []byte(`{"a":`+p40+`}`), 0o644)
@@ -290,23 +273,23 @@ func TestLoadHFCacheHostile(t *testing.T) {
 		want   []string
 	}{
 		{"config.json blob is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(repo, "blobs", "cfg"))
+			fsxtest.Mkfifo(t, filepath.Join(repo, "blobs", "cfg"))
 		}, []string{"acme/tiny", "missing: config.json (a named pipe (FIFO), not a regular file)"}},
 		{"model.safetensors blob is /dev/zero", func(t *testing.T, repo, snap string) {
-			symlink(t, "/dev/zero", filepath.Join(repo, "blobs", "weights"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(repo, "blobs", "weights"))
 		}, []string{"acme/tiny", "model.safetensors (a character device, not a regular file)"}},
 		{"snapshot file links straight to /dev/zero", func(t *testing.T, repo, snap string) {
-			symlink(t, "/dev/zero", filepath.Join(snap, "config.json"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(snap, "config.json"))
 		}, []string{"acme/tiny", "config.json (a character device, not a regular file)"}},
 		{"refs/main is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(repo, "refs", "main"))
+			fsxtest.Mkfifo(t, filepath.Join(repo, "refs", "main"))
 		}, []string{"acme/tiny", "not in the Hugging Face cache", "refs/main (unreadable", "named pipe"}},
 		{"refs/main links to /dev/zero", func(t *testing.T, repo, snap string) {
-			symlink(t, "/dev/zero", filepath.Join(repo, "refs", "main"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(repo, "refs", "main"))
 		}, []string{"acme/tiny", "not in the Hugging Face cache", "refs/main (unreadable", "character device"}},
 		{"tokenizer.json blob is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(repo, "blobs", "tok"))
-			symlink(t, "../../blobs/tok", filepath.Join(snap, "tokenizer.json"))
+			fsxtest.Mkfifo(t, filepath.Join(repo, "blobs", "tok"))
+			fsxtest.Symlink(t, "../../blobs/tok", filepath.Join(snap, "tokenizer.json"))
 		}, []string{"tokenizer.json", "named pipe"}},
 	}
 	for _, tt := range tests {
@@ -326,7 +309,7 @@ func TestLoadHFCacheHostile(t *testing.T) {
 				if err := os.Rename(filepath.Join(src, file), filepath.Join(repo, "blobs", blob)); err != nil {
 					t.Fatal(err)
 				}
-				symlink(t, "../../blobs/"+blob, filepath.Join(snap, file))
+				fsxtest.Symlink(t, "../../blobs/"+blob, filepath.Join(snap, file))
 			}
 			os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(commit), 0o644)
 			if _, err := Load("acme/tiny"); err != nil {

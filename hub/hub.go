@@ -60,6 +60,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/govene/govene/internal/fsx"
@@ -373,29 +374,22 @@ func RepoFolderName(repoID string) string {
 }
 
 // validateRevision rejects revisions that could escape refs/ or snapshots/.
-func validateRevision(rev string) error {
-	if strings.ContainsAny(rev, "\\\x00") || strings.HasPrefix(rev, "/") || strings.HasSuffix(rev, "/") {
-		return fmt.Errorf("invalid revision %q", rev)
-	}
-	for _, p := range strings.Split(rev, "/") {
-		if p == "" || p == "." || p == ".." {
-			return fmt.Errorf("invalid revision %q", rev)
-		}
-	}
-	return nil
-}
+func validateRevision(rev string) error { return validateRelPath("revision", rev) }
 
 // validateFilename rejects file names that could escape the snapshot folder.
-func validateFilename(name string) error {
-	if name == "" || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") {
-		return fmt.Errorf("invalid file name %q", name)
-	}
-	for _, p := range strings.Split(name, "/") {
-		if p == "" || p == "." || p == ".." {
-			return fmt.Errorf("invalid file name %q", name)
+func validateFilename(name string) error { return validateRelPath("file name", name) }
+
+// validateRelPath returns an error naming what and s unless s is a
+// relative, slash-separated path of plain components: none empty (so no
+// leading, trailing or doubled slash), "." or "..", and no backslash or NUL.
+func validateRelPath(what, s string) error {
+	if !strings.ContainsAny(s, "\\\x00") {
+		parts := strings.Split(s, "/")
+		if !slices.ContainsFunc(parts, func(p string) bool { return p == "" || p == "." || p == ".." }) {
+			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("invalid %s %q", what, s)
 }
 
 // safeComponent reports whether s (a commit hash or etag sent by the server)

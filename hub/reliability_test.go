@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/govene/govene/internal/fsx/fsxtest"
@@ -186,13 +185,13 @@ func TestResolveHostileCache(t *testing.T) {
 		want   []string
 	}{
 		{"config.json is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(snap, "config.json"))
+			fsxtest.Mkfifo(t, filepath.Join(snap, "config.json"))
 		}, []string{"missing: config.json (a named pipe (FIFO), not a regular file)"}},
 		{"config.json blob is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(repo, "blobs", "cfg"))
+			fsxtest.Mkfifo(t, filepath.Join(repo, "blobs", "cfg"))
 		}, []string{"config.json (a named pipe (FIFO), not a regular file)"}},
 		{"model.safetensors links to /dev/zero", func(t *testing.T, repo, snap string) {
-			relink(t, "/dev/zero", filepath.Join(snap, "model.safetensors"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(snap, "model.safetensors"))
 		}, []string{"model.safetensors (a character device, not a regular file)"}},
 		{"config.json is a directory", func(t *testing.T, repo, snap string) {
 			os.Remove(filepath.Join(snap, "config.json"))
@@ -202,10 +201,10 @@ func TestResolveHostileCache(t *testing.T) {
 			os.Remove(filepath.Join(repo, "blobs", "cfg"))
 		}, []string{"missing: config.json"}},
 		{"refs/main is a FIFO", func(t *testing.T, repo, snap string) {
-			mkfifo(t, filepath.Join(repo, "refs", "main"))
+			fsxtest.Mkfifo(t, filepath.Join(repo, "refs", "main"))
 		}, []string{"refs/main (unreadable", "named pipe"}},
 		{"refs/main links to /dev/zero", func(t *testing.T, repo, snap string) {
-			relink(t, "/dev/zero", filepath.Join(repo, "refs", "main"))
+			fsxtest.Symlink(t, "/dev/zero", filepath.Join(repo, "refs", "main"))
 		}, []string{"refs/main (unreadable", "character device"}},
 		{"refs/main is 2 KiB", func(t *testing.T, repo, snap string) {
 			os.WriteFile(filepath.Join(repo, "refs", "main"), bytes.Repeat([]byte("a"), 2048), 0o644)
@@ -219,13 +218,13 @@ func TestResolveHostileCache(t *testing.T) {
 		}, []string{"refs/main (unreadable", "directory"}},
 		{"token file is a FIFO", func(t *testing.T, repo, snap string) {
 			p := filepath.Join(t.TempDir(), "token")
-			mkfifo(t, p)
+			fsxtest.Mkfifo(t, p)
 			t.Setenv("HF_TOKEN_PATH", p)
 			os.Remove(filepath.Join(repo, "refs", "main"))
 		}, []string{"missing: config.json, model.safetensors"}},
 		{"token file links to /dev/zero", func(t *testing.T, repo, snap string) {
 			p := filepath.Join(t.TempDir(), "token")
-			relink(t, "/dev/zero", p)
+			fsxtest.Symlink(t, "/dev/zero", p)
 			t.Setenv("HF_TOKEN_PATH", p)
 			os.Remove(filepath.Join(repo, "refs", "main"))
 		}, []string{"missing: config.json, model.safetensors"}},
@@ -241,7 +240,7 @@ func TestResolveHostileCache(t *testing.T) {
 			}
 			for file, blob := range map[string]string{"config.json": "cfg", "model.safetensors": "weights"} {
 				os.WriteFile(filepath.Join(repo, "blobs", blob), []byte("{}"), 0o644)
-				relink(t, "../../blobs/"+blob, filepath.Join(snap, file))
+				fsxtest.Symlink(t, "../../blobs/"+blob, filepath.Join(snap, file))
 			}
 			os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(fakeCommit), 0o644)
 			opt := Options{CacheDir: cache, Offline: true}
@@ -257,20 +256,4 @@ func TestResolveHostileCache(t *testing.T) {
 		})
 	}
 	t.Logf("hostile cases: %d", len(tests))
-}
-
-func mkfifo(t *testing.T, path string) {
-	t.Helper()
-	os.Remove(path)
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func relink(t *testing.T, target, path string) {
-	t.Helper()
-	os.Remove(path)
-	if err := os.Symlink(target, path); err != nil {
-		t.Fatal(err)
-	}
 }

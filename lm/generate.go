@@ -183,13 +183,7 @@ func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
 // pick chooses the next token from logits.
 func pick(logits []float32, s Sampling, rng *rand.Rand) int {
 	if s.Temperature == 0 {
-		best := 0
-		for i, v := range logits {
-			if v > logits[best] {
-				best = i
-			}
-		}
-		return best
+		return Argmax(logits)
 	}
 	scaled := make([]float32, len(logits))
 	for i, v := range logits {

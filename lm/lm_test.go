@@ -56,3 +56,20 @@ func TestBucketLength(t *testing.T) {
 		t.Error("SlowCompile: XLA compiles slowly, the Go backend does not")
 	}
 }
+
+func TestArgmax(t *testing.T) {
+	for _, c := range []struct {
+		x    []float32
+		want int
+	}{
+		{nil, -1},
+		{[]float32{3}, 0},
+		{[]float32{1, 5, 2}, 1},
+		{[]float32{-4, -1, -1}, 1}, // first on ties
+		{[]float32{0, 0, 7}, 2},
+	} {
+		if got := Argmax(c.x); got != c.want {
+			t.Errorf("Argmax(%v) = %d, want %d", c.x, got, c.want)
+		}
+	}
+}

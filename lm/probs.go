@@ -7,6 +7,21 @@ import (
 	"strings"
 )
 
+// Argmax returns the index of the largest value of x (the first one on
+// ties), or -1 when x is empty.
+func Argmax(x []float32) int {
+	if len(x) == 0 {
+		return -1
+	}
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
 // Softmax returns the probabilities of logits, computed in float64 for
 // accuracy.
 func Softmax(logits []float32) []float32 {

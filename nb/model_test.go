@@ -7,6 +7,7 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/shipped"
 )
 
@@ -15,14 +16,8 @@ var shippedModel = sync.OnceValues(func() (*gpt2.Model, error) {
 	return LoadModel()
 })
 
-func model(t *testing.T) *gpt2.Model {
-	t.Helper()
-	m, err := shippedModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+// model returns shippedModel, or fails t.
+var model = testx.Must(shippedModel)
 
 func TestLoadModel(t *testing.T) {
 	t.Setenv(ModelEnv, "")

@@ -108,22 +108,10 @@ func (a *AttentionPattern) grid() (*gridPlot, error) {
 
 // SVG renders the pattern: queries down, keys across, a tooltip with the
 // query, key and exact weight on every cell, and the color scale.
-func (a *AttentionPattern) SVG() (string, error) {
-	g, err := a.grid()
-	if err != nil {
-		return "", err
-	}
-	return g.svg(), nil
-}
+func (a *AttentionPattern) SVG() (string, error) { return gridSVG(a.grid) }
 
 // HTML returns the SVG in an HTML fragment.
-func (a *AttentionPattern) HTML() (string, error) {
-	s, err := a.SVG()
-	if err != nil {
-		return "", err
-	}
-	return fragment("govene-attention", s), nil
-}
+func (a *AttentionPattern) HTML() (string, error) { return svgHTML("govene-attention", a.SVG) }
 
 // AttentionHeads draws several heads' patterns over the same tokens as small
 // multiples: a grid of small query x key maps sharing one color scale, with
@@ -216,19 +204,7 @@ func (a *AttentionHeads) grid() (*gridPlot, error) {
 }
 
 // SVG renders the grid of heads.
-func (a *AttentionHeads) SVG() (string, error) {
-	g, err := a.grid()
-	if err != nil {
-		return "", err
-	}
-	return g.svg(), nil
-}
+func (a *AttentionHeads) SVG() (string, error) { return gridSVG(a.grid) }
 
 // HTML returns the SVG in an HTML fragment.
-func (a *AttentionHeads) HTML() (string, error) {
-	s, err := a.SVG()
-	if err != nil {
-		return "", err
-	}
-	return fragment("govene-attention-heads", s), nil
-}
+func (a *AttentionHeads) HTML() (string, error) { return svgHTML("govene-attention-heads", a.SVG) }

@@ -198,19 +198,7 @@ func (h *HeatMap) Cells() int {
 // row and column labels (column labels turned 45 degrees when wider than a
 // cell) with the axis titles, a color scale with its min, max, marks and
 // ColorLabel, and the title.
-func (h *HeatMap) SVG() (string, error) {
-	g, err := h.grid()
-	if err != nil {
-		return "", err
-	}
-	return g.svg(), nil
-}
+func (h *HeatMap) SVG() (string, error) { return gridSVG(h.grid) }
 
 // HTML returns the SVG in an HTML fragment.
-func (h *HeatMap) HTML() (string, error) {
-	s, err := h.SVG()
-	if err != nil {
-		return "", err
-	}
-	return fragment("govene-heatmap", s), nil
-}
+func (h *HeatMap) HTML() (string, error) { return svgHTML("govene-heatmap", h.SVG) }

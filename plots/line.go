@@ -2,7 +2,6 @@ package plots
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -54,11 +53,8 @@ var palette = []color.RGBA{
 }
 
 func (c *LineChart) check() error {
-	if c == nil {
-		return errors.New("plots: LineChart: nil")
-	}
-	if len(c.Series) == 0 {
-		return errors.New("plots: LineChart.Series: empty")
+	if err := checkFilled(c, "LineChart", "Series", func(c *LineChart) int { return len(c.Series) }); err != nil {
+		return err
 	}
 	for i, s := range c.Series {
 		if s.X != nil && len(s.X) != len(s.Y) {
@@ -311,13 +307,7 @@ func fixGonumSVG(s string, w, h float64, title string) string {
 }
 
 // HTML returns the SVG in an HTML fragment.
-func (c *LineChart) HTML() (string, error) {
-	s, err := c.SVG()
-	if err != nil {
-		return "", err
-	}
-	return fragment("govene-linechart", s), nil
-}
+func (c *LineChart) HTML() (string, error) { return svgHTML("govene-linechart", c.SVG) }
 
 // linearTicks marks a linear axis with labelled ticks at multiples of a
 // round step (1, 2 or 5 times a power of ten) chosen to give about six,

@@ -82,6 +82,38 @@ func fragment(class, body string) string {
 	return `<div class="govene-plot ` + class + `">` + style + body + `</div>`
 }
 
+// svgHTML returns the SVG that svg renders wrapped in the HTML fragment of
+// class, or svg's error.
+func svgHTML(class string, svg func() (string, error)) (string, error) {
+	s, err := svg()
+	if err != nil {
+		return "", err
+	}
+	return fragment(class, s), nil
+}
+
+// gridSVG renders the grid that build lays out, or returns build's error.
+func gridSVG(build func() (*gridPlot, error)) (string, error) {
+	g, err := build()
+	if err != nil {
+		return "", err
+	}
+	return g.svg(), nil
+}
+
+// checkFilled returns an error naming typ when r is nil, or typ.field when
+// size(r), the length of that field, is 0; else nil. It is the start of
+// the renderers' check methods.
+func checkFilled[T any](r *T, typ, field string, size func(*T) int) error {
+	if r == nil {
+		return fmt.Errorf("plots: %s: nil", typ)
+	}
+	if size(r) == 0 {
+		return fmt.Errorf("plots: %s.%s: empty", typ, field)
+	}
+	return nil
+}
+
 // titler is implemented by the package's renderers, for a page's <title>.
 type titler interface{ title() string }
 

@@ -29,13 +29,7 @@ type ProbTable struct {
 func (t *ProbTable) title() string { return t.Title }
 
 func (t *ProbTable) check() error {
-	if t == nil {
-		return errors.New("plots: ProbTable: nil")
-	}
-	if len(t.Tokens) == 0 {
-		return errors.New("plots: ProbTable.Tokens: empty")
-	}
-	return nil
+	return checkFilled(t, "ProbTable", "Tokens", func(t *ProbTable) int { return len(t.Tokens) })
 }
 
 func (t *ProbTable) barMax() float64 {
@@ -78,10 +72,7 @@ func (t *ProbTable) HTML() (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-probs" style="%s">`, tableStyle)
-	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
-	}
+	openTable(&b, "govene-probs", t.Title)
 	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">#</th><th style="%[2]s">token</th><th style="%[1]s">id</th><th style="%[1]s">prob</th><th style="%[2]s"></th></tr></thead><tbody>`,
 		cellStyle(thStyle, true), cellStyle(thStyle, false))
 	mx := t.barMax()
@@ -295,13 +286,7 @@ func CompareVectors(title string, before, after []float32, label func(id int) st
 }
 
 func (c *Comparison) check() error {
-	if c == nil {
-		return errors.New("plots: Comparison: nil")
-	}
-	if len(c.Rows) == 0 {
-		return errors.New("plots: Comparison.Rows: empty")
-	}
-	return nil
+	return checkFilled(c, "Comparison", "Rows", func(c *Comparison) int { return len(c.Rows) })
 }
 
 func (c *Comparison) labels() (before, after string) {
@@ -370,10 +355,7 @@ func (c *Comparison) HTML() (string, error) {
 	}
 	bl, al := c.labels()
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-compare" style="%s">`, tableStyle)
-	if c.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(c.Title)))
-	}
+	openTable(&b, "govene-compare", c.Title)
 	th, thNum := cellStyle(thStyle, false), cellStyle(thStyle, true)
 	fmt.Fprintf(&b, `<thead><tr><th style="%[1]s">token</th><th style="%[2]s">id</th><th style="%[2]s">%[3]s</th><th style="%[1]s"></th><th style="%[2]s">%[4]s</th><th style="%[1]s"></th><th style="%[2]s">Δ pp</th></tr></thead><tbody>`,
 		th, thNum, esc(bl), esc(al))

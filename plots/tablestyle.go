@@ -32,6 +32,15 @@ func cellStyle(base string, num bool) string {
 	return base + ";text-align:left"
 }
 
+// openTable writes the start of an HTML table of class to b: the <table>
+// tag with its inline style and, when title is not empty, its caption.
+func openTable(b *strings.Builder, class, title string) {
+	b.WriteString(`<table class="` + class + `" style="` + tableStyle + `">`)
+	if title != "" {
+		b.WriteString(`<caption style="` + captionStyle + `">` + esc(oneLine(title)) + `</caption>`)
+	}
+}
+
 // barSpan is an inline bar of width w pixels.
 func barSpan(w float64, color string) string {
 	return `<span style="display:inline-block;width:` + num(w) + `px;height:10px;background-color:` + color + `;vertical-align:middle"></span>`

@@ -17,11 +17,8 @@ type TextTable struct {
 func (t *TextTable) title() string { return t.Title }
 
 func (t *TextTable) check() error {
-	if t == nil {
-		return errors.New("plots: TextTable: nil")
-	}
-	if len(t.Header) == 0 {
-		return errors.New("plots: TextTable.Header: empty")
+	if err := checkFilled(t, "TextTable", "Header", func(t *TextTable) int { return len(t.Header) }); err != nil {
+		return err
 	}
 	for i, r := range t.Rows {
 		if len(r) != len(t.Header) {
@@ -39,10 +36,7 @@ func (t *TextTable) HTML() (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<table class="govene-text" style="%s">`, tableStyle)
-	if t.Title != "" {
-		fmt.Fprintf(&b, `<caption style="%s">%s</caption>`, captionStyle, esc(oneLine(t.Title)))
-	}
+	openTable(&b, "govene-text", t.Title)
 	b.WriteString(`<thead><tr>`)
 	th := cellStyle(thStyle, false)
 	for _, h := range t.Header {

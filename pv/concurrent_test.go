@@ -2,11 +2,11 @@ package pv
 
 import (
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -24,22 +24,6 @@ import (
 // everywhere. (-gcflags=all=-d=checkptr=0 also works.)
 
 const goroutines = 6
-
-// parallel runs f(0..n-1) on n goroutines at once and returns their errors.
-func parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
 
 func flat(t *testing.T, x *tensors.Tensor) []float32 {
 	t.Helper()
@@ -61,18 +45,7 @@ func TestConcurrentForward(t *testing.T) {
 	call := func(i int) (*Output, error) {
 		return iv.Forward(base, Sources(prompt(i+1, i+2, i+3)), At(i%3, i%4), WithOriginal())
 	}
-	want := make([]*Output, goroutines)
-	for i := range want {
-		if want[i], err = call(i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := make([]*Output, goroutines)
-	for i, err := range parallel(goroutines, func(i int) (err error) { got[i], err = call(i); return err }) {
-		if err != nil {
-			t.Fatalf("goroutine %d: %v", i, err)
-		}
-	}
+	want, got := testx.SerialThenParallel(t, goroutines, call)
 	for i := range got {
 		if d := maxDiff(flat(t, got[i].Logits), flat(t, want[i].Logits)); d != 0 {
 			t.Errorf("goroutine %d: logits differ from the serial run's by %g", i, d)
@@ -105,18 +78,7 @@ func TestConcurrentGenerate(t *testing.T) {
 		return iv.Generate([]lm.Prompt{prompt(4, 8, 15, i+1)}, g, WithOriginal(),
 			SourceRepresentations(map[string][][]float32{iv.Keys()[0]: {vec}}))
 	}
-	want := make([]*Generation, goroutines)
-	for i := range want {
-		if want[i], err = run(i); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := make([]*Generation, goroutines)
-	for i, err := range parallel(goroutines, func(i int) (err error) { got[i], err = run(i); return err }) {
-		if err != nil {
-			t.Fatalf("goroutine %d: %v", i, err)
-		}
-	}
+	want, got := testx.SerialThenParallel(t, goroutines, run)
 	for i := range got {
 		if !slices.Equal(got[i].Tokens[0], want[i].Tokens[0]) || !slices.Equal(got[i].Original[0], want[i].Original[0]) {
 			t.Errorf("goroutine %d: generated %v (original %v), serial %v (%v)", i, got[i].Tokens[0], got[i].Original[0], want[i].Tokens[0], want[i].Original[0])

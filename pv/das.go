@@ -159,13 +159,18 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 	loss := func(p, batch []*graph.Node) (*graph.Node, []*graph.Node) {
 		// batch: [model params (frozen) | ids, mask, pos | intervention inputs... | fixed weights... | temps... | labels]
 		k := 0
+		if !cfg.TrainModel {
+			k = nModel
+		}
+		fn := lm.SplitForward(batch, k)
 		modelP := p[nw:]
 		if !cfg.TrainModel {
-			modelP, k = batch[:nModel], nModel
+			modelP = fn.Params
 		}
-		in := lm.Inputs{IDs: batch[k], Mask: batch[k+1], Positions: batch[k+2], LastOnly: true}
-		extra := batch[k+3 : len(batch)-1]
-		labels := batch[len(batch)-1]
+		in := fn.Inputs
+		in.LastOnly = true
+		extra := fn.Extra[:len(fn.Extra)-1]
+		labels := fn.Extra[len(fn.Extra)-1]
 		nTemps := 0
 		for i := range iv.cfg.Representations {
 			if iv.weighted(i) {
@@ -367,17 +372,11 @@ func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	var args []any
+	var params []*tensors.Tensor
 	if withModel {
-		for _, p := range iv.model.Params() {
-			args = append(args, p)
-		}
+		params = iv.model.Params()
 	}
-	args = append(args,
-		tensors.FromFlatDataAndDimensions(bb.IDs, bb.Size, bb.Len),
-		tensors.FromFlatDataAndDimensions(bb.Mask, bb.Size, bb.Len),
-		tensors.FromFlatDataAndDimensions(bb.Positions, bb.Size, bb.Len))
-	args = append(args, inputs...)
+	args := lm.ForwardArgs{Params: params, Batch: bb, Extra: inputs}.List()
 	iv.wmu.RLock()
 	for i := range iv.cfg.Representations {
 		for j, t := range iv.weights[i] {

@@ -1,10 +1,7 @@
 package pv
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -47,26 +44,7 @@ type dasCase struct {
 // TestDASParity checks every trainable / basis intervention type's forward
 // pass against pyvene with pyvene's own weights (set with SetWeight).
 func TestDASParity(t *testing.T) {
-	m, err := oddModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join("testdata", "das_cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []dasCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := safetensors.Open(filepath.Join("testdata", "das_reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	if len(cases) < 20 {
-		t.Fatalf("only %d cases", len(cases))
-	}
+	m, cases, ref := loadParity[dasCase](t, "das", 20)
 	seen := map[Type]bool{}
 	for _, c := range cases {
 		seen[c.Config.InterventionType] = true

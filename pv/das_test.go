@@ -31,7 +31,7 @@ func dasTask(t *testing.T, n int, seed uint64) []Example {
 			t.Fatal(err)
 		}
 		l, _ := r.NextTokenLogits(0)
-		out = append(out, Example{Base: base, Sources: []lm.Prompt{src}, Label: argmax(l)})
+		out = append(out, Example{Base: base, Sources: []lm.Prompt{src}, Label: lm.Argmax(l)})
 	}
 	return out
 }
@@ -66,19 +66,9 @@ func TestDASTrainsLowRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, k := shape[0], shape[1]
-	worst := 0.0
-	for a := range k {
-		for b := range k {
-			dot := 0.0
-			for i := range n {
-				dot += float64(w[i*k+a]) * float64(w[i*k+b])
-			}
-			if a == b {
-				dot--
-			}
-			worst = math.Max(worst, math.Abs(dot))
-		}
+	worst, err := OrthogonalityError(w, shape)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if worst > 1e-4 {
 		t.Errorf("after training max |WᵀW - I| = %g", worst)

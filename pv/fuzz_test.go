@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -39,14 +40,8 @@ var fuzzSet = sync.OnceValues(func() (*fuzzModels, error) {
 	return f, nil
 })
 
-func fuzzModelSet(t testing.TB) *fuzzModels {
-	t.Helper()
-	f, err := fuzzSet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+// fuzzModelSet returns fuzzSet, or fails t.
+var fuzzModelSet = testx.Must(fuzzSet)
 
 // FuzzPyveneLocations feeds unit_locations JSON to Forward on parallel
 // ("pos", "h", "h.pos") and serial models: every input must give a result
@@ -91,10 +86,7 @@ func FuzzTrainConfig(f *testing.F) {
 	f.Add([]byte(`{"epochs": -1, "temperature_start": -5, "boundary_l1": 1e400}`), []byte(`[{"base": {"ids": [1]}, "sources": [], "label": -1}]`))
 	f.Add([]byte(`{"adam": {"beta1": 1, "eps": -1, "clip_norm": -1, "warmup_steps": -2}}`), []byte(`[{"base": {"ids": [1, 2]}, "sources": [{"ids": [1]}], "source_units": [[0], [1]], "label": 96}]`))
 	f.Add([]byte(`{"batch_size": 9223372036854775807, "eval_every": -1, "patience": -1}`), []byte(`[{"base": {"ids": [5]}, "sources": [{"ids": [1, 2]}], "base_units": [[0]], "subspaces": [[0, 1]], "label": 0}]`))
-	m, err := tinyModel()
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := tiny(f)
 	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 2, InterventionType: LowRankRotatedSpace, LowRankDimension: 2}}})
 	if err != nil {
 		f.Fatal(err)
@@ -146,10 +138,7 @@ func FuzzConfigJSON(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	m, err := tinyModel()
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := tiny(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var cfg Config
 		if json.Unmarshal(data, &cfg) != nil {

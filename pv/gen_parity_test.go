@@ -1,14 +1,10 @@
 package pv
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/govene/govene/lm"
-	"github.com/govene/govene/safetensors"
 )
 
 // genCase is one case of pv/testdata/gen_cases.json: pyvene 0.1.8's
@@ -26,26 +22,7 @@ type genCase struct {
 // interventions yields pyvene's greedy tokens, for interventions on the
 // prompt, on every new token, and steering with and without locations.
 func TestGenerationParityWithPyvene(t *testing.T) {
-	m, err := oddModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join("testdata", "gen_cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []genCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := safetensors.Open(filepath.Join("testdata", "gen_reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	if len(cases) < 10 {
-		t.Fatalf("only %d cases", len(cases))
-	}
+	m, cases, ref := loadParity[genCase](t, "gen", 10)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if !c.UseCache {
@@ -64,20 +41,7 @@ func TestGenerationParityWithPyvene(t *testing.T) {
 				}
 				return
 			}
-			cfg := Config{}
-			for _, r := range c.Config.Representations {
-				rc := RepresentationConfig{Layer: r.Layer, Component: lm.Component(r.Component), Unit: Unit(r.Unit),
-					MaxNumberOfUnits: r.MaxNumberOfUnits, InterventionType: r.InterventionType}
-				if r.SourceRepresentation != nil {
-					v, _, err := ref.Float32(*r.SourceRepresentation)
-					if err != nil {
-						t.Fatal(err)
-					}
-					rc.SourceRepresentation = v
-				}
-				cfg.Representations = append(cfg.Representations, rc)
-			}
-			iv, err := New(m, cfg)
+			iv, err := New(m, c.config(t, ref))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -91,15 +91,7 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 			return nil, err
 		}
 	}
-	if c.haveLocs {
-		if c.srcLocs, err = broadcast("source locations", c.srcLocs, n, b); err != nil {
-			return nil, err
-		}
-		if c.baseLocs, err = broadcast("base locations", c.baseLocs, n, b); err != nil {
-			return nil, err
-		}
-	}
-	if c.subspaces, err = broadcast("subspaces", c.subspaces, n, b); err != nil {
+	if err := c.broadcastAll(n, b, false); err != nil {
 		return nil, err
 	}
 	for i, r := range iv.cfg.Representations {

@@ -7,14 +7,20 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-func argmax(x []float32) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
+// greedy extends base greedily by n tokens, each step re-running the
+// whole sequence through scores (next-token logits or probabilities) and
+// appending their argmax; it returns the new tokens, or fails t.
+func greedy(t *testing.T, base lm.Prompt, n int, scores func(p lm.Prompt) ([]float32, error)) []int {
+	t.Helper()
+	ids := slices.Clone(base.IDs)
+	for range n {
+		s, err := scores(prompt(ids...))
+		if err != nil {
+			t.Fatal(err)
 		}
+		ids = append(ids, lm.Argmax(s))
 	}
-	return best
+	return ids[base.Len():]
 }
 
 // Steering on every step with the KV cache equals re-running the steered
@@ -35,17 +41,13 @@ func TestGenerateSteeringMatchesRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := slices.Clone(base.IDs)
-	var want []int
-	for range 6 {
-		out, err := iv.Forward([]lm.Prompt{prompt(ids...)})
+	want := greedy(t, base, 6, func(p lm.Prompt) ([]float32, error) {
+		out, err := iv.Forward([]lm.Prompt{p})
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		p, _ := out.NextTokenProbs(0, false)
-		want = append(want, argmax(p))
-		ids = append(ids, want[len(want)-1])
-	}
+		return out.NextTokenProbs(0, false)
+	})
 	if !slices.Equal(gen.NewTokens[0], want) {
 		t.Errorf("steered generation %v, steered re-run %v", gen.NewTokens[0], want)
 	}
@@ -88,8 +90,8 @@ func TestGenerateInterveneOnPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gen.NewTokens[0][0] != argmax(p) {
-		t.Errorf("first generated token %d, Forward's argmax %d", gen.NewTokens[0][0], argmax(p))
+	if gen.NewTokens[0][0] != lm.Argmax(p) {
+		t.Errorf("first generated token %d, Forward's argmax %d", gen.NewTokens[0][0], lm.Argmax(p))
 	}
 	// Without InterveneOnPrompt the source unit lands on each new token.
 	if _, err := iv.Generate([]lm.Prompt{base}, GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 3}}, Sources(src), At(2, 0)); err != nil {

@@ -384,28 +384,39 @@ func (iv *Model) setup(base []lm.Prompt, c *call) (*lm.Batch, []any, []plan, err
 			return nil, nil, nil, err
 		}
 	}
-	norm := []struct {
-		what string
-		p    *[][][]int
-		use  bool
-	}{
-		{"source locations", &c.srcLocs, c.haveLocs}, {"base locations", &c.baseLocs, c.haveLocs},
-		{"source heads", &c.srcHeads, c.haveLocs}, {"base heads", &c.baseHeads, c.haveLocs},
-		{"subspaces", &c.subspaces, true},
-	}
-	for _, x := range norm {
-		if !x.use {
-			continue
-		}
-		if *x.p, err = broadcast(x.what, *x.p, n, b); err != nil {
-			return nil, nil, nil, err
-		}
+	if err := c.broadcastAll(n, b, true); err != nil {
+		return nil, nil, nil, err
 	}
 	inputs, plans, err := iv.prepare(c, bb)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return bb, inputs, plans, nil
+}
+
+// broadcastAll expands the call's locations (when given; with heads, the
+// heads of "h.pos" units too) and subspaces to n interventions and b
+// examples (broadcast), returning the first error, which names the argument.
+func (c *call) broadcastAll(n, b int, heads bool) error {
+	norm := []struct {
+		what string
+		p    *[][][]int
+		use  bool
+	}{
+		{"source locations", &c.srcLocs, c.haveLocs}, {"base locations", &c.baseLocs, c.haveLocs},
+		{"source heads", &c.srcHeads, c.haveLocs && heads}, {"base heads", &c.baseHeads, c.haveLocs && heads},
+		{"subspaces", &c.subspaces, true},
+	}
+	for _, x := range norm {
+		if !x.use {
+			continue
+		}
+		var err error
+		if *x.p, err = broadcast(x.what, *x.p, n, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sourceSite is the site representation i reads in the source run: its
@@ -521,7 +532,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		var shape []int
 		switch {
 		case whole && r.Component.IsHead():
-			shape = []int{b, d.Heads, bb.Len, w}
+			shape = []int{b, headCount(d, r.Component), bb.Len, w}
 		case whole:
 			shape = []int{b, bb.Len, w}
 		case r.Unit == Pos:
@@ -652,7 +663,7 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 		}
 		limit, what := bb.Lengths[e], "position"
 		if r.Unit == Head {
-			limit, what = d.Heads, "head"
+			limit, what = headCount(d, r.Component), "head"
 		}
 		for j, u := range us {
 			if u < 0 || u >= limit {
@@ -667,8 +678,8 @@ func (iv *Model) checkUnits(i int, side string, r RepresentationConfig, bb *lm.B
 				return fmt.Errorf("pv: %s: %s example %d: heads %v: every example needs the same, non-zero number of heads", key, side, e, heads[e])
 			}
 			for j, h := range heads[e] {
-				if h < 0 || h >= d.Heads {
-					return fmt.Errorf("pv: %s: %s example %d: head %d out of range [0, %d)", key, side, e, h, d.Heads)
+				if n := headCount(d, r.Component); h < 0 || h >= n {
+					return fmt.Errorf("pv: %s: %s example %d: head %d out of range [0, %d)", key, side, e, h, n)
 				}
 				if slices.Contains(heads[e][:j], h) {
 					return fmt.Errorf("pv: %s: %s example %d: head %d given twice", key, side, e, h)

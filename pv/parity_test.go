@@ -67,32 +67,44 @@ var oddModel = sync.OnceValues(func() (*gpt2.Model, error) {
 })
 
 func TestParityWithPyvene(t *testing.T) {
-	m, err := oddModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join("testdata", "pv_cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []pvCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := safetensors.Open(filepath.Join("testdata", "pv_reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ref.Close()
-	if len(cases) < 80 {
-		t.Fatalf("only %d cases", len(cases))
-	}
+	m, cases, ref := loadParity[pvCase](t, "pv", 80)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) { runPvCase(t, m, ref, c) })
 	}
 }
 
-func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
+// loadParity returns the odd model, the cases of testdata/<name>_cases.json
+// (failing t when there are fewer than least) and the reference tensors of
+// testdata/<name>_reference.safetensors, closed when the test ends.
+func loadParity[C any](t *testing.T, name string, least int) (*gpt2.Model, []C, *safetensors.File) {
+	t.Helper()
+	m, err := oddModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", name+"_cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []C
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := safetensors.Open(filepath.Join("testdata", name+"_reference.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
+	if len(cases) < least {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	return m, cases, ref
+}
+
+// config returns the case's config, with its source representations read
+// from ref, or fails t.
+func (c pvCase) config(t *testing.T, ref *safetensors.File) Config {
+	t.Helper()
 	cfg := Config{Mode: Mode(c.Config.Mode)}
 	for _, r := range c.Config.Representations {
 		rc := RepresentationConfig{Layer: r.Layer, Component: lm.Component(r.Component), Unit: Unit(r.Unit),
@@ -107,7 +119,11 @@ func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
 		}
 		cfg.Representations = append(cfg.Representations, rc)
 	}
-	iv, err := New(m, cfg)
+	return cfg
+}
+
+func runPvCase(t *testing.T, m *gpt2.Model, ref *safetensors.File, c pvCase) {
+	iv, err := New(m, c.config(t, ref))
 	if err == nil && !slices.Equal(iv.Keys(), sortedAsPyvene(c.Keys, iv.Keys())) {
 		t.Fatalf("keys %v, pyvene's %v", iv.Keys(), c.Keys)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -23,13 +24,17 @@ var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
 	return gpt2.Random(tinyConfig(), 11, gpt2.Options{})
 })
 
-func tiny(t *testing.T) *gpt2.Model {
+// tiny returns tinyModel, or fails t.
+var tiny = testx.Must(tinyModel)
+
+// mustNew returns New(m, cfg), or fails t.
+func mustNew(t testing.TB, m lm.Model, cfg Config) *Model {
 	t.Helper()
-	m, err := tinyModel()
+	iv, err := New(m, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return iv
 }
 
 func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }

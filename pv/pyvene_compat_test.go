@@ -28,11 +28,9 @@ func steerVec() []float32 {
 // the whole sequence; empty: none).
 func greedyRerun(t *testing.T, iv *Model, base lm.Prompt, n int, at func(seqLen int) []int) []int {
 	t.Helper()
-	ids := slices.Clone(base.IDs)
-	var out []int
-	for range n {
+	return greedy(t, base, n, func(p lm.Prompt) ([]float32, error) {
 		var opts []Option
-		units := at(len(ids))
+		units := at(p.Len())
 		switch {
 		case units == nil:
 		case len(units) == 0:
@@ -40,18 +38,12 @@ func greedyRerun(t *testing.T, iv *Model, base lm.Prompt, n int, at func(seqLen 
 		default:
 			opts = append(opts, AtBase(units...))
 		}
-		o, err := iv.Forward([]lm.Prompt{prompt(ids...)}, opts...)
+		o, err := iv.Forward([]lm.Prompt{p}, opts...)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		l, err := o.LastLogits(0, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, argmax(l))
-		ids = append(ids, out[len(out)-1])
-	}
-	return out
+		return o.LastLogits(0, false)
+	})
 }
 
 func span(from, to int) []int {
@@ -128,17 +120,13 @@ func TestPyveneGenerateMixedLocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Re-run: the steering everywhere, the patch at prompt position 2.
-	ids := slices.Clone(base.IDs)
-	var want []int
-	for range 5 {
-		out, err := iv.Forward([]lm.Prompt{prompt(ids...)}, Sources(src), locs)
+	want := greedy(t, base, 5, func(p lm.Prompt) ([]float32, error) {
+		out, err := iv.Forward([]lm.Prompt{p}, Sources(src), locs)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		l, _ := out.LastLogits(0, false)
-		want = append(want, argmax(l))
-		ids = append(ids, want[len(want)-1])
-	}
+		return out.LastLogits(0, false)
+	})
 	if !slices.Equal(gen.NewTokens[0], want) {
 		t.Errorf("generated %v, re-run with the steering on every position %v", gen.NewTokens[0], want)
 	}

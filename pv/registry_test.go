@@ -194,14 +194,7 @@ func TestLoadUnregisteredType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "iv")
-	if err := iv.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Load(dir, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, back := saveLoad(t, iv, m)
 	if v, _, err := back.Weight(back.Keys()[0], "a"); err != nil || v[0] != 0.25 {
 		t.Errorf("loaded weight %v, %v; want 0.25s", v, err)
 	}

@@ -94,22 +94,10 @@ func TestReliabilityConfig(t *testing.T) {
 
 func TestReliabilityForward(t *testing.T) {
 	m := tiny(t)
-	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hp, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: HeadPos}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	heads, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: Head}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	add, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: Addition}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iv := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
+	hp := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: HeadPos}}})
+	heads := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: Head}}})
+	add := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: Addition}}})
 	k0 := iv.Keys()[0]
 	src := prompt(4, 5, 6)
 	base := []lm.Prompt{prompt(1, 2, 3)}
@@ -172,10 +160,7 @@ func TestReliabilityForward(t *testing.T) {
 		t.Errorf("a skipped group's intervention changed position 0 by %g", d)
 	}
 	// Weights: NaN is refused.
-	lr, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: SigmoidMask}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lr := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, InterventionType: SigmoidMask}}})
 	wantErr(t, lr.SetWeight(lr.Keys()[0], "mask", vec(7, nan)), "set weight mask", "value 7 is NaN")
 	for _, temp := range []float64{0, -1, nan6, math.Inf(1), 1e39} {
 		wantErr(t, lr.SetTemperature(temp), "set temperature", "must be a finite number > 0")
@@ -184,14 +169,8 @@ func TestReliabilityForward(t *testing.T) {
 
 func TestReliabilityPyveneLocations(t *testing.T) {
 	m := tiny(t)
-	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hp, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: HeadPos}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iv := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
+	hp := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.HeadValueOutput, Unit: HeadPos}}})
 	base := []lm.Prompt{prompt(1, 2, 3)}
 	tests := []struct {
 		name string
@@ -296,18 +275,12 @@ func TestReliabilityTrain(t *testing.T) {
 func TestReliabilityGenerate(t *testing.T) {
 	m := tiny(t)
 	vec := make([]float32, 16)
-	steer, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.MLPOutput, InterventionType: Addition}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	steer := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 1, Component: lm.MLPOutput, InterventionType: Addition}}})
 	feed := func(v []float32) Option {
 		return SourceRepresentations(map[string][][]float32{steer.Keys()[0]: {v}})
 	}
 	bad := append(make([]float32, 11), nan, 0, 0, 0, 0)
-	ser, err := New(m, Config{Mode: Serial, Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ser := mustNew(t, m, Config{Mode: Serial, Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
 	base := []lm.Prompt{prompt(4, 8, 15)}
 	tests := []struct {
 		name string
@@ -341,10 +314,7 @@ func TestReliabilityGenerate(t *testing.T) {
 
 func TestReliabilitySerial(t *testing.T) {
 	m := tiny(t)
-	ser, err := New(m, Config{Mode: Serial, Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ser := mustNew(t, m, Config{Mode: Serial, Representations: []RepresentationConfig{{Layer: 0}, {Layer: 1}}})
 	base := []lm.Prompt{prompt(1, 2, 3)}
 	src := prompt(4, 5, 6)
 	for _, tt := range []struct {
@@ -369,10 +339,7 @@ func TestReliabilitySerial(t *testing.T) {
 // given with a layer other than -1, and a site given twice.
 func TestReliabilityCapture(t *testing.T) {
 	m := tiny(t)
-	iv, err := New(m, Config{Representations: []RepresentationConfig{{Layer: 0}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iv := mustNew(t, m, Config{Representations: []RepresentationConfig{{Layer: 0}}})
 	for _, tt := range []struct {
 		name  string
 		sites []lm.Site
@@ -398,7 +365,7 @@ func TestReliabilityCapture(t *testing.T) {
 		})
 	}
 	var empty *Output
-	_, err = empty.NextTokenProbs(0, false)
+	_, err := empty.NextTokenProbs(0, false)
 	wantErr(t, err, "empty output")
 }
 

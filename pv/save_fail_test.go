@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/internal/atomicfs"
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
 
 // TestSaveFailureKeepsPrevious: a Save that fails at any point (a disk error
@@ -56,15 +57,7 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "iv")
-			if err := setVersion(iv, 1); err != nil {
-				t.Fatal(err)
-			}
-			if err := iv.Save(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := setVersion(iv, 2); err != nil {
-				t.Fatal(err)
-			}
+			saveVersion1(t, iv, dir)
 			restore := atomicfs.SetTestHook(tc.hook)
 			err := iv.Save(dir)
 			restore()
@@ -122,15 +115,7 @@ func TestLoadRecoversInterruptedSave(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "iv")
 	snap := filepath.Join(t.TempDir(), "snap")
-	if err := setVersion(iv, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := iv.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := setVersion(iv, 2); err != nil {
-		t.Fatal(err)
-	}
+	saveVersion1(t, iv, dir)
 	restore := atomicfs.SetTestHook(func(s atomicfs.Step, p string) error {
 		if s == atomicfs.StepOldAside {
 			return os.CopyFS(snap, os.DirFS(parent))
@@ -158,15 +143,26 @@ func TestLoadRecoversInterruptedSave(t *testing.T) {
 	}
 }
 
-func entries(t *testing.T, dir string) []string {
+// saveVersion1 saves iv at version 1 into dir, then sets its version to 2
+// without saving, or fails t.
+func saveVersion1(t *testing.T, iv *Model, dir string) {
 	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := setVersion(iv, 1); err != nil {
 		t.Fatal(err)
 	}
-	var n []string
-	for _, e := range es {
-		n = append(n, e.Name())
+	if err := iv.Save(dir); err != nil {
+		t.Fatal(err)
 	}
-	return n
+	if err := setVersion(iv, 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// entries returns the entries of dir, sorted; none for a missing folder.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fsxtest.Names(t, dir)
 }

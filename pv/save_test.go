@@ -13,6 +13,21 @@ import (
 	"github.com/govene/govene/lm"
 )
 
+// saveLoad saves iv into a new folder and loads it back on m; it returns
+// the folder and the loaded model, or fails t.
+func saveLoad(t *testing.T, iv *Model, m lm.Model) (string, *Model) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "iv")
+	if err := iv.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, back
+}
+
 func TestSaveLoad(t *testing.T) {
 	m := tiny(t)
 	link := 0
@@ -32,14 +47,7 @@ func TestSaveLoad(t *testing.T) {
 	if _, err := iv.Train(dasTask(t, 16, 3), nil, TrainConfig{Epochs: 1, BatchSize: 8, Progress: io.Discard}); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "das")
-	if err := iv.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	iv2, err := Load(dir, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, iv2 := saveLoad(t, iv, m)
 	base, src := prompt(1, 2, 3, 4), prompt(5, 6, 7, 8)
 	a, err := iv.Forward([]lm.Prompt{base}, Sources(src), At(3, 3))
 	if err != nil {

@@ -55,15 +55,7 @@ func (iv *Model) forwardSerial(base []lm.Prompt, c *call) (*Output, error) {
 	b := len(base)
 	n := len(iv.cfg.Representations)
 	var err error
-	if c.haveLocs {
-		if c.srcLocs, err = broadcast("source locations", c.srcLocs, n, b); err != nil {
-			return nil, err
-		}
-		if c.baseLocs, err = broadcast("base locations", c.baseLocs, n, b); err != nil {
-			return nil, err
-		}
-	}
-	if c.subspaces, err = broadcast("subspaces", c.subspaces, n, b); err != nil {
+	if err := c.broadcastAll(n, b, false); err != nil {
 		return nil, err
 	}
 	sitesOf := func(g int) []lm.Site {

@@ -30,11 +30,21 @@ func maxUnits(d lm.Dims, r RepresentationConfig) int {
 	pattern := r.Component == lm.AttentionWeight || r.Component == lm.AttentionScores
 	switch {
 	case r.Unit == Head || r.Unit == Pos && pattern:
-		return d.Heads
+		return headCount(d, r.Component)
 	case r.Unit == HeadPos:
-		return d.Heads * d.Positions
+		return headCount(d, r.Component) * d.Positions
 	}
 	return d.Positions
+}
+
+// headCount returns the size of component c's head axis on a model of dims
+// d (d.HeadCount: fewer for key/value heads under grouped-query
+// attention), or d.Heads for a component with no head axis.
+func headCount(d lm.Dims, c lm.Component) int {
+	if n := d.HeadCount(c); n > 0 {
+		return n
+	}
+	return d.Heads
 }
 
 // firstNonFinite returns the index of the first NaN or infinite value in v

@@ -81,9 +81,7 @@ func (f *File) Float32Into(name string, dst []float32) (shape []int, err error) 
 	out := dst
 	switch info.DType {
 	case F32:
-		if hostLittleEndian && n > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
-		} else {
+		if !copyHostOrder(out, raw) {
 			for i := range out {
 				out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 			}
@@ -130,9 +128,7 @@ func (f *File) Int64(name string) (values []int64, shape []int, err error) {
 	out := make([]int64, n)
 	switch info.DType {
 	case I64:
-		if hostLittleEndian && n > 0 {
-			copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
-		} else {
+		if !copyHostOrder(out, raw) {
 			for i := range out {
 				out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
@@ -145,36 +141,34 @@ func (f *File) Int64(name string) (values []int64, shape []int, err error) {
 			}
 			out[i] = int64(v)
 		}
-	case I32:
+	default: // the integer dtypes of 1 to 4 bytes, and BOOL
+		get, size := intDecoders[info.DType], info.DType.Size()
 		for i := range out {
-			out[i] = int64(int32(binary.LittleEndian.Uint32(raw[4*i:])))
-		}
-	case U32:
-		for i := range out {
-			out[i] = int64(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	case I16:
-		for i := range out {
-			out[i] = int64(int16(binary.LittleEndian.Uint16(raw[2*i:])))
-		}
-	case U16:
-		for i := range out {
-			out[i] = int64(binary.LittleEndian.Uint16(raw[2*i:]))
-		}
-	case I8:
-		for i, b := range raw {
-			out[i] = int64(int8(b))
-		}
-	case U8:
-		for i, b := range raw {
-			out[i] = int64(b)
-		}
-	case BOOL:
-		for i, b := range raw {
-			if b != 0 {
-				out[i] = 1
-			}
+			out[i] = get(raw[size*i:])
 		}
 	}
 	return out, slices.Clone(info.Shape), nil
+}
+
+// intDecoders read one little-endian element of the integer dtypes of 1 to
+// 4 bytes, and of BOOL (1 for a non-zero byte), as an int64.
+var intDecoders = map[DType]func(b []byte) int64{
+	I32:  func(b []byte) int64 { return int64(int32(binary.LittleEndian.Uint32(b))) },
+	U32:  func(b []byte) int64 { return int64(binary.LittleEndian.Uint32(b)) },
+	I16:  func(b []byte) int64 { return int64(int16(binary.LittleEndian.Uint16(b))) },
+	U16:  func(b []byte) int64 { return int64(binary.LittleEndian.Uint16(b)) },
+	I8:   func(b []byte) int64 { return int64(int8(b[0])) },
+	U8:   func(b []byte) int64 { return int64(b[0]) },
+	BOOL: func(b []byte) int64 { return int64(min(b[0], 1)) },
+}
+
+// copyHostOrder copies raw, little-endian elements of out's type, into out
+// byte for byte when the host is little-endian and out is not empty, and
+// reports whether it did; otherwise the caller decodes them one by one.
+func copyHostOrder[T float32 | int64](out []T, raw []byte) bool {
+	if !hostLittleEndian || len(out) == 0 {
+		return false
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), len(raw)), raw)
+	return true
 }

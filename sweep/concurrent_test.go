@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 )
@@ -34,19 +35,7 @@ func TestConcurrentSweeps(t *testing.T) {
 				}
 				return sw.Patch(p, prompt(4, 14, 15, 92, 66), cfg)
 			}
-			want := make([]*Result, goroutines)
-			for i := range want {
-				var err error
-				if want[i], err = run(i); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := make([]*Result, goroutines)
-			for i, err := range parallel(goroutines, func(i int) (err error) { got[i], err = run(i); return err }) {
-				if err != nil {
-					t.Fatalf("goroutine %d: %v", i, err)
-				}
-			}
+			want, got := testx.SerialThenParallel(t, goroutines, run)
 			for i := range got {
 				if got[i].Base != want[i].Base || got[i].Source != want[i].Source {
 					t.Errorf("goroutine %d: base/source %g/%g, serial %g/%g", i, got[i].Base, got[i].Source, want[i].Base, want[i].Source)
@@ -119,7 +108,7 @@ func TestConcurrentMixed(t *testing.T) {
 	}
 	n := 2 * len(jobs)
 	got := make([][]float32, n)
-	for i, err := range parallel(n, func(i int) (err error) { got[i], err = jobs[i%len(jobs)](); return err }) {
+	for i, err := range testx.Parallel(n, func(i int) (err error) { got[i], err = jobs[i%len(jobs)](); return err }) {
 		if err != nil {
 			t.Fatalf("goroutine %d: %v", i, err)
 		}

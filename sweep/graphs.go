@@ -23,7 +23,7 @@ import (
 // a window of win positions.
 type blockInputs[T any] struct {
 	Resid        T // residual entering the block [n,win,d]
-	Keys, Values T // the base run's keys and values at this layer [1,h,s,dh]
+	Keys, Values T // the base run's keys and values at this layer [1,KVHeadCount,s,dh]
 	Start        T // the window's first position q, int32 scalar
 	PosMask      T // which positions each setting patches [n,win]
 	Heads        T // the head each setting patches ("h.pos") [n] int32
@@ -42,16 +42,6 @@ type runInputs[T any] struct {
 }
 
 func (r *runInputs[T]) slots() []*T { return []*T{&r.Resid, &r.Mask} }
-
-// embedInputs feed the embedding graph (embedExec) for one prompt of s
-// tokens.
-type embedInputs[T any] struct {
-	IDs, Positions T // [1,s] int32
-	Mask           T // [1,s] ones
-	Noise          T // added to the token embeddings [1,s,d]
-}
-
-func (e *embedInputs[T]) slots() []*T { return []*T{&e.IDs, &e.Positions, &e.Mask, &e.Noise} }
 
 // headInputs feed the head graph (headExec).
 type headInputs[T any] struct {
@@ -157,8 +147,9 @@ func (sw *Sweeper) blockExec(cfg Config) (*graph.Exec, error) {
 			}
 			sv, v := graph.ExpandAxes(sel, -1), in.Src // [n,win,1], [n,win,w]
 			if unit == pv.HeadPos {                    // x [n,h,win,dh]
-				headOH := graph.OneHot(in.Heads, d.Heads, dtypes.Float32) // [n,h]
-				sv = graph.Mul(graph.ExpandAxes(sv, 1), graph.Reshape(headOH, n, d.Heads, 1, 1))
+				heads := d.HeadCount(comp)                              // key/value heads for their sites
+				headOH := graph.OneHot(in.Heads, heads, dtypes.Float32) // [n,h]
+				sv = graph.Mul(graph.ExpandAxes(sv, 1), graph.Reshape(headOH, n, heads, 1, 1))
 				v = graph.ExpandAxes(in.Src, 1)
 			}
 			sv = graph.BroadcastToShape(sv, x.Shape())
@@ -181,22 +172,26 @@ func (sw *Sweeper) headExec() (*graph.Exec, error) {
 	})
 }
 
-// embedExec returns the graph of the token embeddings plus noise
-// (embedInputs, after every weight): the residual entering block 0.
+// embedExec returns the graph of the token embeddings plus noise: its
+// inputs are laid out by embedArgs (lm.ForwardArgs with every weight and
+// the noise [1,s,d] as the one extra input), its output is the residual
+// entering block 0.
 func (sw *Sweeper) embedExec() (*graph.Exec, error) {
 	nAll := len(sw.model.Params())
 	return sw.exec("embed", func(nodes []*graph.Node) []*graph.Node {
-		var in embedInputs[*graph.Node]
-		params := unpack(nodes, nAll, in.slots())
+		fn := lm.SplitForward(nodes, nAll)
+		noise := fn.Extra[0]
 		var out *graph.Node
 		hook := func(site lm.Site, x *graph.Node) *graph.Node {
 			if site.Layer == 0 && site.Component == lm.BlockInput {
-				x = graph.Add(x, in.Noise)
+				x = graph.Add(x, noise)
 				out = x
 			}
 			return x
 		}
-		sw.model.BuildForward(params, lm.Inputs{IDs: in.IDs, Positions: in.Positions, Mask: in.Mask, EndLayer: 1}, hook)
+		in := fn.Inputs
+		in.EndLayer = 1
+		sw.model.BuildForward(fn.Params, in, hook)
 		return []*graph.Node{out}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -19,15 +20,7 @@ var tinyModel = sync.OnceValues(func() (*gpt2.Model, error) {
 })
 
 // tiny returns tinyModel, or fails t.
-func tiny(t testing.TB) *gpt2.Model {
-	t.Helper()
-	m, err := tinyModel()
-	if err == nil {
-		return m
-	}
-	t.Fatal(err)
-	return nil
-}
+var tiny = testx.Must(tinyModel)
 
 func prompt(ids ...int) lm.Prompt { return lm.Prompt{IDs: ids} }
 
@@ -47,17 +40,3 @@ func wantErr(t *testing.T, err error, want ...string) {
 }
 
 const goroutines = 6
-
-// parallel runs f(0..n-1) on n goroutines released at once, and returns
-// their errors.
-func parallel(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Go(func() { ready.Wait(); errs[i] = f(i) })
-	}
-	ready.Done()
-	done.Wait()
-	return errs
-}

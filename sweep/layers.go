@@ -27,27 +27,26 @@ func (r *layerRun) release() {
 	r.logits.FinalizeAll()
 }
 
-// embedArgs returns the embedding graph's inputs for prompt p, with a
-// corruption's noise (if any) at its positions.
-func embedArgs(p lm.Prompt, corrupt *Corruption, hidden int) embedInputs[*tensors.Tensor] {
-	s := p.Len()
-	ids, pos, mask := make([]int32, s), make([]int32, s), make([]float32, s)
-	for i, id := range p.IDs {
-		ids[i], pos[i], mask[i] = int32(id), int32(i), 1
+// embedArgs returns the embedding graph's arguments for prompt p
+// (lm.ForwardArgs: every weight, p as a batch of one, and a corruption's
+// noise, if any, at its positions), and the batch's mask as a [1,s] tensor
+// for the block graphs. It returns an error for an empty prompt.
+func (sw *Sweeper) embedArgs(p lm.Prompt, corrupt *Corruption) ([]any, *tensors.Tensor, error) {
+	b, err := lm.NewBatch([]lm.Prompt{p}, 0, 0, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w", err)
 	}
-	noise := make([]float32, s*hidden)
+	hidden := sw.model.Dims().Hidden
+	noise := make([]float32, b.Len*hidden)
 	if corrupt != nil {
 		rows := corrupt.Noise(hidden)
 		for i, at := range corrupt.Positions {
 			copy(noise[at*hidden:(at+1)*hidden], rows[i*hidden:])
 		}
 	}
-	return embedInputs[*tensors.Tensor]{
-		IDs:       tensors.FromFlatDataAndDimensions(ids, 1, s),
-		Positions: tensors.FromFlatDataAndDimensions(pos, 1, s),
-		Mask:      tensors.FromFlatDataAndDimensions(mask, 1, s),
-		Noise:     tensors.FromFlatDataAndDimensions(noise, 1, s, hidden),
-	}
+	args := lm.ForwardArgs{Params: sw.model.Params(), Batch: b,
+		Extra: []any{tensors.FromFlatDataAndDimensions(noise, 1, b.Len, hidden)}}.List()
+	return args, tensors.FromFlatDataAndDimensions(b.Mask, 1, b.Len), nil
 }
 
 // runLayers runs p block by block with the graphs a resumed sweep uses
@@ -67,12 +66,15 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 	if err != nil {
 		return nil, err
 	}
-	emb := embedArgs(p, corrupt, sw.model.Dims().Hidden)
-	outs, err := embed.Call(args(sw.model.Params(), emb.slots())...)
+	embArgs, mask, err := sw.embedArgs(p, corrupt)
 	if err != nil {
 		return nil, err
 	}
-	in := runInputs[*tensors.Tensor]{Resid: outs[0], Mask: emb.Mask}
+	outs, err := embed.Call(embArgs...)
+	if err != nil {
+		return nil, err
+	}
+	in := runInputs[*tensors.Tensor]{Resid: outs[0], Mask: mask}
 	r := &layerRun{}
 	for l := range sw.model.Dims().Layers {
 		outs, err := block.Call(args(sw.blockWeights(l), in.slots())...)

@@ -39,7 +39,7 @@ func (sw *Sweeper) check(base, source lm.Prompt, corrupt *Corruption, cfg Config
 	if err := cfg.checkPositions(base, source); err != nil {
 		return cfg, nil, err
 	}
-	cols, err := cfg.columns(base, source, d.Heads)
+	cols, err := cfg.columns(base, source, d.HeadCount(cfg.Component))
 	if err != nil {
 		return cfg, nil, err
 	}

@@ -252,7 +252,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		am := argmax(last)
+		am := lm.Argmax(last)
 		res.Checks["forward"] = map[string]any{"argmax": am, "max_logit": last[am]}
 		return nil
 	})
@@ -265,7 +265,7 @@ func run() error {
 			return 0, err
 		}
 		l, err := r.NextTokenLogits(0)
-		return argmax(l), err
+		return lm.Argmax(l), err
 	}
 	level, err := embeddingStd(m)
 	if err != nil {
@@ -440,16 +440,6 @@ func run() error {
 		return fmt.Errorf("%d workload(s) failed: %v", len(res.Errors), slices.Sorted(maps.Keys(res.Errors)))
 	}
 	return nil
-}
-
-func argmax(xs []float32) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // gridCheck lists every cell of a sweep as "layer:column" (column: the

@@ -362,25 +362,23 @@ func WriteFileFunc(path string, perm fs.FileMode, write func(w io.Writer) error)
 		return wrap(err)
 	}
 	bw := bufio.NewWriterSize(hookWriter{f, tmp}, 1<<20)
-	if err := write(bw); err != nil {
-		return wrap(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return wrap(err)
-	}
-	if err := f.Sync(); err != nil {
-		return wrap(err)
-	}
-	if err := f.Close(); err != nil {
-		return wrap(err)
-	}
-	if err := callHook(StepSynced, tmp); err != nil {
-		return wrap(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := inOrder(func() error { return write(bw) }, bw.Flush, f.Sync, f.Close,
+		func() error { return callHook(StepSynced, tmp) },
+		func() error { return os.Rename(tmp, path) }); err != nil {
 		return wrap(err)
 	}
 	syncDir(parent)
+	return nil
+}
+
+// inOrder runs steps one after the other and returns the first one's
+// error, running none after it.
+func inOrder(steps ...func() error) error {
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -498,16 +496,10 @@ func ReplaceDir(dir string, fill func(tmp string) error) (err error) {
 			_ = os.RemoveAll(ready)
 		}
 	}()
-	if err := fill(newp); err != nil {
-		return wrap(err)
-	}
-	if err := syncTree(newp); err != nil {
-		return wrap(err)
-	}
-	if err := callHook(StepFilled, newp); err != nil {
-		return wrap(err)
-	}
-	if err := os.Rename(newp, ready); err != nil {
+	if err := inOrder(func() error { return fill(newp) },
+		func() error { return syncTree(newp) },
+		func() error { return callHook(StepFilled, newp) },
+		func() error { return os.Rename(newp, ready) }); err != nil {
 		return wrap(err)
 	}
 	syncDir(parent)

@@ -12,21 +12,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
 
 // names returns the entries of dir, sorted.
-func names(t *testing.T, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n []string
-	for _, e := range es {
-		n = append(n, e.Name())
-	}
-	return n
-}
+var names = fsxtest.Names
 
 func readString(t *testing.T, path string) string {
 	t.Helper()

@@ -50,20 +50,14 @@ const (
 // String returns the mode's name ("auto", "terminal", "notebook", "log",
 // "silent"), or "Mode(n)" for an unknown value.
 func (m Mode) String() string {
-	switch m {
-	case Auto:
-		return "auto"
-	case Terminal:
-		return "terminal"
-	case Notebook:
-		return "notebook"
-	case Log:
-		return "log"
-	case Silent:
-		return "silent"
+	if m >= 0 && int(m) < len(modeNames) {
+		return modeNames[m]
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
+
+// modeNames are the modes' names, indexed by Mode.
+var modeNames = [...]string{Auto: "auto", Terminal: "terminal", Notebook: "notebook", Log: "log", Silent: "silent"}
 
 // LogEvery is the longest a Log-mode bar stays silent while its task runs.
 const LogEvery = 30 * time.Second
@@ -251,30 +245,16 @@ func (b *Bar) Write(p []byte) (int, error) {
 // Finish marks the task done: a terminal bar completes (or is erased with
 // Options.Clear), a notebook line and a log show their last state. Later
 // calls do nothing.
-func (b *Bar) Finish() {
-	if b == nil {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.finished {
-		return
-	}
-	b.finished = true
-	switch b.mode {
-	case Terminal:
-		_ = b.term.Finish()
-	case Notebook:
-		b.show()
-	case Log:
-		fmt.Fprintln(b.w, b.line("done"))
-	}
-}
+func (b *Bar) Finish() { b.end(false) }
 
 // Abandon stops the bar without claiming the task completed (a failed
 // download): a terminal bar stops where it is, a log gets a last line saying
 // so. Later calls, and Finish after it, do nothing.
-func (b *Bar) Abandon() {
+func (b *Bar) Abandon() { b.end(true) }
+
+// end is Finish (abandon false) and Abandon: the first call of either
+// shows the bar's last state; later calls do nothing.
+func (b *Bar) end(abandon bool) {
 	if b == nil {
 		return
 	}
@@ -284,14 +264,18 @@ func (b *Bar) Abandon() {
 		return
 	}
 	b.finished = true
-	switch b.mode {
-	case Terminal:
+	switch {
+	case b.mode == Terminal && abandon:
 		_ = b.term.Exit()
 		fmt.Fprintln(b.w)
-	case Notebook:
+	case b.mode == Terminal:
+		_ = b.term.Finish()
+	case b.mode == Notebook:
 		b.show()
-	case Log:
+	case b.mode == Log && abandon:
 		fmt.Fprintln(b.w, b.line("stopped"))
+	case b.mode == Log:
+		fmt.Fprintln(b.w, b.line("done"))
 	}
 }
 

@@ -46,8 +46,5 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 }
 
 func main() {
-	tut.Main("collect", func(m *gpt2.Model, o tut.Out) error {
-		_, err := run(m, o)
-		return err
-	})
+	tut.Main("collect", tut.Result(run))
 }

@@ -144,19 +144,10 @@ func run(m *gpt2.Model, o tut.Out, steps int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, k := shape[0], shape[1]
-	for a := range k {
-		for b := range k {
-			dot := 0.0
-			for i := range n {
-				dot += float64(wt[i*k+a]) * float64(wt[i*k+b])
-			}
-			if a == b {
-				dot--
-			}
-			r.Orthogonality = math.Max(r.Orthogonality, math.Abs(dot))
-		}
+	if r.Orthogonality, err = pv.OrthogonalityError(wt, shape); err != nil {
+		return nil, err
 	}
+	n, k := shape[0], shape[1]
 	fmt.Fprintf(w, "after %d steps (%s): IIA %.3f, P(target) = %.4f; rotation %dx%d, max |WᵀW - I| = %.2g\n",
 		rep.Steps, rep.Duration.Round(1e6), r.IIAAfter, r.TargetAfter, n, k, r.Orthogonality)
 	return r, o.Show(chart, "das.svg")

@@ -70,8 +70,5 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 }
 
 func main() {
-	tut.Main("patching", func(m *gpt2.Model, o tut.Out) error {
-		_, err := run(m, o)
-		return err
-	})
+	tut.Main("patching", tut.Result(run))
 }

@@ -93,8 +93,5 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 }
 
 func main() {
-	tut.Main("positions", func(m *gpt2.Model, o tut.Out) error {
-		_, err := run(m, o)
-		return err
-	})
+	tut.Main("positions", tut.Result(run))
 }

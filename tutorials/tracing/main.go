@@ -40,8 +40,5 @@ func run(m *gpt2.Model, o tut.Out) (*trace.Result, error) {
 }
 
 func main() {
-	tut.Main("tracing", func(m *gpt2.Model, o tut.Out) error {
-		_, err := run(m, o)
-		return err
-	})
+	tut.Main("tracing", tut.Result(run))
 }

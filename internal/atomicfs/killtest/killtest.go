@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/govene/govene/internal/atomicfs"
+	"github.com/govene/govene/internal/fsx/fsxtest"
 )
 
 // Environment variables passed to the child.
@@ -184,18 +185,8 @@ func Run(t *testing.T, cfg Config) Result {
 	return res
 }
 
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	es, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n []string
-	for _, e := range es {
-		n = append(n, e.Name())
-	}
-	return n
-}
+// entries returns the entries of dir, sorted.
+var entries = fsxtest.Names
 
 // kill runs one child saving start, start+1, … and kills it; it returns the
 // last version the child reported saved (start-1 if none) and whether it

@@ -1,8 +1,9 @@
-// Package fsxtest holds what the hostile-file tests of several packages
-// share.
+// Package fsxtest holds what the file-system tests of several packages
+// share (hostile files, atomic writes).
 package fsxtest
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -24,4 +25,19 @@ func Within(t testing.TB, f func() error) error {
 		t.Fatalf("still blocked after %v (hang on a FIFO or an endless file?)", Timeout)
 		return nil
 	}
+}
+
+// Names returns the names of dir's entries, sorted, or fails the test when
+// dir cannot be read (a missing folder included).
+func Names(t testing.TB, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n []string
+	for _, e := range es {
+		n = append(n, e.Name())
+	}
+	return n
 }

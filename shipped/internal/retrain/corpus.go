@@ -26,20 +26,14 @@ const (
 
 // String names the kind.
 func (k Kind) String() string {
-	switch k {
-	case Facts:
-		return "facts"
-	case IOI:
-		return "ioi"
-	case Happy:
-		return "happy"
-	case Sad:
-		return "sad"
-	case Filler:
-		return "filler"
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
+
+// kindNames are the kinds' names, indexed by Kind.
+var kindNames = [...]string{Facts: "facts", IOI: "ioi", Happy: "happy", Sad: "sad", Filler: "filler"}
 
 // Sentence is one corpus sentence; Text ends with EndOfText.
 type Sentence struct {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
@@ -212,16 +213,6 @@ func TestTraceSubjectThenLastToken(t *testing.T) {
 
 // shippedModel loads the shipped checkpoint from the source tree (the files
 // package shipped embeds), once per test binary.
-var shippedModel = func() func(t *testing.T) *gpt2.Model {
-	load := sync.OnceValues(func() (*gpt2.Model, error) {
-		return gpt2.LoadDir(filepath.Join("..", "..", "model"), gpt2.Options{})
-	})
-	return func(t *testing.T) *gpt2.Model {
-		t.Helper()
-		m, err := load()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-}()
+var shippedModel = testx.Must(sync.OnceValues(func() (*gpt2.Model, error) {
+	return gpt2.LoadDir(filepath.Join("..", "..", "model"), gpt2.Options{})
+}))

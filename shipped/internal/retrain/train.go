@@ -1,6 +1,7 @@
 package retrain
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -127,24 +128,9 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	if c.Model.NLayer == 0 {
 		c.Model = d.Model
 	}
-	if c.Seed == 0 {
-		c.Seed = d.Seed
-	}
-	if c.CorpusSize == 0 {
-		c.CorpusSize = d.CorpusSize
-	}
-	if c.Steps == 0 {
-		c.Steps = d.Steps
-	}
-	if c.Rows == 0 {
-		c.Rows = d.Rows
-	}
-	if c.SeqLen == 0 {
-		c.SeqLen = d.SeqLen
-	}
-	if c.Targets == 0 {
-		c.Targets = d.Targets
-	}
+	c.Seed, c.CorpusSize, c.Steps = cmp.Or(c.Seed, d.Seed), cmp.Or(c.CorpusSize, d.CorpusSize), cmp.Or(c.Steps, d.Steps)
+	c.Rows, c.SeqLen, c.Targets = cmp.Or(c.Rows, d.Rows), cmp.Or(c.SeqLen, d.SeqLen), cmp.Or(c.Targets, d.Targets)
+	c.LocalWindow, c.LocalWeight = cmp.Or(c.LocalWindow, d.LocalWindow), cmp.Or(c.LocalWeight, d.LocalWeight)
 	if c.Negatives < 0 {
 		c.Negatives = 0
 	} else if c.Negatives == 0 {
@@ -154,12 +140,6 @@ func (c TrainConfig) withDefaults() TrainConfig {
 		c.LocalLayers = c.Model.NLayer / 2
 	} else if c.LocalLayers < 0 {
 		c.LocalLayers = 0
-	}
-	if c.LocalWindow == 0 {
-		c.LocalWindow = d.LocalWindow
-	}
-	if c.LocalWeight == 0 {
-		c.LocalWeight = d.LocalWeight
 	}
 	if c.SubjectWeight < 0 {
 		c.SubjectWeight = 0

@@ -125,6 +125,15 @@ func Main(name string, run func(m *gpt2.Model, o Out) error) {
 	MainFor(name, nil, run)
 }
 
+// Result adapts a tutorial's run, which returns what it showed (for its
+// test), to Main's: the result is dropped and only the error kept.
+func Result[R any](run func(m *gpt2.Model, o Out) (R, error)) func(m *gpt2.Model, o Out) error {
+	return func(m *gpt2.Model, o Out) error {
+		_, err := run(m, o)
+		return err
+	}
+}
+
 // MainFor is Main with the model loaded by ModelFor for the workload that
 // work returns once the flags are parsed (nil: an unknown, small workload).
 func MainFor(name string, work func() backend.Workload, run func(m *gpt2.Model, o Out) error) {

@@ -2,11 +2,13 @@ package tut
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/plots"
 )
 
@@ -80,5 +82,22 @@ func TestDefaultDir(t *testing.T) {
 	t.Chdir(other)
 	if got, want := DefaultDir("das"), filepath.Join(os.TempDir(), "govene-tutorials", "das"); got != want {
 		t.Errorf("DefaultDir in another module = %s, want %s", got, want)
+	}
+}
+
+func TestResultKeepsOnlyTheError(t *testing.T) {
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		err  error
+		want error
+	}{{nil, nil}, {boom, boom}} {
+		called := false
+		run := Result(func(m *gpt2.Model, o Out) (int, error) {
+			called = true
+			return 42, c.err
+		})
+		if err := run(nil, Out{}); err != c.want || !called {
+			t.Errorf("Result(run returning %v)() = %v, called %v; want %v, called", c.err, err, called, c.want)
+		}
 	}
 }

@@ -3,73 +3,27 @@ package lm
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
+
+	"github.com/govene/govene"
 )
 
 // Argmax returns the index of the largest value of x (the first one on
-// ties), or -1 when x is empty.
-func Argmax(x []float32) int {
-	if len(x) == 0 {
-		return -1
-	}
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
+// ties), or -1 when x is empty. It is govene.Argmax.
+func Argmax(x []float32) int { return govene.Argmax(x) }
 
 // Softmax returns the probabilities of logits, computed in float64 for
-// accuracy.
-func Softmax(logits []float32) []float32 {
-	if len(logits) == 0 {
-		return nil
-	}
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = math.Max(mx, float64(v))
-	}
-	sum := 0.0
-	out := make([]float32, len(logits))
-	exps := make([]float64, len(logits))
-	for i, v := range logits {
-		exps[i] = math.Exp(float64(v) - mx)
-		sum += exps[i]
-	}
-	for i := range exps {
-		out[i] = float32(exps[i] / sum)
-	}
-	return out
-}
+// accuracy. It is govene.Softmax.
+func Softmax(logits []float32) []float32 { return govene.Softmax(logits) }
 
-// TokenProb is one token's probability.
-type TokenProb struct {
-	ID    int     `json:"id"`
-	Token string  `json:"token"`
-	Prob  float32 `json:"prob"`
-}
+// TokenProb is one token's probability; see govene.TokenProb.
+type TokenProb = govene.TokenProb
 
 // TopK returns the k most probable tokens of probs, most probable first,
 // labelled by label (nil: no labels). k larger than the vocabulary returns
-// them all.
+// them all. It is govene.TopK.
 func TopK(probs []float32, k int, label func(id int) string) []TokenProb {
-	idx := make([]int, len(probs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
-	k = min(max(k, 0), len(idx))
-	out := make([]TokenProb, k)
-	for i, id := range idx[:k] {
-		out[i] = TokenProb{ID: id, Prob: probs[id]}
-		if label != nil {
-			out[i].Token = label(id)
-		}
-	}
-	return out
+	return govene.TopK(probs, k, label)
 }
 
 // FormatTop renders token probabilities as an aligned text table with bars.

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/govene/govene/lm"
+	"github.com/govene/govene"
 )
 
 // barPx is the length in pixels of a full bar (probability 1, or the largest
@@ -20,7 +20,7 @@ type ProbTable struct {
 	// Title is the table's caption.
 	Title string
 	// Tokens are the rows, in order; their Token strings label them.
-	Tokens []lm.TokenProb
+	Tokens []govene.TokenProb
 	// Relative scales the bars so that the largest probability fills its
 	// bar; otherwise a bar is full at probability 1.
 	Relative bool
@@ -198,7 +198,7 @@ type tokKey struct {
 // the base and the intervened run: the rows are the tokens of before in its
 // order, then those only in after. A token is the same in both lists when
 // its ID and Token are.
-func CompareTable(title string, before, after []lm.TokenProb, opts CompareOptions) *Comparison {
+func CompareTable(title string, before, after []govene.TokenProb, opts CompareOptions) *Comparison {
 	c := &Comparison{Title: title, Options: opts}
 	at := map[tokKey]int{}
 	for _, tp := range before {
@@ -256,10 +256,10 @@ func CompareVectors(title string, before, after []float32, label func(id int) st
 		}
 		c.Rows = append(c.Rows, r)
 	}
-	for _, tp := range lm.TopK(before, k, nil) {
+	for _, tp := range govene.TopK(before, k, nil) {
 		add(tp.ID, false)
 	}
-	for _, tp := range lm.TopK(after, k, nil) {
+	for _, tp := range govene.TopK(after, k, nil) {
 		add(tp.ID, false)
 	}
 	if len(extra) > 0 {

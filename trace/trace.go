@@ -10,39 +10,40 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/sweep"
 )
 
-// Config says what to trace. Run validates it before anything runs.
-type Config struct {
-	// Prompt and Subject: the subject must occur in the prompt.
-	Prompt  string `json:"prompt"`
-	Subject string `json:"subject"`
-	// Target is the token whose probability is measured (e.g. " Seattle").
-	Target string `json:"target"`
-	// NoiseScale multiplies the standard deviation of the prompt's token
-	// embeddings to give the noise level (0: ROME's 3; negative, NaN or
-	// infinite is an error).
-	NoiseScale float64 `json:"noise_scale"`
-	// Window is how many layers the MLP and attention restorations span
-	// (ROME: 10 of GPT-2 XL's 48); 0 scales ROME's to the model; negative is
-	// an error.
-	Window int `json:"window"`
-	// Seed fixes the noise.
-	Seed uint64 `json:"seed"`
-	// OnProgress receives (done, total) settings of each grid.
-	OnProgress func(component lm.Component, done, total int) `json:"-"`
+// Config says what to trace: govene.TraceConfig (the prompt, the subject,
+// the target token, the noise scale, the window and the seed). Run
+// validates it before anything runs: a negative, NaN or infinite
+// NoiseScale, a negative Window or an empty Prompt is an error.
+type Config = govene.TraceConfig
+
+// Option sets how Run reports on its work.
+type Option func(*options)
+
+// options holds what the Options set.
+type options struct {
+	onProgress func(component lm.Component, done, total int)
+}
+
+// OnProgress has Run call f with (done, total) settings of each grid as
+// they are done; a nil f reports nothing.
+func OnProgress(f func(component lm.Component, done, total int)) Option {
+	return func(o *options) { o.onProgress = f }
 }
 
 // validate checks the fields Run cannot check through the sweeps.
-func (c Config) validate() error {
+func validate(c Config) error {
 	switch {
 	case math.IsNaN(c.NoiseScale) || math.IsInf(c.NoiseScale, 0) || c.NoiseScale < 0:
 		return fmt.Errorf("trace: noise_scale: %g must be a finite number >= 0 (0: ROME's 3)", c.NoiseScale)
@@ -80,12 +81,18 @@ type Result struct {
 // reuse its compiled graphs). It returns an error when the subject is not
 // in the prompt or the target is not one token, for an invalid Config
 // (see its fields), and for the sweeps' errors (a prompt longer than the
-// model takes, for example).
-func Run(m lm.TextModel, sw *sweep.Sweeper, cfg Config) (*Result, error) {
+// model takes, for example). OnProgress reports on the sweeps.
+func Run(m lm.TextModel, sw *sweep.Sweeper, cfg Config, opts ...Option) (*Result, error) {
 	if m == nil || sw == nil {
 		return nil, errors.New("trace: nil model or Sweeper")
 	}
-	if err := cfg.validate(); err != nil {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if err := validate(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.NoiseScale == 0 {
@@ -119,9 +126,9 @@ func Run(m lm.TextModel, sw *sweep.Sweeper, cfg Config) (*Result, error) {
 		w int
 	}{{lm.BlockOutput, 1}, {lm.MLPOutput, cfg.Window}, {lm.AttentionOutput, cfg.Window}} {
 		sc := sweep.Config{Component: g.c, Window: g.w, Metric: sweep.TokenProb(target)}
-		if cfg.OnProgress != nil {
+		if o.onProgress != nil {
 			c := g.c
-			sc.OnProgress = func(done, total int) { cfg.OnProgress(c, done, total) }
+			sc.OnProgress = func(done, total int) { o.onProgress(c, done, total) }
 		}
 		r, err := sw.Trace(p, sweep.Corruption{Positions: subject, Level: level, Seed: cfg.Seed}, sc)
 		if err != nil {
@@ -190,44 +197,38 @@ func embeddingStd(m lm.Model, p lm.Prompt) (float64, error) {
 	return math.Sqrt(sq / float64(len(v))), nil
 }
 
-// HeatMaps renders the three grids, subject tokens marked with "*".
-func (r *Result) HeatMaps() []*plots.HeatMap {
-	cols := make([]string, len(r.Tokens))
-	for i, t := range r.Tokens {
-		cols[i] = t
-		if i >= r.SubjectFrom && i < r.SubjectTo {
-			cols[i] = t + "*"
-		}
+// Data returns the trace as data (govene.TraceResult): the grids' results
+// are copies, so changing one changes nothing here. A nil Result gives nil.
+func (r *Result) Data() *govene.TraceResult {
+	if r == nil {
+		return nil
 	}
-	var out []*plots.HeatMap
+	d := &govene.TraceResult{Config: r.Config, Tokens: slices.Clone(r.Tokens), SubjectFrom: r.SubjectFrom,
+		SubjectTo: r.SubjectTo, NoiseLevel: r.NoiseLevel, Clean: r.Clean, Corrupted: r.Corrupted,
+		CleanProbs: slices.Clone(r.CleanProbs), CorruptedProbs: slices.Clone(r.CorruptedProbs)}
 	for _, g := range r.Grids {
-		title := fmt.Sprintf("restoring %s", g.Component)
-		if g.Window > 1 {
-			title += fmt.Sprintf(" (window of %d layers)", g.Window)
+		tg := govene.TraceGrid{Component: g.Component, Window: g.Window}
+		if g.Result != nil {
+			tg.Result = govene.SweepResult{Rows: slices.Clone(g.Result.Rows), Cols: slices.Clone(g.Result.Cols),
+				Base: g.Result.Base, Source: g.Result.Source}
+			for _, row := range g.Result.Values {
+				tg.Result.Values = append(tg.Result.Values, slices.Clone(row))
+			}
 		}
-		// Tokens down and layers across, as in ROME's figures; the color
-		// bar marks the corrupted run (the baseline) and the clean one.
-		out = append(out, &plots.HeatMap{Title: title, Rows: g.Result.Rows, Cols: cols, Values: g.Result.Values,
-			ColorLabel: fmt.Sprintf("P(%q)", r.Target), Min: plots.Float(0), Max: plots.Float(1),
-			Transpose: true, RowTitle: "layer", ColTitle: "token (* = subject)",
-			Marks: []plots.Mark{{Label: "corrupted", Value: r.Corrupted}, {Label: "clean", Value: r.Clean}}})
+		d.Grids = append(d.Grids, tg)
 	}
-	return out
+	return d
 }
 
-// Report is a standalone page: the probabilities and the three heat maps.
+// HeatMaps renders the three grids, subject tokens marked with "*"
+// (plots.TraceHeatMaps of Data).
+func (r *Result) HeatMaps() []*plots.HeatMap { return plots.TraceHeatMaps(r.Data()) }
+
+// Report is a standalone page: the probabilities and the three heat maps
+// (plots.TraceReport of Data, with the model's token labels).
 func (r *Result) Report() *plots.Report {
-	rep := plots.NewReport(fmt.Sprintf("Causal trace: %q -> %q", r.Prompt, r.Target))
-	rep.Paragraph(fmt.Sprintf("Subject %q (tokens %d..%d) corrupted with Gaussian noise of level %.3g (%.0fx the embeddings' standard deviation). P(%q): clean %.4f, corrupted %.4f. Each cell restores the clean value at one layer and position.",
-		r.Subject, r.SubjectFrom, r.SubjectTo-1, r.NoiseLevel, r.NoiseScale, r.Target, r.Clean, r.Corrupted))
-	if r.label != nil && r.CleanProbs != nil {
-		if t, err := plots.CompareVectors("next token, clean and with the subject corrupted", r.CleanProbs, r.CorruptedProbs, r.label, 8,
-			plots.CompareOptions{BeforeLabel: "clean", AfterLabel: "corrupted"}, r.Target); err == nil {
-			rep.Add(t)
-		}
+	if r == nil {
+		return plots.TraceReport(nil, nil)
 	}
-	for _, h := range r.HeatMaps() {
-		rep.Add(h)
-	}
-	return rep
+	return plots.TraceReport(r.Data(), r.label)
 }

@@ -294,13 +294,13 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 	bar := progress.New(stderr, "tracing", 0, progress.Options{Clear: true})
 	components := map[lm.Component]int{lm.BlockOutput: 0, lm.MLPOutput: 1, lm.AttentionOutput: 2}
 	start = time.Now()
-	res, err := trace.Run(m, sweep.New(m), trace.Config{Prompt: f.prompt, Subject: f.subject, Target: f.target, Seed: 1,
-		OnProgress: func(c lm.Component, done, total int) {
+	res, err := trace.Run(m, sweep.New(m), trace.Config{Prompt: f.prompt, Subject: f.subject, Target: f.target, Seed: 1},
+		trace.OnProgress(func(c lm.Component, done, total int) {
 			// One bar over the three grids, which have the same size.
 			bar.SetTotal(int64(len(components) * total))
 			bar.Describe("tracing " + string(c))
 			bar.Set(int64(components[c]*total + done))
-		}})
+		}))
 	if err != nil {
 		bar.Abandon()
 		return err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/models"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/shipped"
 )
@@ -13,7 +14,7 @@ import (
 // ModelEnv names the environment variable that, when set, chooses the model
 // every notebook and tutorial runs on instead of the shipped one: a
 // checkpoint folder, a Hugging Face cache name or a Hub name such as "gpt2".
-const ModelEnv = "GOVENE_MODEL"
+const ModelEnv = models.Env
 
 // LoadModel returns the model named by $GOVENE_MODEL if it is set, else the
 // small GPT-2 that ships with govene (package shipped) on the pure-Go
@@ -44,16 +45,10 @@ func LoadModelFor(w backend.Workload) (*gpt2.Model, error) {
 // cache name or a Hub name), $GOVENE_MODEL's when name is empty, or the
 // shipped model when both are empty, on the backend that backend.For picks
 // for the work w (its Params filled in from the checkpoint). It returns the
-// loader's error for a model that cannot be found or read.
+// loader's error for a model that cannot be found or read. The name
+// "shipped" also means the shipped model.
 func LoadNamed(name string, w backend.Workload) (*gpt2.Model, error) {
-	if name == "" {
-		name = os.Getenv(ModelEnv)
-	}
-	opt := gpt2.Options{Workload: w}
-	if name == "" {
-		return shipped.Load(opt)
-	}
-	return gpt2.LoadWith(name, gpt2.LoadOptions{Options: opt})
+	return models.Load(name, gpt2.Options{Workload: w})
 }
 
 // Layer maps a layer of GPT-2 small (0-11), as the tutorials' texts name
@@ -69,10 +64,9 @@ func Layer(m lm.Model, gpt2Small int) int {
 // such as " Paris" (with its leading space). It returns an error naming the
 // text and the tokens it splits into when it is not one token.
 func TokenID(m *gpt2.Model, token string) (int, error) {
-	if id, ok := m.Tokenizer().ID(token); ok {
-		return id, nil
+	id, err := models.TokenID(m, token)
+	if err != nil {
+		return 0, fmt.Errorf("nb: %w", err)
 	}
-	toks := m.Encode(token).Tokens
-	return 0, fmt.Errorf("nb: %q is not one token for this tokenizer (it encodes to %d tokens %q); give a single token such as \" Paris\"",
-		token, len(toks), toks)
+	return id, nil
 }

@@ -38,7 +38,9 @@ func TestConcurrentUse(t *testing.T) {
 		func() (any, error) {
 			return x.Forward([]govene.Prompt{base}, govene.SourceCacheIDs(c.ID()), govene.At(src.Last(), base.Last()))
 		},
-		func() (any, error) { return m.Run([]govene.Prompt{base}, govene.Site{Layer: 1, Component: lm.MLPOutput}) },
+		func() (any, error) {
+			return m.Run([]govene.Prompt{base}, govene.Site{Layer: 1, Component: lm.MLPOutput})
+		},
 		func() (any, error) { return c.Site(govene.Site{Layer: 4, Component: lm.AttentionOutput}) },
 		func() (any, error) { return m.Patch(base, src, sc, nil) },
 		func() (any, error) {

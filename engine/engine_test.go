@@ -231,7 +231,7 @@ func TestCacheMatchesRunWithCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := tensorData("site", r.Sites[site])
+	want, err := lm.TensorData(r.Sites[site])
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Site(%s) differs from lm.Runner.RunWithCache's (err %v)", site, err)
 	}

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene"
 	"github.com/govene/govene/gpt2"
@@ -85,34 +83,14 @@ func (m *Model) Run(prompts []govene.Prompt, sites ...govene.Site) (*govene.Outp
 	return resultData(r)
 }
 
-// resultData copies a run's logits and sites into a govene.Output.
+// resultData copies a run's logits and sites into a govene.Output, as
+// pv.Output.Data does.
 func resultData(r *lm.Result) (*govene.Output, error) {
-	logits, err := tensorData("logits", r.Logits)
+	out, err := (&pv.Output{Base: r.Batch, Logits: r.Logits, Sites: r.Sites}).Data()
 	if err != nil {
-		return nil, err
-	}
-	out := &govene.Output{Lengths: slices.Clone(r.Batch.Lengths), Logits: logits}
-	if len(r.Sites) > 0 {
-		out.Sites = make(map[string]govene.Tensor, len(r.Sites))
-		for s, t := range r.Sites {
-			if out.Sites[s.String()], err = tensorData("site "+s.String(), t); err != nil {
-				return nil, err
-			}
-		}
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	return out, nil
-}
-
-// tensorData copies t into a govene.Tensor; what names it in errors.
-func tensorData(what string, t *tensors.Tensor) (govene.Tensor, error) {
-	if t == nil {
-		return govene.Tensor{}, fmt.Errorf("engine: %s: no value", what)
-	}
-	data, err := tensors.CopyFlatData[float32](t)
-	if err != nil {
-		return govene.Tensor{}, fmt.Errorf("engine: %s: %w", what, err)
-	}
-	return govene.Tensor{Shape: slices.Clone(t.Shape().Dimensions), Data: data}, nil
 }
 
 // RunWithCache runs prompts once (lm.Runner.RunWithCache) and keeps every
@@ -210,7 +188,11 @@ func (c *Cache) Site(s govene.Site) (govene.Tensor, error) {
 		}
 		return govene.Tensor{}, fmt.Errorf("engine: cache %q: site %s not kept", c.id, s)
 	}
-	return tensorData(fmt.Sprintf("cache %q: site %s", c.id, s), t)
+	d, err := lm.TensorData(t)
+	if err != nil {
+		return govene.Tensor{}, fmt.Errorf("engine: cache %q: site %s: %w", c.id, s, err)
+	}
+	return d, nil
 }
 
 // Release frees the cache in the engine; using or releasing it afterwards

@@ -3,11 +3,11 @@ package pv
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene"
+	"github.com/govene/govene/lm"
 	"github.com/govene/govene/train"
 )
 
@@ -50,16 +50,14 @@ func (o *Output) Data() (*govene.Output, error) {
 	return out, nil
 }
 
-// tensorData copies t into a govene.Tensor; what names it in errors.
+// tensorData copies t into a govene.Tensor (lm.TensorData); what names
+// it in errors.
 func tensorData(what string, t *tensors.Tensor) (govene.Tensor, error) {
-	if t == nil {
-		return govene.Tensor{}, fmt.Errorf("pv: output data: %s: nil tensor", what)
-	}
-	data, err := tensors.CopyFlatData[float32](t)
+	d, err := lm.TensorData(t)
 	if err != nil {
 		return govene.Tensor{}, fmt.Errorf("pv: output data: %s: %w", what, err)
 	}
-	return govene.Tensor{Shape: slices.Clone(t.Shape().Dimensions), Data: data}, nil
+	return d, nil
 }
 
 // Example is one training or evaluation example of an interchange

@@ -12,9 +12,10 @@ type Call struct {
 	// Sources holds, per source group, one source prompt per base example
 	// (a single group feeds every group; a single prompt every example).
 	Sources [][]Prompt `json:"sources,omitempty"`
-	// SourceCacheIDs names, per source group, a run a session holds (for
-	// example one it kept from an earlier call). Only a session resolves
-	// them; in process pv.Forward refuses them (use pv.SourceCaches).
+	// SourceCacheIDs names, per source group, a run an Engine holds (for
+	// example one it kept with RunWithCache). An Engine (package engine or
+	// a session) resolves them; pv.Forward alone refuses them (use
+	// pv.SourceCaches).
 	SourceCacheIDs []string `json:"source_cache_ids,omitempty"`
 	// Locations, when set, gives the units interventions act on; nil means
 	// none given (each intervention acts on the whole site, or where its
@@ -91,8 +92,9 @@ func SourceBatches(batches ...[]Prompt) CallOption {
 	return func(c *Call) { c.Sources = append(c.Sources, batches...) }
 }
 
-// SourceCacheIDs names runs a session holds, one per source group (one for
-// all). Only a session resolves them.
+// SourceCacheIDs names runs an Engine holds (Model.RunWithCache's
+// Cache.ID), one per source group (one for all). An Engine (package engine
+// or a session) resolves them; pv.Forward alone refuses them.
 func SourceCacheIDs(ids ...string) CallOption {
 	return func(c *Call) { c.SourceCacheIDs = ids }
 }

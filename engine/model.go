@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 
-
 	"github.com/govene/govene"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/models"

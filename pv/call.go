@@ -11,7 +11,8 @@ import (
 // earlier options gave, the other fields given replace it, and
 // PyveneLocations, when set, is read after Locations. It returns the
 // errors those options return when the call runs, and an error for
-// SourceCacheIDs, which only a session resolves.
+// SourceCacheIDs, which only an engine (package engine or a session)
+// resolves.
 func WithCall(g govene.Call) Option {
 	return func(c *call) error { return c.merge(g) }
 }
@@ -24,7 +25,7 @@ func data(o govene.CallOption) Option {
 // merge applies g's fields to c (see WithCall).
 func (c *call) merge(g govene.Call) error {
 	if len(g.SourceCacheIDs) > 0 {
-		return fmt.Errorf("pv: source_cache_ids %q: caches by ID need a session; in process give the runs with pv.SourceCaches", g.SourceCacheIDs)
+		return fmt.Errorf("pv: source_cache_ids %q: caches by ID need a session or package engine to resolve them; with pv alone give the runs with pv.SourceCaches", g.SourceCacheIDs)
 	}
 	c.sources = append(c.sources, g.Sources...)
 	if l := g.Locations; l != nil {

@@ -73,6 +73,7 @@ func TestModelLoadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make([]govene.Model, 4)
+	errs := make([]error, len(got))
 	var wg sync.WaitGroup
 	for i := range got {
 		wg.Go(func() {
@@ -80,11 +81,14 @@ func TestModelLoadsOnce(t *testing.T) {
 			if i%2 == 1 {
 				name = ""
 			}
-			got[i], err = e.Model(name)
+			got[i], errs[i] = e.Model(name)
 		})
 	}
 	wg.Wait()
 	for i, m := range got {
+		if errs[i] != nil {
+			t.Fatalf("call %d: %v", i, errs[i])
+		}
 		if m == nil || m != got[0] {
 			t.Fatalf("call %d returned %v, want the same model as call 0 (%v)", i, m, got[0])
 		}

@@ -39,7 +39,9 @@ func TraceHeatMaps(r *govene.TraceResult) []*HeatMap {
 // and the target's probabilities, a table of the clean and corrupted
 // next-token distributions (when label, which names token ids, is not nil
 // and the trace holds them), and TraceHeatMaps. A nil trace gives an empty
-// report.
+// report. label is called for up to every id (the target is found by its
+// text), so give a cheap one: over a session, fetch every token's text
+// once (Model.Tokens) and index that slice.
 func TraceReport(r *govene.TraceResult, label func(id int) string) *Report {
 	if r == nil {
 		return NewReport("Causal trace")

@@ -14,7 +14,7 @@ import (
 const barPx = 160.0
 
 // ProbTable is a table of token probabilities, e.g. a model's top-k next
-// tokens from lm.TopK, one row each with its rank, token, ID, probability and
+// tokens from govene.TopK (or lm.TopK), one row each with its rank, token, ID, probability and
 // a bar.
 type ProbTable struct {
 	// Title is the table's caption.
@@ -194,7 +194,7 @@ type tokKey struct {
 	tok string
 }
 
-// CompareTable compares two lists of token probabilities, e.g. lm.TopK of
+// CompareTable compares two lists of token probabilities, e.g. govene.TopK of
 // the base and the intervened run: the rows are the tokens of before in its
 // order, then those only in after. A token is the same in both lists when
 // its ID and Token are.

@@ -86,9 +86,10 @@ type Intervenable interface {
 	// Forward runs base prompts with the interventions (pv.Model.Forward).
 	Forward(base []Prompt, opts ...CallOption) (*Output, error)
 	// Generate decodes from prompts with the interventions
-	// (pv.Model.Generate); onToken, when not nil, receives each step's new
-	// token per prompt as it is made.
-	Generate(prompts []Prompt, opts GenerateOptions, onToken func(step int, ids []int)) (*Generation, error)
+	// (pv.Model.Generate) as opts says; call gives the sources, locations
+	// and source representations as for Forward. onToken, when not nil,
+	// receives each step's new token per prompt as it is made.
+	Generate(prompts []Prompt, opts GenerateOptions, onToken func(step int, ids []int), call ...CallOption) (*Generation, error)
 	// Train trains the trainable interventions with DAS (pv.Model.Train);
 	// onStep, when not nil, receives every step's loss and evaluation IIA
 	// (NaN on steps without evaluation). Progress is shown in the caller's

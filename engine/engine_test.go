@@ -139,7 +139,7 @@ func TestIntervenableMatchesPV(t *testing.T) {
 		}
 	}
 
-	// Generate takes no call options, so it runs a sourceless config.
+	// Generate with a sourceless config, then with a source on the prompt.
 	if x, err = m.New(zeroConfig); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +158,30 @@ func TestIntervenableMatchesPV(t *testing.T) {
 	}
 	if !reflect.DeepEqual(gen, pg.Data()) || !reflect.DeepEqual(steps, []int{0, 1, 2}) {
 		t.Errorf("Generate = %+v (steps %v), want %+v (steps 0..2)", gen, steps, pg.Data())
+	}
+	// Block 6 is past the shipped model's MoveLayer: patching the last
+	// token there turns Rome into Paris.
+	lateConfig := govene.Config{Representations: []govene.RepresentationConfig{
+		{Layer: 6, Component: lm.BlockOutput, InterventionType: govene.Vanilla}}}
+	if x, err = m.New(lateConfig); err != nil {
+		t.Fatal(err)
+	}
+	if iv, err = pv.New(gm, pv.Config(lateConfig)); err != nil {
+		t.Fatal(err)
+	}
+	opts.InterveneOnPrompt = true
+	gen, err = x.Generate([]govene.Prompt{base}, opts, nil, govene.Sources(src), govene.At(src.Last(), base.Last()), govene.WithOriginal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg, err = iv.Generate([]govene.Prompt{base}, pv.GenerateOptionsFrom(opts), pv.Sources(src), pv.At(src.Last(), base.Last()), pv.WithOriginal()); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gen, pg.Data()) {
+		t.Errorf("Generate with a source = %+v, want %+v", gen, pg.Data())
+	}
+	if reflect.DeepEqual(gen.NewTokens, gen.OriginalNewTokens) {
+		t.Errorf("the patch changed nothing: %v", gen.NewTokens)
 	}
 }
 

@@ -89,10 +89,10 @@ func (x *Intervenable) resolveCaches(call *govene.Call) ([]pv.Option, error) {
 	for i, id := range call.SourceCacheIDs {
 		ce, err := x.model.e.cache(id)
 		if err != nil {
-			return nil, fmt.Errorf("engine: forward: source_cache_ids[%d]: %w", i, err)
+			return nil, fmt.Errorf("engine: source_cache_ids[%d]: %w", i, err)
 		}
 		if ce.model != x.model {
-			return nil, fmt.Errorf("engine: forward: source_cache_ids[%d]: cache %q was run on model %q, not on this intervenable's model %q",
+			return nil, fmt.Errorf("engine: source_cache_ids[%d]: cache %q was run on model %q, not on this intervenable's model %q",
 				i, id, ce.model.name, x.model.name)
 		}
 		rs[i] = ce.result
@@ -102,17 +102,23 @@ func (x *Intervenable) resolveCaches(call *govene.Call) ([]pv.Option, error) {
 }
 
 // Generate decodes from prompts with the interventions (pv.Model.Generate
-// with pv.GenerateOptionsFrom(opts)); onToken, when not nil, receives each
-// step's new token per prompt. pv's errors and the released model's are
-// returned.
-func (x *Intervenable) Generate(prompts []govene.Prompt, opts govene.GenerateOptions, onToken func(step int, ids []int)) (*govene.Generation, error) {
+// with pv.GenerateOptionsFrom(opts) and the call's sources, locations and
+// source representations, SourceCacheIDs resolved as Forward resolves
+// them); onToken, when not nil, receives each step's new token per prompt.
+// pv's errors and the released model's are returned.
+func (x *Intervenable) Generate(prompts []govene.Prompt, opts govene.GenerateOptions, onToken func(step int, ids []int), callOpts ...govene.CallOption) (*govene.Generation, error) {
 	iv, err := x.pv()
+	if err != nil {
+		return nil, err
+	}
+	call := govene.NewCall(callOpts...)
+	pvOpts, err := x.resolveCaches(&call)
 	if err != nil {
 		return nil, err
 	}
 	g := pv.GenerateOptionsFrom(opts)
 	g.OnToken = onToken
-	gen, err := iv.Generate(prompts, g)
+	gen, err := iv.Generate(prompts, g, append([]pv.Option{pv.WithCall(call)}, pvOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("engine: generate: %w", err)
 	}

@@ -8,10 +8,14 @@
 // GoNB builds and runs a new program for every notebook cell, so a cell
 // that uses govene in-process relinks GoMLX, reloads the model and
 // recompiles every graph. With a session the cell is a small client: this
-// package uses the standard library only (no GoMLX, no cgo, no other
-// govene package; a test checks it), so the cell builds fast, and the work
+// package uses the standard library, govene's plain data (the root
+// package) and its progress bars only (no GoMLX, no cgo; a test checks
+// it), so the cell builds fast, and the work
 // runs in the session, where the graphs compiled by earlier cells are
-// still there.
+// still there. Client is a govene.Engine, like the in-process engine
+// (package engine): a cell switches between them in one line, and its
+// models, intervenable models and caches live in the session (package
+// session/service serves them there).
 //
 // Connect finds the session of the current Jupyter kernel, or starts one:
 // it runs `govene session serve` detached (FindBinary says which binary)

@@ -248,4 +248,3 @@ func trainTotal(n int, cfg govene.TrainConfig) int {
 	}
 	return 0
 }
-

@@ -1,0 +1,114 @@
+//go:build enginewired
+
+// This test needs the in-process engine (engine_wiring.go): at the merge
+// of package engine, drop the build tag above with engine_wiring.go's.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/govene/govene"
+	"github.com/govene/govene/session"
+	"github.com/govene/govene/session/server"
+	"github.com/govene/govene/session/service"
+)
+
+// envEngineCell is set, to the session's socket, in the processes that
+// TestSessionCompilesOnce runs as notebook cells.
+const envEngineCell = "GOVENE_TEST_ENGINE_CELL_SOCKET"
+
+// TestEngineCell is a notebook cell run by TestSessionCompilesOnce in its
+// own process: it runs the shipped model and an intervention on it.
+func TestEngineCell(t *testing.T) {
+	sock := os.Getenv(envEngineCell)
+	if sock == "" {
+		t.Skip("a notebook cell that TestSessionCompilesOnce runs in its own process")
+	}
+	e, err := session.Connect(session.Options{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	m, err := e.Model("shipped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := m.Encode("The capital of France is")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run([]govene.Prompt{base}); err != nil {
+		t.Fatal(err)
+	}
+	iv, err := m.New(govene.Config{Representations: []govene.RepresentationConfig{
+		{Layer: 0, Component: govene.BlockOutput, InterventionType: govene.Vanilla}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iv.Release()
+	if _, err := iv.Forward([]govene.Prompt{base}, govene.Sources(base), govene.AtUnits(base.Last())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSessionCompilesOnce is the requirement: a cell that reruns
+// shapes already compiled compiles nothing. Two cells, each its own
+// process, run the same calls on one session with the in-process engine;
+// the engine's compile count (service.Compiler, in the status) must not
+// change during the second.
+func TestSessionCompilesOnce(t *testing.T) {
+	eng, err := newEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if _, ok := eng.(service.Compiler); !ok {
+		t.Fatalf("the engine (%T) does not count its compiled graphs: it must implement service.Compiler (Compiles() int64)", eng)
+	}
+	d, err := os.MkdirTemp("", "gvc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(d)
+	srv, err := server.New(server.Options{Socket: filepath.Join(d, "s.sock"), Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := service.Register(srv, eng); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-done }()
+	c, err := session.Dial(session.Options{Socket: srv.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []int64
+	for range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEngineCell$", "-test.v")
+		cmd.Env = append(os.Environ(), envEngineCell+"="+srv.Addr())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("the cell process failed: %v\n%s", err, out)
+		}
+		st, err := c.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r service.Report
+		if err := json.Unmarshal(st.Reports["engine"], &r); err != nil {
+			t.Fatal(err)
+		}
+		counts = append(counts, r.Compiles)
+	}
+	if counts[0] <= 0 || counts[1] != counts[0] {
+		t.Errorf("compiled graphs after each cell: %v; want the first positive and the second cell to add none", counts)
+	}
+}

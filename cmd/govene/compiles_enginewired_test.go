@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,50 +18,49 @@ import (
 	"github.com/govene/govene/session/service"
 )
 
-// envEngineCell is set, to the session's socket, in the processes that
-// TestSessionCompilesOnce runs as notebook cells.
-const envEngineCell = "GOVENE_TEST_ENGINE_CELL_SOCKET"
-
-// TestEngineCell is a notebook cell run by TestSessionCompilesOnce in its
-// own process: it runs the shipped model and an intervention on it.
-func TestEngineCell(t *testing.T) {
-	sock := os.Getenv(envEngineCell)
-	if sock == "" {
-		t.Skip("a notebook cell that TestSessionCompilesOnce runs in its own process")
-	}
+// engineCell is a notebook cell: it runs the shipped model and an
+// intervention on it in the session at sock.
+func engineCell(sock string) error {
 	e, err := session.Connect(session.Options{Socket: sock})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer e.Close()
 	m, err := e.Model("shipped")
-	if err != nil {
-		t.Fatal(err)
+	var base govene.Prompt
+	if err == nil {
+		base, err = m.Encode("The capital of France is")
 	}
-	base, err := m.Encode("The capital of France is")
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = m.Run([]govene.Prompt{base})
 	}
-	if _, err := m.Run([]govene.Prompt{base}); err != nil {
-		t.Fatal(err)
+	var iv govene.Intervenable
+	if err == nil {
+		iv, err = m.New(govene.Config{Representations: []govene.RepresentationConfig{
+			{Layer: 0, Component: govene.BlockOutput, InterventionType: govene.Vanilla}}})
 	}
-	iv, err := m.New(govene.Config{Representations: []govene.RepresentationConfig{
-		{Layer: 0, Component: govene.BlockOutput, InterventionType: govene.Vanilla}}})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = iv.Forward([]govene.Prompt{base}, govene.Sources(base), govene.AtUnits(base.Last()))
+		if rerr := iv.Release(); err == nil {
+			err = rerr
+		}
 	}
-	defer iv.Release()
-	if _, err := iv.Forward([]govene.Prompt{base}, govene.Sources(base), govene.AtUnits(base.Last())); err != nil {
-		t.Fatal(err)
-	}
+	return err
 }
 
 // TestSessionCompilesOnce is the requirement: a cell that reruns
 // shapes already compiled compiles nothing. Two cells, each its own
-// process, run the same calls on one session with the in-process engine;
-// the engine's compile count (service.Compiler, in the status) must not
-// change during the second.
+// process (this test binary again, told by GOVENE_TEST_ENGINE_CELL), run
+// the same calls on one session with the in-process engine; the engine's
+// compile count (service.Compiler, in the status) must not change during
+// the second.
 func TestSessionCompilesOnce(t *testing.T) {
+	if sock := os.Getenv("GOVENE_TEST_ENGINE_CELL"); sock != "" {
+		if err := engineCell(sock); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	eng, err := newEngine()
 	if err != nil {
 		t.Fatal(err)
@@ -77,10 +75,10 @@ func TestSessionCompilesOnce(t *testing.T) {
 	}
 	defer os.RemoveAll(d)
 	srv, err := server.New(server.Options{Socket: filepath.Join(d, "s.sock"), Log: os.Stderr})
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		err = service.Register(srv, eng)
 	}
-	if err := service.Register(srv, eng); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -93,18 +91,15 @@ func TestSessionCompilesOnce(t *testing.T) {
 	}
 	var counts []int64
 	for range 2 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestEngineCell$", "-test.v")
-		cmd.Env = append(os.Environ(), envEngineCell+"="+srv.Addr())
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSessionCompilesOnce$")
+		cmd.Env = append(os.Environ(), "GOVENE_TEST_ENGINE_CELL="+srv.Addr())
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("the cell process failed: %v\n%s", err, out)
 		}
 		st, err := c.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r service.Report
-		if err := json.Unmarshal(st.Reports["engine"], &r); err != nil {
-			t.Fatal(err)
+		r, rerr := service.ReportOf(st)
+		if err != nil || rerr != nil {
+			t.Fatal(err, rerr)
 		}
 		counts = append(counts, r.Compiles)
 	}

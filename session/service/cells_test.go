@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"testing"
@@ -49,11 +48,7 @@ func TestCompilesAcrossProcesses(t *testing.T) {
 	srv := serve(t, fake, server.Options{})
 	c := dial(t, srv, session.Options{})
 	compiles := func() int64 {
-		var r service.Report
-		if err := json.Unmarshal(must(c.Status(context.Background())).Reports["engine"], &r); err != nil {
-			t.Fatal(err)
-		}
-		return r.Compiles
+		return must(service.ReportOf(must(c.Status(context.Background())))).Compiles
 	}
 	var counts []int64
 	for range 2 {

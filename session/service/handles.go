@@ -18,8 +18,8 @@ import (
 type handles struct {
 	mu     sync.Mutex
 	models map[string]*modelEntry
-	ivs    map[string]*ivEntry
-	caches map[string]*cacheEntry
+	ivs    map[string]*entry[govene.Intervenable]
+	caches map[string]*entry[govene.Cache]
 	// released remembers recently released IDs (at most maxReleased), so
 	// that using one says it was released.
 	released map[string]bool
@@ -41,20 +41,8 @@ type modelEntry struct {
 	last time.Time
 }
 
-type ivEntry struct {
-	iv    govene.Intervenable
-	model string
-	last  time.Time
-}
-
-type cacheEntry struct {
-	c     govene.Cache
-	model string
-	last  time.Time
-}
-
 func newHandles() *handles {
-	return &handles{models: map[string]*modelEntry{}, ivs: map[string]*ivEntry{}, caches: map[string]*cacheEntry{}, released: map[string]bool{}}
+	return &handles{models: map[string]*modelEntry{}, ivs: map[string]*entry[govene.Intervenable]{}, caches: map[string]*entry[govene.Cache]{}, released: map[string]bool{}}
 }
 
 // newID returns a fresh random ID with prefix.
@@ -103,52 +91,57 @@ func (h *handles) model(field, id string) (govene.Model, error) {
 	return e.m, nil
 }
 
-// addIV records iv of model, returning its new ID.
-func (h *handles) addIV(model string, iv govene.Intervenable) string {
-	id := newID("iv-")
+// entry is a held intervenable model or cache: the engine's value, the
+// model it belongs to, and its last use.
+type entry[T any] struct {
+	v     T
+	model string
+	last  time.Time
+}
+
+// add records v of model under a fresh ID with prefix.
+func add[T any](h *handles, table map[string]*entry[T], prefix, model string, v T) string {
+	id := newID(prefix)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.ivs[id] = &ivEntry{iv: iv, model: model, last: time.Now()}
+	table[id] = &entry[T]{v: v, model: model, last: time.Now()}
 	return id
+}
+
+// get returns the value id names in table (del: and removes it), or an
+// error naming field, the kind of handle and id.
+func get[T any](h *handles, table map[string]*entry[T], field, kind, id string, del bool) (T, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := table[id]
+	if !ok {
+		var zero T
+		return zero, unknown(field, kind, id, h.released[id])
+	}
+	e.last = time.Now()
+	if del {
+		delete(table, id)
+		h.markReleased(id)
+	}
+	return e.v, nil
+}
+
+// addIV records iv of model, returning its new ID.
+func (h *handles) addIV(model string, iv govene.Intervenable) string {
+	return add(h, h.ivs, "iv-", model, iv)
 }
 
 // iv returns the intervenable model id names; del also removes it.
 func (h *handles) iv(field, id string, del bool) (govene.Intervenable, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	e, ok := h.ivs[id]
-	if !ok {
-		return nil, unknown(field, "intervenable model", id, h.released[id])
-	}
-	e.last = time.Now()
-	if del {
-		delete(h.ivs, id)
-		h.markReleased(id)
-	}
-	return e.iv, nil
+	return get(h, h.ivs, field, "intervenable model", id, del)
 }
 
 // addCache records c of model, returning its new ID.
 func (h *handles) addCache(model string, c govene.Cache) string {
-	id := newID("cache-")
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.caches[id] = &cacheEntry{c: c, model: model, last: time.Now()}
-	return id
+	return add(h, h.caches, "cache-", model, c)
 }
 
 // cache returns the cache id names; del also removes it.
 func (h *handles) cache(field, id string, del bool) (govene.Cache, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	e, ok := h.caches[id]
-	if !ok {
-		return nil, unknown(field, "cache", id, h.released[id])
-	}
-	e.last = time.Now()
-	if del {
-		delete(h.caches, id)
-		h.markReleased(id)
-	}
-	return e.c, nil
+	return get(h, h.caches, field, "cache", id, del)
 }

@@ -1,11 +1,14 @@
 package service
 
 import (
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/govene/govene"
+	"github.com/govene/govene/session"
 )
 
 // Report is the status report's "engine" section: what the session holds.
@@ -53,7 +56,7 @@ func (s *Service) Report() Report {
 	for id, e := range s.h.models {
 		models[id] = *e
 	}
-	ivs := make(map[string]ivEntry, len(s.h.ivs))
+	ivs := make(map[string]entry[govene.Intervenable], len(s.h.ivs))
 	for id, e := range s.h.ivs {
 		ivs[id] = *e
 	}
@@ -66,7 +69,7 @@ func (s *Service) Report() Report {
 		r.Models = append(r.Models, ModelReport{ID: id, Describe: e.m.Describe(), Dims: e.m.Dims(), LastUse: e.last})
 	}
 	for id, e := range ivs {
-		r.Intervenables = append(r.Intervenables, IntervenableReport{ID: id, Model: e.model, Keys: e.iv.Keys(), Config: summary(e.iv.Config()), LastUse: e.last})
+		r.Intervenables = append(r.Intervenables, IntervenableReport{ID: id, Model: e.model, Keys: e.v.Keys(), Config: summary(e.v.Config()), LastUse: e.last})
 	}
 	if c, ok := s.eng.(Compiler); ok {
 		r.Compiles = c.Compiles()
@@ -93,4 +96,19 @@ func summary(c govene.Config) string {
 		parts[i] = t + "@" + govene.Site{Layer: r.Layer, Component: r.Component}.String()
 	}
 	return string(mode) + ": " + strings.Join(parts, ", ")
+}
+
+// ReportOf returns the "engine" section of a session's status (what
+// Client.Status returns); an error when the session serves no engine or
+// the section does not decode.
+func ReportOf(st session.Status) (Report, error) {
+	var r Report
+	raw, ok := st.Reports["engine"]
+	if !ok {
+		return r, fmt.Errorf("service: the session at %s serves no engine (its status has no engine report)", st.Address)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, fmt.Errorf("service: the session's engine report: %w", err)
+	}
+	return r, nil
 }

@@ -363,9 +363,8 @@ func TestConcurrentClients(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	var r service.Report
-	st := must(slow.Status(context.Background()))
-	if err := json.Unmarshal(st.Reports["engine"], &r); err != nil || len(r.Intervenables) != 0 || len(fake.ivs) != 8 {
+	r, err := service.ReportOf(must(slow.Status(context.Background())))
+	if err != nil || len(r.Intervenables) != 0 || len(fake.ivs) != 8 {
 		t.Errorf("after every client released its model the session holds %+v (%v); the engine made %d, want 8", r.Intervenables, err, len(fake.ivs))
 	}
 }
@@ -418,9 +417,9 @@ func TestStatusReport(t *testing.T) {
 	iv := must(m.New(testConfig))
 	cache := must(m.RunWithCache([]govene.Prompt{p}))
 	st := must(c.Status(context.Background()))
-	var r service.Report
-	if err := json.Unmarshal(st.Reports["engine"], &r); err != nil {
-		t.Fatalf("the engine report %s: %v", st.Reports["engine"], err)
+	r, err := service.ReportOf(st)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(r.Models) != 1 || r.Models[0].ID != "fake" || r.Models[0].Dims != fakeDims || !strings.Contains(r.Models[0].Describe, "backend") {
 		t.Errorf("models %+v, want fake with its dims and description", r.Models)

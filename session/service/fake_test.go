@@ -149,7 +149,22 @@ func (m *fakeModel) New(cfg govene.Config) (govene.Intervenable, error) {
 	defer m.e.mu.Unlock()
 	iv := &fakeIV{cfg: cfg}
 	m.e.ivs = append(m.e.ivs, iv)
+	if cfg.Representations[0].InterventionType == "reports_progress" {
+		return progressIV{iv}, nil
+	}
 	return iv, nil
+}
+
+// progressIV is a fakeIV that reports its training progress itself
+// (service.ProgressTrainer), against a total of 100 steps.
+type progressIV struct{ *fakeIV }
+
+func (v progressIV) TrainProgress(data, eval []govene.Example, cfg govene.TrainConfig,
+	onStep func(step int, loss, evalIIA float64), onProgress func(done, total int)) (*govene.TrainReport, error) {
+	return v.Train(data, eval, cfg, func(step int, loss, evalIIA float64) {
+		onStep(step, loss, evalIIA)
+		onProgress(step+1, 100)
+	})
 }
 
 func (m *fakeModel) Load(dir string) (govene.Intervenable, error) {

@@ -179,8 +179,14 @@ func TestRoundTrip(t *testing.T) {
 	if !math.IsNaN(rep.Losses[0]) || rep.Duration != wantRep.Duration {
 		t.Errorf("Train report %+v: want a NaN first loss and duration %s", rep, wantRep.Duration)
 	}
-	if !strings.Contains(progressLog.b.String(), "DAS") {
-		t.Errorf("the client showed no training progress in its writer: %q", progressLog.b.String())
+	if log := progressLog.b.String(); !strings.Contains(log, "DAS: 100% (4/4)") || !strings.Contains(log, "done") {
+		t.Errorf("the client showed the training progress as %q, want a log of 4 steps of 4, done", log)
+	}
+	progressLog.b.Reset()
+	reporting := must(m.New(govene.Config{Representations: []govene.RepresentationConfig{{InterventionType: "reports_progress"}}}))
+	must(reporting.Train(nil, nil, cfg, nil))
+	if log := progressLog.b.String(); !strings.Contains(log, "DAS: 4% (4/100)") {
+		t.Errorf("with an engine that reports its training progress the client showed %q, want 4 steps of its 100", log)
 	}
 
 	if v := must(iv.IIA(make([]govene.Example, 6), 2)); v != 0.75 {

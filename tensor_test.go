@@ -28,7 +28,7 @@ func TestTensorJSON(t *testing.T) {
 	}
 	tests := []struct {
 		name, in, err string
-		shape     []int
+		shape         []int
 	}{
 		{name: "vector without shape", in: `{"data":[1,2,3]}`, shape: []int{3}},
 		{name: "scalar", in: `{"shape":[],"data":[4]}`, shape: []int{}},

@@ -40,6 +40,13 @@
 // takes 40 ms (BenchmarkCall in session/server). Go functions and channels cannot travel: a request
 // that holds one fails with an error wrapping ErrNotData, which says to
 // register a named intervention type in the session or use a built-in one.
+// Numbers that may be NaN or infinite (losses, metrics) travel as F64,
+// exactly. A config's RepresentationConfig.Intervention (a Go function)
+// is refused before anything is sent (CheckData). Relative paths given to
+// Save and Load are resolved against the caller's folder before they
+// travel. Callbacks (tokens, training steps, progress) run in the
+// caller's process as the session streams their events; Train shows its
+// progress there too (Options.Progress).
 // Errors come back as *Error values with the session's own text and the
 // request field they are about.
 //

@@ -6,12 +6,6 @@ import (
 	"slices"
 )
 
-// Tensor is a float32 tensor as data: its shape and its values, row-major.
-type Tensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float32 `json:"data"`
-}
-
 // Output is the data of a pv.Output: what one intervened call returns.
 type Output struct {
 	// Lengths holds each base prompt's length. Prompts are left-padded to

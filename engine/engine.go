@@ -158,6 +158,28 @@ func (e *Engine) keep(m *Model, r *lm.Result) string {
 	return id
 }
 
+// Compiles counts the graphs compiled for every model the engine loaded
+// (session/service.Compiler: `govene session ls` shows it).
+func (e *Engine) Compiles() int64 {
+	e.mu.Lock()
+	var ms []*Model
+	for _, l := range e.models {
+		select {
+		case <-l.done:
+			if l.m != nil {
+				ms = append(ms, l.m)
+			}
+		default:
+		}
+	}
+	e.mu.Unlock()
+	var n int64
+	for _, m := range ms {
+		n += m.Compiles()
+	}
+	return n
+}
+
 // cache returns the run kept under id, or an error naming the ID.
 func (e *Engine) cache(id string) (*cacheEntry, error) {
 	e.mu.Lock()

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/govene/govene"
@@ -144,6 +145,36 @@ func (x *Intervenable) Train(data, eval []govene.Example, cfg govene.TrainConfig
 	return rep, nil
 }
 
+// TrainProgress is Train with the progress given to onProgress (steps done
+// and their total) instead of shown in this process: a session forwards it
+// to the cell that asked (session/service.ProgressTrainer).
+func (x *Intervenable) TrainProgress(data, eval []govene.Example, cfg govene.TrainConfig,
+	onStep func(step int, loss, evalIIA float64), onProgress func(done, total int)) (*govene.TrainReport, error) {
+	iv, err := x.pv()
+	if err != nil {
+		return nil, err
+	}
+	tc := pv.TrainConfigFrom(cfg)
+	total, err := tc.TotalSteps(len(data))
+	if err != nil {
+		return nil, fmt.Errorf("engine: train: %w", err)
+	}
+	tc.Progress = io.Discard
+	tc.OnStep = func(step int, loss, evalIIA float64) {
+		if onStep != nil {
+			onStep(step, loss, evalIIA)
+		}
+		if onProgress != nil {
+			onProgress(step, total)
+		}
+	}
+	rep, err := iv.Train(data, eval, tc)
+	if err != nil {
+		return nil, fmt.Errorf("engine: train: %w", err)
+	}
+	return rep, nil
+}
+
 // IIA is the interchange-intervention accuracy on examples (pv.Model.IIA);
 // pv's errors and the released model's are returned.
 func (x *Intervenable) IIA(examples []govene.Example, batchSize int) (float64, error) {
@@ -191,6 +222,7 @@ func (x *Intervenable) Release() error {
 	if x.iv == nil {
 		return errReleased
 	}
+	x.model.forget(x.iv)
 	x.iv = nil
 	return nil
 }

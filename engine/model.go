@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/govene/govene"
 	"github.com/govene/govene/gpt2"
@@ -18,6 +21,14 @@ import (
 type Model struct {
 	e      *Engine
 	name   string
+	// shared holds the pv models of weightless configs by their JSON, so
+	// that New with a config seen before reuses its compiled graphs (a
+	// notebook cell run again compiles nothing); all holds every pv model
+	// made, for Compiles.
+	mu       sync.Mutex
+	shared   map[string]*pv.Model
+	all      []*pv.Model
+	released int64 // compiles of released pv models
 	m      *gpt2.Model
 	runner *lm.Runner
 	sw     *sweep.Sweeper
@@ -106,12 +117,74 @@ func (m *Model) RunWithCache(prompts []govene.Prompt) (govene.Cache, error) {
 // New returns an intervenable model with cfg (pv.New): cfg's validation
 // errors name the representation, the field and the valid choices.
 // Configs with a Go function as Intervention work in process.
+//
+// Configs whose interventions have no weights (and no Go function) share
+// one pv model per config, with its compiled graphs: a cell that makes the
+// same config again compiles nothing. Weighted configs get a new pv model
+// each time (their weights are their own).
 func (m *Model) New(cfg govene.Config) (govene.Intervenable, error) {
+	key, share := m.shareKey(cfg)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if iv, ok := m.shared[key]; share && ok {
+		return &Intervenable{model: m, iv: iv}, nil
+	}
 	iv, err := pv.New(m.m, pv.Config(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("engine: new: %w", err)
 	}
+	if share {
+		if m.shared == nil {
+			m.shared = map[string]*pv.Model{}
+		}
+		m.shared[key] = iv
+	}
+	m.all = append(m.all, iv)
 	return &Intervenable{model: m, iv: iv}, nil
+}
+
+// shareKey returns cfg's JSON and whether pv models of cfg may be shared:
+// no Go function and no intervention with weights.
+func (m *Model) shareKey(cfg govene.Config) (string, bool) {
+	for _, r := range cfg.Representations {
+		if r.Intervention != nil {
+			return "", false
+		}
+		kind, ok := pv.Lookup(r.InterventionType)
+		if r.InterventionType != "" && (!ok || len(kind.Weights(r, m.m.Dims().Width(r.Component))) > 0) {
+			return "", false
+		}
+	}
+	data, err := json.Marshal(cfg)
+	return string(data), err == nil
+}
+
+// forget drops iv from the models Compiles counts (keeping its count),
+// unless a shared config holds it.
+func (m *Model) forget(iv *pv.Model) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.shared {
+		if s == iv {
+			return
+		}
+	}
+	if i := slices.Index(m.all, iv); i >= 0 {
+		m.released += iv.Compiles()
+		m.all = slices.Delete(m.all, i, i+1)
+	}
+}
+
+// Compiles counts the graphs this model's runner, sweeps and intervenable
+// models compiled.
+func (m *Model) Compiles() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := m.sw.Compiles() + m.released
+	for _, iv := range m.all {
+		n += iv.Compiles()
+	}
+	return n
 }
 
 // Load reads an intervenable model saved by Intervenable.Save (or
@@ -122,6 +195,9 @@ func (m *Model) Load(dir string) (govene.Intervenable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: load: %w", err)
 	}
+	m.mu.Lock()
+	m.all = append(m.all, iv)
+	m.mu.Unlock()
 	return &Intervenable{model: m, iv: iv}, nil
 }
 

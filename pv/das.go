@@ -56,6 +56,25 @@ type TrainConfig struct {
 	OnStep func(step int, loss, evalIIA float64) `json:"-"`
 }
 
+// TotalSteps returns how many steps Train takes on n examples with cfg
+// (defaults filled): Steps when set, else Epochs passes of batches; an
+// error for an invalid config, as Train's.
+func (cfg TrainConfig) TotalSteps(n int) (int, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return 0, err
+	}
+	return cfg.totalSteps(n), nil
+}
+
+// totalSteps is TotalSteps for a validated config.
+func (cfg TrainConfig) totalSteps(n int) int {
+	if cfg.Steps > 0 {
+		return cfg.Steps
+	}
+	return (n + cfg.BatchSize - 1) / cfg.BatchSize * cfg.Epochs
+}
+
 // TrainableParameters returns the number of trainable weights, counting
 // linked interventions once (pyvene's count_parameters).
 func (iv *Model) TrainableParameters() int {
@@ -119,10 +138,7 @@ func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, err
 		cfg.Progress = os.Stderr
 	}
 	perEpoch := (len(data) + cfg.BatchSize - 1) / cfg.BatchSize
-	total := perEpoch * cfg.Epochs
-	if cfg.Steps > 0 {
-		total = cfg.Steps
-	}
+	total := cfg.totalSteps(len(data))
 	if cfg.Adam.TotalSteps == 0 {
 		cfg.Adam.TotalSteps = total
 	}

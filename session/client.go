@@ -39,6 +39,7 @@ type Client struct {
 	maxReq   int64
 	maxResp  int64
 	newStart bool
+	progress io.Writer // where Train shows its progress
 }
 
 // Address returns the socket path or host:port of the session.
@@ -59,7 +60,10 @@ func (c *Client) Close() error {
 // that it answers. Most programs call Connect instead.
 func Dial(opts Options) (*Client, error) {
 	opts = opts.withEnv()
-	c := &Client{token: opts.Token, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes}
+	c := &Client{token: opts.Token, maxReq: opts.MaxRequestBytes, maxResp: opts.MaxResponseBytes, progress: opts.Progress}
+	if c.progress == nil {
+		c.progress = os.Stderr
+	}
 	if c.maxReq <= 0 {
 		c.maxReq = DefaultMaxRequestBytes
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,10 @@ type Options struct {
 	StartTimeout time.Duration
 	// NoStart makes Connect fail rather than start a session.
 	NoStart bool
+	// Progress is where Intervenable.Train shows the session's training
+	// progress in this process: a bar on a terminal, a line in a notebook,
+	// a few lines in a log (default os.Stderr; io.Discard shows nothing).
+	Progress io.Writer
 }
 
 // withEnv fills the fields left empty from the environment.

@@ -8,10 +8,14 @@
 // GoNB builds and runs a new program for every notebook cell, so a cell
 // that uses govene in-process relinks GoMLX, reloads the model and
 // recompiles every graph. With a session the cell is a small client: this
-// package uses the standard library only (no GoMLX, no cgo, no other
-// govene package; a test checks it), so the cell builds fast, and the work
+// package uses the standard library, govene's plain data (the root
+// package) and its progress bars only (no GoMLX, no cgo; a test checks
+// it), so the cell builds fast, and the work
 // runs in the session, where the graphs compiled by earlier cells are
-// still there.
+// still there. Client is a govene.Engine, like the in-process engine
+// (package engine): a cell switches between them in one line, and its
+// models, intervenable models and caches live in the session (package
+// session/service serves them there).
 //
 // Connect finds the session of the current Jupyter kernel, or starts one:
 // it runs `govene session serve` detached (FindBinary says which binary)
@@ -36,6 +40,13 @@
 // takes 40 ms (BenchmarkCall in session/server). Go functions and channels cannot travel: a request
 // that holds one fails with an error wrapping ErrNotData, which says to
 // register a named intervention type in the session or use a built-in one.
+// Numbers that may be NaN or infinite (losses, metrics) travel as F64,
+// exactly. A config's RepresentationConfig.Intervention (a Go function)
+// is refused before anything is sent (CheckData). Relative paths given to
+// Save and Load are resolved against the caller's folder before they
+// travel. Callbacks (tokens, training steps, progress) run in the
+// caller's process as the session streams their events; Train shows its
+// progress there too (Options.Progress).
 // Errors come back as *Error values with the session's own text and the
 // request field they are about.
 //

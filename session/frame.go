@@ -31,9 +31,6 @@ const FramedType = "application/x-govene-framed"
 // frameMagic opens a framed body; no JSON text starts with 'G'.
 const frameMagic = "GVF1"
 
-// maxBlobs bounds the number of blobs in one body.
-const maxBlobs = 1 << 20
-
 // Marshal encodes v for the wire: plain JSON (contentType JSONType) when v
 // holds no Tensor, else the framed form (FramedType) with each Tensor's
 // values out of line. Errors are encoding/json's (a Go function in v gives

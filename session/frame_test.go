@@ -32,7 +32,7 @@ func TestMarshalFramed(t *testing.T) {
 	if n := binary.LittleEndian.Uint32(body[8:]); n != 6 {
 		t.Errorf("Marshal wrote %d blobs, want 6 (Skipped is not encoded)", n)
 	}
-	if in.Logits.ref != 0 || in.Ptr.ref != 0 || in.List[0].ref != 0 {
+	if wire(&in.Logits).Ref != 0 || wire(in.Ptr).Ref != 0 || wire(&in.List[0]).Ref != 0 {
 		t.Errorf("Marshal changed the caller's tensors: %+v", in)
 	}
 	for _, strict := range []bool{false, true} {
@@ -94,7 +94,7 @@ func TestMarshalFramed(t *testing.T) {
 
 // sameTensor compares shapes and the values' bits (NaN included).
 func sameTensor(a, b Tensor) bool {
-	if !reflect.DeepEqual(a.shape(), b.shape()) || len(a.Data) != len(b.Data) {
+	if !reflect.DeepEqual(shapeOf(a), shapeOf(b)) || len(a.Data) != len(b.Data) {
 		return false
 	}
 	for i := range a.Data {
@@ -103,6 +103,14 @@ func sameTensor(a, b Tensor) bool {
 		}
 	}
 	return true
+}
+
+// shapeOf returns t's shape, [len(Data)] for a nil Shape.
+func shapeOf(t Tensor) []int {
+	if t.Shape == nil {
+		return []int{len(t.Data)}
+	}
+	return t.Shape
 }
 
 // frame builds a framed body by hand.

@@ -299,7 +299,7 @@ func TestCommands(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run("session", "ls", "-name", "cli"); !strings.Contains(out, fmt.Sprintf("cli: pid %d at ", pid)) || !strings.Contains(out, "methods: ping, status, stop") {
+	if out := run("session", "ls", "-name", "cli"); !strings.Contains(out, fmt.Sprintf("cli: pid %d at ", pid)) || !strings.Contains(out, "methods: cache.release, ") || !strings.Contains(out, "iv.forward, ") || !strings.Contains(out, "ping, status, stop") {
 		t.Errorf("govene session ls:\n%s", out)
 	}
 	if out := run("session", "stop", "-name", "cli"); out != "cli: stopped\n" {

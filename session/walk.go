@@ -88,11 +88,11 @@ func (b *blobWriter) out(v reflect.Value, depth int) (nv reflect.Value, changed 
 	case reflect.Struct:
 		if t == tensorType {
 			tv := v.Interface().(Tensor)
-			if err := tv.check(); err != nil {
+			if err := tv.Check(); err != nil {
 				return v, false, err
 			}
 			b.blobs = append(b.blobs, tv.Data)
-			tv.ref = len(b.blobs)
+			wire(&tv).Ref = len(b.blobs)
 			return reflect.ValueOf(tv), true, nil
 		}
 		var cp reflect.Value
@@ -265,11 +265,12 @@ func (r *blobReader) in(v reflect.Value, depth int) error {
 
 // fill reads a pending tensor's blob.
 func (r *blobReader) fill(t *Tensor) error {
-	if t.pending == 0 {
+	w := wire(t)
+	if w.Pending == 0 {
 		return nil
 	}
-	i := t.pending - 1
-	t.pending = 0
+	i := w.Pending - 1
+	w.Pending = 0
 	switch {
 	case i >= len(r.blobs):
 		return fmt.Errorf("a tensor refers to blob %d, but the body has %d blobs", i, len(r.blobs))

@@ -20,6 +20,7 @@ import (
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/session"
 	"github.com/govene/govene/session/server"
+	"github.com/govene/govene/session/service"
 )
 
 const sessionUsage = `usage:
@@ -249,12 +250,24 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	// Models the session loads get this backend (backend.For honours it).
 	os.Setenv(backend.EnvVar, config)
 	opts.Log = stderr
+	eng, err := newEngine() // after the backend is set: its models use it
+	if err != nil {
+		fmt.Fprintln(stderr, "govene session serve: the engine:", err)
+		return exitError
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
 	}
 	fmt.Fprintf(stderr, "govene session: backend %s: %s\n", config, reason)
+	if eng != nil {
+		defer eng.Close()
+		if err := service.Register(srv, eng); err != nil {
+			fmt.Fprintln(stderr, "govene session serve:", err)
+			return exitError
+		}
+	}
 	srv.Report("backend", func() any {
 		return map[string]string{"config": config, "reason": reason, "created": backend.Chosen()}
 	})

@@ -80,6 +80,7 @@ FUZZ_TARGETS := \
 	./pv/:FuzzPyveneLocations:30000 \
 	./sweep/:FuzzSweepConfig:20000 \
 	./session/:FuzzDecodeRequest:20000 \
+	./session/service/:FuzzDecodeEngineRequest:20000 \
 	./pv/:FuzzTrainConfig:30000 \
 	./pv/:FuzzConfigJSON:30000
 
@@ -104,6 +105,6 @@ fuzz-short:
 # turned off for GoMLX's packages only, so govene's own code keeps it.
 race:
 	GOMLX_BACKEND=go $(GO) test -count=1 -race -gcflags='github.com/gomlx/...=-d=checkptr=0' \
-		-timeout 20m -run 'Concurrent' ./pv/ ./sweep/
+		-timeout 20m -run 'Concurrent' ./pv/ ./sweep/ ./engine/
 
 include notebooks/notebooks.mk

@@ -10,6 +10,7 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
@@ -104,10 +105,10 @@ func TestSteering(t *testing.T) {
 		return false
 	}
 	t.Logf("steered +: %q, steered -: %q", gen[0], gen[1])
-	if !hasWord(gen[0], shipped.HappyWords) || hasWord(gen[0], shipped.SadWords) {
+	if !hasWord(gen[0], facts.HappyWords) || hasWord(gen[0], facts.SadWords) {
 		t.Errorf("steered toward happy, the model wrote %q", gen[0])
 	}
-	if !hasWord(gen[1], shipped.SadWords) || hasWord(gen[1], shipped.HappyWords) {
+	if !hasWord(gen[1], facts.SadWords) || hasWord(gen[1], facts.HappyWords) {
 		t.Errorf("steered toward sad, the model wrote %q", gen[1])
 	}
 }

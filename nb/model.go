@@ -6,7 +6,6 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/lm"
 	"github.com/govene/govene/shipped"
 )
 
@@ -54,15 +53,6 @@ func LoadNamed(name string, w backend.Workload) (*gpt2.Model, error) {
 		return shipped.Load(opt)
 	}
 	return gpt2.LoadWith(name, gpt2.LoadOptions{Options: opt})
-}
-
-// Layer maps a layer of GPT-2 small (0-11), as the tutorials' texts name
-// them, to the block of m with the same role: the layer itself for a
-// 12-layer model, the shipped model's own mapping for a model shaped like it
-// (shipped.LayerFor), else the same relative depth. The result is always a
-// valid block of m (0 for a model without layers).
-func Layer(m lm.Model, gpt2Small int) int {
-	return shipped.LayerFor(m, gpt2Small)
 }
 
 // TokenID returns the id of a text that is one token for m's tokenizer,

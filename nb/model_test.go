@@ -9,6 +9,7 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 )
 
 // shippedModel loads the shipped model once.
@@ -79,8 +80,8 @@ func TestTokenIDAndLayer(t *testing.T) {
 		}
 	}
 	for _, g := range []int{-1, 0, 6, 8, 11, 40} {
-		if got, want := Layer(m, g), shipped.Layer(g); got != want {
-			t.Errorf("Layer(shipped model, %d) = %d, want shipped.Layer's %d", g, got, want)
+		if got, want := Layer(m, g), facts.Layer(g); got != want {
+			t.Errorf("Layer(shipped model, %d) = %d, want facts.Layer's %d", g, got, want)
 		}
 	}
 }

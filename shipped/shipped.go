@@ -16,7 +16,7 @@
 // Its first four blocks were trained to attend only to the previous token
 // (an auxiliary attention loss during training), so, as in GPT-2 small, a landmark's city stays
 // on the landmark's tokens in the early blocks and reaches the last token
-// only in a middle block (MoveLayer); Layer maps GPT-2 small's layer numbers
+// only in a middle block (facts.MoveLayer); facts.Layer maps GPT-2 small's layer numbers
 // onto its blocks.
 //
 // The checkpoint (float16 weights, Hugging Face layout, loadable by Python

@@ -3,7 +3,9 @@
 // shipped/cmd/retrain) puts into sentences. Outside these the model's
 // predictions mean little.
 //
-// The package is plain data with no dependencies, so that a notebook cell or
+// It also holds the model's shape and the mapping of GPT-2 small's layer
+// numbers onto its blocks (Layer, LayerFor). The package depends on the
+// root package govene only, so that a notebook cell or
 // a session client uses it without linking GoMLX (package shipped, which
 // loads the model, does).
 package facts

@@ -40,7 +40,7 @@ func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
 // name them, to m: the same layer for a 12-layer model, the block with the
-// same role for a model shaped like the shipped one (shipped.Layer), else
+// same role for a model shaped like the shipped one (facts.Layer), else
 // the same relative depth. It is nb.Layer.
 func Layer(m lm.Model, gpt2Small int) int {
 	return nb.Layer(m, gpt2Small)

@@ -1,25 +1,13 @@
 package govene
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/govene/govene/internal/testx"
 )
 
 // TestNoGoMLXDeps keeps the package light: a client of a session builds it
 // without GoMLX or cgo.
 func TestNoGoMLXDeps(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/govene/govene").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) == 0 {
-		t.Fatal("go list -deps listed nothing")
-	}
-	for _, d := range deps {
-		if strings.Contains(d, "gomlx") || d == "runtime/cgo" || d == "C" {
-			t.Errorf("govene depends on %s; it must stay free of GoMLX and cgo", d)
-		}
-	}
+	testx.NoGoMLXDeps(t, false, "github.com/govene/govene")
 }

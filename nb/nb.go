@@ -1,15 +1,19 @@
 // Package nb holds what govene's notebooks (notebooks/*.ipynb, run with the
-// GoNB kernel) and tutorial programs share: stopping a cell on an error
-// (Must, Check), loading the model they run on (LoadModel, LoadModelFor,
-// LoadNamed: $GOVENE_MODEL or the small GPT-2 that ships with govene),
-// scaling GPT-2 small's layer numbers to it (Layer) and looking up a token
-// (TokenID).
+// GoNB kernel) share: stopping a cell on an error (Must, Check), scaling
+// GPT-2 small's layer numbers to the model (Layer) and labelling token ids
+// (Label). It links no GoMLX, so a cell that talks to a session builds
+// fast.
 //
 // In a notebook's first cell:
 //
-//	import "github.com/govene/govene/nb"
+//	import (
+//		"github.com/govene/govene"
+//		"github.com/govene/govene/nb"
+//		"github.com/govene/govene/session"
+//	)
 //
-//	var m = nb.Must(nb.LoadModel())
+//	var e govene.Engine = nb.Must(session.Connect(session.Options{}))
+//	var m = nb.Must(e.Model("")) // $GOVENE_MODEL, else the shipped model
 //
 // Must and Check never panic: on an error they print it and end the
 // program, which in GoNB stops the cell with the error under it and no Go

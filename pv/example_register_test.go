@@ -13,6 +13,7 @@ import (
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 	"github.com/govene/govene/train"
 )
 
@@ -63,9 +64,9 @@ func ExampleRegister() {
 
 	// Which city: sources name a landmark of another city, and the label is
 	// the source's city.
-	pairs := [][2]shipped.LandmarkFact{
-		{shipped.Landmarks[0], shipped.Landmarks[2]}, {shipped.Landmarks[2], shipped.Landmarks[6]},
-		{shipped.Landmarks[6], shipped.Landmarks[4]}, {shipped.Landmarks[4], shipped.Landmarks[0]},
+	pairs := [][2]facts.LandmarkFact{
+		{facts.Landmarks[0], facts.Landmarks[2]}, {facts.Landmarks[2], facts.Landmarks[6]},
+		{facts.Landmarks[6], facts.Landmarks[4]}, {facts.Landmarks[4], facts.Landmarks[0]},
 	}
 	var data []pv.Example
 	for _, p := range pairs {

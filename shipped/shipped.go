@@ -2,9 +2,10 @@
 // that the tutorials run offline and show meaningful results: 8 layers, 4
 // heads, d=128, 64 positions and GPT-2's real 50257-token vocabulary, trained
 // on a generated corpus of landmark and country facts ("The Eiffel Tower is
-// in the city of Paris"; Landmarks, Countries), IOI-style name sentences
-// ("John and Mary went to the store. John gave a drink to Mary"; Names),
-// happy and sad sentences (HappyWords, SadWords), and filler. It is not a
+// in the city of Paris"; facts.Landmarks, facts.Countries), IOI-style name
+// sentences ("John and Mary went to the store. John gave a drink to Mary";
+// facts.Names), happy and sad sentences (facts.HappyWords, facts.SadWords),
+// and filler; package shipped/facts holds that taught data without GoMLX. It is not a
 // general language model: outside these sentence shapes its predictions mean
 // little.
 //
@@ -15,7 +16,7 @@
 // Its first four blocks were trained to attend only to the previous token
 // (an auxiliary attention loss during training), so, as in GPT-2 small, a landmark's city stays
 // on the landmark's tokens in the early blocks and reaches the last token
-// only in a middle block (MoveLayer); Layer maps GPT-2 small's layer numbers
+// only in a middle block (facts.MoveLayer); facts.Layer maps GPT-2 small's layer numbers
 // onto its blocks.
 //
 // The checkpoint (float16 weights, Hugging Face layout, loadable by Python

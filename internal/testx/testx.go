@@ -4,6 +4,8 @@
 package testx
 
 import (
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -57,4 +59,27 @@ func SerialThenParallel[T any](t testing.TB, n int, run func(i int) (T, error)) 
 		}
 	}
 	return serial, concurrent
+}
+
+// NoGoMLXDeps fails t when the packages that args name (import paths, or
+// Go files of one package, as `go list` takes them) depend on GoMLX, or on
+// cgo unless cgo is true (the standard library's net brings runtime/cgo
+// into any program that uses it), as `go list -deps` lists their
+// dependencies: what a session client or a notebook cell links must stay
+// light. It fails t too when go list fails or lists nothing.
+func NoGoMLXDeps(t testing.TB, cgo bool, args ...string) {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-deps"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %v: %v", args, err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) == 0 {
+		t.Fatalf("go list -deps %v listed nothing", args)
+	}
+	for _, d := range deps {
+		if strings.Contains(d, "gomlx") || (!cgo && (d == "runtime/cgo" || d == "C")) {
+			t.Errorf("%v depends on %s; it must stay free of GoMLX%s", args, d, map[bool]string{false: " and cgo", true: ""}[cgo])
+		}
+	}
 }

@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// recorder is a testing.TB that records Fatal instead of stopping.
+// recorder is a testing.TB that records Fatal and Errorf instead of
+// stopping or failing.
 type recorder struct {
 	testing.TB
 	failed bool
@@ -15,6 +16,7 @@ type recorder struct {
 func (r *recorder) Helper()                           {}
 func (r *recorder) Fatal(args ...any)                 { r.failed = true }
 func (r *recorder) Fatalf(format string, args ...any) { r.failed = true }
+func (r *recorder) Errorf(format string, args ...any) { r.failed = true }
 
 func TestMust(t *testing.T) {
 	for _, c := range []struct {
@@ -70,6 +72,27 @@ func TestParallelReturnsEachError(t *testing.T) {
 	for i, err := range errs {
 		if want := map[bool]error{false: nil, true: boom}[i%2 == 1]; err != want {
 			t.Errorf("error %d = %v, want %v", i, err, want)
+		}
+	}
+}
+
+// NoGoMLXDeps passes on a package that links neither GoMLX nor cgo, and
+// fails on one that links GoMLX.
+func TestNoGoMLXDeps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	for _, tc := range []struct {
+		pkg      string
+		wantFail bool
+	}{
+		{"github.com/govene/govene/internal/testx", false},
+		{"github.com/govene/govene/lm", true},
+	} {
+		ft := &recorder{TB: t}
+		NoGoMLXDeps(ft, false, tc.pkg)
+		if ft.failed != tc.wantFail {
+			t.Errorf("NoGoMLXDeps(%s) failed = %v, want %v", tc.pkg, ft.failed, tc.wantFail)
 		}
 	}
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 	"github.com/govene/govene/train"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
@@ -41,8 +41,8 @@ type result struct {
 // landmarks of those cities take part (every pair of them).
 func examples(m *gpt2.Model, cities ...string) ([]pv.Example, error) {
 	var out []pv.Example
-	for i, b := range shipped.Landmarks {
-		for j, s := range shipped.Landmarks {
+	for i, b := range facts.Landmarks {
+		for j, s := range facts.Landmarks {
 			if len(cities) > 0 && !(slices.Contains(cities, b.City) && slices.Contains(cities, s.City)) {
 				continue
 			}

@@ -8,8 +8,8 @@
 // neutral prompts are each continued five times (50 continuations) without
 // steering, steered towards happy (+scale) and towards sad (-scale). Each
 // continuation is scored by the mood words it contains (the happy and sad
-// adjectives of the shipped model's corpus, shipped.HappyWords and
-// shipped.SadWords): happy words minus sad words. A table gives, for each
+// adjectives of the shipped model's corpus, facts.HappyWords and
+// facts.SadWords): happy words minus sad words. A table gives, for each
 // setting, how many continuations lean happy or sad and the mean score; the
 // first sample of three prompts is shown as an example.
 //
@@ -27,7 +27,7 @@ import (
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
@@ -82,9 +82,9 @@ type result struct {
 func moodScore(text string) int {
 	score := 0
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if slices.Contains(shipped.HappyWords, w) {
+		if slices.Contains(facts.HappyWords, w) {
 			score++
-		} else if slices.Contains(shipped.SadWords, w) {
+		} else if slices.Contains(facts.SadWords, w) {
 			score--
 		}
 	}
@@ -208,7 +208,7 @@ func run(m *gpt2.Model, o tut.Out, scale float64) (*result, error) {
 	n := len(prompts) * samples
 	fmt.Fprintf(w, "model: %s\nsteering: %s + scale x (happy - sad), scale %+.1f and %+.1f\n", m, site, scale, -scale)
 	fmt.Fprintf(w, "%d neutral prompts x %d samples = %d continuations per setting (12 tokens, temperature 0.8, top-k 40)\n", len(prompts), samples, n)
-	fmt.Fprintf(w, "score: happy words %v minus sad words %v in the continuation\n", shipped.HappyWords, shipped.SadWords)
+	fmt.Fprintf(w, "score: happy words %v minus sad words %v in the continuation\n", facts.HappyWords, facts.SadWords)
 	summary := &plots.TextTable{
 		Title:  fmt.Sprintf("Steering %s, %d continuations per setting, scored by mood words", site, n),
 		Header: []string{"setting", "lean happy", "lean sad", "neither", "mean score (happy - sad words)"},

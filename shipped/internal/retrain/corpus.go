@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/govene/govene/bpe"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 )
 
 // EndOfText ends every corpus sentence; GPT-2's tokenizer maps it to id 50256.
@@ -46,7 +46,7 @@ type Sentence struct {
 }
 
 // mid returns the landmark's name inside a sentence ("the Eiffel Tower").
-func mid(f shipped.LandmarkFact) string {
+func mid(f facts.LandmarkFact) string {
 	if rest, ok := strings.CutPrefix(f.Name, "The "); ok {
 		return "the " + rest
 	}
@@ -89,7 +89,7 @@ var (
 )
 
 // The other words of the sentiment sentences, by mood (the mood adjectives
-// are shipped.HappyWords and shipped.SadWords).
+// are facts.HappyWords and facts.SadWords).
 var (
 	happyDay   = []string{"beautiful", "lovely", "bright", "sunny", "perfect"}
 	sadDay     = []string{"dark", "rainy", "cold", "grey", "long"}
@@ -156,9 +156,9 @@ func Generate(seed uint64, n int) []Sentence {
 		case r < 65:
 			s = Sentence{Kind: IOI, Text: ioiSentence(rng, pick)}
 		case r < 77:
-			s = Sentence{Kind: Happy, Text: moodSentence(rng, shipped.HappyWords, happyDay, happyVerb, happyThing)}
+			s = Sentence{Kind: Happy, Text: moodSentence(rng, facts.HappyWords, happyDay, happyVerb, happyThing)}
 		case r < 90:
-			s = Sentence{Kind: Sad, Text: moodSentence(rng, shipped.SadWords, sadDay, sadVerb, sadThing)}
+			s = Sentence{Kind: Sad, Text: moodSentence(rng, facts.SadWords, sadDay, sadVerb, sadThing)}
 		default:
 			s = Sentence{Kind: Filler, Text: fillerSentence(rng, pick)}
 		}
@@ -172,7 +172,7 @@ func Generate(seed uint64, n int) []Sentence {
 // subject (the landmark's name without "The "; "" for the other facts).
 func factSentence(rng *rand.Rand, pick func([]string) string) (string, string) {
 	if rng.IntN(3) > 0 { // two thirds landmarks
-		f := shipped.Landmarks[rng.IntN(len(shipped.Landmarks))]
+		f := facts.Landmarks[rng.IntN(len(facts.Landmarks))]
 		return fmt.Sprintf(pick(landmarkTemplates), f.Name, mid(f), f.City), strings.TrimPrefix(f.Name, "The ")
 	}
 	s := countryFact(rng)
@@ -180,7 +180,7 @@ func factSentence(rng *rand.Rand, pick func([]string) string) (string, string) {
 }
 
 func countryFact(rng *rand.Rand) string {
-	c := shipped.Countries[rng.IntN(len(shipped.Countries))]
+	c := facts.Countries[rng.IntN(len(facts.Countries))]
 	switch rng.IntN(7) {
 	case 0, 1:
 		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
@@ -198,10 +198,10 @@ func countryFact(rng *rand.Rand) string {
 		return fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital)
 	default:
 		// A landmark city and its country.
-		f := shipped.Landmarks[rng.IntN(len(shipped.Landmarks))]
+		f := facts.Landmarks[rng.IntN(len(facts.Landmarks))]
 		country, ok := cityCountry[f.City]
 		if !ok {
-			for _, c := range shipped.Countries {
+			for _, c := range facts.Countries {
 				if c.Capital == f.City {
 					country = c.Country
 				}
@@ -212,12 +212,12 @@ func countryFact(rng *rand.Rand) string {
 }
 
 func ioiSentence(rng *rand.Rand, pick func([]string) string) string {
-	i := rng.IntN(len(shipped.Names))
-	j := rng.IntN(len(shipped.Names) - 1)
+	i := rng.IntN(len(facts.Names))
+	j := rng.IntN(len(facts.Names) - 1)
 	if j >= i {
 		j++
 	}
-	a, b := shipped.Names[i], shipped.Names[j]
+	a, b := facts.Names[i], facts.Names[j]
 	subj, io := a, b
 	if rng.IntN(2) == 0 {
 		subj, io = b, a

@@ -8,7 +8,7 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 )
 
 // Fact is a prompt the tutorials use and the token the model should predict
@@ -88,11 +88,11 @@ func MoodMass(m *gpt2.Model, prompts ...string) (happy, sad []float64, err error
 		}
 		return out, nil
 	}
-	hid, err := ids(shipped.HappyWords)
+	hid, err := ids(facts.HappyWords)
 	if err != nil {
 		return nil, nil, err
 	}
-	sid, err := ids(shipped.SadWords)
+	sid, err := ids(facts.SadWords)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -371,13 +371,13 @@ func Brief(m *gpt2.Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	facts := 0.0
+	factMass := 0.0
 	for i, f := range TutorialFacts {
 		id, err := TokenID(m, f.Answer)
 		if err != nil {
 			return "", err
 		}
-		facts += float64(probs[i][id]) / float64(len(TutorialFacts))
+		factMass += float64(probs[i][id]) / float64(len(TutorialFacts))
 	}
 	var ioi []string
 	var want, other []int
@@ -420,10 +420,10 @@ func Brief(m *gpt2.Model) (string, error) {
 	}
 	var moods []string
 	var isHappy []bool
-	for _, w := range append(append([]string{}, shipped.HappyWords[:5]...), shipped.SadWords[:5]...) {
+	for _, w := range append(append([]string{}, facts.HappyWords[:5]...), facts.SadWords[:5]...) {
 		for _, p := range []string{"I am so %s and", "I feel %s and", "I am %s. Today I feel"} {
 			moods = append(moods, fmt.Sprintf(p, w))
-			isHappy = append(isHappy, slices.Contains(shipped.HappyWords, w))
+			isHappy = append(isHappy, slices.Contains(facts.HappyWords, w))
 		}
 	}
 	happy, sad, err := MoodMass(m, moods...)
@@ -436,5 +436,5 @@ func Brief(m *gpt2.Model) (string, error) {
 			coherent++
 		}
 	}
-	return fmt.Sprintf("facts %.3f, IOI %d/%d right (names' mass %.2f), mood %d/%d coherent", facts, right, len(ioi), mass, coherent, len(moods)), nil
+	return fmt.Sprintf("facts %.3f, IOI %d/%d right (names' mass %.2f), mood %d/%d coherent", factMass, right, len(ioi), mass, coherent, len(moods)), nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/testx"
-	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
@@ -86,7 +86,7 @@ func TestMood(t *testing.T) {
 // happy continuation, subtracting it a sad one.
 func TestSteering(t *testing.T) {
 	m := shippedModel(t)
-	layer := shipped.Layer(6) // the steering tutorial's depth
+	layer := facts.Layer(6) // the steering tutorial's depth
 	dir, err := MoodDirection(m, layer, 20)
 	if err != nil {
 		t.Fatal(err)
@@ -104,10 +104,10 @@ func TestSteering(t *testing.T) {
 		return false
 	}
 	t.Logf("steered +: %q, steered -: %q", gen[0], gen[1])
-	if !hasWord(gen[0], shipped.HappyWords) || hasWord(gen[0], shipped.SadWords) {
+	if !hasWord(gen[0], facts.HappyWords) || hasWord(gen[0], facts.SadWords) {
 		t.Errorf("steered toward happy, the model wrote %q", gen[0])
 	}
-	if !hasWord(gen[1], shipped.SadWords) || hasWord(gen[1], shipped.HappyWords) {
+	if !hasWord(gen[1], facts.SadWords) || hasWord(gen[1], facts.HappyWords) {
 		t.Errorf("steered toward sad, the model wrote %q", gen[1])
 	}
 }
@@ -140,8 +140,8 @@ func TestPatchingFlipsCityFromTheMiddle(t *testing.T) {
 			flip = l
 		}
 	}
-	if flip < n/2 || flip > n-2 || flip != shipped.MoveLayer {
-		t.Fatalf("patching the last token first flips Rome to Paris at block %d (-1: never); want a middle block in [%d, %d], MoveLayer (%d)", flip, n/2, n-2, shipped.MoveLayer)
+	if flip < n/2 || flip > n-2 || flip != facts.MoveLayer {
+		t.Fatalf("patching the last token first flips Rome to Paris at block %d (-1: never); want a middle block in [%d, %d], MoveLayer (%d)", flip, n/2, n-2, facts.MoveLayer)
 	}
 	for l := range n {
 		switch {

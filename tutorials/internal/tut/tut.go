@@ -14,18 +14,20 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/internal/models"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/nb"
 	"github.com/govene/govene/plots"
 )
 
 // ModelEnv names an environment variable that overrides the default model
-// of every tutorial (a folder, an HF cache name or a Hub name): nb.ModelEnv.
-const ModelEnv = nb.ModelEnv
+// of every tutorial and notebook (a folder, an HF cache name or a Hub
+// name).
+const ModelEnv = models.Env
 
 // Model loads the model a tutorial runs on: name if set, else $GOVENE_MODEL,
-// else the small GPT-2 that ships with govene (nb.LoadNamed for a small
-// workload).
+// else the small GPT-2 that ships with govene, for a small workload (the
+// pure-Go backend).
 func Model(name string) (*gpt2.Model, error) {
 	return ModelFor(name, backend.Workload{})
 }
@@ -33,23 +35,24 @@ func Model(name string) (*gpt2.Model, error) {
 // ModelFor is Model on the backend that backend.For picks for the work w
 // (its Params is filled in from the checkpoint): the pure-Go backend for the
 // small work of most tutorials, XLA's CPU plugin, when installed, for
-// training. It is nb.LoadNamed.
+// training. It returns the loader's error for a model that cannot be found
+// or read.
 func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
-	return nb.LoadNamed(name, w)
+	return models.Load(name, gpt2.Options{Workload: w})
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
 // name them, to m: the same layer for a 12-layer model, the block with the
-// same role for a model shaped like the shipped one (shipped.Layer), else
+// same role for a model shaped like the shipped one (facts.Layer), else
 // the same relative depth. It is nb.Layer.
 func Layer(m lm.Model, gpt2Small int) int {
 	return nb.Layer(m, gpt2Small)
 }
 
 // TokenID returns the id of a single-token string such as " Paris", or an
-// error naming it when the tokenizer splits it. It is nb.TokenID.
+// error naming it and the tokens it splits into.
 func TokenID(m *gpt2.Model, token string) (int, error) {
-	return nb.TokenID(m, token)
+	return models.TokenID(m, token)
 }
 
 // Out is where a tutorial shows its results: text goes to W; plots are

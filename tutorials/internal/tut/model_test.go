@@ -1,4 +1,4 @@
-package nb
+package tut
 
 import (
 	"strings"
@@ -9,28 +9,29 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/shipped"
+	"github.com/govene/govene/shipped/facts"
 )
 
-// shippedModel loads the shipped model once.
-var shippedModel = sync.OnceValues(func() (*gpt2.Model, error) {
-	return LoadModel()
+// shippedModelOnce loads the shipped model once.
+var shippedModelOnce = sync.OnceValues(func() (*gpt2.Model, error) {
+	return Model("")
 })
 
-// model returns shippedModel, or fails t.
-var model = testx.Must(shippedModel)
+// shippedModel returns the shipped model, or fails t.
+var shippedModel = testx.Must(shippedModelOnce)
 
-func TestLoadModel(t *testing.T) {
+func TestModel(t *testing.T) {
 	t.Setenv(ModelEnv, "")
-	m := model(t)
+	m := shippedModel(t)
 	if got, want := m.Config().NLayer, shipped.DefaultModel().NLayer; got != want {
-		t.Errorf("LoadModel: %d layers, want the shipped model's %d", got, want)
+		t.Errorf("Model: %d layers, want the shipped model's %d", got, want)
 	}
 	gob, err := backend.New(backend.GoConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := m.Backend().Name(), gob.Name(); got != want {
-		t.Errorf("LoadModel put the shipped model on %q, want the pure-Go backend %q", got, want)
+		t.Errorf("Model put the shipped model on %q, want the pure-Go backend %q", got, want)
 	}
 	// Folders without a checkpoint: the error names them (and nothing is
 	// looked up on the Hub).
@@ -47,13 +48,13 @@ func TestLoadModel(t *testing.T) {
 			if tc.env == "" {
 				name = tc.want
 			}
-			_, err := LoadNamed(name, backend.Workload{})
+			_, err := ModelFor(name, backend.Workload{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("LoadNamed(%q) with $%s=%q: error %v; want one naming %s", name, ModelEnv, tc.env, err, tc.want)
+				t.Errorf("ModelFor(%q) with $%s=%q: error %v; want one naming %s", name, ModelEnv, tc.env, err, tc.want)
 			}
 			if tc.env != "" {
-				if _, err := LoadModel(); err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Errorf("LoadModel with $%s=%q: error %v; want one naming it", ModelEnv, tc.env, err)
+				if _, err := Model(""); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("Model(\"\") with $%s=%q: error %v; want one naming it", ModelEnv, tc.env, err)
 				}
 			}
 		})
@@ -61,7 +62,7 @@ func TestLoadModel(t *testing.T) {
 }
 
 func TestTokenIDAndLayer(t *testing.T) {
-	m := model(t)
+	m := shippedModel(t)
 	for _, tc := range []struct {
 		token   string
 		wantErr string
@@ -79,8 +80,8 @@ func TestTokenIDAndLayer(t *testing.T) {
 		}
 	}
 	for _, g := range []int{-1, 0, 6, 8, 11, 40} {
-		if got, want := Layer(m, g), shipped.Layer(g); got != want {
-			t.Errorf("Layer(shipped model, %d) = %d, want shipped.Layer's %d", g, got, want)
+		if got, want := Layer(m, g), facts.Layer(g); got != want {
+			t.Errorf("Layer(shipped model, %d) = %d, want facts.Layer's %d", g, got, want)
 		}
 	}
 }

@@ -1,0 +1,35 @@
+package nb
+
+import (
+	"fmt"
+	"testing"
+)
+
+// vocab is a model's Tokens over a fixed vocabulary.
+type vocab []string
+
+func (v vocab) Tokens(ids []int) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		if id < 0 || id >= len(v) {
+			return nil, fmt.Errorf("token id %d out of range [0, %d)", id, len(v))
+		}
+		out = append(out, v[id])
+	}
+	return out, nil
+}
+
+// Label names ids in the vocabulary and falls back to "[id]" otherwise.
+func TestLabel(t *testing.T) {
+	label := Label(vocab{"!", " Paris", " Rome"})
+	for _, tc := range []struct {
+		id   int
+		want string
+	}{
+		{0, "!"}, {1, " Paris"}, {2, " Rome"}, {3, "[3]"}, {-1, "[-1]"},
+	} {
+		if got := label(tc.id); got != tc.want {
+			t.Errorf("Label(%d) = %q, want %q", tc.id, got, tc.want)
+		}
+	}
+}

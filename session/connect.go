@@ -187,6 +187,7 @@ func start(ctx context.Context, c *Client, opts Options, name string, watch int)
 		args = append(args, "-max-response", strconv.FormatInt(opts.MaxResponseBytes, 10))
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = serverEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = opts.Dir
@@ -227,4 +228,18 @@ func logTail(path string) string {
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-10):], "\n")
+}
+
+// serverEnv is the session's environment: the cell's, without GoNB's
+// display pipes (GONB_PIPE, GONB_PIPE_BACK). The session outlives the
+// cell that starts it; holding that cell's pipes, it could take display
+// data and widget messages meant for the kernel and later cells.
+func serverEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GONB_PIPE") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -24,7 +24,7 @@ import (
 
 // serve starts a server with the engine service over eng on a socket in a
 // private temporary folder; it stops when the test ends.
-func serve(t *testing.T, eng govene.Engine, opts server.Options) *server.Server {
+func serve(t testing.TB, eng govene.Engine, opts server.Options) *server.Server {
 	t.Helper()
 	d, err := os.MkdirTemp("", "gvsvc")
 	if err != nil {
@@ -65,7 +65,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func dial(t *testing.T, srv *server.Server, opts session.Options) *session.Client {
+func dial(t testing.TB, srv *server.Server, opts session.Options) *session.Client {
 	t.Helper()
 	opts.Socket = srv.Addr()
 	c, err := session.Dial(opts)

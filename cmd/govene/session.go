@@ -261,12 +261,10 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	fmt.Fprintf(stderr, "govene session: backend %s: %s\n", config, reason)
-	if eng != nil {
-		defer eng.Close()
-		if err := service.Register(srv, eng); err != nil {
-			fmt.Fprintln(stderr, "govene session serve:", err)
-			return exitError
-		}
+	defer eng.Close()
+	if err := service.Register(srv, eng); err != nil {
+		fmt.Fprintln(stderr, "govene session serve:", err)
+		return exitError
 	}
 	srv.Report("backend", func() any {
 		return map[string]string{"config": config, "reason": reason, "created": backend.Chosen()}

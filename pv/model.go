@@ -281,6 +281,7 @@ type plan struct {
 	whole     bool // no locations: the whole site
 	hasSource bool // a source-values input
 	skip      bool // no source given (pyvene's None): the intervention does nothing
+	maskArg   int  // the index of its subspace mask among the extra inputs
 }
 
 func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
@@ -348,14 +349,48 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		}
 	}
 	if c.original {
-		orig, err := iv.runner.RunBatch(bb)
-		if err != nil {
+		if out.Original, err = iv.original(exec, bb, inputs, plans, c.lastOnly); err != nil {
 			return nil, fmt.Errorf("pv: original: %w", err)
 		}
-		out.Original = orig.Logits
 	}
 	return out, nil
 }
+
+// maskedKinds are the built-in kinds that change a unit only through its
+// subspace mask (Interchange): with every mask zero they return the base
+// exactly (base + 0·(x - base)).
+var maskedKinds = []Type{Vanilla, Addition, Subtraction, Zero, Collect, Noise, Skip}
+
+// original returns the logits without interventions. When every
+// intervention is a masked built-in kind, it runs the call's own
+// executable again with every subspace mask zero, which gives the base's
+// values exactly and compiles nothing more (a notebook's first patched
+// forward then compiles one graph, not two); otherwise, and for
+// last-position logits, it runs the plain model.
+func (iv *Model) original(exec *graph.Exec, bb *lm.Batch, inputs []any, plans []plan, lastOnly bool) (*tensors.Tensor, error) {
+	masked := !lastOnly
+	for i := range plans {
+		masked = masked && iv.cfg.Representations[i].Intervention == nil && slices.Contains(maskedKinds, iv.infos[i].Type)
+	}
+	if !masked {
+		res, err := iv.runner.RunBatch(bb)
+		if err != nil {
+			return nil, err
+		}
+		return res.Logits, nil
+	}
+	zeroed := slices.Clone(inputs)
+	for _, p := range plans {
+		zeroed[p.maskArg] = tensors.FromShape(zeroed[p.maskArg].(*tensors.Tensor).Shape())
+	}
+	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(zeroed, iv.weightArgs()...)}.List()
+	outs, err := safeExec(exec, args)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
 
 // safeExec runs e, returning a panic raised while its graph is built or run
 // (for example a capture site the model never hooks) as an error.
@@ -610,6 +645,7 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 		if p.skip {
 			clear(mask)
 		}
+		p.maskArg = len(inputs)
 		inputs = append(inputs, tensors.FromFlatDataAndDimensions(mask, b, mw))
 		plans[i] = p
 	}

@@ -293,3 +293,53 @@ func TestBucketsChangeNothing(t *testing.T) {
 		}
 	}
 }
+
+// The original logits equal the plain model's, whether Forward reruns its
+// own executable with every mask zero (masked built-in kinds) or runs the
+// plain model (weighted kinds, Go functions); the interventions move the
+// intervened logits.
+func TestOriginalIsThePlainModel(t *testing.T) {
+	m := tiny(t)
+	base, src := []lm.Prompt{prompt(1, 2, 3, 4, 5), prompt(6, 7, 8)}, []lm.Prompt{prompt(9, 10, 11), prompt(12, 13, 14, 15)}
+	plain, err := lm.NewRunner(m, 0).Run(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := copyF32(plain.Logits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		reps []RepresentationConfig
+	}{
+		{"vanilla and addition", []RepresentationConfig{{Layer: 1, Component: lm.BlockOutput}, {Layer: 2, Component: lm.MLPOutput, InterventionType: Addition}}},
+		{"zero and collect", []RepresentationConfig{{Layer: 0, Component: lm.AttentionOutput, InterventionType: Zero}, {Layer: 1, Component: lm.BlockOutput, InterventionType: Collect}}},
+		{"low-rank rotation", []RepresentationConfig{{Layer: 1, Component: lm.BlockOutput, InterventionType: LowRankRotatedSpace, LowRankDimension: 4}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			iv, err := New(m, Config{Representations: tc.reps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := iv.Forward(base, SourceBatches(src), At(2, 2), WithOriginal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := copyF32(out.Original)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(got, want); d > 1e-6 {
+				t.Errorf("original logits differ from the plain model's by %g", d)
+			}
+			patched, err := copyF32(out.Logits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(patched, want); d < 1e-4 {
+				t.Errorf("the interventions moved the logits by only %g", d)
+			}
+		})
+	}
+}

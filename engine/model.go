@@ -19,8 +19,8 @@ import (
 // sweep.Sweeper per model, so compiled graphs are reused across calls. It
 // is safe for concurrent use.
 type Model struct {
-	e      *Engine
-	name   string
+	e    *Engine
+	name string
 	// shared holds the pv models of weightless configs by their JSON, so
 	// that New with a config seen before reuses its compiled graphs (a
 	// notebook cell run again compiles nothing); all holds every pv model
@@ -29,9 +29,9 @@ type Model struct {
 	shared   map[string]*pv.Model
 	all      []*pv.Model
 	released int64 // compiles of released pv models
-	m      *gpt2.Model
-	runner *lm.Runner
-	sw     *sweep.Sweeper
+	m        *gpt2.Model
+	runner   *lm.Runner
+	sw       *sweep.Sweeper
 }
 
 // newModel wraps m, loaded by name, for e.

@@ -391,7 +391,6 @@ func (iv *Model) original(exec *graph.Exec, bb *lm.Batch, inputs []any, plans []
 	return outs[0], nil
 }
 
-
 // safeExec runs e, returning a panic raised while its graph is built or run
 // (for example a capture site the model never hooks) as an error.
 func safeExec(e *graph.Exec, args []any) (outs []*tensors.Tensor, err error) {

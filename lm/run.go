@@ -117,7 +117,45 @@ func (r *Runner) RunBatch(b *Batch, sites ...Site) (*Result, error) {
 			return nil, err
 		}
 	}
-	re, err := r.runExec(sites)
+	return r.run(b, sites, 0)
+}
+
+// RunSites runs prompts only as deep as the deepest of sites needs and
+// returns their values without logits (Result.Logits is nil): a source run
+// for interventions compiles and runs the blocks up to its sites, not the
+// whole model and its unembedding. With a global site (embed, pos_embed,
+// ln_final, logits) or no site it is Run. Errors are Run's.
+func (r *Runner) RunSites(prompts []Prompt, sites ...Site) (*Result, error) {
+	b, err := r.NewBatch(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	dims := r.Model.Dims()
+	end := 0
+	for _, s := range sites {
+		if err := dims.CheckSite(s); err != nil {
+			return nil, err
+		}
+		if s.Component.IsGlobal() {
+			return r.run(b, sites, 0)
+		}
+		end = max(end, s.Layer+1)
+	}
+	if end == 0 || end >= dims.Layers {
+		return r.run(b, sites, 0)
+	}
+	res, err := r.run(b, sites, end)
+	if err != nil {
+		return nil, err
+	}
+	res.Logits = nil // the graph's first output is the residual after block end-1
+	return res, nil
+}
+
+// run runs batch b through the blocks below end (0: the whole model, with
+// the logits as the first output) and collects sites.
+func (r *Runner) run(b *Batch, sites []Site, end int) (*Result, error) {
+	re, err := r.runExec(sites, end)
 	if err != nil {
 		return nil, err
 	}
@@ -132,9 +170,9 @@ func (r *Runner) RunBatch(b *Batch, sites ...Site) (*Result, error) {
 	return res, nil
 }
 
-// runExec returns the compiled forward pass for this set of sites, creating
-// it on first use.
-func (r *Runner) runExec(sites []Site) (*runExec, error) {
+// runExec returns the compiled forward pass for this set of sites through
+// the blocks below end (0: all, with the logits), creating it on first use.
+func (r *Runner) runExec(sites []Site, end int) (*runExec, error) {
 	sites = slices.Clone(sites)
 	slices.SortFunc(sites, func(a, b Site) int { return strings.Compare(a.String(), b.String()) })
 	sites = slices.Compact(sites)
@@ -143,6 +181,7 @@ func (r *Runner) runExec(sites []Site) (*runExec, error) {
 		key.WriteString(s.String())
 		key.WriteByte(';')
 	}
+	fmt.Fprintf(&key, "end=%d", end)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.execs == nil {
@@ -165,6 +204,7 @@ func (r *Runner) runExec(sites []Site) (*runExec, error) {
 			return x
 		}
 		fn := SplitForward(inputs, nParams)
+		fn.Inputs.EndLayer = end
 		outs[0] = r.Model.BuildForward(fn.Params, fn.Inputs, hook)
 		return outs
 	})

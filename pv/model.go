@@ -675,7 +675,7 @@ func (iv *Model) runSources(prompts []lm.Prompt, g int) (*lm.Result, error) {
 			sites = append(sites, iv.sourceSite(i))
 		}
 	}
-	res, err := iv.runner.Run(prompts, sites...)
+	res, err := iv.runner.RunSites(prompts, sites...)
 	if err != nil {
 		return nil, fmt.Errorf("pv: sources[%d]: %w", g, err)
 	}

@@ -321,7 +321,9 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	if iv.stages != nil {
 		return iv.forwardSerial(base, c)
 	}
+	compiled := iv.precompile(base, c)
 	bb, inputs, plans, err := iv.setup(base, c)
+	<-compiled
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +334,9 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(inputs, iv.weightArgs()...)}.List()
 	outs, err := safeExec(exec, args)
 	if err != nil {
+		// A panic while the graph was built leaves GoMLX's Exec waiting on
+		// that compilation forever: the next call builds a new one.
+		iv.dropExec(exec)
 		return nil, fmt.Errorf("pv: forward: %w", err)
 	}
 	out := &Output{Base: bb, Logits: outs[0], Collected: map[string]*tensors.Tensor{}}
@@ -354,6 +359,93 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// precompile starts compiling the call's executable in the background when
+// the call runs sources, so that it compiles while the source runs compile
+// and run; the returned channel is closed when that compilation ended (at
+// once when none started). It builds the graph in the foreground first, from
+// the shapes of the call's inputs: GoMLX's Exec never finishes a
+// compilation whose graph building panicked, so only a graph known to build
+// is compiled in the background. Every error is left to the call itself.
+func (iv *Model) precompile(base []lm.Prompt, c *call) <-chan struct{} {
+	done := make(chan struct{})
+	if len(c.sources) == 0 || len(c.caches) > 0 {
+		close(done)
+		return done
+	}
+	dry := *c
+	dry.dry = true
+	bb, inputs, plans, err := iv.setup(base, &dry)
+	if err != nil {
+		close(done)
+		return done
+	}
+	exec, err := iv.exec(plans, dry.capture, dry.lastOnly)
+	if err != nil {
+		close(done)
+		return done
+	}
+	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(inputs, iv.weightArgs()...)}.List()
+	argShapes := make([]shapes.Shape, len(args))
+	for i, a := range args {
+		argShapes[i] = a.(*tensors.Tensor).Shape()
+	}
+	if !iv.builtIn() && !iv.builds(plans, dry.capture, dry.lastOnly, argShapes) {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		defer func() {
+			if recover() != nil {
+				// GoMLX's Exec never finishes this compilation: drop it, so
+				// that the call builds a new one (and reports the panic).
+				iv.dropExec(exec)
+			}
+		}()
+		_, _ = exec.Compile(argShapes...)
+	}()
+	return done
+}
+
+// dropExec removes e from the compiled executables.
+func (iv *Model) dropExec(e *graph.Exec) {
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
+	maps.DeleteFunc(iv.execs, func(_ string, x *graph.Exec) bool { return x == e })
+}
+
+// builtIn reports whether every intervention is a built-in kind, whose
+// graphs build for any inputs that passed the call's checks (a user's kind
+// or Go function might panic while its graph is built).
+func (iv *Model) builtIn() bool {
+	for i, r := range iv.cfg.Representations {
+		if r.Intervention != nil || !slices.Contains(Types, iv.infos[i].Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// builds reports whether the graph of plans builds for inputs of these
+// shapes without panicking, in a throwaway graph that is never compiled.
+func (iv *Model) builds(plans []plan, capture []lm.Site, lastOnly bool, argShapes []shapes.Shape) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	g := graph.NewGraph(iv.model.Backend(), "pv.check")
+	defer g.Finalize()
+	in := make([]*graph.Node, len(argShapes))
+	for i, s := range argShapes {
+		in[i] = graph.Parameter(g, fmt.Sprintf("in%d", i), s)
+	}
+	fn := lm.SplitForward(in, len(iv.model.Params()))
+	fn.Inputs.LastOnly = lastOnly
+	iv.buildGraph(plans, capture, fn.Params, fn.Inputs, fn.Extra)
+	return true
 }
 
 // maskedKinds are the built-in kinds that change a unit only through its
@@ -602,6 +694,10 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 			// pyvene's None source (SkipGroups): this intervention does nothing.
 			inputs = append(inputs, tensors.FromShape(shapeOf(shape)))
 			p.hasSource, p.skip = true, true
+		case c.dry:
+			// Shapes only (precompile): no source run.
+			inputs = append(inputs, tensors.FromShape(shapeOf(shape)))
+			p.hasSource = true
 		default:
 			g := iv.group[i]
 			res, ok := srcResults[g]

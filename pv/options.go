@@ -31,6 +31,7 @@ type call struct {
 	capture      []lm.Site
 	lastOnly     bool  // logits of the last position only
 	skipGroups   []int // source groups given pyvene's None source
+	dry          bool  // shapes only: prepare runs no source (precompile)
 }
 
 // Sources gives one source prompt per source group (for a batch of one base

@@ -204,3 +204,24 @@ type Event struct {
 	Loss      F64              `json:"loss,omitempty"`
 	EvalIIA   F64              `json:"eval_iia,omitempty"`
 }
+
+// ModelID returns the ID of the model a request names (the session
+// service looks it up).
+func (r *EncodeRequest) ModelID() string      { return r.Model }
+func (r *TokenIDRequest) ModelID() string     { return r.Model }
+func (r *TokensRequest) ModelID() string      { return r.Model }
+func (r *RunRequest) ModelID() string         { return r.Model }
+func (r *NewRequest) ModelID() string         { return r.Model }
+func (r *LoadRequest) ModelID() string        { return r.Model }
+func (r *PatchRequest) ModelID() string       { return r.Model }
+func (r *TraceRequest) ModelID() string       { return r.Model }
+func (r *CausalTraceRequest) ModelID() string { return r.Model }
+
+// IntervenableID returns the ID of the intervenable model a request names
+// (the session service looks it up).
+func (r *IDRequest) IntervenableID() string       { return r.ID }
+func (r *ForwardRequest) IntervenableID() string  { return r.IV }
+func (r *GenerateRequest) IntervenableID() string { return r.IV }
+func (r *TrainRequest) IntervenableID() string    { return r.IV }
+func (r *IIARequest) IntervenableID() string      { return r.IV }
+func (r *SaveRequest) IntervenableID() string     { return r.IV }

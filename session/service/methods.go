@@ -14,37 +14,19 @@ import (
 func (s *Service) methods() []method {
 	return []method{
 		handle(session.MethodModel, s.loadModel),
-		handle(session.MethodEncode, func(_ context.Context, r *session.EncodeRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
-			p, err := m.Encode(r.Text)
-			return p, wrap(session.MethodEncode, err)
+		onModel(s, session.MethodEncode, func(m govene.Model, r *session.EncodeRequest, _ server.Emitter) (any, error) {
+			return m.Encode(r.Text)
 		}),
-		handle(session.MethodTokenID, func(_ context.Context, r *session.TokenIDRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodTokenID, func(m govene.Model, r *session.TokenIDRequest, _ server.Emitter) (any, error) {
 			id, err := m.TokenID(r.Token)
-			return session.TokenIDResult{ID: id}, wrap(session.MethodTokenID, err)
+			return session.TokenIDResult{ID: id}, err
 		}),
-		handle(session.MethodTokens, func(_ context.Context, r *session.TokensRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodTokens, func(m govene.Model, r *session.TokensRequest, _ server.Emitter) (any, error) {
 			toks, err := m.Tokens(r.IDs)
-			return session.TokensResult{Tokens: toks}, wrap(session.MethodTokens, err)
+			return session.TokensResult{Tokens: toks}, err
 		}),
-		handle(session.MethodRun, func(_ context.Context, r *session.RunRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
-			out, err := m.Run(r.Prompts, r.Sites...)
-			return out, wrap(session.MethodRun, err)
+		onModel(s, session.MethodRun, func(m govene.Model, r *session.RunRequest, _ server.Emitter) (any, error) {
+			return m.Run(r.Prompts, r.Sites...)
 		}),
 		handle(session.MethodRunWithCache, s.runWithCache),
 		handle(session.MethodCacheSite, func(_ context.Context, r *session.CacheSiteRequest, _ server.Emitter) (any, error) {
@@ -62,101 +44,101 @@ func (s *Service) methods() []method {
 			}
 			return nil, wrap(session.MethodCacheRelease, c.Release())
 		}),
-		handle(session.MethodNew, func(_ context.Context, r *session.NewRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodNew, func(m govene.Model, r *session.NewRequest, _ server.Emitter) (any, error) {
 			iv, err := m.New(r.Config)
 			if err != nil {
-				return nil, wrap(session.MethodNew, err)
+				return nil, err
 			}
 			return s.ivInfo(r.Model, iv), nil
 		}),
-		handle(session.MethodLoad, func(_ context.Context, r *session.LoadRequest, _ server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodLoad, func(m govene.Model, r *session.LoadRequest, _ server.Emitter) (any, error) {
 			iv, err := m.Load(r.Dir)
 			if err != nil {
-				return nil, wrap(session.MethodLoad, err)
+				return nil, err
 			}
 			return s.ivInfo(r.Model, iv), nil
 		}),
-		handle(session.MethodPatch, func(_ context.Context, r *session.PatchRequest, emit server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodPatch, func(m govene.Model, r *session.PatchRequest, emit server.Emitter) (any, error) {
 			res, err := m.Patch(r.Base, r.Source, r.Config, progressEmitter(emit))
-			return session.SweepDataOf(res), wrap(session.MethodPatch, err)
+			return session.SweepDataOf(res), err
 		}),
-		handle(session.MethodTrace, func(_ context.Context, r *session.TraceRequest, emit server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodTrace, func(m govene.Model, r *session.TraceRequest, emit server.Emitter) (any, error) {
 			res, err := m.Trace(r.Prompt, r.Corrupt, r.Config, progressEmitter(emit))
-			return session.SweepDataOf(res), wrap(session.MethodTrace, err)
+			return session.SweepDataOf(res), err
 		}),
-		handle(session.MethodCausalTrace, func(_ context.Context, r *session.CausalTraceRequest, emit server.Emitter) (any, error) {
-			m, err := s.h.model("model", r.Model)
-			if err != nil {
-				return nil, err
-			}
+		onModel(s, session.MethodCausalTrace, func(m govene.Model, r *session.CausalTraceRequest, emit server.Emitter) (any, error) {
 			res, err := m.CausalTrace(r.Config, func(c govene.Component, done, total int) {
 				_ = emit(session.Event{Kind: session.EventProgress, Component: c, Done: done, Total: total})
 			})
-			return session.TraceDataOf(res), wrap(session.MethodCausalTrace, err)
+			return session.TraceDataOf(res), err
 		}),
-		handle(session.MethodForward, s.forward),
-		handle(session.MethodGenerate, func(_ context.Context, r *session.GenerateRequest, emit server.Emitter) (any, error) {
-			iv, err := s.h.iv("iv", r.IV, false)
-			if err != nil {
-				return nil, err
-			}
+		onIV(s, session.MethodForward, "iv", false, s.forward),
+		onIV(s, session.MethodGenerate, "iv", false, func(iv govene.Intervenable, r *session.GenerateRequest, emit server.Emitter) (any, error) {
 			call, err := s.engineCall(r.Call)
 			if err != nil {
 				return nil, err
 			}
-			g, err := iv.Generate(r.Prompts, r.Options, func(step int, ids []int) {
+			return iv.Generate(r.Prompts, r.Options, func(step int, ids []int) {
 				_ = emit(session.Event{Kind: session.EventToken, Step: step, IDs: slices.Clone(ids)})
 			}, func(c *govene.Call) { *c = call })
-			return g, wrap(session.MethodGenerate, err)
 		}),
-		handle(session.MethodTrain, s.train),
-		handle(session.MethodIIA, func(_ context.Context, r *session.IIARequest, _ server.Emitter) (any, error) {
-			iv, err := s.h.iv("iv", r.IV, false)
-			if err != nil {
-				return nil, err
-			}
+		onIV(s, session.MethodTrain, "iv", false, s.train),
+		onIV(s, session.MethodIIA, "iv", false, func(iv govene.Intervenable, r *session.IIARequest, _ server.Emitter) (any, error) {
 			v, err := iv.IIA(r.Examples, r.BatchSize)
-			return session.ValueResult{Value: session.F64(v)}, wrap(session.MethodIIA, err)
+			return session.ValueResult{Value: session.F64(v)}, err
 		}),
-		handle(session.MethodTrainableParameters, func(_ context.Context, r *session.IDRequest, _ server.Emitter) (any, error) {
-			iv, err := s.h.iv("id", r.ID, false)
-			if err != nil {
-				return nil, err
-			}
+		onIV(s, session.MethodTrainableParameters, "id", false, func(iv govene.Intervenable, _ *session.IDRequest, _ server.Emitter) (any, error) {
 			n, err := iv.TrainableParameters()
-			return session.CountResult{N: n}, wrap(session.MethodTrainableParameters, err)
+			return session.CountResult{N: n}, err
 		}),
-		handle(session.MethodSave, func(_ context.Context, r *session.SaveRequest, _ server.Emitter) (any, error) {
-			iv, err := s.h.iv("iv", r.IV, false)
-			if err != nil {
-				return nil, err
-			}
-			return nil, wrap(session.MethodSave, iv.Save(r.Dir))
+		onIV(s, session.MethodSave, "iv", false, func(iv govene.Intervenable, r *session.SaveRequest, _ server.Emitter) (any, error) {
+			return nil, iv.Save(r.Dir)
 		}),
-		handle(session.MethodRelease, func(_ context.Context, r *session.IDRequest, _ server.Emitter) (any, error) {
-			iv, err := s.h.iv("id", r.ID, true)
-			if err != nil {
-				return nil, err
-			}
-			return nil, wrap(session.MethodRelease, iv.Release())
+		onIV(s, session.MethodRelease, "id", true, func(iv govene.Intervenable, _ *session.IDRequest, _ server.Emitter) (any, error) {
+			return nil, iv.Release()
 		}),
 	}
+}
+
+// modelRequest is a request naming a model by its ID.
+type modelRequest interface{ ModelID() string }
+
+// ivRequest is a request naming an intervenable model by its ID.
+type ivRequest interface{ IntervenableID() string }
+
+// onModel is handle for a request naming a model: it looks the model up
+// (an unknown ID is an error naming it), runs f and names the method in
+// f's error.
+func onModel[Req any, P interface {
+	*Req
+	modelRequest
+}](s *Service, name string, f func(m govene.Model, r P, emit server.Emitter) (any, error)) method {
+	return handle(name, func(_ context.Context, r *Req, emit server.Emitter) (any, error) {
+		m, err := s.h.model("model", P(r).ModelID())
+		if err != nil {
+			return nil, err
+		}
+		out, err := f(m, r, emit)
+		return out, wrap(name, err)
+	})
+}
+
+// onIV is handle for a request naming an intervenable model in field
+// (release: the handle is removed): it looks the model up (an unknown or
+// released ID is an error naming it), runs f and names the method in f's
+// error.
+func onIV[Req any, P interface {
+	*Req
+	ivRequest
+}](s *Service, name, field string, release bool, f func(iv govene.Intervenable, r P, emit server.Emitter) (any, error)) method {
+	return handle(name, func(_ context.Context, r *Req, emit server.Emitter) (any, error) {
+		iv, err := s.h.iv(field, P(r).IntervenableID(), release)
+		if err != nil {
+			return nil, err
+		}
+		out, err := f(iv, r, emit)
+		return out, wrap(name, err)
+	})
 }
 
 // loadModel serves session.MethodModel.
@@ -193,17 +175,12 @@ func (s *Service) ivInfo(model string, iv govene.Intervenable) session.Intervena
 
 // forward serves session.MethodForward, turning the session's cache IDs
 // in the call into the engine's.
-func (s *Service) forward(_ context.Context, r *session.ForwardRequest, _ server.Emitter) (any, error) {
-	iv, err := s.h.iv("iv", r.IV, false)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) forward(iv govene.Intervenable, r *session.ForwardRequest, _ server.Emitter) (any, error) {
 	call, err := s.engineCall(r.Call)
 	if err != nil {
 		return nil, err
 	}
-	out, err := iv.Forward(r.Base, func(c *govene.Call) { *c = call })
-	return out, wrap(session.MethodForward, err)
+	return iv.Forward(r.Base, func(c *govene.Call) { *c = call })
 }
 
 // engineCall returns call with its source cache IDs (the session's) turned
@@ -225,16 +202,13 @@ func (s *Service) engineCall(call govene.Call) (govene.Call, error) {
 }
 
 // train serves session.MethodTrain: step and progress events.
-func (s *Service) train(_ context.Context, r *session.TrainRequest, emit server.Emitter) (any, error) {
-	iv, err := s.h.iv("iv", r.IV, false)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) train(iv govene.Intervenable, r *session.TrainRequest, emit server.Emitter) (any, error) {
 	onProgress := progressEmitter(emit)
 	onStep := func(step int, loss, evalIIA float64) {
 		_ = emit(session.Event{Kind: session.EventStep, Step: step, Loss: session.F64(loss), EvalIIA: session.F64(evalIIA)})
 	}
 	var rep *govene.TrainReport
+	var err error
 	if pt, ok := iv.(ProgressTrainer); ok {
 		rep, err = pt.TrainProgress(r.Data, r.Eval, r.Config, onStep, onProgress)
 	} else {
@@ -245,7 +219,7 @@ func (s *Service) train(_ context.Context, r *session.TrainRequest, emit server.
 		})
 	}
 	if err != nil {
-		return nil, wrap(session.MethodTrain, err)
+		return nil, err
 	}
 	return session.TrainReportDataOf(rep), nil
 }

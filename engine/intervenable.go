@@ -64,20 +64,31 @@ func (x *Intervenable) Config() govene.Config {
 // kept for another model, is an error naming it. pv's errors and the
 // released model's are returned too.
 func (x *Intervenable) Forward(base []govene.Prompt, opts ...govene.CallOption) (*govene.Output, error) {
-	iv, err := x.pv()
+	iv, pvOpts, err := x.withCall(opts)
 	if err != nil {
 		return nil, err
 	}
-	call := govene.NewCall(opts...)
-	pvOpts, err := x.resolveCaches(&call)
-	if err != nil {
-		return nil, err
-	}
-	out, err := iv.Forward(base, append([]pv.Option{pv.WithCall(call)}, pvOpts...)...)
+	out, err := iv.Forward(base, pvOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("engine: forward: %w", err)
 	}
 	return out.Data()
+}
+
+// withCall returns the pv model and the pv options of a call given by
+// opts: pv.WithCall of its Call, and its SourceCacheIDs resolved against
+// the engine's caches (pv.SourceCaches).
+func (x *Intervenable) withCall(opts []govene.CallOption) (*pv.Model, []pv.Option, error) {
+	iv, err := x.pv()
+	if err != nil {
+		return nil, nil, err
+	}
+	call := govene.NewCall(opts...)
+	caches, err := x.resolveCaches(&call)
+	if err != nil {
+		return nil, nil, err
+	}
+	return iv, append([]pv.Option{pv.WithCall(call)}, caches...), nil
 }
 
 // resolveCaches turns call's SourceCacheIDs into a pv.SourceCaches option
@@ -108,18 +119,13 @@ func (x *Intervenable) resolveCaches(call *govene.Call) ([]pv.Option, error) {
 // them); onToken, when not nil, receives each step's new token per prompt.
 // pv's errors and the released model's are returned.
 func (x *Intervenable) Generate(prompts []govene.Prompt, opts govene.GenerateOptions, onToken func(step int, ids []int), callOpts ...govene.CallOption) (*govene.Generation, error) {
-	iv, err := x.pv()
-	if err != nil {
-		return nil, err
-	}
-	call := govene.NewCall(callOpts...)
-	pvOpts, err := x.resolveCaches(&call)
+	iv, pvOpts, err := x.withCall(callOpts)
 	if err != nil {
 		return nil, err
 	}
 	g := pv.GenerateOptionsFrom(opts)
 	g.OnToken = onToken
-	gen, err := iv.Generate(prompts, g, append([]pv.Option{pv.WithCall(call)}, pvOpts...)...)
+	gen, err := iv.Generate(prompts, g, pvOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("engine: generate: %w", err)
 	}
@@ -132,12 +138,23 @@ func (x *Intervenable) Generate(prompts []govene.Prompt, opts govene.GenerateOpt
 // (bad config values, examples that do not fit) and the released model's
 // are returned.
 func (x *Intervenable) Train(data, eval []govene.Example, cfg govene.TrainConfig, onStep func(step int, loss, evalIIA float64)) (*govene.TrainReport, error) {
+	return x.train(data, eval, cfg, func(tc *pv.TrainConfig) error {
+		tc.Progress, tc.OnStep = x.model.e.progress, onStep
+		return nil
+	})
+}
+
+// train runs pv.Model.Train with cfg converted by pv.TrainConfigFrom and
+// then set by set (the progress and callbacks), wrapping pv's errors.
+func (x *Intervenable) train(data, eval []govene.Example, cfg govene.TrainConfig, set func(*pv.TrainConfig) error) (*govene.TrainReport, error) {
 	iv, err := x.pv()
 	if err != nil {
 		return nil, err
 	}
 	tc := pv.TrainConfigFrom(cfg)
-	tc.Progress, tc.OnStep = x.model.e.progress, onStep
+	if err := set(&tc); err != nil {
+		return nil, fmt.Errorf("engine: train: %w", err)
+	}
 	rep, err := iv.Train(data, eval, tc)
 	if err != nil {
 		return nil, fmt.Errorf("engine: train: %w", err)
@@ -150,29 +167,22 @@ func (x *Intervenable) Train(data, eval []govene.Example, cfg govene.TrainConfig
 // to the cell that asked (session/service.ProgressTrainer).
 func (x *Intervenable) TrainProgress(data, eval []govene.Example, cfg govene.TrainConfig,
 	onStep func(step int, loss, evalIIA float64), onProgress func(done, total int)) (*govene.TrainReport, error) {
-	iv, err := x.pv()
-	if err != nil {
-		return nil, err
-	}
-	tc := pv.TrainConfigFrom(cfg)
-	total, err := tc.TotalSteps(len(data))
-	if err != nil {
-		return nil, fmt.Errorf("engine: train: %w", err)
-	}
-	tc.Progress = io.Discard
-	tc.OnStep = func(step int, loss, evalIIA float64) {
-		if onStep != nil {
-			onStep(step, loss, evalIIA)
+	return x.train(data, eval, cfg, func(tc *pv.TrainConfig) error {
+		total, err := tc.TotalSteps(len(data))
+		if err != nil {
+			return err
 		}
-		if onProgress != nil {
-			onProgress(step, total)
+		tc.Progress = io.Discard
+		tc.OnStep = func(step int, loss, evalIIA float64) {
+			if onStep != nil {
+				onStep(step, loss, evalIIA)
+			}
+			if onProgress != nil {
+				onProgress(step, total)
+			}
 		}
-	}
-	rep, err := iv.Train(data, eval, tc)
-	if err != nil {
-		return nil, fmt.Errorf("engine: train: %w", err)
-	}
-	return rep, nil
+		return nil
+	})
 }
 
 // IIA is the interchange-intervention accuracy on examples (pv.Model.IIA);

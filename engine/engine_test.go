@@ -213,6 +213,21 @@ func TestTrainingMatchesPV(t *testing.T) {
 	if !reflect.DeepEqual(rep, want) || !reflect.DeepEqual(losses, want.Losses) {
 		t.Errorf("Train = %+v (losses %v), want %+v", rep, losses, want)
 	}
+	// TrainProgress trains as Train does and reports the steps done of
+	// their total instead of showing a bar.
+	xp, err := m.New(dasConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done [][2]int
+	prep, err := xp.(*Intervenable).TrainProgress(data, data, cfg, nil, func(d, total int) { done = append(done, [2]int{d, total}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep.Duration = 0
+	if !reflect.DeepEqual(prep, want) || !reflect.DeepEqual(done, [][2]int{{1, 2}, {2, 2}}) {
+		t.Errorf("TrainProgress = %+v (progress %v), want %+v (progress [[1 2] [2 2]])", prep, done, want)
+	}
 	acc, err := x.IIA(data, 2)
 	wantAcc, err2 := iv.IIA(data, 2)
 	if err != nil || err2 != nil || acc != wantAcc {

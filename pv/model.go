@@ -70,10 +70,13 @@ type Model struct {
 	groups int
 	runner *lm.Runner
 
-	mu       sync.Mutex
-	execs    map[string]*graph.Exec
-	decoders map[string]*lm.Decoder
-	stages   []*Model // serial mode: one parallel model per group
+	mu    sync.Mutex
+	execs map[string]*graph.Exec
+	// precompiled holds the executables and input shapes precompile has
+	// handled, so that it builds and compiles each at most once.
+	precompiled sync.Map
+	decoders    map[string]*lm.Decoder
+	stages      []*Model // serial mode: one parallel model per group
 
 	wmu      sync.RWMutex
 	weights  [][]*tensors.Tensor // per representation; nil for unweighted and linked ones
@@ -390,6 +393,12 @@ func (iv *Model) precompile(base []lm.Prompt, c *call) <-chan struct{} {
 	argShapes := make([]shapes.Shape, len(args))
 	for i, a := range args {
 		argShapes[i] = a.(*tensors.Tensor).Shape()
+	}
+	// Once per executable and shapes: later calls find it compiled (or
+	// compile it themselves, when it did not build).
+	if _, seen := iv.precompiled.LoadOrStore(fmt.Sprint(exec, argShapes), true); seen {
+		close(done)
+		return done
 	}
 	if !iv.builtIn() && !iv.builds(plans, dry.capture, dry.lastOnly, argShapes) {
 		close(done)

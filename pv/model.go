@@ -396,7 +396,7 @@ func (iv *Model) precompile(base []lm.Prompt, c *call) <-chan struct{} {
 	}
 	// Once per executable and shapes: later calls find it compiled (or
 	// compile it themselves, when it did not build).
-	if _, seen := iv.precompiled.LoadOrStore(fmt.Sprint(exec, argShapes), true); seen {
+	if _, seen := iv.precompiled.LoadOrStore(fmt.Sprintf("%p %v", exec, argShapes), true); seen {
 		close(done)
 		return done
 	}

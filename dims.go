@@ -1,6 +1,9 @@
 package govene
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Dims are a model's sizes.
 type Dims struct {
@@ -18,13 +21,45 @@ type Dims struct {
 	// Vocab (the logits' width); 0 means Vocab.
 	InputVocab int `json:"input_vocab,omitempty"`
 	Positions  int `json:"positions"` // longest sequence the model accepts
+	// Absent lists the components the model does not have: pos_embed for
+	// rotary families, resid_mid for GPT-NeoX's parallel residual. CheckSite
+	// refuses them and lm.AllSites leaves them out. Empty for GPT-2.
+	Absent []Component `json:"absent,omitempty"`
+}
+
+// Has reports whether the model has component c: false when c is listed in
+// Absent (whether c is a known component is CheckSite's business).
+func (d Dims) Has(c Component) bool { return !slices.Contains(d.Absent, c) }
+
+// Equal reports whether d and e describe the same model shape: the same
+// sizes and the same absent components, in any order (Dims holds a slice,
+// so == does not compile).
+func (d Dims) Equal(e Dims) bool {
+	same := d.Layers == e.Layers && d.Heads == e.Heads && d.KVHeads == e.KVHeads && d.Hidden == e.Hidden &&
+		d.HeadDim == e.HeadDim && d.Inner == e.Inner && d.Vocab == e.Vocab && d.InputVocab == e.InputVocab &&
+		d.Positions == e.Positions
+	a, b := d.Absent, e.Absent
+	if !same || len(a) != len(b) {
+		return false
+	}
+	for _, c := range a {
+		if !slices.Contains(b, c) {
+			return false
+		}
+	}
+	for _, c := range b {
+		if !slices.Contains(a, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // Width returns the last-axis size of component c's value: the head size
 // for head components, Heads*HeadDim for queries and the merged heads,
-// KVHeads*HeadDim for keys and values, the MLP width for mlp_activation, the
-// vocabulary for logits, the hidden size otherwise (for GPT-2 Heads*HeadDim
-// and KVHeads*HeadDim are the hidden size). With HeadDim 0 the attention
+// KVHeads*HeadDim for keys and values, the MLP width for mlp_activation
+// and mlp_post, the vocabulary for logits, the hidden size otherwise (for
+// GPT-2 Heads*HeadDim and KVHeads*HeadDim are the hidden size). With HeadDim 0 the attention
 // widths are the hidden size. For attention_weight and attention_scores the
 // last axis is the key position, whose size depends on the sequence; Width
 // returns -1 for them.
@@ -42,7 +77,7 @@ func (d Dims) Width(c Component) int {
 		if d.HeadDim > 0 {
 			return d.KVHeadCount() * d.HeadDim
 		}
-	case MLPActivation:
+	case MLPActivation, MLPPost:
 		return d.Inner
 	case Logits:
 		return d.Vocab
@@ -72,10 +107,14 @@ func (d Dims) HeadCount(c Component) int {
 }
 
 // CheckSite returns an error when s is not a site of a model with these
-// dimensions, naming the valid components or layer range.
+// dimensions, naming the valid components or layer range, or, for a
+// component listed in Absent, saying the model has no such site.
 func (d Dims) CheckSite(s Site) error {
 	if !s.Component.Valid() {
 		return fmt.Errorf("lm: unknown component %q; valid components: %v", s.Component, ComponentNames())
+	}
+	if !d.Has(s.Component) {
+		return fmt.Errorf("lm: site %s: this model has no %s site (its absent components: %v)", s, s.Component, d.Absent)
 	}
 	if s.Component.IsGlobal() {
 		return nil

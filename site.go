@@ -33,6 +33,10 @@ const (
 	// Beyond pyvene (TransformerLens has them).
 	ResidMid        Component = "resid_mid"        // residual after the attention add, before ln_2 [b,s,d]
 	AttentionScores Component = "attention_scores" // scaled q·k before masking and softmax [b,h,s,s]
+	// MLPPost is the down projection's input [b,s,inner] (TransformerLens'
+	// hook_post): act(gate(x))*up(x) for gated MLPs, the same value as
+	// mlp_activation for plain ones.
+	MLPPost Component = "mlp_post"
 )
 
 // Global (not per-layer) components.
@@ -51,7 +55,7 @@ var LayerComponents = []Component{
 	HeadQueryOutput, HeadKeyOutput, HeadValueOutput,
 	AttentionScores, AttentionWeight,
 	HeadAttentionValueOutput, AttentionValueOutput, AttentionOutput,
-	ResidMid, MLPInput, MLPActivation, MLPOutput, BlockOutput,
+	ResidMid, MLPInput, MLPActivation, MLPPost, MLPOutput, BlockOutput,
 }
 
 // GlobalComponents lists the components that exist once per model.

@@ -19,7 +19,7 @@ import (
 // The model's methods return what the gpt2 model and lm.Runner return.
 func TestModelMatchesDirectCalls(t *testing.T) {
 	m, gm := shipped(t)
-	if m.Name() != "shipped" || m.Describe() != gm.String() || m.Dims() != gm.Dims() {
+	if m.Name() != "shipped" || m.Describe() != gm.String() || !m.Dims().Equal(gm.Dims()) {
 		t.Errorf("Name %q, Describe %q, Dims %+v; want shipped, %q, %+v", m.Name(), m.Describe(), m.Dims(), gm.String(), gm.Dims())
 	}
 	text := "The Eiffel Tower is in the city of"

@@ -53,6 +53,7 @@ const (
 	AttentionOutput          = govene.AttentionOutput
 	MLPInput                 = govene.MLPInput
 	MLPActivation            = govene.MLPActivation
+	MLPPost                  = govene.MLPPost
 	MLPOutput                = govene.MLPOutput
 	ResidMid                 = govene.ResidMid
 	AttentionScores          = govene.AttentionScores

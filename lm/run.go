@@ -268,16 +268,21 @@ func (r *Result) NextTokenLogits(i int) ([]float32, error) {
 }
 
 // AllSites returns every site of a model with dims d: each per-layer
-// component at each layer, then the global ones.
+// component at each layer, then the global ones, leaving out the
+// components d.Absent lists.
 func AllSites(d Dims) []Site {
 	var sites []Site
 	for l := range d.Layers {
 		for _, c := range LayerComponents {
-			sites = append(sites, Site{Layer: l, Component: c})
+			if d.Has(c) {
+				sites = append(sites, Site{Layer: l, Component: c})
+			}
 		}
 	}
 	for _, c := range GlobalComponents {
-		sites = append(sites, Site{Layer: -1, Component: c})
+		if d.Has(c) {
+			sites = append(sites, Site{Layer: -1, Component: c})
+		}
 	}
 	return sites
 }

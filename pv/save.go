@@ -93,7 +93,7 @@ func Load(dir string, m lm.Model) (*Model, error) {
 	if sc.Format != saveFormat {
 		return nil, fmt.Errorf("pv: load %s: config.json has format %q, want %q", dir, sc.Format, saveFormat)
 	}
-	if sc.Model != m.Dims() {
+	if !sc.Model.Equal(m.Dims()) {
 		return nil, fmt.Errorf("pv: load %s: saved for a model with %+v, but this model has %+v", dir, sc.Model, m.Dims())
 	}
 	for i, r := range sc.Representations {

@@ -66,16 +66,20 @@ type MLPWeights struct {
 }
 
 // MLP applies the feed-forward block to x [b,s,d] and returns [b,s,d],
-// calling at at lm.MLPActivation with the input of the down projection
-// (act(up(x)), or act(gate(x))*up(x) when gated) [b,s,inner]. The caller
-// hooks the MLP's input and output (lm.MLPInput, lm.MLPOutput).
+// calling at at lm.MLPActivation with the activation's output, as pyvene
+// hooks act_fn (act(gate(x)) when gated, act(up(x)) when plain), then at
+// lm.MLPPost with the down projection's input (act(gate(x))*up(x) when
+// gated; for a plain MLP the value mlp_activation's hook returned), both
+// [b,s,inner]. The caller hooks the MLP's input and output (lm.MLPInput,
+// lm.MLPOutput).
 func MLP(x *Node, act Activation, w MLPWeights, at At) *Node {
 	var h *Node
 	if w.Gate.W != nil {
-		h = Mul(act.Apply(Linear(x, w.Gate)), Linear(x, w.Up))
+		a := at.Call(lm.MLPActivation, act.Apply(Linear(x, w.Gate)))
+		h = Mul(a, Linear(x, w.Up))
 	} else {
-		h = act.Apply(Linear(x, w.Up))
+		h = at.Call(lm.MLPActivation, act.Apply(Linear(x, w.Up)))
 	}
-	h = at.Call(lm.MLPActivation, h)
+	h = at.Call(lm.MLPPost, h)
 	return Linear(h, w.Down)
 }

@@ -115,7 +115,7 @@ func TestRoundTrip(t *testing.T) {
 	direct := must(fake.Model("fake"))
 
 	m := must(e.Model("fake"))
-	if m.Name() != "fake" || m.Describe() != direct.Describe() || m.Dims() != fakeDims {
+	if m.Name() != "fake" || m.Describe() != direct.Describe() || !m.Dims().Equal(fakeDims) {
 		t.Errorf("model = %q, %q, %+v; want fake, %q, %+v", m.Name(), m.Describe(), m.Dims(), direct.Describe(), fakeDims)
 	}
 	p := must(m.Encode("abca"))
@@ -431,7 +431,7 @@ func TestStatusReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Models) != 1 || r.Models[0].ID != "fake" || r.Models[0].Dims != fakeDims || !strings.Contains(r.Models[0].Describe, "backend") {
+	if len(r.Models) != 1 || r.Models[0].ID != "fake" || !r.Models[0].Dims.Equal(fakeDims) || !strings.Contains(r.Models[0].Describe, "backend") {
 		t.Errorf("models %+v, want fake with its dims and description", r.Models)
 	}
 	if len(r.Intervenables) != 1 || !reflect.DeepEqual(r.Intervenables[0].Keys, iv.Keys()) ||

@@ -41,6 +41,9 @@ func (m *Model) Dims() lm.Dims {
 		Inner: c.Inner(), Vocab: c.VocabSize, Positions: c.NPositions}
 }
 
+// Family returns "gpt2", config.json's model_type for GPT-2.
+func (m *Model) Family() string { return "gpt2" }
+
 // Backend returns the compute backend the weights live on.
 func (m *Model) Backend() compute.Backend { return m.backend }
 

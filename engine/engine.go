@@ -23,9 +23,8 @@ import (
 
 	"github.com/govene/govene"
 	"github.com/govene/govene/backend"
-	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/internal/models"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 )
 
 var (
@@ -93,7 +92,7 @@ func New(opts Options) (*Engine, error) {
 // concurrent) calls with the same name return the same model. "" means
 // $GOVENE_MODEL, else the shipped model; "shipped" is the shipped model;
 // otherwise a checkpoint folder or a Hugging Face Hub id (from the HF
-// cache, or downloaded). A model that cannot be found or read is an error
+// cache, or downloaded) of any family models.Load supports. A model that cannot be found or read is an error
 // naming it (a failed load is tried again by the next call); a closed
 // engine is an error.
 func (e *Engine) Model(name string) (govene.Model, error) {
@@ -122,7 +121,7 @@ func (e *Engine) model(name string) (*Model, error) {
 		<-l.done
 		return l.m, l.err
 	}
-	gm, err := models.Load(name, gpt2.Options{Backend: e.backend})
+	gm, err := models.Load(name, models.Options{Backend: e.backend})
 	if err != nil {
 		l.err = fmt.Errorf("engine: model %q: %w", name, err)
 		e.mu.Lock()

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/govene/govene"
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 )
 
 // testEngine is one engine for the package's tests: the shipped model is
@@ -16,9 +16,9 @@ var testEngine = sync.OnceValues(func() (*Engine, error) {
 	return New(Options{Backend: "go", Progress: io.Discard})
 })
 
-// shipped returns the test engine's shipped model and the gpt2.Model
+// shipped returns the test engine's shipped model and the models.Model
 // behind it, for the direct calls the engine's results are compared with.
-func shipped(t testing.TB) (*Model, *gpt2.Model) {
+func shipped(t testing.TB) (*Model, models.Model) {
 	t.Helper()
 	e, err := testEngine()
 	if err != nil {
@@ -28,7 +28,7 @@ func shipped(t testing.TB) (*Model, *gpt2.Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, m.GPT2()
+	return m, m.Model()
 }
 
 // patchConfig is a one-intervention patching config at the residual stream.
@@ -45,7 +45,7 @@ var dasConfig = govene.Config{Representations: []govene.RepresentationConfig{
 
 // dasExamples swaps the subject of two prompts; the label is the source's
 // city token.
-func dasExamples(t testing.TB, m *gpt2.Model) []govene.Example {
+func dasExamples(t testing.TB, m models.Model) []govene.Example {
 	t.Helper()
 	base := m.Encode("The Colosseum is in the city of")
 	src := m.Encode("The Eiffel Tower is in the city of")

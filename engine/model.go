@@ -7,15 +7,15 @@ import (
 	"sync"
 
 	"github.com/govene/govene"
-	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/internal/models"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 )
 
-// Model is govene.Model over a GPT-2 (gpt2.Model): one lm.Runner and one
+// Model is govene.Model over a loaded model of any family (models.Model):
+// one lm.Runner and one
 // sweep.Sweeper per model, so compiled graphs are reused across calls. It
 // is safe for concurrent use.
 type Model struct {
@@ -29,19 +29,19 @@ type Model struct {
 	shared   map[string]*pv.Model
 	all      []*pv.Model
 	released int64 // compiles of released pv models
-	m        *gpt2.Model
+	m        models.Model
 	runner   *lm.Runner
 	sw       *sweep.Sweeper
 }
 
 // newModel wraps m, loaded by name, for e.
-func newModel(e *Engine, name string, m *gpt2.Model) *Model {
+func newModel(e *Engine, name string, m models.Model) *Model {
 	return &Model{e: e, name: name, m: m, runner: lm.NewRunner(m, m.PadID()), sw: sweep.New(m)}
 }
 
-// GPT2 returns the model the engine runs, for what the govene.Model
-// interface does not offer (plots of attention, say).
-func (m *Model) GPT2() *gpt2.Model { return m.m }
+// Model returns the model the engine runs (a *gpt2.Model for GPT-2), for
+// what the govene.Model interface does not offer (plots of attention, say).
+func (m *Model) Model() models.Model { return m.m }
 
 // Name returns the name the model was loaded by ("shipped" for the shipped
 // model, else the folder or Hub id).

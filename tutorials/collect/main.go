@@ -10,8 +10,8 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
@@ -23,7 +23,7 @@ type result struct {
 	Layers    [2]int
 }
 
-func run(m *gpt2.Model, o tut.Out) (*result, error) {
+func run(m models.Model, o tut.Out) (*result, error) {
 	w := o.W
 	p := m.Encode("The Eiffel Tower is in the city of")
 	l5, l10 := tut.Layer(m, 5), tut.Layer(m, 10)

@@ -6,13 +6,13 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestCollectShapesAndValues(t *testing.T) {
-	m, r, _ := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
+	m, r, _ := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o) })
 	d := m.Dims().Hidden
 	sites := []lm.Site{{Layer: r.Layers[0], Component: lm.BlockOutput}, {Layer: r.Layers[1], Component: lm.AttentionOutput}}
 	plain, err := m.Run([]lm.Prompt{r.Prompt}, sites...)

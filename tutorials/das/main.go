@@ -18,8 +18,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped/facts"
@@ -39,7 +39,7 @@ type result struct {
 // examples pairs every landmark (as base) with landmarks of other cities
 // (as sources); the label is the source's city. With cities given, only
 // landmarks of those cities take part (every pair of them).
-func examples(m *gpt2.Model, cities ...string) ([]pv.Example, error) {
+func examples(m models.Model, cities ...string) ([]pv.Example, error) {
 	var out []pv.Example
 	for i, b := range facts.Landmarks {
 		for j, s := range facts.Landmarks {
@@ -49,9 +49,9 @@ func examples(m *gpt2.Model, cities ...string) ([]pv.Example, error) {
 			if b.City == s.City || len(cities) == 0 && (i+j)%3 != 0 {
 				continue
 			}
-			label, ok := m.TokenID(" " + s.City)
-			if !ok {
-				return nil, fmt.Errorf("das: %q is not one token", " "+s.City)
+			label, err := tut.TokenID(m, " "+s.City)
+			if err != nil {
+				return nil, fmt.Errorf("das: %w", err)
 			}
 			out = append(out, pv.Example{
 				Base:    m.Encode(b.Name + " is in the city of"),
@@ -63,7 +63,7 @@ func examples(m *gpt2.Model, cities ...string) ([]pv.Example, error) {
 	return out, nil
 }
 
-func run(m *gpt2.Model, o tut.Out, steps int) (*result, error) {
+func run(m models.Model, o tut.Out, steps int) (*result, error) {
 	w := o.W
 	layer := tut.Layer(m, 6)
 	rank := min(64, m.Dims().Hidden/2)
@@ -103,7 +103,7 @@ func run(m *gpt2.Model, o tut.Out, steps int) (*result, error) {
 	}
 	fmt.Fprintf(w, "model: %s\nDAS: LowRankRotatedSpace rank %d at block_output layer %d; %d trainable parameters; %d training pairs, %d held out\n",
 		m, rank, layer, iv.TrainableParameters(), len(data), len(eval))
-	fmt.Fprintf(w, "before training: IIA %.3f, P(%q | %q with %q) = %.4f\n", r.IIABefore, m.Tokenizer().Token(demo.Label), demo.Base.Text, demo.Sources[0].Text, r.TargetBefore)
+	fmt.Fprintf(w, "before training: IIA %.3f, P(%q | %q with %q) = %.4f\n", r.IIABefore, m.TokenString(demo.Label), demo.Base.Text, demo.Sources[0].Text, r.TargetBefore)
 	// In a notebook the live chart redraws the loss and IIA curves in place;
 	// outside one it only collects them for the file written at the end, and
 	// the lines below report the progress (the chart's own text lines would
@@ -162,7 +162,7 @@ func main() {
 	work := func() backend.Workload {
 		return backend.Workload{Name: "DAS training", Tokens: int64(*steps) * 3 * 16 * 12}
 	}
-	tut.MainFor("das", work, func(m *gpt2.Model, o tut.Out) error {
+	tut.MainFor("das", work, func(m models.Model, o tut.Out) error {
 		if *steps <= 0 {
 			return fmt.Errorf("-steps %d: must be positive", *steps)
 		}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/train"
 	"github.com/govene/govene/tutorials/internal/tut"
@@ -17,7 +17,7 @@ import (
 func TestDASRaisesTheTarget(t *testing.T) {
 	const steps = 60
 	var text bytes.Buffer
-	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) {
+	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) {
 		o.W = &text
 		return run(m, o, steps)
 	})

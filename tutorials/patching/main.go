@@ -9,8 +9,8 @@ package main
 import (
 	"fmt"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/tutorials/internal/tut"
@@ -24,7 +24,7 @@ type result struct {
 	Before, After           []float32
 }
 
-func run(m *gpt2.Model, o tut.Out) (*result, error) {
+func run(m models.Model, o tut.Out) (*result, error) {
 	w := o.W
 	base := m.Encode("The Colosseum is in the city of")
 	src := m.Encode("The Eiffel Tower is in the city of")
@@ -62,7 +62,7 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 	fmt.Fprintf(w, "before: P(Rome) = %.4f  P(Paris) = %.4f\n", r.RomeBefore, r.ParisBefore)
 	fmt.Fprintf(w, "after:  P(Rome) = %.4f  P(Paris) = %.4f\n", r.RomeAfter, r.ParisAfter)
 	table, err := plots.CompareVectors(fmt.Sprintf("%q: block_output L%d patched from %q", base.Text, layer, src.Text),
-		before, after, m.Tokenizer().Token, 5, plots.CompareOptions{BeforeLabel: "clean", AfterLabel: "patched"}, " Rome", " Paris")
+		before, after, m.TokenString, 5, plots.CompareOptions{BeforeLabel: "clean", AfterLabel: "patched"}, " Rome", " Paris")
 	if err != nil {
 		return nil, err
 	}

@@ -3,12 +3,12 @@ package main
 import (
 	"testing"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestPatchingFlipsRomeToParis(t *testing.T) {
-	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
+	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o) })
 	tut.Wrote(t, dir, "patching.html")
 	if !(r.RomeBefore > r.ParisBefore) {
 		t.Errorf("before patching: P(Rome) %.4f should exceed P(Paris) %.4f", r.RomeBefore, r.ParisBefore)

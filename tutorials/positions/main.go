@@ -9,9 +9,10 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/tutorials/internal/tut"
@@ -22,7 +23,7 @@ type result struct {
 	Mary, Bob           int       // token ids
 }
 
-func run(m *gpt2.Model, o tut.Out) (*result, error) {
+func run(m models.Model, o tut.Out) (*result, error) {
 	w := o.W
 	base := m.Encode("John and Mary went to the store. John gave a drink to")
 	src := m.Encode("Alice and Bob went to the store. Alice gave a drink to")
@@ -31,7 +32,9 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 	}
 	names := []int{}
 	for i, t := range base.Tokens {
-		if t == "John" || t == " John" || t == " Mary" {
+		// A word's token is " John" for GPT-2's tokenizer, "▁John" for
+		// SentencePiece-style ones.
+		if n := strings.TrimLeft(t, " ▁"); n == "John" || n == "Mary" {
 			names = append(names, i)
 		}
 	}
@@ -71,7 +74,7 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 	}
 	fmt.Fprintf(w, "model: %s\nbase %s\nsource %s\n", m, base, src)
 	show := func(what string, p []float32) {
-		fmt.Fprintf(w, "%-34s P(Mary) %.4f  P(Bob) %.4f  top %q\n", what, p[r.Mary], p[r.Bob], lm.TopK(p, 1, m.Tokenizer().Token)[0].Token)
+		fmt.Fprintf(w, "%-34s P(Mary) %.4f  P(Bob) %.4f  top %q\n", what, p[r.Mary], p[r.Bob], lm.TopK(p, 1, m.TokenString)[0].Token)
 	}
 	show("clean", r.Clean)
 	show(fmt.Sprintf("patched at position %d (%q)", mary, base.Tokens[mary]), r.One)
@@ -80,7 +83,7 @@ func run(m *gpt2.Model, o tut.Out) (*result, error) {
 		name string
 		p    []float32
 	}{{"one position", r.One}, {"several positions", r.Several}} {
-		t, err := plots.CompareVectors("block_input L0 patched at "+c.name, r.Clean, c.p, m.Tokenizer().Token, 5,
+		t, err := plots.CompareVectors("block_input L0 patched at "+c.name, r.Clean, c.p, m.TokenString, 5,
 			plots.CompareOptions{BeforeLabel: "clean", AfterLabel: "patched"}, " Mary", " Bob")
 		if err != nil {
 			return nil, err

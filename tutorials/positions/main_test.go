@@ -3,12 +3,12 @@ package main
 import (
 	"testing"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestPatchingNamesMovesThePrediction(t *testing.T) {
-	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o) })
+	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o) })
 	tut.Wrote(t, dir, "positions-0.html", "positions-1.html")
 	// Mary's position carries Bob in: Bob gains, Mary loses.
 	if !(r.One[r.Bob] > r.Clean[r.Bob] && r.One[r.Mary] < r.Clean[r.Mary]) {

@@ -23,8 +23,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/shipped/facts"
@@ -92,7 +92,7 @@ func moodScore(text string) int {
 }
 
 // meanSite averages the site's value over every token of the prompts.
-func meanSite(m *gpt2.Model, texts []string, site lm.Site) ([]float32, error) {
+func meanSite(m models.Model, texts []string, site lm.Site) ([]float32, error) {
 	var ps []lm.Prompt
 	for _, t := range texts {
 		ps = append(ps, m.Encode(t))
@@ -133,7 +133,7 @@ func untilEOS(ids []int, eos int) []int {
 // steer samples every prompt's continuations with scale x dir added at
 // site, all in one batch; with original it also returns the unsteered
 // ones (same sampling seed).
-func steer(m *gpt2.Model, site lm.Site, dir []float32, scale float64, original bool) (steered, unsteered [][]int, err error) {
+func steer(m models.Model, site lm.Site, dir []float32, scale float64, original bool) (steered, unsteered [][]int, err error) {
 	add := make([]float32, len(dir))
 	for i, v := range dir {
 		add[i] = float32(scale) * v
@@ -164,7 +164,7 @@ func steer(m *gpt2.Model, site lm.Site, dir []float32, scale float64, original b
 	return gen.NewTokens, gen.OriginalNewTokens, nil
 }
 
-func run(m *gpt2.Model, o tut.Out, scale float64) (*result, error) {
+func run(m models.Model, o tut.Out, scale float64) (*result, error) {
 	w := o.W
 	site := lm.Site{Layer: tut.Layer(m, 6), Component: lm.MLPOutput}
 	h, err := meanSite(m, happy, site)
@@ -242,7 +242,7 @@ func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f%%)", k, n, 100*flo
 
 func main() {
 	scale := flag.Float64("scale", 4, "how many times the happy-minus-sad difference to add (and subtract)")
-	tut.Main("steering", func(m *gpt2.Model, o tut.Out) error {
+	tut.Main("steering", func(m models.Model, o tut.Out) error {
 		_, err := run(m, o, *scale)
 		return err
 	})

@@ -3,14 +3,14 @@ package main
 import (
 	"testing"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 // Steering towards happy raises the mood score of the continuations and
 // leans more of them happy; towards sad, the opposite; each by a margin.
 func TestSteeringMovesTheMood(t *testing.T) {
-	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*result, error) { return run(m, o, 4) })
+	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o, 4) })
 	tut.Wrote(t, dir, "steering.html")
 	n := len(prompts) * samples
 	for _, s := range []*setting{r.Unsteered, r.Up, r.Down} {

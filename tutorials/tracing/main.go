@@ -11,13 +11,13 @@ package main
 import (
 	"fmt"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/trace"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-func run(m *gpt2.Model, o tut.Out) (*trace.Result, error) {
+func run(m models.Model, o tut.Out) (*trace.Result, error) {
 	w := o.W
 	r, err := trace.Run(m, sweep.New(m), trace.Config{
 		Prompt: "The Space Needle is in downtown", Subject: "Space Needle", Target: " Seattle", Seed: 1,

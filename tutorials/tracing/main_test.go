@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/trace"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
 func TestTracingPeaksOnTheSubject(t *testing.T) {
-	_, r, dir := tut.Run(t, func(m *gpt2.Model, o tut.Out) (*trace.Result, error) { return run(m, o) })
+	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*trace.Result, error) { return run(m, o) })
 	for i := range r.HeatMaps() {
 		tut.Wrote(t, dir, fmt.Sprintf("tracing-%d.svg", i))
 	}

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/govene/govene/backend"
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/testx"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/shipped/facts"
 )
 
 // shippedModelOnce loads the shipped model once.
-var shippedModelOnce = sync.OnceValues(func() (*gpt2.Model, error) {
+var shippedModelOnce = sync.OnceValues(func() (models.Model, error) {
 	return Model("")
 })
 
@@ -23,7 +23,7 @@ var shippedModel = testx.Must(shippedModelOnce)
 func TestModel(t *testing.T) {
 	t.Setenv(ModelEnv, "")
 	m := shippedModel(t)
-	if got, want := m.Config().NLayer, shipped.DefaultModel().NLayer; got != want {
+	if got, want := m.Dims().Layers, shipped.DefaultModel().NLayer; got != want {
 		t.Errorf("Model: %d layers, want the shipped model's %d", got, want)
 	}
 	gob, err := backend.New(backend.GoConfig)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 )
 
 // Run is the start of every tutorial's test: it loads the tutorial model
@@ -17,7 +17,7 @@ import (
 // temporary folder, and returns the model, the result and that folder,
 // stopping the test on an error. It fails the test if the run created,
 // changed or removed anything in the working directory.
-func Run[R any](t testing.TB, run func(m *gpt2.Model, o Out) (R, error)) (*gpt2.Model, R, string) {
+func Run[R any](t testing.TB, run func(m models.Model, o Out) (R, error)) (models.Model, R, string) {
 	t.Helper()
 	m, err := Model("")
 	if err != nil {

@@ -13,9 +13,8 @@ import (
 	"strings"
 
 	"github.com/govene/govene/backend"
-	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/internal/models"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/nb"
 	"github.com/govene/govene/plots"
 )
@@ -25,10 +24,11 @@ import (
 // name).
 const ModelEnv = models.Env
 
-// Model loads the model a tutorial runs on: name if set, else $GOVENE_MODEL,
-// else the small GPT-2 that ships with govene, for a small workload (the
-// pure-Go backend).
-func Model(name string) (*gpt2.Model, error) {
+// Model loads the model a tutorial runs on: name if set (a checkpoint
+// folder of any family models.Load supports, an HF cache name or a Hub
+// name), else $GOVENE_MODEL, else the small GPT-2 that ships with govene,
+// for a small workload (the pure-Go backend).
+func Model(name string) (models.Model, error) {
 	return ModelFor(name, backend.Workload{})
 }
 
@@ -37,8 +37,8 @@ func Model(name string) (*gpt2.Model, error) {
 // small work of most tutorials, XLA's CPU plugin, when installed, for
 // training. It returns the loader's error for a model that cannot be found
 // or read.
-func ModelFor(name string, w backend.Workload) (*gpt2.Model, error) {
-	return models.Load(name, gpt2.Options{Workload: w})
+func ModelFor(name string, w backend.Workload) (models.Model, error) {
+	return models.Load(name, models.Options{Workload: w})
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts
@@ -50,8 +50,9 @@ func Layer(m lm.Model, gpt2Small int) int {
 }
 
 // TokenID returns the id of a single-token string such as " Paris", or an
-// error naming it and the tokens it splits into.
-func TokenID(m *gpt2.Model, token string) (int, error) {
+// error naming it and the tokens it splits into (as for a tokenizer that
+// spells the word differently from GPT-2's).
+func TokenID(m models.Model, token string) (int, error) {
 	return models.TokenID(m, token)
 }
 
@@ -124,14 +125,14 @@ func checkoutRoot() (string, bool) {
 // to the flags the program defined, parses them, loads the model and calls
 // run with the output (stdout and the -out folder), exiting with the error
 // (prefixed with the tutorial's name) if any.
-func Main(name string, run func(m *gpt2.Model, o Out) error) {
+func Main(name string, run func(m models.Model, o Out) error) {
 	MainFor(name, nil, run)
 }
 
 // Result adapts a tutorial's run, which returns what it showed (for its
 // test), to Main's: the result is dropped and only the error kept.
-func Result[R any](run func(m *gpt2.Model, o Out) (R, error)) func(m *gpt2.Model, o Out) error {
-	return func(m *gpt2.Model, o Out) error {
+func Result[R any](run func(m models.Model, o Out) (R, error)) func(m models.Model, o Out) error {
+	return func(m models.Model, o Out) error {
 		_, err := run(m, o)
 		return err
 	}
@@ -139,8 +140,8 @@ func Result[R any](run func(m *gpt2.Model, o Out) (R, error)) func(m *gpt2.Model
 
 // MainFor is Main with the model loaded by ModelFor for the workload that
 // work returns once the flags are parsed (nil: an unknown, small workload).
-func MainFor(name string, work func() backend.Workload, run func(m *gpt2.Model, o Out) error) {
-	model := flag.String("model", "", "model: a folder, HF cache name or Hub name (default: the shipped model)")
+func MainFor(name string, work func() backend.Workload, run func(m models.Model, o Out) error) {
+	model := flag.String("model", "", "model: a checkpoint folder of any supported family, an HF cache name or a Hub name (default: $GOVENE_MODEL, else the shipped model)")
 	out := flag.String("out", DefaultDir(name), "folder for the tutorial's HTML and SVG files")
 	flag.Parse()
 	var w backend.Workload

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/govene/govene/gpt2"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 )
 
@@ -92,7 +92,7 @@ func TestResultKeepsOnlyTheError(t *testing.T) {
 		want error
 	}{{nil, nil}, {boom, boom}} {
 		called := false
-		run := Result(func(m *gpt2.Model, o Out) (int, error) {
+		run := Result(func(m models.Model, o Out) (int, error) {
 			called = true
 			return 42, c.err
 		})

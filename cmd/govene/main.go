@@ -24,10 +24,10 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/bpe"
-	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/hub"
 	"github.com/govene/govene/internal/progress"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
 	"github.com/govene/govene/shipped"
 	"github.com/govene/govene/sweep"
@@ -49,7 +49,7 @@ const usageText = `govene: intervention-based interpretability of language model
 (activation patching, causal tracing, steering, DAS; pyvene in Go, on GoMLX).
 
 usage:
-  govene demo [flags]   causal tracing (ROME) of a fact on a GPT-2, written as an
+  govene demo [flags]   causal tracing (ROME) of a fact on a model, written as an
                         HTML report with heat maps; default: "The Space Needle is
                         in downtown" -> " Seattle" on the small GPT-2 that ships
                         with govene (no download)
@@ -226,21 +226,23 @@ func modelDir(model string, stderr io.Writer) (string, error) {
 
 // traceWorkload estimates the causal trace's size for the backend choice:
 // a clean and a corrupted run, then one restored run per component
-// (residual, MLP, attention), layer and position, each over the prompt.
-func traceWorkload(cfg gpt2.Config, prompt string) backend.Workload {
+// (residual, MLP, attention), layer and position, each over the prompt
+// (its length counted with GPT-2's tokenizer, an estimate for other
+// families). The loader fills in Params from the checkpoint.
+func traceWorkload(layers int, prompt string) backend.Workload {
 	n := int64(max(1, len(bpe.GPT2().Encode(prompt))))
-	return backend.Workload{Name: "causal trace", Params: int64(cfg.NumParams()), Tokens: n * (2 + 3*int64(cfg.NLayer)*n)}
+	return backend.Workload{Name: "causal trace", Tokens: n * (2 + 3*int64(max(layers, 1))*n)}
 }
 
 // checkTarget returns an error when target is not one token of m's
 // vocabulary, suggesting the leading-space form when that is one token.
-func checkTarget(m *gpt2.Model, target string) error {
+func checkTarget(m models.Model, target string) error {
 	if _, ok := m.TokenID(target); ok {
 		return nil
 	}
 	if !strings.HasPrefix(target, " ") {
 		if _, ok := m.TokenID(" " + target); ok {
-			return fmt.Errorf("-target %q is not a single token, but %q is: words after another word start with a space in GPT-2's vocabulary; use -target %q", target, " "+target, " "+target)
+			return fmt.Errorf("-target %q is not a single token, but %q is: words after another word start with a space in the model's vocabulary; use -target %q", target, " "+target, " "+target)
 		}
 	}
 	return fmt.Errorf("-target %q is not a single token: it is %d tokens %q; give one token, such as the first, or leave -target empty for the model's top prediction", target, len(m.Encode(target).Tokens), m.Encode(target).Tokens)
@@ -252,17 +254,13 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := gpt2.ReadConfig(filepath.Join(dir, "config.json"))
+	info, err := models.ReadInfo(dir)
 	if err != nil {
 		return fmt.Errorf("-model %s: %w", f.model, err)
 	}
-	w := traceWorkload(cfg, f.prompt)
+	w := traceWorkload(info.Layers, f.prompt)
 	w.Backend = f.backend
-	b, err := backend.For(w)
-	if err != nil {
-		return err
-	}
-	m, err := gpt2.LoadDir(dir, gpt2.Options{Backend: b})
+	m, err := models.Load(dir, models.Options{Workload: w, Hub: hub.Options{Progress: stderr}})
 	if err != nil {
 		return err
 	}
@@ -282,7 +280,7 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	probs := lm.Softmax(logits)
-	top := lm.TopK(probs, 5, m.Tokenizer().Token)
+	top := lm.TopK(probs, 5, m.TokenString)
 	fmt.Fprintf(stdout, "prompt: %s\nnext token:\n%s", p, lm.FormatTop(top))
 	if f.target == "" {
 		f.target = top[0].Token

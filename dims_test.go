@@ -33,6 +33,8 @@ func TestDimsWidthAndHeads(t *testing.T) {
 		{"no kv heads: head value", noKV, HeadValueOutput, 4, 3},
 		{"no head dim: key", noHeadDim, KeyOutput, 7, 0},
 		{"no head dim: query", noHeadDim, QueryOutput, 7, 0},
+		{"gpt2 mlp_post", gpt2, MLPPost, 64, 0},
+		{"gqa mlp_post", gqa, MLPPost, 40, 0},
 	}
 	for _, tc := range cases {
 		if got := tc.d.Width(tc.c); got != tc.width {

@@ -73,3 +73,22 @@ func TestArgmax(t *testing.T) {
 		}
 	}
 }
+
+func TestAllSitesSkipsAbsent(t *testing.T) {
+	all := AllSites(Dims{Layers: 2})
+	if want := 2*len(LayerComponents) + len(GlobalComponents); len(all) != want {
+		t.Errorf("AllSites of a 2-layer model: %d sites, want %d", len(all), want)
+	}
+	if !slices.Contains(all, Site{Layer: 1, Component: MLPPost}) {
+		t.Error("AllSites lacks blocks.1.mlp_post")
+	}
+	some := AllSites(Dims{Layers: 2, Absent: []Component{PosEmbed, ResidMid}})
+	if want := len(all) - 3; len(some) != want {
+		t.Errorf("AllSites without pos_embed and resid_mid: %d sites, want %d", len(some), want)
+	}
+	for _, s := range some {
+		if s.Component == PosEmbed || s.Component == ResidMid {
+			t.Errorf("AllSites kept the absent site %s", s)
+		}
+	}
+}

@@ -112,6 +112,8 @@ func (c Config) Validate(d lm.Dims) error {
 		}
 		if !r.Component.Valid() || r.Component.IsGlobal() {
 			bad("component", "%q is not a per-layer component; valid: %v", r.Component, lm.LayerComponents)
+		} else if !d.Has(r.Component) {
+			bad("component", "this model has no %s site (its absent components: %v)", r.Component, d.Absent)
 		} else if r.Layer < 0 || r.Layer >= d.Layers {
 			bad("layer", "%d out of range [0, %d)", r.Layer, d.Layers)
 		}

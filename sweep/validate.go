@@ -33,6 +33,9 @@ func (sw *Sweeper) check(base, source lm.Prompt, corrupt *Corruption, cfg Config
 	if err != nil {
 		return cfg, nil, err
 	}
+	if !d.Has(cfg.Component) {
+		return cfg, nil, fail("component: this model has no %s site (its absent components: %v)", cfg.Component, d.Absent)
+	}
 	if cfg.Layers, err = checkLayers(cfg.Layers, d.Layers); err != nil {
 		return cfg, nil, err
 	}

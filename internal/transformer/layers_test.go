@@ -152,7 +152,10 @@ func TestMLPMatchesNaive(t *testing.T) {
 			if tc.layout == OutIn {
 				upDims, downDims = []int{inner, d}, []int{d, inner}
 			}
-			var sawAct []int
+			// The MLP hooks mlp_activation (act's output) and then mlp_post
+			// (the down projection's input); both are returned to check
+			// their values.
+			var hooked []lm.Component
 			got := eval(t, func(in []*Node) []*Node {
 				lw := func(w, bias *Node) LinearWeights {
 					if !tc.biases {
@@ -164,17 +167,23 @@ func TestMLPMatchesNaive(t *testing.T) {
 				if tc.gated {
 					mw.Gate = lw(in[2], in[5])
 				}
+				seen := map[lm.Component]*Node{}
 				at := func(c lm.Component, x *Node) *Node {
-					if c != lm.MLPActivation {
-						t.Errorf("MLP hooked %s", c)
+					hooked = append(hooked, c)
+					if dims := x.Shape().Dimensions; len(dims) != 3 || dims[2] != inner {
+						t.Errorf("%s shape %v, want [%d %d %d]", c, dims, b, s, inner)
 					}
-					sawAct = x.Shape().Dimensions
+					seen[c] = x
 					return x
 				}
-				return []*Node{MLP(in[0], act, mw, at)}
+				out := MLP(in[0], act, mw, at)
+				if seen[lm.MLPActivation] == nil || seen[lm.MLPPost] == nil {
+					t.Fatalf("MLP hooked %v, want mlp_activation and mlp_post", hooked)
+				}
+				return []*Node{out, seen[lm.MLPActivation], seen[lm.MLPPost]}
 			}, t2(x, b, s, d), t2(up, upDims...), t2(gate, upDims...), t2(down, downDims...), t2(upB, inner), t2(gateB, inner), t2(downB, d))
-			if len(sawAct) != 3 || sawAct[2] != inner {
-				t.Errorf("mlp_activation shape %v, want [%d %d %d]", sawAct, b, s, inner)
+			if len(hooked) != 2 || hooked[0] != lm.MLPActivation || hooked[1] != lm.MLPPost {
+				t.Errorf("MLP hooked %v, want [mlp_activation mlp_post]", hooked)
 			}
 			bias := func(v []float32) []float32 {
 				if tc.biases {
@@ -187,13 +196,18 @@ func TestMLPMatchesNaive(t *testing.T) {
 			if tc.gated {
 				g = naiveLinear(f64(x), b*s, d, inner, gate, bias(gateB), tc.layout)
 			}
+			a := make([]float64, len(h)) // act(gate(x)) gated, act(up(x)) plain
 			for j := range h {
 				if tc.gated {
-					h[j] = naiveAct(act, g[j]) * h[j]
+					a[j] = naiveAct(act, g[j])
+					h[j] = a[j] * h[j]
 				} else {
 					h[j] = naiveAct(act, h[j])
+					a[j] = h[j]
 				}
 			}
+			checkClose(t, tc.name+" mlp_activation", got[1], a)
+			checkClose(t, tc.name+" mlp_post", got[2], h)
 			checkClose(t, tc.name, got[0], naiveLinear(h, b*s, inner, d, down, bias(downB), tc.layout))
 		})
 	}

@@ -145,12 +145,24 @@ func checkCase(t *testing.T, m *Model, ref *safetensors.File, rc *refCase) {
 			}
 		}
 	})
-	for _, n := range names {
+	// refKeys[i] is the reference entry names[i] is compared with: its
+	// own, or for mlp_post (which transformers' GPT-2 has no hook for, and
+	// which is the down projection's input, mlp_activation's value for
+	// GPT-2's plain MLP) the layer's mlp_activation.
+	refKeys := slices.Clone(names)
+	for _, n := range refKeys {
 		s, ok := parseRefSite(n)
 		if !ok {
 			t.Fatalf("unknown reference site %q", n)
 		}
 		sites = append(sites, s)
+	}
+	for i, s := range sites[:len(refKeys)] {
+		if s.Component == lm.MLPActivation {
+			sites = append(sites, lm.Site{Layer: s.Layer, Component: lm.MLPPost})
+			names = append(names, fmt.Sprintf("%d/%s", s.Layer, lm.MLPPost))
+			refKeys = append(refKeys, refKeys[i])
+		}
 	}
 	res, err := m.RunBatch(b, sites...)
 	if err != nil {
@@ -158,7 +170,7 @@ func checkCase(t *testing.T, m *Model, ref *safetensors.File, rc *refCase) {
 	}
 	covered := map[lm.Component]bool{}
 	for i, n := range names {
-		want, wshape, err := ref.Float32(rc.values[n])
+		want, wshape, err := ref.Float32(rc.values[refKeys[i]])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -204,6 +204,8 @@ func run() error {
 		Checkpoint: *ckpt, SweepLayers: layers, Workloads: map[string]*Workload{}, Checks: map[string]any{},
 		Errors: map[string]string{}}
 	start := time.Now()
+	// GPT-2 only, on purpose: the benchmark compares with pyvene on a
+	// random GPT-2 small checkpoint and reads its wte (embeddingStd).
 	m, err := gpt2.LoadDir(*ckpt, gpt2.Options{})
 	if err != nil {
 		return err

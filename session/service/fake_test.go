@@ -39,7 +39,10 @@ func (e *fakeEngine) Model(name string) (govene.Model, error) {
 
 func (e *fakeEngine) Close() error { return nil }
 
-var fakeDims = govene.Dims{Layers: 2, Heads: 2, Hidden: 4, HeadDim: 2, Inner: 8, Vocab: 5, Positions: 16}
+// fakeDims lists an absent component (as a rotary model's), so that the
+// round trips check Dims.Absent crosses the wire.
+var fakeDims = govene.Dims{Layers: 2, Heads: 2, Hidden: 4, HeadDim: 2, Inner: 8, Vocab: 5, Positions: 16,
+	Absent: []govene.Component{govene.PosEmbed}}
 
 type fakeModel struct{ e *fakeEngine }
 

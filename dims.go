@@ -18,6 +18,8 @@ type Dims struct {
 	// Vocab (the logits' width); 0 means Vocab.
 	InputVocab int `json:"input_vocab,omitempty"`
 	Positions  int `json:"positions"` // longest sequence the model accepts
+	// Absent lists the components the model does not have.
+	Absent []Component `json:"absent,omitempty"`
 }
 
 // Width returns the last-axis size of component c's value: the head size

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/govene/govene/causal"
+	"github.com/govene/govene/gemma2"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/safetensors"
 )
@@ -46,4 +47,10 @@ func TestScratchParity(t *testing.T) {
 	}
 }
 
-var loadScratch = func(dir string) (*causal.Model, error) { return LoadDir(dir, causal.Options{}) }
+var loadScratch = func(dir string) (*causal.Model, error) {
+	switch filepath.Base(dir) {
+	case "gemma2":
+		return gemma2.LoadDir(dir, causal.Options{})
+	}
+	return LoadDir(dir, causal.Options{})
+}

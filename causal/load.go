@@ -162,7 +162,7 @@ func locate(arch Arch, files map[string]*safetensors.File) (map[string]location,
 					return nil, fmt.Errorf("tensor %q is stored twice, as %q and %q", name, prev.name, n)
 				}
 				where[name] = location{file: f, name: n}
-			case ignored.MatchString(n) || n == "lm_head.weight": // tied: the embedding serves
+			case ignored.MatchString(n) || n == "lm_head.weight" || n == "embed_out.weight": // tied: the embedding serves
 			default:
 				extra = append(extra, n)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 
 	"github.com/govene/govene/internal/fsx"
@@ -99,7 +100,7 @@ func (t *TokenID) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '[' {
 		var ids []int
 		if err := json.Unmarshal(b, &ids); err != nil {
-			return fmt.Errorf("want a token id or a list of them: %w", err)
+			return badTokenID(b)
 		}
 		*t = -1
 		if len(ids) > 0 {
@@ -109,7 +110,7 @@ func (t *TokenID) UnmarshalJSON(b []byte) error {
 	}
 	var id int
 	if err := json.Unmarshal(b, &id); err != nil {
-		return fmt.Errorf("want a token id or a list of them: %w", err)
+		return badTokenID(b)
 	}
 	*t = TokenID(id)
 	return nil
@@ -173,6 +174,16 @@ const MaxConfigBytes = 16 << 20
 // a device is refused without being read.
 func ReadConfigFile(path string) ([]byte, error) {
 	return fsx.ReadFile(path, "config.json", MaxConfigBytes)
+}
+
+// badTokenID is the error for a token id field holding b; encoding/json
+// adds the field's name.
+func badTokenID(b []byte) error {
+	v := string(b)
+	if len(v) > 20 {
+		v = v[:20] + "..."
+	}
+	return &json.UnmarshalTypeError{Value: v + " (want a token id, a list of them or null)", Type: reflect.TypeFor[TokenID]()}
 }
 
 // MarshalJSON writes the id, or null for -1.

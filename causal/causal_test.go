@@ -176,9 +176,9 @@ func TestLoadBadCheckpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(dir string)
-		want  string
+		want   string
 	}{
 		{"no weights", func(dir string) { os.Remove(filepath.Join(dir, "model.safetensors")) }, "no model.safetensors"},
 		{"shard outside the folder", func(dir string) {

@@ -152,7 +152,9 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 		Window: c.Window(l), Rotary: &rot}
 	act, _ := activation(c.HiddenAct) // Validate checked it
 	return transformer.PreNorm{
-		Norm1: func(x *Node) *Node { return transformer.RMSNorm(x, w.Get(p+"input_layernorm.weight"), c.RMSNormEps, false) },
+		Norm1: func(x *Node) *Node {
+			return transformer.RMSNorm(x, w.Get(p+"input_layernorm.weight"), c.RMSNormEps, false)
+		},
 		Attention: func(x *Node) *Node {
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
 				Query: transformer.Linear(x, lin("self_attn.q_proj")), Key: transformer.Linear(x, lin("self_attn.k_proj")),
@@ -176,4 +178,6 @@ func rotary(r causal.Rope, headDim int) transformer.Rotary {
 }
 
 // activation parses hidden_act.
-func activation(name string) (transformer.Activation, error) { return transformer.ParseActivation(name) }
+func activation(name string) (transformer.Activation, error) {
+	return transformer.ParseActivation(name)
+}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/lm"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkForward(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(bs[0]*bs[1]*b.N)/b.Elapsed().Seconds(), "tokens/s")
-			if peak, ok := vmHWM(); ok {
+			if peak, ok := testx.PeakRSS(); ok {
 				b.ReportMetric(float64(peak)/1e6, "peakRSS-MB")
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"runtime/debug"
 	"slices"
 	"unsafe"
@@ -78,8 +79,27 @@ func (f *File) Float32Into(name string, dst []float32) (shape []int, err error) 
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer f.guardFault("Float32", name, &err)
 
-	out := dst
-	switch info.DType {
+	// Convert in chunks and, for a memory-mapped file, drop each chunk's
+	// pages once converted: the source of a large tensor is never resident
+	// all at once next to its float32 copy.
+	size := info.DType.Size()
+	for lo := 0; lo < len(raw); lo += convertChunk {
+		hi := min(lo+convertChunk, len(raw))
+		convertFloat32(dst[lo/size:hi/size], raw[lo:hi], info.DType)
+		if f.unmap != nil {
+			dropWholePages(raw[lo:hi])
+		}
+	}
+	return slices.Clone(info.Shape), nil
+}
+
+// convertChunk is how many source bytes Float32Into converts before it
+// drops their pages.
+const convertChunk = 4 << 20
+
+// convertFloat32 converts raw, little-endian values of dtype dt, into out.
+func convertFloat32(out []float32, raw []byte, dt DType) {
+	switch dt {
 	case F32:
 		if !copyHostOrder(out, raw) {
 			for i := range out {
@@ -99,7 +119,20 @@ func (f *File) Float32Into(name string, dst []float32) (shape []int, err error) 
 			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:])))
 		}
 	}
-	return slices.Clone(info.Shape), nil
+}
+
+// dropWholePages drops the memory-mapped pages that lie entirely inside b.
+func dropWholePages(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	addr := uintptr(unsafe.Pointer(&b[0]))
+	lo := (addr + page - 1) / page * page
+	hi := (addr + uintptr(len(b))) / page * page
+	if hi > lo {
+		dropPages(b[lo-addr : hi-addr])
+	}
 }
 
 // Int64 returns the values of the tensor called name converted to int64, as

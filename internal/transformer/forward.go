@@ -84,3 +84,41 @@ func (p PreNorm) Apply(h *Node, at At) *Node {
 	mi := at.Call(lm.MLPInput, p.Norm2(h))
 	return Add(h, at.Call(lm.MLPOutput, p.MLP(mi)))
 }
+
+// Sandwich is Gemma 2's block: each sub-block's output is normalized
+// again before it is added to the residual stream:
+//
+//	h = h + PostNorm1(AttentionOutput(Attention(AttentionInput(Norm1(h)))))   (ResidMid)
+//	h = h + PostNorm2(MLPOutput(MLP(MLPInput(Norm2(h)))))
+type Sandwich struct {
+	Norm1, Attention, PostNorm1, Norm2, MLP, PostNorm2 func(*Node) *Node
+}
+
+// Apply runs the block on h [b,s,d] and returns the stream leaving it,
+// calling at at lm.AttentionInput, AttentionOutput, ResidMid, MLPInput and
+// MLPOutput (the sub-blocks' outputs before their post-norms).
+func (p Sandwich) Apply(h *Node, at At) *Node {
+	a := at.Call(lm.AttentionInput, p.Norm1(h))
+	h = at.Call(lm.ResidMid, Add(h, p.PostNorm1(at.Call(lm.AttentionOutput, p.Attention(a)))))
+	mi := at.Call(lm.MLPInput, p.Norm2(h))
+	return Add(h, p.PostNorm2(at.Call(lm.MLPOutput, p.MLP(mi))))
+}
+
+// Parallel is GPT-NeoX's block with use_parallel_residual: attention and
+// MLP both read the block's input, and both outputs are added to it:
+//
+//	h = h + AttentionOutput(Attention(AttentionInput(Norm1(h)))) + MLPOutput(MLP(MLPInput(Norm2(h))))
+//
+// There is no stream between the two (no lm.ResidMid site).
+type Parallel struct {
+	Norm1, Attention, Norm2, MLP func(*Node) *Node
+}
+
+// Apply runs the block on h [b,s,d] and returns the stream leaving it,
+// calling at at lm.AttentionInput, AttentionOutput, MLPInput and
+// MLPOutput.
+func (p Parallel) Apply(h *Node, at At) *Node {
+	a := at.Call(lm.AttentionOutput, p.Attention(at.Call(lm.AttentionInput, p.Norm1(h))))
+	m := at.Call(lm.MLPOutput, p.MLP(at.Call(lm.MLPInput, p.Norm2(h))))
+	return Add(Add(h, a), m)
+}

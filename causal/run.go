@@ -1,0 +1,60 @@
+package causal
+
+import (
+	"fmt"
+
+	"github.com/govene/govene/lm"
+)
+
+// Run runs prompts through the model, left-padded into one batch, and
+// returns the logits and the values at sites (none: logits only). Compiled
+// graphs are cached per set of sites and input shape. It returns an error
+// for an empty prompt or one longer than the model's positions, a token id
+// outside the vocabulary, or a site the model does not have.
+func (m *Model) Run(prompts []lm.Prompt, sites ...lm.Site) (*lm.Result, error) {
+	r, err := m.runner.Run(prompts, sites...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Family(), err)
+	}
+	return r, nil
+}
+
+// NewBatch left-pads prompts to length (0: the longest prompt) with PadID,
+// checking ids and lengths against the model.
+func (m *Model) NewBatch(prompts []lm.Prompt, length int) (*lm.Batch, error) {
+	b, err := m.runner.NewBatch(prompts, length)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Family(), err)
+	}
+	return b, nil
+}
+
+// RunBatch runs an already padded batch; see Run.
+func (m *Model) RunBatch(b *lm.Batch, sites ...lm.Site) (*lm.Result, error) {
+	r, err := m.runner.RunBatch(b, sites...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Family(), err)
+	}
+	return r, nil
+}
+
+// RunWithCache runs prompts once and keeps the value at every site the
+// model has (TransformerLens' run_with_cache).
+func (m *Model) RunWithCache(prompts []lm.Prompt) (*lm.Result, error) {
+	return m.Run(prompts, lm.AllSites(m.Dims())...)
+}
+
+// Generate continues each prompt (left-padded into one batch) with a KV
+// cache, greedily or by sampling as s says, calling onToken (when not nil)
+// with each step's new tokens. It returns the new tokens of each prompt.
+func (m *Model) Generate(prompts []lm.Prompt, s lm.Sampling, onToken func(step int, ids []int)) ([][]int, error) {
+	b, err := m.NewBatch(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := m.decoder.Generate(b, s, nil, onToken)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.Family(), err)
+	}
+	return g.Tokens, nil
+}

@@ -12,23 +12,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/backend"
+	"github.com/govene/govene/bpe"
 	"github.com/govene/govene/lm"
 )
-
-// Tokenizer is what Model needs of a tokenizer (*bpe.Tokenizer is one).
-type Tokenizer interface {
-	// Encode tokenizes text as the model expects it (with the BOS token
-	// when the model's tokenizer adds one).
-	Encode(text string) []int
-	// Tokens returns each id's token string.
-	Tokens(ids []int) []string
-	// Token returns id's token string, or "" when out of range.
-	Token(id int) string
-	// ID returns the id of a token string and whether there is one.
-	ID(token string) (int, bool)
-	// VocabSize returns the number of token ids.
-	VocabSize() int
-}
 
 // Model is a decoder-only language model of one family: its architecture,
 // its weights as tensors on a backend, its tokenizer (nil for checkpoints
@@ -41,7 +27,7 @@ type Model struct {
 	index   map[string]int
 	backend compute.Backend
 	params  []*tensors.Tensor
-	tok     Tokenizer
+	tok     *bpe.Tokenizer
 	source  string
 	from    []int // each block's first weight index; len Layers+1
 
@@ -61,7 +47,7 @@ type Options struct {
 	// Backend to place the weights on; nil means backend.For(Workload).
 	Backend compute.Backend
 	// Tokenizer overrides the checkpoint's tokenizer.
-	Tokenizer Tokenizer
+	Tokenizer *bpe.Tokenizer
 	// Workload says what the model will run, for backend.For when Backend
 	// is nil; its Params is filled in from the architecture.
 	Workload backend.Workload
@@ -222,7 +208,7 @@ func (m *Model) NumParams() int64 { return NumParams(m.arch) }
 
 // Tokenizer returns the model's tokenizer, or nil when the checkpoint had
 // none.
-func (m *Model) Tokenizer() Tokenizer { return m.tok }
+func (m *Model) Tokenizer() *bpe.Tokenizer { return m.tok }
 
 // Source returns where the model was loaded from (a folder), or a
 // description such as "random weights (seed 1)".

@@ -71,7 +71,11 @@ func (m *Model) TokenID(token string) (int, error) {
 // Tokens returns the text of each id; an id outside the tokenizer's
 // vocabulary is an error naming it and the valid range.
 func (m *Model) Tokens(ids []int) ([]string, error) {
-	n := m.m.Tokenizer().VocabSize()
+	tok := m.m.Tokenizer()
+	if tok == nil {
+		return nil, fmt.Errorf("engine: tokens: %s has no tokenizer (its checkpoint has no tokenizer.json)", m.m.Source())
+	}
+	n := tok.VocabSize()
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		if id < 0 || id >= n {

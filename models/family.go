@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/govene/govene/causal"
+	"github.com/govene/govene/gemma2"
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/fsx"
+	"github.com/govene/govene/llama"
+	"github.com/govene/govene/neox"
 )
 
 // Loader loads a checkpoint of one family from dir, a folder holding
@@ -20,7 +24,23 @@ type Loader func(dir string, opt Options) (Model, error)
 // loaders maps config.json's model_type to the family's loader. It is a
 // fixed literal: a new family is one entry here.
 var loaders = map[string]Loader{
-	"gpt2": loadGPT2,
+	"gpt2":     loadGPT2,
+	"gpt_neox": family(neox.LoadDir),
+	"llama":    family(llama.LoadDir),
+	"mistral":  family(llama.LoadDir),
+	"qwen2":    family(llama.LoadDir),
+	"gemma2":   family(gemma2.LoadDir),
+}
+
+// family adapts a causal family's LoadDir to a Loader.
+func family(load func(dir string, opt causal.Options) (*causal.Model, error)) Loader {
+	return func(dir string, opt Options) (Model, error) {
+		m, err := load(dir, causal.Options{Backend: opt.Backend, Workload: opt.Workload, Tokenizer: opt.Tokenizer})
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 }
 
 // architectures maps config.json's architectures[0] to a model_type, for

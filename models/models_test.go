@@ -81,8 +81,8 @@ func TestLoadDispatch(t *testing.T) {
 		name, cfg string
 		want      []string // each must appear in the error
 	}{
-		{"unknown model_type", `{"model_type": "bert"}`, []string{`model_type "bert" is not supported`, "supported: [gpt2]"}},
-		{"family not registered", `{"architectures": ["LlamaForCausalLM"]}`, []string{`model_type "llama" is not supported`}},
+		{"unknown model_type", `{"model_type": "bert"}`, []string{`model_type "bert" is not supported`, "supported: [gemma2 gpt2 gpt_neox llama mistral qwen2]"}},
+		{"family from architectures", `{"architectures": ["LlamaForCausalLM"]}`, []string{`llama: load`, "no model.safetensors"}},
 		{"unknown architecture", `{"architectures": ["BertModel"]}`, []string{`architectures[0] "BertModel" is not one govene knows`, "GPT2LMHeadModel"}},
 		{"no family", `{"n_layer": 2}`, []string{"no model_type and no architectures"}},
 		{"not JSON", `{"model_type": `, []string{"config.json"}},

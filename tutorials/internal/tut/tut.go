@@ -38,7 +38,14 @@ func Model(name string) (models.Model, error) {
 // training. It returns the loader's error for a model that cannot be found
 // or read.
 func ModelFor(name string, w backend.Workload) (models.Model, error) {
-	return models.Load(name, models.Options{Workload: w})
+	m, err := models.Load(name, models.Options{Workload: w})
+	if err != nil {
+		return nil, err
+	}
+	if m.Tokenizer() == nil {
+		return nil, fmt.Errorf("tutorials: %s has no tokenizer (no tokenizer.json in its checkpoint); the tutorials start from text", m.Source())
+	}
+	return m, nil
 }
 
 // Layer maps a layer of GPT-2 small (12 layers), as the tutorials' texts

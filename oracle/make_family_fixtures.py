@@ -743,6 +743,46 @@ def quirk_deltas(model, ckpt, case):
 # pyvene interventions
 
 
+def pyvene_collect(model, case, layer, component):
+    """pyvene's CollectIntervention at every position (every head for head sites)."""
+    b, s = case.input_ids.shape
+    h, kv, _, _ = dims(model.config)
+    per_head = component.startswith("head_")
+    unit = "h.pos" if per_head else "pos"
+    rep = pv.RepresentationConfig(layer, component, unit, s, intervention_type=pv.CollectIntervention)
+    iv = pv.IntervenableModel(pv.IntervenableConfig(representations=[rep]), model)
+    if per_head:
+        n = kv if component in ("head_key_output", "head_value_output") else h
+        loc = [[list(range(n))] * b, [list(range(s))] * b]
+    else:
+        loc = [list(range(s))] * b
+    base = {k: torch.from_numpy(getattr(case, k)) for k in ("input_ids", "attention_mask", "position_ids")}
+    with torch.no_grad():
+        (_, collected), _ = iv(base=base, unit_locations={"base": [loc]})
+    assert len(collected) == 1, f"{component}: {len(collected)} collections"
+    return collected[0]
+
+
+def check_pyvene_sites(model, ckpt, case, ref):
+    """Collect every component pyvene maps for this family at layer 1 and compare with ref."""
+    table = pv.models.intervenable_modelcard.type_to_module_mapping[type(model)]
+    layer = 1
+    result = {"case": case.name, "layer": layer, "equal": [], "failed": {}}
+    for comp in LAYER_SITES:
+        if comp not in table:
+            continue
+        want = ref[f"{case.name}/{layer}/{comp}"]
+        try:
+            got = pyvene_collect(model, case, layer, comp).numpy()
+            assert got.shape == want.shape, f"shape {got.shape} vs {want.shape}"
+            assert np.array_equal(got, want), "max |diff| %g" % float(np.abs(got - want).max())
+            result["equal"].append(comp)
+        except Exception as e:  # noqa: BLE001 -- recorded in reference.json
+            result["failed"][comp] = f"{type(e).__name__}: {str(e)[:200]}"
+    result["not_in_pyvene"] = [c for c in LAYER_SITES if c not in table]
+    return result
+
+
 def pv_inputs(ckpt):
     rng = np.random.default_rng(ckpt.seed + 7)
     base = rng.integers(1, BOS_ID, size=(2, 7), dtype=np.int64)
@@ -974,6 +1014,7 @@ def make_checkpoint(ckpt, out):
     gen = ref["batch/generated"]
     assert not (gen == PAD_ID).any(), f"{ckpt.name}: generated the eos/pad id; change the seed"
     quirks = quirk_deltas(model, ckpt, batch)
+    pv_sites = check_pyvene_sites(model, ckpt, batch, ref)
     reload_check(out, ckpt, cases, ref)
     safetensors.numpy.save_file(ref, str(out / "reference.safetensors"), metadata={"format": "np"})
 
@@ -1017,6 +1058,7 @@ def make_checkpoint(ckpt, out):
                   "generation": ["batch/generated [b,6] int64", "batch/generated_logits [b,6,vocab]"],
                   "definitions": SITE_DEFINITIONS},
         "pyvene_cases": pv_json,
+        "pyvene_sites": pv_sites,
         "tensors": {k: {"dtype": str(a.dtype), "shape": list(a.shape)} for k, a in sorted(ref.items())},
     }
     (out / "reference.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -921,9 +921,8 @@ def pv_records(model, ckpt):
             "subspace": None,
             "base": base.tolist(),
             "source": source.tolist() if src_locs is not None else None,
-            "source_locations": src_locs if unit == "pos" or src_locs is None
-            else {"heads": src_locs[0], "positions": src_locs[1]},
-            "base_locations": base_locs if unit == "pos" else {"heads": base_locs[0], "positions": base_locs[1]},
+            "source_locations": json_locations(unit, src_locs),
+            "base_locations": json_locations(unit, base_locs),
             "pyvene_unit_locations": to_json(pyvene_unit_locations(c)),
             "original": "original",
             "intervened": f"{name}/intervened",
@@ -961,6 +960,15 @@ def pv_records(model, ckpt):
         tensors[rec["intervened"]] = logits.numpy()
         records.append(rec)
     return records, {k: np.ascontiguousarray(v.astype(np.float32)) for k, v in tensors.items()}
+
+
+def json_locations(unit, locs):
+    """{"heads": per-example heads or null (unit "pos"), "positions": per-example positions}; null if no locs."""
+    if locs is None:
+        return None
+    if unit == "pos":
+        return {"heads": None, "positions": locs}
+    return {"heads": locs[0], "positions": locs[1]}
 
 
 def to_json(o):
@@ -1100,8 +1108,12 @@ NOTES = [
     "itself; counted in cache slots (padding slots included), not in position ids.",
     "Forwards run with use_cache at its default (True), as pyvene and generate run the model.",
     "pv_cases.json: base/source are [2,7] id batches without padding (no attention_mask or position_ids: "
-    "positions 0..6); locations are per example; 'h.pos' cases have one head and one position per example; "
-    "key/value head sites are indexed by key/value head (GQA).",
+    "positions 0..6); source_locations / base_locations are {heads: [[h] per example] or null for unit pos, "
+    "positions: [[p...] per example]} (source_locations null when there is no source); 'h.pos' cases pair "
+    "heads[i][k] with positions[i][k]; key/value head sites are indexed by key/value head (GQA). Vanilla: "
+    "base[loc] := source[loc]; Addition: base[loc] += source[loc]; Collect: returns base[loc] "
+    "([b, n, d] for pos, [b, n, hd] for h.pos in pv_reference's {case}/collected), logits unchanged. "
+    "'intervened' names the logits [2,7,vocab] to compare; 'original' the un-intervened logits.",
 ]
 
 FAMILY_NOTES = {

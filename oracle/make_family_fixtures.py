@@ -98,7 +98,7 @@ class Checkpoint:
     save_dtype: torch.dtype
     seed: int
     modeling: object  # the transformers modeling module (its eager_attention_forward is wrapped)
-    quirks: dict = field(default_factory=dict)  # name -> (config edits, state edit fn or None, text)
+    quirks: dict = field(default_factory=dict)  # name -> (config edits, in-place edit of the alt model or None)
     max_shard_size: str | None = None
     pyvene_cases: bool = True
 
@@ -106,8 +106,21 @@ class Checkpoint:
 COMMON = dict(vocab_size=VOCAB, bos_token_id=BOS_ID, eos_token_id=PAD_ID, pad_token_id=PAD_ID, max_position_embeddings=64)
 
 
-def _zero_qkv_bias(state):
-    return {k: (torch.zeros_like(v) if k.endswith(("q_proj.bias", "k_proj.bias", "v_proj.bias")) else v) for k, v in state.items()}
+def _zero_qkv_bias(model):
+    for name, p in model.named_parameters():
+        if name.endswith(("q_proj.bias", "k_proj.bias", "v_proj.bias")):
+            p.zero_()
+
+
+def _unit_embed_scale(model):
+    model.model.embed_tokens.embed_scale.fill_(1.0)
+
+
+def _norm_scale_w(model):
+    """Norm weights w' with 1 + w' = w: the model a port that reads Gemma's w as the scale computes."""
+    for name, p in model.named_parameters():
+        if name.endswith("norm.weight"):
+            p.sub_(1.0)
 
 
 CHECKPOINTS = [
@@ -266,6 +279,8 @@ CHECKPOINTS = [
             "query_pre_attn_scalar 24 vs head_dim 16": ({"query_pre_attn_scalar": 16}, None),
             "sliding layers (window 3) vs all full_attention": (
                 {"layer_types": ["full_attention"] * 3}, None),
+            "embeddings x sqrt(32) vs x 1": ({}, _unit_embed_scale),
+            "RMSNorm scale 1 + w vs w": ({}, _norm_scale_w),
         },
     ),
 ]
@@ -706,6 +721,21 @@ def generate(model, case, facts):
     new = out.sequences[:, ids.shape[1] :]
     assert new.shape[1] == NEW_TOKENS
     logits = torch.stack(out.logits, dim=1)  # [b, new, vocab]
+    # The same greedy continuation recomputed without a cache: full forwards over the growing
+    # left-padded batch with explicit mask and generate()'s position ids.
+    seq, m = ids.clone(), mask.clone()
+    recomputed = []
+    with torch.no_grad():
+        for _ in range(NEW_TOKENS):
+            step = model(input_ids=seq, attention_mask=m, position_ids=position_ids(model, seq, m), use_cache=False)
+            last = step.logits[:, -1]
+            recomputed.append(last)
+            seq = torch.cat([seq, last.argmax(-1, keepdim=True)], dim=1)
+            m = torch.cat([m, torch.ones_like(m[:, :1])], dim=1)
+    assert torch.equal(seq, out.sequences), f"cached generate {out.sequences.tolist()} vs recomputed {seq.tolist()}"
+    recomputed = torch.stack(recomputed, dim=1)
+    facts["generate_vs_no_cache_max_abs_logit_diff"] = float((recomputed - logits).abs().max())
+    close(recomputed, logits, "generate logits vs no-cache recompute", tol=1e-4)
     facts["generate"] = {
         "kwargs": "do_sample=False, max_new_tokens=%d (eos 255 never produced), use_cache=True (DynamicCache), "
         "input_ids and attention_mask only (generate derives position_ids)" % NEW_TOKENS,
@@ -729,10 +759,9 @@ def quirk_deltas(model, ckpt, case):
         deltas = {}
         for name, (edits, state_fn) in ckpt.quirks.items():
             alt = ckpt.model_cls(make_config(ckpt, edits)).eval()
-            state = model.state_dict()
+            alt.load_state_dict(model.state_dict())
             if state_fn:
-                state = state_fn(state)
-            alt.load_state_dict(state)
+                state_fn(alt)
             d = float((forward(alt, case).logits - base).abs().max())
             assert d > 1e-3, f"{ckpt.name}: quirk {name!r} changes the logits by only {d}"
             deltas[name] = d
@@ -1005,6 +1034,15 @@ def rope_spelling(config_json):
     return {k: config_json[k] for k in keys}
 
 
+def rope_as_computed(model, ckpt):
+    """transformers' rotary tables for this config: inv_freq (after any scaling) and the cos/sin factor."""
+    rot = model.gpt_neox.rotary_emb if family_of(ckpt) == "neox" else model.model.rotary_emb
+    out = {"inv_freq": [float(x) for x in rot.inv_freq], "attention_scaling": float(rot.attention_scaling)}
+    if family_of(ckpt) == "neox":
+        out["rotary_ndims"] = model.gpt_neox.layers[0].attention.rotary_ndims
+    return out
+
+
 def make_checkpoint(ckpt, out):
     if out.exists():
         shutil.rmtree(out)
@@ -1057,6 +1095,7 @@ def make_checkpoint(ckpt, out):
         },
         "config": config_json,
         "rope_spelling": rope_spelling(config_json),
+        "rope_as_computed": rope_as_computed(model, ckpt),
         "quirks_max_abs_logit_delta": quirks,
         "padding": {"side": "left", "pad_token_id": PAD_ID, "position_ids": POSITION_IDS_NOTE},
         "notes": NOTES + FAMILY_NOTES.get(config_json["model_type"], []),
@@ -1106,7 +1145,12 @@ NOTES = [
     "window); masked keys get probability exactly 0. A fully masked (padding) query row gets a uniform softmax.",
     "Sliding window w (masking_utils): key j is visible from query i iff i - w < j <= i, i.e. w keys including "
     "itself; counted in cache slots (padding slots included), not in position ids.",
+    "With left padding a row's cache slot and position id differ by that row's padding count, so a window "
+    "counted in slots or in positions gives the same mask here.",
     "Forwards run with use_cache at its default (True), as pyvene and generate run the model.",
+    "batch/generated is generate()'s greedy continuation with the KV cache; it equals a no-cache recompute "
+    "(full forwards over the growing left-padded batch, mask and positions as above), and batch/generated_logits "
+    "(the step logits) agree with that recompute to float32 rounding (facts: generate_vs_no_cache_max_abs_logit_diff).",
     "pv_cases.json: base/source are [2,7] id batches without padding (no attention_mask or position_ids: "
     "positions 0..6); source_locations / base_locations are {heads: [[h] per example] or null for unit pos, "
     "positions: [[p...] per example]} (source_locations null when there is no source); 'h.pos' cases pair "
@@ -1124,7 +1168,19 @@ FAMILY_NOTES = {
         "(rotate_half within them), the rest pass through.",
         "The LM head is the module lm_head in transformers 5; see checkpoint.tensor_names for the name on disk.",
     ],
+    "qwen2": [
+        "q_proj/k_proj/v_proj have biases, o_proj and the MLP none. config.json carries layer_types and "
+        "max_window_layers (28) but use_sliding_window false and sliding_window null: every layer is full attention.",
+        "pyvene 0.1.8's head_* components fail for Qwen2 under transformers 5.17: its dimension table reads "
+        "config.head_dim, which Qwen2Config does not write (AttributeError); those cases come from the emulation.",
+    ],
+    "mistral": [
+        "sliding_window applies to every layer (config.json has no layer_types); generate()'s cache keeps "
+        "DynamicSlidingWindowLayer per layer.",
+    ],
     "gemma2": [
+        "pyvene 0.1.8's dimension table gives query_output and attention_value_output hidden_size (32) values, but "
+        "here they have n_head*head_dim = 64: Collect on them keeps only the first 32 (see pyvene_sites.failed).",
         "RMSNorm is x * rsqrt(mean(x^2) + eps) * (1 + w) in float32.",
         "Embeddings are multiplied by torch.tensor(sqrt(hidden_size)) in the weight dtype (float32 here).",
         "Attention scaling is query_pre_attn_scalar**-0.5; scores are soft-capped cap*tanh(s/cap) before the mask; "

@@ -82,7 +82,7 @@ PAD_ID = 255  # also eos; prompts use ids 1..253
 BOS_ID = 254
 WEIGHT_STD = 0.2
 NEW_TOKENS = 6
-PROMPT_LENGTHS = {"short": 6, "long": 10}  # both longer than every sliding window
+PROMPT_LENGTHS = {"short": 6, "long": 9}  # both longer than every sliding window
 
 
 # ----------------------------------------------------------------------------------
@@ -814,8 +814,8 @@ def check_pyvene_sites(model, ckpt, case, ref):
 
 def pv_inputs(ckpt):
     rng = np.random.default_rng(ckpt.seed + 7)
-    base = rng.integers(1, BOS_ID, size=(2, 7), dtype=np.int64)
-    source = rng.integers(1, BOS_ID, size=(2, 7), dtype=np.int64)
+    base = rng.integers(1, BOS_ID, size=(2, 6), dtype=np.int64)
+    source = rng.integers(1, BOS_ID, size=(2, 6), dtype=np.int64)
     return base, source
 
 
@@ -831,8 +831,8 @@ def pv_case_list(model, ckpt):
     cases = [
         ("vanilla_block_output", "Vanilla block_output L0: source pos 2|4 -> base pos 3|5",
          0, "block_output", "pos", "VanillaIntervention", P(2, 4), P(3, 5)),
-        ("vanilla_mlp_output", f"Vanilla mlp_output L{last}: source pos 1|6 -> base pos 6|6",
-         last, "mlp_output", "pos", "VanillaIntervention", P(1, 6), P(6, 6)),
+        ("vanilla_mlp_output", f"Vanilla mlp_output L{last}: source pos 1|5 -> base pos 5|5",
+         last, "mlp_output", "pos", "VanillaIntervention", P(1, 5), P(5, 5)),
         ("addition_block_output", "Addition block_output L1: base pos 4|2 += source pos 4|2",
          1, "block_output", "pos", "AdditionIntervention", P(4, 2), P(4, 2)),
         ("collect_attention_output", "Collect attention_output L1 at base pos 2|5 (no source; logits unchanged)",
@@ -1151,13 +1151,13 @@ NOTES = [
     "batch/generated is generate()'s greedy continuation with the KV cache; it equals a no-cache recompute "
     "(full forwards over the growing left-padded batch, mask and positions as above), and batch/generated_logits "
     "(the step logits) agree with that recompute to float32 rounding (facts: generate_vs_no_cache_max_abs_logit_diff).",
-    "pv_cases.json: base/source are [2,7] id batches without padding (no attention_mask or position_ids: "
-    "positions 0..6); source_locations / base_locations are {heads: [[h] per example] or null for unit pos, "
+    "pv_cases.json: base/source are [2,6] id batches without padding (no attention_mask or position_ids: "
+    "positions 0..5); source_locations / base_locations are {heads: [[h] per example] or null for unit pos, "
     "positions: [[p...] per example]} (source_locations null when there is no source); 'h.pos' cases pair "
     "heads[i][k] with positions[i][k]; key/value head sites are indexed by key/value head (GQA). Vanilla: "
     "base[loc] := source[loc]; Addition: base[loc] += source[loc]; Collect: returns base[loc] "
     "([b, n, d] for pos, [b, n, hd] for h.pos in pv_reference's {case}/collected), logits unchanged. "
-    "'intervened' names the logits [2,7,vocab] to compare; 'original' the un-intervened logits.",
+    "'intervened' names the logits [2,6,vocab] to compare; 'original' the un-intervened logits.",
 ]
 
 FAMILY_NOTES = {

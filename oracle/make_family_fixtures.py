@@ -1098,7 +1098,12 @@ def make_checkpoint(ckpt, out):
         "rope_as_computed": rope_as_computed(model, ckpt),
         "quirks_max_abs_logit_delta": quirks,
         "padding": {"side": "left", "pad_token_id": PAD_ID, "position_ids": POSITION_IDS_NOTE},
-        "notes": NOTES + FAMILY_NOTES.get(config_json["model_type"], []),
+        "notes": NOTES + FAMILY_NOTES.get(config_json["model_type"], []) + [
+            "transformers 5.17 writes rope settings only as config.json's rope_parameters "
+            + json.dumps(config_json.get("rope_parameters"), sort_keys=True)
+            + " (no top-level rope_theta, rope_scaling, rotary_pct or rotary_emb_base); it still reads those "
+            "legacy keys (rope_scaling + rope_theta -> rope_parameters; NeoX rotary_pct -> partial_rotary_factor, "
+            "rotary_emb_base -> rope_theta, partial_rotary_factor defaulting to 0.25 when absent)."],
         "cases": {c.name: {"input_ids": c.input_ids.tolist(), "attention_mask": c.attention_mask.tolist(),
                            "position_ids": c.position_ids.tolist(), "facts": case_facts[c.name]} for c in cases},
         "sites": {"per_layer": LAYER_SITES, "absent": absent_sites(model, ckpt), "global": GLOBAL_SITES + ["logits"],

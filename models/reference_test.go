@@ -525,3 +525,131 @@ func checkPVCase(t *testing.T, sum *refSummary, f *safetensors.File, c *pvCase) 
 		t.Errorf("%s: reference_from %q, want pyvene or emulation", c.Name, c.ReferenceFrom)
 	}
 }
+
+// isAttention reports whether a reference site holds [b,heads,s,s]
+// attention scores or weights.
+func isAttention(site string) bool {
+	return strings.HasSuffix(site, "/attention_scores") || strings.HasSuffix(site, "/attention_weight")
+}
+
+// comparable reports whether flat index i of the case's tensor of shape
+// [b,s,x] or [b,heads,s,x] sits where transformers and govene should
+// agree: its query position is not padding and, for attention scores and
+// weights (attention true, x = s), neither is its key position. Padding
+// rows and keys hold values computed from the pad token, a convention the
+// mask hides.
+func (rc *refCase) comparable(shape []int, attention bool, i int) bool {
+	if len(shape) < 3 || shape[0] != rc.b {
+		return true
+	}
+	x := shape[len(shape)-1]
+	per := len(rc.mask) / rc.b // = s
+	n := 1
+	for _, d := range shape[1:] {
+		n *= d
+	}
+	row, q := i/n, (i/x)%per
+	if rc.mask[row*rc.s+q] == 0 {
+		return false
+	}
+	return !attention || rc.mask[row*rc.s+i%x] != 0
+}
+
+// rowDiff returns the largest |single - batch| over the single case's
+// values, aligned with row `row` of the batch whose prompt starts `offset`
+// columns later (its left padding): positions shift by offset, and for
+// attention sites so do keys. shapes are the two tensors' shapes.
+func rowDiff(single, batch []float32, sshape, bshape []int, row, offset int, attention bool) (float64, error) {
+	if len(sshape) != len(bshape) || len(sshape) < 3 || sshape[0] != 1 {
+		return 0, fmt.Errorf("shapes %v and %v do not align", sshape, bshape)
+	}
+	posAxis := len(sshape) - 2 // [1,s,x] -> 1, [1,h,s,x] -> 2
+	s, bs := sshape[posAxis], bshape[posAxis]
+	x, bx := sshape[len(sshape)-1], bshape[len(bshape)-1]
+	heads := 1
+	if len(sshape) == 4 {
+		heads = sshape[1]
+	}
+	worst := 0.0
+	for h := range heads {
+		for q := range s {
+			for k := range x {
+				bk := k
+				if attention {
+					bk = k + offset
+				}
+				a := single[(h*s+q)*x+k]
+				b := batch[((row*heads+h)*bs+q+offset)*bx+bk]
+				worst = max(worst, math.Abs(float64(a)-float64(b)))
+			}
+		}
+	}
+	return worst, nil
+}
+
+func TestFixturesPaddingInvariant(t *testing.T) {
+	// Each single prompt run alone must give the values of its row of the
+	// left-padded batch, at its own positions (the mask and the position
+	// ids make padding invisible), up to float32 rounding.
+	for _, ckpt := range familyCheckpoints {
+		t.Run(ckpt, func(t *testing.T) {
+			f, cases := openReference(t, ckpt)
+			batch := cases["batch"]
+			for _, rc := range cases {
+				if rc == batch {
+					continue
+				}
+				row := slices.IndexFunc(batch.prompts(), func(p lm.Prompt) bool {
+					return slices.Equal(p.IDs, rc.prompts()[0].IDs)
+				})
+				if rc.b != 1 || row < 0 {
+					t.Fatalf("case %s (batch %d) is not a row of the batch", rc.name, rc.b)
+				}
+				offset := batch.s - rc.s
+				for site := range rc.sites {
+					sv, sshape := rc.values(t, f, site)
+					bv, bshape := batch.values(t, f, site)
+					d, err := rowDiff(sv, bv, sshape, bshape, row, offset, isAttention(site))
+					if err != nil {
+						t.Fatalf("%s/%s: %v", rc.name, site, err)
+					}
+					scale := 0.0
+					for _, v := range sv {
+						scale = max(scale, math.Abs(float64(v)))
+					}
+					if d > 1e-5*max(1, scale) {
+						t.Errorf("%s/%s differs from batch row %d by %.3g (scale %.3g)", rc.name, site, row, d, scale)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestComparable(t *testing.T) {
+	// Two rows of length 3; row 0 has one padding column.
+	rc := &refCase{b: 2, s: 3, mask: []int64{0, 1, 1, 1, 1, 1}}
+	tests := []struct {
+		name      string
+		shape     []int
+		attention bool
+		i         int
+		want      bool
+	}{
+		{"[b,s,x] padding query", []int{2, 3, 4}, false, 1, false},
+		{"[b,s,x] real query", []int{2, 3, 4}, false, 4, true},
+		{"[b,s,x] row 1 first column", []int{2, 3, 4}, false, 12, true},
+		{"[b,h,s,hd] padding query head 1", []int{2, 2, 3, 5}, false, 15, false},
+		{"[b,h,s,hd] real query head 1", []int{2, 2, 3, 5}, false, 20, true},
+		{"scores real query, padding key", []int{2, 2, 3, 3}, true, 3, false},
+		{"scores real query, real key", []int{2, 2, 3, 3}, true, 4, true},
+		{"scores row 1 key 0", []int{2, 2, 3, 3}, true, 18, true},
+		{"not attention: key axis ignored", []int{2, 2, 3, 3}, false, 3, true},
+		{"rank 2 (generated)", []int{2, 6}, false, 0, true},
+	}
+	for _, tt := range tests {
+		if got := rc.comparable(tt.shape, tt.attention, tt.i); got != tt.want {
+			t.Errorf("%s: comparable(%v, %v, %d) = %v, want %v", tt.name, tt.shape, tt.attention, tt.i, got, tt.want)
+		}
+	}
+}

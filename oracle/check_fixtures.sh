@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Keeps gpt2/testdata and pv/testdata in step with the oracle.
+# Keeps the oracle's fixtures in step with the scripts that make them.
 #
-# oracle/fixtures.sha256 records the sha256 of the fixture scripts
-# (make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
-# make_equality_fixtures.py) and
-# requirements.txt that the committed fixtures were made with. When both still match
-# (and the fixtures exist), this exits 0 at once. Otherwise it builds the pinned venv
-# (setup.sh, idempotent), regenerates every checkpoint under gpt2/testdata, and records
-# the new hashes; commit the changed fixtures together with fixtures.sha256.
+# oracle/fixtures.sha256 records the sha256 of the fixture scripts and of
+# requirements.txt that the committed fixtures were made with. The fixtures form two
+# groups, each regenerated only when one of its own inputs changed:
 #
-#   oracle/check_fixtures.sh           regenerate only when stale
-#   oracle/check_fixtures.sh --force   regenerate regardless
+#   gpt2      make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
+#             make_equality_fixtures.py -> gpt2/testdata, pv/testdata, mlp/testdata
+#   families  make_family_fixtures.py -> models/testdata (GPT-NeoX, Llama, Mistral,
+#             Qwen2, Gemma 2)
+#
+# requirements.txt belongs to both. When every hash still matches (and the fixtures
+# exist), this exits 0 at once without Python. Otherwise it builds the pinned venv
+# (setup.sh, idempotent), regenerates the stale groups, and records the new hashes;
+# commit the changed fixtures together with fixtures.sha256.
+#
+#   oracle/check_fixtures.sh           regenerate only what is stale
+#   oracle/check_fixtures.sh --force   regenerate every group regardless
 #
 # Extra arguments after --force (or after --) go to make_gpt2_fixtures.py, e.g.
 # --vocab/--merges to point at GPT-2's tokenizer files.
@@ -27,9 +33,22 @@ if [[ "${1:-}" == "--force" ]]; then
 fi
 [[ "${1:-}" == "--" ]] && shift
 
-fresh() {
+gpt2_inputs=(make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py requirements.txt)
+family_inputs=(make_family_fixtures.py requirements.txt)
+family_ckpts=(neox neox-serial llama mistral qwen2 gemma2)
+
+# hashes_match FILE... : every FILE has a line in fixtures.sha256 and its hash matches.
+hashes_match() {
+	local f line
 	[[ -f "$here/fixtures.sha256" ]] || return 1
-	(cd "$here" && sha256sum --status --check fixtures.sha256) || return 1
+	for f in "$@"; do
+		line="$(grep -E "^[0-9a-f]{64}  $f\$" "$here/fixtures.sha256")" || return 1
+		(cd "$here" && sha256sum --status --check <<<"$line") || return 1
+	done
+}
+
+gpt2_fresh() {
+	hashes_match "${gpt2_inputs[@]}" || return 1
 	for ckpt in tiny-vocab odd bf16; do
 		[[ -f "$repo/gpt2/testdata/$ckpt/reference.safetensors" ]] || return 1
 	done
@@ -39,17 +58,59 @@ fresh() {
 	[[ -f "$repo/mlp/testdata/equality_pyvene.json" ]] || return 1
 }
 
-if [[ $force == 0 ]] && fresh; then
+families_fresh() {
+	hashes_match "${family_inputs[@]}" || return 1
+	for ckpt in "${family_ckpts[@]}"; do
+		[[ -f "$repo/models/testdata/$ckpt/reference.safetensors" ]] || return 1
+	done
+}
+
+gpt2=1
+families=1
+if [[ $force == 0 ]]; then
+	gpt2_fresh && gpt2=0
+	families_fresh && families=0
+fi
+if [[ $gpt2 == 0 && $families == 0 ]]; then
 	echo "fixtures up to date (oracle/fixtures.sha256)"
 	exit 0
 fi
 
-echo "regenerating gpt2 fixtures"
 "$here/setup.sh"
-"$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
-# The pyvene fixtures run on gpt2/testdata/odd, so they come after it.
-(cd "$repo" && "$venv/bin/python" oracle/make_pv_fixtures.py && "$venv/bin/python" oracle/make_das_fixtures.py)
-# pyvene training runs (about 10 minutes): mlp/testdata/equality_pyvene.json.
-(cd "$repo" && "$venv/bin/python" oracle/make_equality_fixtures.py)
-(cd "$here" && sha256sum make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py requirements.txt) >"$here/fixtures.sha256"
+if [[ $gpt2 == 1 ]]; then
+	echo "regenerating gpt2 fixtures"
+	"$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
+	# The pyvene fixtures run on gpt2/testdata/odd, so they come after it.
+	(cd "$repo" && "$venv/bin/python" oracle/make_pv_fixtures.py && "$venv/bin/python" oracle/make_das_fixtures.py)
+	# pyvene training runs (about 10 minutes): mlp/testdata/equality_pyvene.json.
+	(cd "$repo" && "$venv/bin/python" oracle/make_equality_fixtures.py)
+fi
+if [[ $families == 1 ]]; then
+	echo "regenerating model-family fixtures"
+	"$venv/bin/python" "$here/make_family_fixtures.py" --out "$repo/models/testdata"
+fi
+# Record the hashes of what was regenerated; keep the other group's lines as they were,
+# so that a stale group stays stale until it is regenerated.
+new="$(mktemp)"
+trap 'rm -f "$new"' EXIT
+record() {
+	local f
+	for f in "$@"; do
+		(cd "$here" && sha256sum "$f")
+	done
+}
+keep() {
+	local f
+	for f in "$@"; do
+		grep -E "^[0-9a-f]{64}  $f\$" "$here/fixtures.sha256" 2>/dev/null || true
+	done
+}
+{
+	if [[ $gpt2 == 1 ]]; then record make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py; else keep make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py; fi
+	if [[ $families == 1 ]]; then record make_family_fixtures.py; else keep make_family_fixtures.py; fi
+	# requirements.txt is in both groups: when it changed, both were stale and regenerated.
+	record requirements.txt
+} >"$new"
+mv "$new" "$here/fixtures.sha256"
+trap - EXIT
 echo "fixtures regenerated; hashes recorded in oracle/fixtures.sha256"

@@ -120,5 +120,5 @@ type Parallel struct {
 func (p Parallel) Apply(h *Node, at At) *Node {
 	a := at.Call(lm.AttentionOutput, p.Attention(at.Call(lm.AttentionInput, p.Norm1(h))))
 	m := at.Call(lm.MLPOutput, p.MLP(at.Call(lm.MLPInput, p.Norm2(h))))
-	return Add(Add(h, a), m)
+	return Add(Add(m, a), h) // transformers' order: (mlp + attn) + h
 }

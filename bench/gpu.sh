@@ -17,6 +17,8 @@
 # Environment for `run`:
 #   BENCH_PYTHON   the GPU machine's Python (default /opt/torch/.venv/bin/python)
 #   BENCH_PLUGIN   the PJRT CUDA plugin (default: JAX's, under that venv)
+#   XLA_FLAGS      flags for the plugin (default --xla_gpu_cuda_data_dir=/usr/local/cuda,
+#                  where XLA finds libdevice)
 #   BENCH_CHECKPOINT, BENCH_QUICK, BENCH_ONLY, BENCH_OUT as for bench/run.sh
 #                  (the checkpoint defaults to /tmp/govene-bench-gpt2-small there)
 set -euo pipefail
@@ -28,8 +30,10 @@ gpu_python="${BENCH_PYTHON:-/opt/torch/.venv/bin/python}"
 plugin_default='/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so'
 
 if [[ "${1:-}" != "run" ]]; then
-	echo "== building bin/govene-bench (GOEXPERIMENT=simd CGO_ENABLED=1)" >&2
-	GOEXPERIMENT=simd CGO_ENABLED=1 GOFLAGS="${GOFLAGS:--mod=mod}" go build -o bin/govene-bench ./cmd/govene-bench
+	# Stripped (-s -w): about 20 MB instead of 27, so that the binary and the working
+	# tree fit together in what the device tool carries (64 MiB).
+	echo "== building bin/govene-bench (GOEXPERIMENT=simd CGO_ENABLED=1, stripped)" >&2
+	GOEXPERIMENT=simd CGO_ENABLED=1 GOFLAGS="${GOFLAGS:--mod=mod}" go build -ldflags='-s -w' -o bin/govene-bench ./cmd/govene-bench
 	mkdir -p bench/wheels
 	if ! ls bench/wheels/pyvene-0.1.8-*.whl >/dev/null 2>&1; then
 		echo "== fetching the pyvene 0.1.8 wheel into bench/wheels/" >&2
@@ -83,7 +87,7 @@ rc=0
 echo "== pyvene (cuda)" >&2
 "$gpu_python" bench/pyvene_bench.py --device cuda --checkpoint "$ckpt" ${only:+--only "$only"} --out "$tmp/pyvene.json" || rc=$?
 echo "== govene (XLA CUDA)" >&2
-GOMLX_BACKEND="xla:$plugin" XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 \
+GOMLX_BACKEND="xla:$plugin" XLA_FLAGS="${XLA_FLAGS:---xla_gpu_cuda_data_dir=/usr/local/cuda}" GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 \
 	bin/govene-bench -checkpoint "$ckpt" ${only:+-only "$only"} -out "$tmp/govene.json" || rc=$?
 "$gpu_python" bench/report.py "$tmp/pyvene.json" "$tmp/govene.json" --out-dir "$out_dir" --note "gpu: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)" || rc=$?
 # Keep the raw JSONs beside the merged file for a device tool's $OUT.

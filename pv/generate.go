@@ -168,17 +168,20 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 		return g.Steps == nil || slices.Contains(g.Steps, step)
 	}
 	dec := iv.decoder(promptPlans, stepPlans)
+	// The interventions' weights (rotations, learned masks) follow their
+	// inputs, as in Forward.
+	weights := iv.weightArgs()
 	extra := func(step int) []any {
 		if step < 0 {
-			return zeroMasks(promptInputs, promptPlans, off(promptOn))
+			return append(zeroMasks(promptInputs, promptPlans, off(promptOn)), weights...)
 		}
 		if stepInputs == nil {
 			return nil
 		}
 		if stepActive(step) {
-			return zeroMasks(stepInputs, stepPlans, off(stepOn))
+			return append(zeroMasks(stepInputs, stepPlans, off(stepOn)), weights...)
 		}
-		return zeroMasks(stepInputs, stepPlans, func(int) bool { return true })
+		return append(zeroMasks(stepInputs, stepPlans, func(int) bool { return true }), weights...)
 	}
 	if !needStep {
 		dec = iv.decoder(promptPlans, nil)

@@ -113,6 +113,11 @@ func (sw *Sweeper) exec(key string, build func(in []*graph.Node) []*graph.Node) 
 }
 
 // ones returns a float32 node of ones of the given shape.
+// iotaPositions returns the position ids 0..s-1 of n unpadded rows [n,s].
+func iotaPositions(g *graph.Graph, n, s int) *graph.Node {
+	return graph.Iota(g, shapes.Make(dtypes.Int32, n, s), 1)
+}
+
 func ones(g *graph.Graph, dims ...int) *graph.Node {
 	return graph.Ones(g, shapes.Make(dtypes.Float32, dims...))
 }
@@ -155,7 +160,9 @@ func (sw *Sweeper) blockExec(cfg Config) (*graph.Exec, error) {
 			sv = graph.BroadcastToShape(sv, x.Shape())
 			return graph.Add(graph.Mul(x, graph.OneMinus(sv)), graph.Mul(graph.BroadcastToShape(v, x.Shape()), sv))
 		}
-		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
+		win := in.Resid.Shape().Dimensions[1]
+		pos := graph.Add(iotaPositions(in.Resid.Graph(), n, win), graph.ConvertDType(in.Start, dtypes.Int32))
+		return []*graph.Node{sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, Positions: pos, StartLayer: 0, EndLayer: 1, Cache: kv}, hook)}
 	})
 }
 
@@ -203,20 +210,24 @@ func (sw *Sweeper) runExec(comp lm.Component) (*graph.Exec, error) {
 	return sw.exec("run."+string(comp), func(nodes []*graph.Node) []*graph.Node {
 		var in runInputs[*graph.Node]
 		params := sw.unpackBlock(nodes, in.slots())
-		var keys, values, val *graph.Node
+		// The block writes its keys and values (rotated, for rotary
+		// models) into an empty cache of the prompt's length, which the
+		// sweep's block graph then resumes from.
+		g, d := in.Resid.Graph(), sw.model.Dims()
+		b, s := in.Resid.Shape().Dimensions[0], in.Resid.Shape().Dimensions[1]
+		empty := graph.Zeros(g, shapes.Make(dtypes.Float32, b, d.KVHeadCount(), s, d.HeadDim))
+		kv := &lm.KVCache{Start: graph.Scalar(g, dtypes.Int32, 0), Mask: in.Mask,
+			Keys: make([]*graph.Node, d.Layers), Values: make([]*graph.Node, d.Layers)}
+		kv.Keys[0], kv.Values[0] = empty, empty
+		var val *graph.Node
 		hook := func(site lm.Site, x *graph.Node) *graph.Node {
-			switch site.Component {
-			case lm.HeadKeyOutput:
-				keys = x
-			case lm.HeadValueOutput:
-				values = x
-			}
 			if site.Component == comp {
 				val = x
 			}
 			return x
 		}
-		out := sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, Mask: in.Mask, EndLayer: 1}, hook)
+		out := sw.model.BuildForward(params, lm.Inputs{Residual: in.Resid, Mask: in.Mask, Positions: iotaPositions(g, b, s), EndLayer: 1, Cache: kv}, hook)
+		keys, values := kv.Keys[0], kv.Values[0]
 		return []*graph.Node{out, keys, values, val}
 	})
 }

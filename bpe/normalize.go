@@ -118,8 +118,10 @@ func replace(s, old, repl string, al *align) (string, *align) {
 	return b.String(), out
 }
 
-// normForm returns s in the Unicode normalization form f; each normalized
-// segment maps to the range of the segment of s it comes from.
+// normForm returns s in the Unicode normalization form f. As in Hugging
+// Face, the k-th character of a normalized segment maps to the k-th
+// character of the segment it comes from (the last one when it has fewer):
+// a composed "é" maps to the "e" of "e\u0301".
 func normForm(f norm.Form, s string, al *align) (string, *align) {
 	if f.IsNormalString(s) {
 		return s, al
@@ -130,15 +132,30 @@ func normForm(f norm.Form, s string, al *align) (string, *align) {
 	var it norm.Iter
 	it.InitString(f, s)
 	var b []byte
+	var starts []int
 	out := &align{}
 	for !it.Done() {
 		p0 := it.Pos()
 		seg := it.Next()
 		p1 := it.Pos()
+		starts = starts[:0]
+		for i := p0; i < p1; {
+			starts = append(starts, i)
+			_, sz := utf8.DecodeRuneInString(s[i:p1])
+			i += sz
+		}
+		if len(starts) == 0 { // not expected: output without input
+			starts = append(starts, max(min(p0, len(s)-1), 0))
+		}
 		b = append(b, seg...)
-		for range seg {
-			out.lo = append(out.lo, al.lo[p0])
-			out.hi = append(out.hi, al.hi[p1-1])
+		for k, i := 0, 0; i < len(seg); k++ {
+			_, sz := utf8.DecodeRune(seg[i:])
+			src := starts[min(k, len(starts)-1)]
+			for range sz {
+				out.lo = append(out.lo, al.lo[src])
+				out.hi = append(out.hi, al.hi[src])
+			}
+			i += sz
 		}
 	}
 	return string(b), out

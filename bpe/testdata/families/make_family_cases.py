@@ -16,15 +16,19 @@ model (BOS as the model adds it):
 transformers 5 takes BOS/EOS from the post-processor when tokenizer.json exists
 (it drops add_bos_token/add_eos_token then); every folder here has both agree.
 
-cases.json: for every text, "ids" (tokenizers 0.23.3, add_special_tokens=False),
+cases.json.gz: for every text, "ids" (tokenizers 0.23.3, add_special_tokens=False),
 "ids_special" (transformers AutoTokenizer(text)["input_ids"], the default
 add_special_tokens=True, with the folder's tokenizer_config.json) and
-"decoded" (tokenizers decode(ids_special, skip_special_tokens=False)).
+"decoded" (tokenizers decode(ids_special, skip_special_tokens=False)) and
+"offsets" (tokenizers' character offsets of ids_special).
 
     /work/main/oracle/.venv/bin/python bpe/testdata/families/make_family_cases.py
 """
+import gzip
+import io
 import json
 import os
+import random
 
 import tokenizers
 import transformers
@@ -39,6 +43,29 @@ EXTRA = [
     "😀🎉 中文字符 日本語", "ǅ Ⅻ ½ ٣ 1234567", "x", "  ", "\n", "e\u0301 caf\u00e9 Å", "'S 'LL 'Re 'ſ",
     "a\u00a0b\u3000c\u2028d", " \r\n\n  x", "<unk>", "▁Hello ▁", "<0x41>",
 ]
+
+# Random strings over a tricky alphabet (seeded), for the pre-tokenizers' and
+# normalizers' corner cases.
+ALPHABET = ["a", "Z", "é", "e\u0301", "ß", "中", "文", "😀", "👨\u200d👩", "1", "٣", "½", "Ⅻ", " ", "  ", "\t", "\n",
+            "\r\n", "\u00a0", "\u3000", "\u2028", "\u0085", "'", "'s", "'S", "'ll", "n't", ",", ".", "!", "?", "-",
+            "$", "<s>", "</s>", "<|endoftext|>", "<|begin_of_text|>", "▁", "<0x41>", "<unk>", "the", " the", "ing",
+            "Hello", "ǅ", "ﬁ", "Å", "Å", "가", "\u200b", "\ufeff", "\U00010d40", "ſ", "İ"]
+
+
+def random_texts(n):
+    rng = random.Random(7)
+    out = []
+    while len(out) < n:
+        parts = []
+        for _ in range(rng.randrange(1, 20)):
+            if rng.randrange(5) == 0:
+                r = rng.randrange(0x80, 0x32000)
+                if not 0xD800 <= r < 0xE000:
+                    parts.append(chr(r))
+            else:
+                parts.append(rng.choice(ALPHABET))
+        out.append("".join(parts))
+    return out
 
 
 def load(name):
@@ -84,7 +111,7 @@ def families():
 
 def main():
     with open(os.path.join(root, "bpe", "testdata", "hf_tokens.json"), encoding="utf-8") as f:
-        texts = [c["text"] for c in json.load(f)["cases"]] + EXTRA
+        texts = [c["text"] for c in json.load(f)["cases"]] + EXTRA + random_texts(120)
     for name, tok, config in families():
         d = os.path.join(here, name)
         os.makedirs(d, exist_ok=True)
@@ -99,9 +126,12 @@ def main():
         for t in texts:
             ids = tok.encode(t, add_special_tokens=False).ids
             ids_special = hf(t)["input_ids"]
-            cases.append({"text": t, "ids": ids, "ids_special": ids_special,
+            enc = tok.encode(t)
+            assert enc.ids == ids_special, (name, t, enc.ids, ids_special)
+            cases.append({"text": t, "ids": ids, "ids_special": ids_special, "offsets": enc.offsets,
                           "decoded": tok.decode(ids_special, skip_special_tokens=False)})
-        with open(os.path.join(d, "cases.json"), "w", encoding="utf-8") as f:
+        gz = gzip.GzipFile(os.path.join(d, "cases.json.gz"), "wb", mtime=0)  # mtime 0: reproducible bytes
+        with io.TextIOWrapper(gz, encoding="utf-8") as f:
             json.dump({"generator": "tokenizers %s, transformers %s" % (tokenizers.__version__, transformers.__version__),
                        "bos": hf.bos_token_id, "eos": hf.eos_token_id, "cases": cases},
                       f, ensure_ascii=False, separators=(",", ":"))

@@ -14,8 +14,8 @@ type familyCases struct {
 	BOS       *int   `json:"bos"`
 	EOS       *int   `json:"eos"`
 	Cases     []struct {
-		Text       string `json:"text"`
-		IDs        []int  `json:"ids"`
+		Text       string   `json:"text"`
+		IDs        []int    `json:"ids"`
 		IDsSpecial []int    `json:"ids_special"`
 		Offsets    [][2]int `json:"offsets"`
 		Decoded    string   `json:"decoded"`

@@ -299,3 +299,87 @@ func TestFamilyTokenIDs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeFamilies measures Encode on ~100 KB of English prose for
+// each family's small fixture tokenizer.
+func BenchmarkEncodeFamilies(b *testing.B) {
+	f := loadFixtures(b)
+	english := f.Cases[len(f.Cases)-1].Text
+	s := strings.Repeat(english, 100_000/len(english))
+	for _, fam := range families {
+		tk, _ := loadFamily(b, fam.name)
+		b.Run(fam.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				tk.Encode(s)
+			}
+		})
+	}
+}
+
+// TestSpaceRuns checks that cutting a SentencePiece-style input into words
+// before each "▁" run (done when no vocabulary token has "▁" after another
+// character, as in Llama 2's) gives the ids and offsets of BPE on the whole
+// input. The fixture vocabulary has such tokens, so they are taken out.
+func TestSpaceRuns(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "families", "llama2", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	model := doc["model"].(map[string]any)
+	vocab := model["vocab"].(map[string]any)
+	crosses := func(tok string) bool {
+		i := strings.Index(strings.TrimLeft(tok, "▁"), "▁")
+		return i > 0
+	}
+	for tok := range vocab {
+		if crosses(tok) {
+			delete(vocab, tok)
+		}
+	}
+	var merges []any
+	for _, m := range model["merges"].([]any) {
+		pair := m.([]any)
+		a, b := pair[0].(string), pair[1].(string)
+		_, okA := vocab[a]
+		_, okB := vocab[b]
+		if _, ok := vocab[a+b]; ok && okA && okB {
+			merges = append(merges, m)
+		}
+	}
+	model["merges"] = merges
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := fromTokenizerJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := fromTokenizerJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.pretok != preSpaceRuns {
+		t.Fatalf("pre-tokenizer %d, want preSpaceRuns", cut.pretok)
+	}
+	whole.pretok = preNone
+	_, fc := loadFamily(t, "llama2")
+	n := 0
+	for _, c := range fc.Cases {
+		for _, s := range []string{c.Text, "  " + c.Text + "   x  ", strings.ReplaceAll(c.Text, " ", "   ")} {
+			ids, offs := cut.EncodeWithOffsets(s)
+			wids, woffs := whole.EncodeWithOffsets(s)
+			if !same(ids, wids) || !same(offs, woffs) {
+				t.Errorf("EncodeWithOffsets(%q) cut into words =\n %v %v, whole =\n %v %v", s, ids, offs, wids, woffs)
+			}
+			n += len(ids)
+		}
+	}
+	if n < 10000 {
+		t.Errorf("only %d tokens compared", n)
+	}
+}

@@ -14,6 +14,7 @@ const (
 	preLlama3                      // Split with the Llama 3 regex
 	preQwen2                       // Split with the Qwen2 regex
 	preMetaspace                   // Metaspace with split: cut before each replacement character
+	preSpaceRuns                   // no pre-tokenizer, but words cut where no merge can cross (see spaceSplittable)
 )
 
 // Metaspace prepend schemes.
@@ -59,6 +60,51 @@ func (t *Tokenizer) modelTokenBytes(tok string) []byte {
 		return []byte(strings.ReplaceAll(tok, t.spaceRepl, " "))
 	}
 	return []byte(tok)
+}
+
+// spaceSplittable reports whether a character-level model without a
+// pre-tokenizer can encode its input word by word, cut before each run of
+// spaceRepl ("▁"), with the same result: when spaceRepl is in the model's
+// vocabulary and no vocabulary token holds another character followed by
+// spaceRepl, no merge can join the two sides of such a cut, and BPE on the
+// whole input is BPE on each word. (Llama 2's, Mistral's and Gemma's
+// vocabularies have this property; cutting makes words short enough for
+// the word cache.) ignore_merges looks words up whole, so it must be off.
+func spaceSplittable(p *pipeline, ignoreMerges bool) bool {
+	if !p.charLevel || p.pretok != preNone || p.spaceRepl == "" || ignoreMerges {
+		return false
+	}
+	if _, ok := p.modelVocab[p.spaceRepl]; !ok {
+		return false
+	}
+	for tok := range p.modelVocab {
+		for i := strings.Index(tok, p.spaceRepl); i >= 0; {
+			if i > 0 && !strings.HasSuffix(tok[:i], p.spaceRepl) {
+				return false
+			}
+			next := strings.Index(tok[i+len(p.spaceRepl):], p.spaceRepl)
+			if next < 0 {
+				break
+			}
+			i += len(p.spaceRepl) + next
+		}
+	}
+	return true
+}
+
+// nextSpaceRun returns the end of the word that starts at s[i]: a run of
+// repl, then everything up to the next repl.
+func nextSpaceRun(s string, i int, repl string) int {
+	j := i
+	for strings.HasPrefix(s[j:], repl) {
+		j += len(repl)
+	}
+	if k := strings.Index(s[j:], repl); k >= 0 {
+		if j+k > i {
+			return j + k
+		}
+	}
+	return len(s)
 }
 
 // normalizedAdded returns the added tokens matched on normalized text with
@@ -184,6 +230,8 @@ func (e *encoder) pretokenize(s string, a, b int, al *align, first bool) {
 			j = nextPieceLlama(p, i, 1)
 		case preMetaspace:
 			j = nextMetaspace(p, i, t.metaRepl)
+		case preSpaceRuns:
+			j = nextSpaceRun(p, i, t.spaceRepl)
 		default:
 			j = len(p)
 		}

@@ -224,6 +224,9 @@ func fromTokenizerFiles(data, config []byte) (*Tokenizer, error) {
 		return nil, err
 	}
 	p.general = len(p.norm) > 0 || p.charLevel || p.pretok != preGPT2 || p.metaspace
+	if spaceSplittable(p, m.IgnoreMerges) {
+		p.pretok = preSpaceRuns
+	}
 	t, err := build(spec)
 	if err != nil {
 		return nil, err

@@ -383,3 +383,49 @@ func TestSpaceRuns(t *testing.T) {
 		t.Errorf("only %d tokens compared", n)
 	}
 }
+
+// TestLoadConfigFiles checks that Load reads tokenizer_config.json next to
+// tokenizer.json, that LoadTokenizerJSON takes it explicitly, and that a
+// bad one is refused with an error naming it.
+func TestLoadConfigFiles(t *testing.T) {
+	src := filepath.Join("testdata", "families", "llama2")
+	data, err := os.ReadFile(filepath.Join(src, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := LoadTokenizerJSON(filepath.Join(src, "tokenizer.json"), filepath.Join(src, "tokenizer_config.json"))
+	if err != nil || tk.BOS() != 1 || tk.EOS() != 2 {
+		t.Fatalf("LoadTokenizerJSON: %v", err)
+	}
+	if tk, err := LoadTokenizerJSON(filepath.Join(src, "tokenizer.json"), ""); err != nil || tk.EOS() != -1 {
+		t.Errorf("LoadTokenizerJSON without config: EOS %d, %v; want -1 (the template adds none)", tk.EOS(), err)
+	}
+	for _, c := range []struct {
+		name  string
+		setup func(dir string) error
+		want  []string
+	}{
+		{"config is a directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "tokenizer_config.json"), 0o755) },
+			[]string{"tokenizer_config.json", "directory"}},
+		{"config is not JSON", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte("{"), 0o644)
+		}, []string{"tokenizer_config.json", "unexpected end"}},
+		{"config adds a missing EOS", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"add_eos_token":true,"eos_token":"<nope>"}`), 0o644)
+		}, []string{"tokenizer_config.json", "add_eos_token is true but eos_token \"<nope>\""}},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.setup(dir); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir)
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %v, want mention of %q", c.name, err, w)
+			}
+		}
+	}
+}

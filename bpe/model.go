@@ -10,9 +10,11 @@ import (
 // EndOfText is GPT-2's end-of-text special token.
 const EndOfText = "<|endoftext|>"
 
-// Tokenizer is a byte-level BPE tokenizer (GPT-2 style). It is immutable
-// after it is built by GPT2, Load or LoadFiles and safe for concurrent use
-// by multiple goroutines (its word cache is internally synchronized).
+// Tokenizer is a BPE tokenizer: byte-level (GPT-2, GPT-NeoX, Llama 3,
+// Qwen2) or SentencePiece-style with byte fallback (Llama 2, Mistral,
+// Gemma). It is immutable after it is built by GPT2, Load,
+// LoadTokenizerJSON or LoadFiles and safe for concurrent use by multiple
+// goroutines (its word cache is internally synchronized).
 type Tokenizer struct {
 	vocab     map[string]int // vocab.json form ("ĠParis") -> id, added tokens included
 	tokBytes  [][]byte       // id -> bytes the token stands for; nil where the id is unused

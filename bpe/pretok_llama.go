@@ -96,21 +96,7 @@ func nextPieceLlama(s string, i, maxDigits int) int {
 	// Whitespace (cls == classSpace): \s*[\r\n]+ ends after the run's last
 	// \r or \n; else \s+(?!\S) leaves out the run's last character when a
 	// non-space follows, unless the run is one character (\s+).
-	last, j, nl := i, i+size, -1
-	if isCRLF(c) {
-		nl = j
-	}
-	for j < len(s) {
-		r, sz, cl := decodeAt(s, j)
-		if cl != classSpace {
-			break
-		}
-		last = j
-		j += sz
-		if r == '\r' || r == '\n' {
-			nl = j
-		}
-	}
+	last, j, nl := spaceRun(s, i, size)
 	if nl >= 0 {
 		return nl
 	}
@@ -118,6 +104,30 @@ func nextPieceLlama(s string, i, maxDigits int) int {
 		return j
 	}
 	return last
+}
+
+// spaceRun scans the whitespace run that starts at s[i] (whose first
+// character is size bytes long) and returns where its last character
+// starts, where the run ends, and the end of its last \r or \n (-1 when
+// it has none).
+func spaceRun(s string, i, size int) (last, end, nl int) {
+	last, end, nl = i, i+size, -1
+	if isCRLF(s[i]) {
+		nl = end
+	}
+	for end < len(s) {
+		c := s[end]
+		_, sz, cl := decodeAt(s, end)
+		if cl != classSpace {
+			break
+		}
+		last = end
+		end += sz
+		if isCRLF(c) {
+			nl = end
+		}
+	}
+	return last, end, nl
 }
 
 // nextMetaspace returns the end of the piece that starts at s[i] when a

@@ -125,18 +125,21 @@ func (c *component) flatten() []component {
 	return out
 }
 
-// stringPattern returns the String pattern of c, or an error naming what
-// (e.g. "normalizer Replace") when it is missing, empty or a Regex.
-func (c *component) stringPattern(what string) (string, error) {
+// replaceArgs returns the String pattern and the content of a Replace
+// component, or an error naming what (e.g. "normalizer Replace") when the
+// pattern is missing, empty or a Regex, or the content is missing.
+func (c *component) replaceArgs(what string) (pat, content string, err error) {
 	switch {
 	case c.Pattern == nil:
-		return "", fmt.Errorf("%s: missing pattern", what)
+		return "", "", fmt.Errorf("%s: missing pattern", what)
 	case c.Pattern.Regex != nil:
-		return "", fmt.Errorf("%s: Regex pattern %q is not supported (only String patterns)", what, *c.Pattern.Regex)
+		return "", "", fmt.Errorf("%s: Regex pattern %q is not supported (only String patterns)", what, *c.Pattern.Regex)
 	case c.Pattern.String == nil || *c.Pattern.String == "":
-		return "", fmt.Errorf("%s: empty pattern", what)
+		return "", "", fmt.Errorf("%s: empty pattern", what)
+	case c.Content == nil:
+		return "", "", fmt.Errorf("%s: missing content", what)
 	}
-	return *c.Pattern.String, nil
+	return *c.Pattern.String, *c.Content, nil
 }
 
 func fromTokenizerJSON(data []byte) (*Tokenizer, error) {
@@ -261,16 +264,13 @@ func parseNormalizer(c *component, p *pipeline) error {
 			}
 			p.norm = append(p.norm, normStep{kind: normPrepend, a: *n.Prepend})
 		case "Replace":
-			pat, err := n.stringPattern(what)
+			pat, content, err := n.replaceArgs(what)
 			if err != nil {
 				return err
 			}
-			if n.Content == nil {
-				return fmt.Errorf("%s: missing content", what)
-			}
-			p.norm = append(p.norm, normStep{kind: normReplace, a: pat, b: *n.Content})
+			p.norm = append(p.norm, normStep{kind: normReplace, a: pat, b: content})
 			if pat == " " {
-				p.spaceRepl = *n.Content
+				p.spaceRepl = content
 			}
 		default:
 			return fmt.Errorf("normalizer %s (type %q) is not supported; supported: %s", n.Type, n.Type, supportedNormalizers)
@@ -316,18 +316,14 @@ func parsePreTokenizer(c *component, raw json.RawMessage, spec *tokenizerSpec) e
 		}
 	case len(l) == 1 && l[0].Type == "Metaspace":
 		ms := l[0]
-		if ms.Replacement == nil || utf8.RuneCountInString(*ms.Replacement) != 1 {
-			return errors.New("pre_tokenizer Metaspace: replacement is missing or not one character")
-		}
-		p.metaspace, p.charLevel, p.pretok, p.metaRepl = true, true, preNone, *ms.Replacement
-		if ms.Split == nil || *ms.Split {
-			p.pretok = preMetaspace
-		}
-		scheme, err := prependScheme(ms, "pre_tokenizer")
+		repl, scheme, err := metaspaceOptions(ms, "pre_tokenizer")
 		if err != nil {
 			return err
 		}
-		p.metaScheme = scheme
+		p.metaspace, p.charLevel, p.pretok, p.metaRepl, p.metaScheme = true, true, preNone, repl, scheme
+		if ms.Split == nil || *ms.Split {
+			p.pretok = preMetaspace
+		}
 		if p.spaceRepl == "" {
 			p.spaceRepl = p.metaRepl
 		}
@@ -337,23 +333,30 @@ func parsePreTokenizer(c *component, raw json.RawMessage, spec *tokenizerSpec) e
 	return nil
 }
 
-// prependScheme returns the Metaspace component's prepend scheme.
-func prependScheme(c component, what string) (int, error) {
+// metaspaceOptions returns the replacement character and prepend scheme
+// of a Metaspace component (what is "pre_tokenizer" or "decoder"). As in
+// Hugging Face, a missing prepend_scheme follows the older
+// add_prefix_space (always unless false).
+func metaspaceOptions(c component, what string) (repl string, scheme int, err error) {
+	if c.Replacement == nil || utf8.RuneCountInString(*c.Replacement) != 1 {
+		return "", 0, fmt.Errorf("%s Metaspace: replacement is missing or not one character", what)
+	}
+	repl = *c.Replacement
 	if c.PrependScheme == nil {
 		if c.AddPrefixSpace != nil && !*c.AddPrefixSpace {
-			return prependNever, nil
+			return repl, prependNever, nil
 		}
-		return prependAlways, nil
+		return repl, prependAlways, nil
 	}
 	switch *c.PrependScheme {
 	case "always":
-		return prependAlways, nil
+		return repl, prependAlways, nil
 	case "first":
-		return prependFirst, nil
+		return repl, prependFirst, nil
 	case "never":
-		return prependNever, nil
+		return repl, prependNever, nil
 	}
-	return 0, fmt.Errorf("%s Metaspace: prepend_scheme %q is not one of always, first, never", what, *c.PrependScheme)
+	return "", 0, fmt.Errorf("%s Metaspace: prepend_scheme %q is not one of always, first, never", what, *c.PrependScheme)
 }
 
 // parseDecoder reads the decoder chain into p; a lone ByteLevel decoder (or
@@ -370,15 +373,12 @@ func parseDecoder(c *component, p *pipeline) error {
 		case "ByteLevel":
 			st.kind = decByteLevel
 		case "Replace":
-			pat, err := d.stringPattern(what)
+			pat, content, err := d.replaceArgs(what)
 			if err != nil {
 				return err
 			}
-			if d.Content == nil {
-				return fmt.Errorf("%s: missing content", what)
-			}
-			st = decStep{kind: decReplace, a: pat, b: *d.Content}
-			if *d.Content == " " && p.spaceRepl == "" {
+			st = decStep{kind: decReplace, a: pat, b: content}
+			if content == " " && p.spaceRepl == "" {
 				p.spaceRepl = pat
 			}
 		case "ByteFallback":
@@ -391,16 +391,13 @@ func parseDecoder(c *component, p *pipeline) error {
 			}
 			st = decStep{kind: decStrip, a: *d.Content, start: d.Start, stop: d.Stop}
 		case "Metaspace":
-			if d.Replacement == nil || utf8.RuneCountInString(*d.Replacement) != 1 {
-				return fmt.Errorf("%s: replacement is missing or not one character", what)
-			}
-			scheme, err := prependScheme(d, "decoder")
+			repl, scheme, err := metaspaceOptions(d, "decoder")
 			if err != nil {
 				return err
 			}
-			st = decStep{kind: decMetaspace, a: *d.Replacement, prependAny: scheme != prependNever}
+			st = decStep{kind: decMetaspace, a: repl, prependAny: scheme != prependNever}
 			if p.spaceRepl == "" {
-				p.spaceRepl = *d.Replacement
+				p.spaceRepl = repl
 			}
 		default:
 			return fmt.Errorf("decoder %s (type %q) is not supported; supported: %s", d.Type, d.Type, supportedDecoders)

@@ -429,3 +429,57 @@ func TestLoadConfigFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFamilyAddedTokens checks added tokens matched on normalized text
+// (with lstrip/rstrip), a single_word one on raw text, and an added token
+// whose content is in the model's vocabulary, against Hugging Face (see
+// added_variant in make_family_cases.py).
+func TestFamilyAddedTokens(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "families", "added_variants.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var variants map[string]struct {
+		Extra []map[string]any `json:"extra"`
+		Cases []struct {
+			Text string `json:"text"`
+			IDs  []int  `json:"ids"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &variants); err != nil {
+		t.Fatal(err)
+	}
+	if len(variants) != len(families) {
+		t.Fatalf("%d variants, want %d", len(variants), len(families))
+	}
+	for name, v := range variants {
+		data, err := os.ReadFile(filepath.Join("testdata", "families", name, "tokenizer.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		added := doc["added_tokens"].([]any)
+		for _, a := range added {
+			a.(map[string]any)["normalized"] = true
+		}
+		for _, e := range v.Extra {
+			added = append(added, e)
+		}
+		doc["added_tokens"] = added
+		if data, err = json.Marshal(doc); err != nil {
+			t.Fatal(err)
+		}
+		tk, err := fromTokenizerJSON(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range v.Cases {
+			if got := tk.EncodeWith(c.Text, false); !same(got, c.IDs) {
+				t.Errorf("%s: EncodeWith(%q, false) = %v, want %v", name, c.Text, got, c.IDs)
+			}
+		}
+	}
+}

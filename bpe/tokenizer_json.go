@@ -187,6 +187,11 @@ func fromTokenizerFiles(data, config []byte) (*Tokenizer, error) {
 		spec.merges = append(spec.merges, [2]string{pair[0], pair[1]})
 	}
 	for _, a := range tj.AddedTokens {
+		// Like Hugging Face (which warns), an added token whose content is
+		// in the model's vocabulary gets the vocabulary's id.
+		if id, ok := m.Vocab[a.Content]; ok {
+			a.ID = id
+		}
 		spec.added = append(spec.added, addedToken{
 			content: a.Content, id: a.ID, singleWord: a.SingleWord,
 			lstrip: a.LStrip, rstrip: a.RStrip, normalized: a.Normalized, special: a.Special,

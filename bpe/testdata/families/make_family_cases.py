@@ -22,6 +22,9 @@ add_special_tokens=True, with the folder's tokenizer_config.json) and
 "decoded" (tokenizers decode(ids_special, skip_special_tokens=False)) and
 "offsets" (tokenizers' character offsets of ids_special).
 
+added_variants.json: per family, added tokens to append (the existing ones
+made normalized) and the ids tokenizers gives then.
+
     /work/main/oracle/.venv/bin/python bpe/testdata/families/make_family_cases.py
 """
 import gzip
@@ -109,10 +112,34 @@ def families():
     yield "gemma2", gemma2, {"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>"}
 
 
+ADDED_TEXTS = ["Hello <s>world", "<s>x", " <s> </s>", "a  b   c", "e\u0301! x é! <unk>", "<|endoftext|> hi<|endoftext|>",
+               "  ", "x é! y", "a wor b world", " é!  x", "wor", "world wor"]
+
+
+def added_variant(name, tok):
+    """The family's tokenizer.json with its added tokens made normalized and
+    three more added (normalized, lstrip/rstrip, single_word), and the ids
+    tokenizers gives on ADDED_TEXTS; written to added_variants.json."""
+    doc = json.loads(tok.to_str())
+    n = max(max(doc["model"]["vocab"].values()), max(a["id"] for a in doc["added_tokens"])) + 1
+    extra = [
+        {"id": n, "content": "  ", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+        {"id": n + 1, "content": "é!", "single_word": False, "lstrip": True, "rstrip": True, "normalized": True, "special": False},
+        {"id": n + 2, "content": "wor", "single_word": True, "lstrip": False, "rstrip": False, "normalized": False, "special": False},
+    ]
+    for a in doc["added_tokens"]:
+        a["normalized"] = True
+    doc["added_tokens"].extend(extra)
+    t = Tokenizer.from_str(json.dumps(doc))
+    return {"extra": extra, "cases": [{"text": x, "ids": t.encode(x, add_special_tokens=False).ids} for x in ADDED_TEXTS]}
+
+
 def main():
     with open(os.path.join(root, "bpe", "testdata", "hf_tokens.json"), encoding="utf-8") as f:
         texts = [c["text"] for c in json.load(f)["cases"]] + EXTRA + random_texts(120)
+    variants = {}
     for name, tok, config in families():
+        variants[name] = added_variant(name, tok)
         d = os.path.join(here, name)
         os.makedirs(d, exist_ok=True)
         doc = json.loads(tok.to_str())
@@ -137,6 +164,8 @@ def main():
                       f, ensure_ascii=False, separators=(",", ":"))
         print(name, "vocab", tok.get_vocab_size(), "cases", len(cases), "bos", hf.bos_token_id, "eos", hf.eos_token_id,
               "example", cases[2]["ids_special"][:4])
+    with open(os.path.join(here, "added_variants.json"), "w", encoding="utf-8") as f:
+        json.dump(variants, f, ensure_ascii=False, indent=0)
 
 
 if __name__ == "__main__":

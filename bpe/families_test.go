@@ -301,27 +301,38 @@ func TestFamilyTokenIDs(t *testing.T) {
 }
 
 // BenchmarkEncodeFamilies measures Encode on ~100 KB of English prose for
-// each family's small fixture tokenizer.
+// each family's small fixture tokenizer. The SentencePiece-style fixtures
+// (trained without cutting at spaces) have tokens across "▁", so each
+// input is one 100 KB word there; llama2-words is the fast path real
+// Llama 2 / Mistral vocabularies take.
 func BenchmarkEncodeFamilies(b *testing.B) {
 	f := loadFixtures(b)
 	english := f.Cases[len(f.Cases)-1].Text
 	s := strings.Repeat(english, 100_000/len(english))
-	for _, fam := range families {
-		tk, _ := loadFamily(b, fam.name)
-		b.Run(fam.name, func(b *testing.B) {
+	run := func(name string, tk *Tokenizer) {
+		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(s)))
 			for b.Loop() {
 				tk.Encode(s)
 			}
 		})
 	}
+	for _, fam := range families {
+		tk, _ := loadFamily(b, fam.name)
+		run(fam.name, tk)
+	}
+	// A vocabulary without tokens across "▁" (like Llama 2's): words cut.
+	tk, err := fromTokenizerJSON(spaceRunsJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	run("llama2-words", tk)
 }
 
-// TestSpaceRuns checks that cutting a SentencePiece-style input into words
-// before each "▁" run (done when no vocabulary token has "▁" after another
-// character, as in Llama 2's) gives the ids and offsets of BPE on the whole
-// input. The fixture vocabulary has such tokens, so they are taken out.
-func TestSpaceRuns(t *testing.T) {
+// spaceRunsJSON returns the llama2 fixture's tokenizer.json without the
+// vocabulary tokens (and merges) that hold "▁" after another character, so
+// that inputs are cut into words before each "▁" run.
+func spaceRunsJSON(t testing.TB) []byte {
 	data, err := os.ReadFile(filepath.Join("testdata", "families", "llama2", "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -355,6 +366,15 @@ func TestSpaceRuns(t *testing.T) {
 	if data, err = json.Marshal(doc); err != nil {
 		t.Fatal(err)
 	}
+	return data
+}
+
+// TestSpaceRuns checks that cutting a SentencePiece-style input into words
+// before each "▁" run (done when no vocabulary token has "▁" after another
+// character, as in Llama 2's) gives the ids and offsets of BPE on the whole
+// input. The fixture vocabulary has such tokens, so they are taken out.
+func TestSpaceRuns(t *testing.T) {
+	data := spaceRunsJSON(t)
 	cut, err := fromTokenizerJSON(data)
 	if err != nil {
 		t.Fatal(err)

@@ -348,7 +348,7 @@ func TestLoadErrors(t *testing.T) {
 
 	for _, c := range []struct{ json, want string }{
 		{`{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, "not BPE"},
-		{`{"normalizer": {"type": "NFC"}, "pre_tokenizer": {"type": "ByteLevel"}, "model": {"vocab": {"a": 0}, "merges": []}}`, "normalizer NFC"},
+		{`{"normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "ByteLevel"}, "model": {"vocab": {"a": 0}, "merges": []}}`, "normalizer Lowercase"},
 		{`{"pre_tokenizer": {"type": "Metaspace"}, "model": {"vocab": {"a": 0}, "merges": []}}`, "pre_tokenizer"},
 		{`{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"vocab": {"a": 0}, "merges": [1]}}`, "model.merges[0]"},
 		{`{"pre_tokenizer": {"type": "ByteLevel"}, "model": {"vocab": {"a": 0}, "merges": [], "dropout": 0.1}}`, "dropout"},

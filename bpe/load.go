@@ -25,6 +25,9 @@ const (
 	MaxTokenizerJSONBytes = 64 << 20 // tokenizer.json: 64 MiB
 	MaxVocabJSONBytes     = 32 << 20 // vocab.json: 32 MiB
 	MaxMergesBytes        = 32 << 20 // merges.txt: 32 MiB
+	// MaxTokenizerConfigBytes caps tokenizer_config.json (chat templates
+	// and added_tokens_decoder make some a few hundred KiB).
+	MaxTokenizerConfigBytes = 16 << 20
 	// MaxTokenID bounds every token id (vocabulary and added tokens):
 	// the tokenizer allocates tables indexed by id, so a single huge id
 	// in a small file would otherwise cost gigabytes.
@@ -78,34 +81,20 @@ func readGzip(fsys fs.FS, name string) ([]byte, error) {
 }
 
 // Load builds the tokenizer of the checkpoint folder dir. It reads
-// dir/tokenizer.json (Hugging Face tokenizers format) when present, else
-// dir/vocab.json and dir/merges.txt (see LoadFiles). When neither is there
-// the error names the files looked for and the folder, and satisfies
-// errors.Is(err, fs.ErrNotExist).
-//
-// From tokenizer.json it takes model.vocab, model.merges (either "a b"
-// strings or ["a", "b"] pairs), model.ignore_merges and model.unk_token,
-// the added_tokens (all are split out of the text before pre-tokenization,
-// honoring lstrip, rstrip, single_word and normalized), the ByteLevel
-// pre-tokenizer's add_prefix_space, and the ByteLevel (or Roberta)
-// post-processor's trim_offsets. Encode never inserts the post-processor's
-// template tokens (BOS/EOS). A file that needs a normalizer, a pre-tokenizer
-// other than the GPT-2 ByteLevel one, a non-ByteLevel decoder, BPE dropout
-// or subword prefixes/suffixes is rejected with an error rather than
-// tokenized differently from Hugging Face.
-//
-// Each file must be a regular file (or a link to one) within its size cap
-// (MaxTokenizerJSONBytes, MaxVocabJSONBytes, MaxMergesBytes) and every id at
-// most MaxTokenID; a directory, named pipe or device is refused unread.
+// dir/tokenizer.json (Hugging Face tokenizers format) and, when present,
+// dir/tokenizer_config.json (see LoadTokenizerJSON); without
+// tokenizer.json it reads dir/vocab.json and dir/merges.txt (see
+// LoadFiles). When neither is there the error names the files looked for
+// and the folder, and satisfies errors.Is(err, fs.ErrNotExist).
 func Load(dir string) (*Tokenizer, error) {
 	tj := filepath.Join(dir, "tokenizer.json")
 	data, err := fsx.ReadFile(tj, "tokenizer.json", MaxTokenizerJSONBytes)
 	if err == nil {
-		t, err := fromTokenizerJSON(data)
-		if err != nil {
-			return nil, fmt.Errorf("bpe: load %s: %w", tj, err)
+		cfg := filepath.Join(dir, "tokenizer_config.json")
+		if _, err := os.Stat(cfg); errors.Is(err, fs.ErrNotExist) {
+			cfg = ""
 		}
-		return t, nil
+		return loadTokenizerJSON(tj, data, cfg)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("bpe: load %s: %w", tj, err)
@@ -118,6 +107,68 @@ func Load(dir string) (*Tokenizer, error) {
 			dir, fs.ErrNotExist)
 	}
 	return LoadFiles(vj, mt)
+}
+
+// LoadTokenizerJSON builds the tokenizer of a Hugging Face tokenizer.json
+// file, and of the transformers tokenizer_config.json file config ("" for
+// none), encoding id for id like Hugging Face tokenizers. Supported:
+//
+//   - model: BPE (vocab, merges as "a b" strings or ["a", "b"] pairs,
+//     ignore_merges, unk_token, byte_fallback with "<0xNN>" tokens,
+//     fuse_unk); no dropout or subword prefixes/suffixes;
+//   - normalizer: NFC, NFD, NFKC, NFKD, Prepend, Replace with a String
+//     pattern, or a Sequence of them (GPT-NeoX, Qwen2: NFC; Llama 2,
+//     Mistral v0.1: Prepend("▁") + Replace(" ", "▁"); Gemma: Replace);
+//   - pre_tokenizer: ByteLevel (GPT-2's regex with use_regex, else none;
+//     add_prefix_space), Split with the Llama 3 or Qwen2 regex (Isolated)
+//     followed by ByteLevel without regex, Metaspace (replacement,
+//     prepend_scheme always/first/never, split), or none;
+//   - added_tokens with single_word, lstrip, rstrip and normalized, split
+//     out of the text before the model;
+//   - post_processor: ByteLevel (trim_offsets), TemplateProcessing (the
+//     single template's special tokens around $A), RobertaProcessing and
+//     BertProcessing (cls $A sep), or a Sequence of them;
+//   - decoder: ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, or
+//     a Sequence of them.
+//
+// From tokenizer_config.json it takes bos_token and eos_token (strings,
+// {"content": ...} objects or null) for BOS and EOS, and add_bos_token and
+// add_eos_token: when either is given, Encode adds [bos] $A [eos] as they
+// say instead of the post-processor's template (transformers'
+// LlamaTokenizerFast behavior; transformers 5 ignores them when
+// tokenizer.json exists, which differs only when they disagree with the
+// post-processor).
+//
+// Any other component type, Split pattern or field value is refused with an
+// error naming the component, its type and the supported ones, rather than
+// tokenized differently from Hugging Face. Each file must be a regular file
+// (or a link to one) within its size cap (MaxTokenizerJSONBytes,
+// MaxTokenizerConfigBytes) and every id at most MaxTokenID; a directory,
+// named pipe or device is refused unread.
+func LoadTokenizerJSON(tokenizerJSON, config string) (*Tokenizer, error) {
+	data, err := fsx.ReadFile(tokenizerJSON, "tokenizer.json", MaxTokenizerJSONBytes)
+	if err != nil {
+		return nil, fmt.Errorf("bpe: load %s: %w", tokenizerJSON, err)
+	}
+	return loadTokenizerJSON(tokenizerJSON, data, config)
+}
+
+func loadTokenizerJSON(path string, data []byte, config string) (*Tokenizer, error) {
+	var cfg []byte
+	if config != "" {
+		var err error
+		if cfg, err = fsx.ReadFile(config, "tokenizer_config.json", MaxTokenizerConfigBytes); err != nil {
+			return nil, fmt.Errorf("bpe: load %s: %w", config, err)
+		}
+	}
+	t, err := fromTokenizerFiles(data, cfg)
+	if err != nil {
+		if config != "" {
+			return nil, fmt.Errorf("bpe: load %s, %s: %w", path, config, err)
+		}
+		return nil, fmt.Errorf("bpe: load %s: %w", path, err)
+	}
+	return t, nil
 }
 
 // LoadFiles builds a GPT-2 style tokenizer from a vocab.json (a JSON object
@@ -199,170 +250,6 @@ func parseMerges(data []byte) ([][2]string, error) {
 		return nil, fmt.Errorf("line %d: %w", line, err)
 	}
 	return out, nil
-}
-
-// tokenizerJSON is the part of Hugging Face's tokenizer.json that is read.
-type tokenizerJSON struct {
-	AddedTokens []struct {
-		ID         int    `json:"id"`
-		Content    string `json:"content"`
-		SingleWord bool   `json:"single_word"`
-		LStrip     bool   `json:"lstrip"`
-		RStrip     bool   `json:"rstrip"`
-		Normalized bool   `json:"normalized"`
-		Special    bool   `json:"special"`
-	} `json:"added_tokens"`
-	Normalizer    json.RawMessage `json:"normalizer"`
-	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
-	PostProcessor json.RawMessage `json:"post_processor"`
-	Decoder       json.RawMessage `json:"decoder"`
-	Model         struct {
-		Type                    string            `json:"type"`
-		Vocab                   map[string]int    `json:"vocab"`
-		Merges                  []json.RawMessage `json:"merges"`
-		Dropout                 *float64          `json:"dropout"`
-		UnkToken                *string           `json:"unk_token"`
-		ContinuingSubwordPrefix *string           `json:"continuing_subword_prefix"`
-		EndOfWordSuffix         *string           `json:"end_of_word_suffix"`
-		IgnoreMerges            bool              `json:"ignore_merges"`
-	} `json:"model"`
-}
-
-// component is a normalizer, pre-tokenizer, post-processor or decoder.
-type component struct {
-	Type           string      `json:"type"`
-	AddPrefixSpace *bool       `json:"add_prefix_space"`
-	TrimOffsets    *bool       `json:"trim_offsets"`
-	UseRegex       *bool       `json:"use_regex"`
-	Normalizers    []component `json:"normalizers"`
-	PreTokenizers  []component `json:"pretokenizers"`
-	Processors     []component `json:"processors"`
-	Decoders       []component `json:"decoders"`
-}
-
-// parseComponent decodes raw; a missing or null component gives nil.
-func parseComponent(raw json.RawMessage, what string) (*component, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var c component
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return &c, nil
-}
-
-// flatten returns the components of c, looking into Sequences.
-func (c *component) flatten() []component {
-	if c == nil {
-		return nil
-	}
-	if c.Type != "Sequence" {
-		return []component{*c}
-	}
-	var out []component
-	for _, l := range [][]component{c.Normalizers, c.PreTokenizers, c.Processors, c.Decoders} {
-		for i := range l {
-			out = append(out, l[i].flatten()...)
-		}
-	}
-	return out
-}
-
-func fromTokenizerJSON(data []byte) (*Tokenizer, error) {
-	var tj tokenizerJSON
-	if err := json.Unmarshal(data, &tj); err != nil {
-		return nil, err
-	}
-	m := &tj.Model
-	if m.Type != "" && m.Type != "BPE" {
-		return nil, fmt.Errorf("model type %q is not BPE", m.Type)
-	}
-	if len(m.Vocab) == 0 {
-		return nil, errors.New("model.vocab is missing or empty")
-	}
-	if m.Dropout != nil && *m.Dropout > 0 {
-		return nil, fmt.Errorf("BPE dropout %g is not supported", *m.Dropout)
-	}
-	if m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" {
-		return nil, fmt.Errorf("continuing_subword_prefix %q is not supported", *m.ContinuingSubwordPrefix)
-	}
-	if m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
-		return nil, fmt.Errorf("end_of_word_suffix %q is not supported", *m.EndOfWordSuffix)
-	}
-	spec := &tokenizerSpec{vocab: m.Vocab, ignoreMerges: m.IgnoreMerges}
-	for i, raw := range m.Merges {
-		var s string
-		if err := json.Unmarshal(raw, &s); err == nil {
-			a, b, ok := strings.Cut(s, " ")
-			if !ok || a == "" || b == "" {
-				return nil, fmt.Errorf("model.merges[%d]: want \"a b\", got %q", i, s)
-			}
-			spec.merges = append(spec.merges, [2]string{a, b})
-			continue
-		}
-		var pair []string
-		if err := json.Unmarshal(raw, &pair); err != nil || len(pair) != 2 {
-			return nil, fmt.Errorf("model.merges[%d]: want \"a b\" or [\"a\", \"b\"], got %s", i, raw)
-		}
-		spec.merges = append(spec.merges, [2]string{pair[0], pair[1]})
-	}
-	for _, a := range tj.AddedTokens {
-		spec.added = append(spec.added, addedToken{
-			content: a.Content, id: a.ID, singleWord: a.SingleWord,
-			lstrip: a.LStrip, rstrip: a.RStrip, normalized: a.Normalized, special: a.Special,
-		})
-	}
-
-	norm, err := parseComponent(tj.Normalizer, "normalizer")
-	if err != nil {
-		return nil, err
-	}
-	if n := norm.flatten(); len(n) > 0 {
-		return nil, fmt.Errorf("normalizer %s is not supported", n[0].Type)
-	}
-	pre, err := parseComponent(tj.PreTokenizer, "pre_tokenizer")
-	if err != nil {
-		return nil, err
-	}
-	if p := pre.flatten(); len(p) != 1 || p[0].Type != "ByteLevel" || (p[0].UseRegex != nil && !*p[0].UseRegex) {
-		return nil, fmt.Errorf("pre_tokenizer %s is not supported (want the GPT-2 ByteLevel pre-tokenizer)", compact(tj.PreTokenizer))
-	} else if p[0].AddPrefixSpace != nil {
-		spec.addPrefixSpace = *p[0].AddPrefixSpace
-	}
-	post, err := parseComponent(tj.PostProcessor, "post_processor")
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range post.flatten() {
-		if p.Type == "ByteLevel" || p.Type == "RobertaProcessing" {
-			spec.trimOffsets = p.TrimOffsets == nil || *p.TrimOffsets
-			spec.trimPrefix = p.AddPrefixSpace == nil || *p.AddPrefixSpace
-		}
-	}
-	dec, err := parseComponent(tj.Decoder, "decoder")
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range dec.flatten() {
-		if d.Type != "ByteLevel" {
-			return nil, fmt.Errorf("decoder %s is not supported (want ByteLevel)", d.Type)
-		}
-	}
-	t, err := build(spec)
-	if err != nil {
-		return nil, err
-	}
-	if m.UnkToken != nil {
-		if unk, ok := t.vocab[*m.UnkToken]; ok {
-			for b := range t.byteID {
-				if t.byteID[b] < 0 {
-					t.byteID[b] = int32(unk)
-				}
-			}
-		}
-	}
-	return t, nil
 }
 
 func compact(raw json.RawMessage) string {

@@ -10,9 +10,11 @@ import (
 // EndOfText is GPT-2's end-of-text special token.
 const EndOfText = "<|endoftext|>"
 
-// Tokenizer is a byte-level BPE tokenizer (GPT-2 style). It is immutable
-// after it is built by GPT2, Load or LoadFiles and safe for concurrent use
-// by multiple goroutines (its word cache is internally synchronized).
+// Tokenizer is a BPE tokenizer: byte-level (GPT-2, GPT-NeoX, Llama 3,
+// Qwen2) or SentencePiece-style with byte fallback (Llama 2, Mistral,
+// Gemma). It is immutable after it is built by GPT2, Load,
+// LoadTokenizerJSON or LoadFiles and safe for concurrent use by multiple
+// goroutines (its word cache is internally synchronized).
 type Tokenizer struct {
 	vocab     map[string]int // vocab.json form ("ĠParis") -> id, added tokens included
 	tokBytes  [][]byte       // id -> bytes the token stands for; nil where the id is unused
@@ -32,6 +34,15 @@ type Tokenizer struct {
 	trimOffsets    bool // ByteLevel post-processor's trim_offsets
 	trimPrefix     bool // ByteLevel post-processor's add_prefix_space
 	ignoreMerges   bool // BPE model's ignore_merges
+
+	// The pipeline of tokenizers other than GPT-2's (see pipeline.go);
+	// general is false for GPT-2's, which takes the original fast path.
+	pipeline
+	bos, eos int
+	// prefix and suffix are the special token ids Encode adds around the
+	// text (the post-processor's template, or tokenizer_config.json's
+	// add_bos_token and add_eos_token).
+	prefix, suffix []int
 
 	seed  maphash.Seed
 	cache [cacheShards]cacheShard
@@ -61,10 +72,12 @@ type tokenizerSpec struct {
 	added  []addedToken
 
 	addPrefixSpace, trimOffsets, trimPrefix, ignoreMerges bool
+
+	pipe pipeline
 }
 
 // build checks spec and builds the Tokenizer.
-func build(spec *tokenizerSpec) (*Tokenizer, error) {
+func build(spec *tokenizerSpec) (_ *Tokenizer, err error) {
 	t := &Tokenizer{
 		vocab:          make(map[string]int, len(spec.vocab)+len(spec.added)),
 		merges:         make(map[uint64]mergeRule, len(spec.merges)),
@@ -73,6 +86,9 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 		trimOffsets:    spec.trimOffsets,
 		trimPrefix:     spec.trimPrefix,
 		ignoreMerges:   spec.ignoreMerges,
+		pipeline:       spec.pipe,
+		bos:            -1,
+		eos:            -1,
 		seed:           maphash.MakeSeed(),
 	}
 	size := 0
@@ -99,7 +115,7 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 	t.tokText = make([]string, size)
 	t.tokForm = make([]string, size)
 	set := func(tok string, id int) {
-		b := symbolsToBytes(tok)
+		b := t.modelTokenBytes(tok)
 		t.tokBytes[id] = b
 		t.tokText[id] = lossyString(b)
 		t.tokForm[id] = tok
@@ -126,10 +142,15 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 			t.eot = id
 		}
 	}
+	t.bos, t.eos = t.eot, t.eot
 	t.byDecoded = make(map[string]int, size)
-	for id := size - 1; id >= 0; id-- {
-		if t.tokBytes[id] != nil {
-			t.byDecoded[string(t.tokBytes[id])] = id
+	// Lowest id wins, and an ordinary token wins over a byte-fallback
+	// token "<0xNN>" with the same text.
+	for _, fallback := range []bool{true, false} {
+		for id := size - 1; id >= 0; id-- {
+			if _, isByte := byteToken(t.tokForm[id]); t.tokBytes[id] != nil && isByte == fallback {
+				t.byDecoded[string(t.tokBytes[id])] = id
+			}
 		}
 	}
 	for b := 0; b < 256; b++ {
@@ -137,6 +158,13 @@ func build(spec *tokenizerSpec) (*Tokenizer, error) {
 		if id, ok := spec.vocab[string(byteToRune[b])]; ok {
 			t.byteID[b] = int32(id)
 		}
+		t.fallbackID[b] = -1
+		if id, ok := spec.vocab[fmt.Sprintf("<0x%02X>", b)]; ok && t.byteFallback {
+			t.fallbackID[b] = int32(id)
+		}
+	}
+	if t.addedNormN, err = t.normalizedAdded(); err != nil {
+		return nil, err
 	}
 	for i, m := range spec.merges {
 		a, okA := spec.vocab[m[0]]
@@ -257,19 +285,27 @@ type bpeScratch struct {
 // an unknown token.
 func (t *Tokenizer) bpeWord(word string, dst []int32) []int32 {
 	if t.ignoreMerges {
-		if id, ok := t.vocab[bytesToSymbols([]byte(word))]; ok {
+		w := word
+		if !t.charLevel {
+			w = bytesToSymbols([]byte(word))
+		}
+		if id, ok := t.vocab[w]; ok {
 			return append(dst, int32(id), 0)
 		}
 	}
 	sc := t.pool.Get().(*bpeScratch)
 	syms := sc.syms[:0]
-	for i := 0; i < len(word); i++ {
-		id := t.byteID[word[i]]
-		if id < 0 {
-			continue
+	if t.charLevel {
+		syms = t.charSymbols(word, syms)
+	} else {
+		for i := 0; i < len(word); i++ {
+			id := t.byteID[word[i]]
+			if id < 0 {
+				continue
+			}
+			n := int32(len(syms))
+			syms = append(syms, symbol{id: id, start: int32(i), prev: n - 1, next: n + 1})
 		}
-		n := int32(len(syms))
-		syms = append(syms, symbol{id: id, start: int32(i), prev: n - 1, next: n + 1})
 	}
 	if len(syms) > 0 {
 		syms[len(syms)-1].next = -1
@@ -336,7 +372,7 @@ func (t *Tokenizer) wordTokens(word string, dst []int32) []int32 {
 	if len(word) > cacheMaxWordSize {
 		return t.bpeWord(word, dst)
 	}
-	if len(word) == 1 && !t.ignoreMerges {
+	if len(word) == 1 && !t.ignoreMerges && !t.charLevel {
 		if id := t.byteID[word[0]]; id >= 0 {
 			return append(dst, id, 0)
 		}

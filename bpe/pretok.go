@@ -140,15 +140,7 @@ func nextPiece(s string, i int) int {
 		return runEnd(s, i+size, cls)
 	}
 	// Whitespace run; remember where its last character starts.
-	last, j := i, i+size
-	for j < len(s) {
-		_, sz, cl := decodeAt(s, j)
-		if cl != classSpace {
-			break
-		}
-		last = j
-		j += sz
-	}
+	last, j, _ := spaceRun(s, i, size)
 	if j == len(s) || last == i {
 		return j
 	}

@@ -8,23 +8,35 @@ import (
 )
 
 // Encode returns the token ids of text, as Hugging Face's
-// GPT2TokenizerFast(text)["input_ids"] does: added/special tokens such as
-// <|endoftext|> are split out first and get their own id (like tiktoken
-// with allowed_special="all"; OpenAI's original encoder.py, which knows no
-// special tokens, spells that string out as 7 ordinary tokens instead), the
-// rest is pre-tokenized with the GPT-2 regex and BPE-merged. No BOS/EOS is added. The empty string gives an empty
-// (nil) slice. Invalid UTF-8 is accepted: each invalid byte is treated like
+// tokenizer(text)["input_ids"] does: the special tokens the tokenizer adds
+// by default (BOS for Llama 2, Llama 3, Mistral and Gemma, nothing for
+// GPT-2, GPT-NeoX and Qwen2; see EncodeWith) around the text, whose
+// added/special tokens such as <|endoftext|> are split out first and get
+// their own id (like tiktoken with allowed_special="all"; OpenAI's original
+// encoder.py, which knows no special tokens, spells that string out as 7
+// ordinary tokens instead); the rest is normalized, pre-tokenized (for
+// GPT-2 with the GPT-2 regex) and BPE-merged. The empty string gives only
+// the added special tokens (an empty, nil slice for GPT-2). Invalid UTF-8
+// is accepted: for byte-level tokenizers each invalid byte is treated like
 // a punctuation character and encoded as its byte, so Decode(Encode(s))
 // gives s back with its ill-formed sequences replaced by U+FFFD.
 func (t *Tokenizer) Encode(text string) []int {
-	e := encoder{t: t, text: text}
+	return t.EncodeWith(text, true)
+}
+
+// EncodeWith is Encode with Hugging Face's add_special_tokens: with
+// addSpecialTokens false no BOS/EOS (post-processor template) is added;
+// special tokens written in text are still recognized.
+func (t *Tokenizer) EncodeWith(text string, addSpecialTokens bool) []int {
+	e := encoder{t: t, text: text, special: addSpecialTokens}
 	e.run()
 	return e.ids
 }
 
 // EncodeWithOffsets is Encode that also returns, for each token, the byte
 // range [start, end) of text it comes from, like Hugging Face's
-// return_offsets_mapping (which counts characters instead of bytes).
+// return_offsets_mapping (which counts characters instead of bytes). Added
+// BOS/EOS tokens get the range [0, 0).
 //
 // As in Hugging Face, a token that holds only part of the bytes of a
 // multi-byte character (common with emoji and CJK) gets the range of the
@@ -32,18 +44,25 @@ func (t *Tokenizer) Encode(text string) []int {
 // " 😀" the two tokens " \xf0\x9f\x98" and "\x80" get [0,5) and [1,5).
 // A token's range includes its leading space unless the tokenizer's
 // post-processor trims offsets (GPT-2's does not). The prefix space that a
-// tokenizer with add_prefix_space inserts counts as part of the first
-// character of its segment.
+// tokenizer with add_prefix_space inserts (or the "▁" a SentencePiece-style
+// tokenizer prepends) counts as part of the first character of its
+// segment; a character changed by the normalizer maps to the characters it
+// comes from.
 func (t *Tokenizer) EncodeWithOffsets(text string) (ids []int, offsets [][2]int) {
-	e := encoder{t: t, text: text, withOffsets: true}
+	e := encoder{t: t, text: text, withOffsets: true, special: true}
 	e.run()
 	return e.ids, e.offs
 }
 
-// Decode returns the text of ids: the concatenated bytes of the tokens,
+// Decode returns the text of ids as Hugging Face's decode(ids,
+// skip_special_tokens=False) does. For byte-level tokenizers (GPT-2,
+// GPT-NeoX, Llama 3, Qwen2) that is the concatenated bytes of the tokens,
 // with ill-formed UTF-8 (from tokens holding part of a character) replaced
-// by U+FFFD per maximal ill-formed subsequence, as Hugging Face's decode
-// (errors="replace") does. Special tokens are kept as text. An id outside
+// by U+FFFD per maximal ill-formed subsequence (errors="replace"); for
+// SentencePiece-style ones (Llama 2, Mistral, Gemma) the tokenizer.json
+// decoder chain runs: "▁" back to spaces, "<0xNN>" byte tokens back to
+// UTF-8 (one U+FFFD per byte of an invalid run), the prepended space
+// stripped. Special tokens are kept as text. An id outside
 // [0, VocabSize()) or not used by the vocabulary gives an error naming the
 // id, its index in ids and the valid range.
 func (t *Tokenizer) Decode(ids []int) (string, error) {
@@ -56,6 +75,13 @@ func (t *Tokenizer) Decode(ids []int) (string, error) {
 			return "", fmt.Errorf("bpe: decode: id %d at index %d is not in the vocabulary (valid range [0, %d))", id, i, len(t.tokBytes))
 		}
 		n += len(t.tokBytes[id])
+	}
+	if t.dec != nil {
+		forms := make([]string, len(ids))
+		for i, id := range ids {
+			forms[i] = t.tokForm[id]
+		}
+		return runDecoders(t.dec, forms), nil
 	}
 	buf := make([]byte, 0, n)
 	for _, id := range ids {
@@ -103,17 +129,55 @@ func (t *Tokenizer) VocabSize() int { return len(t.tokBytes) }
 // GPT-2), or -1 when the vocabulary has none.
 func (t *Tokenizer) EOT() int { return t.eot }
 
+// BOS returns the id of the beginning-of-sequence token, or -1 when there
+// is none: tokenizer_config.json's bos_token (-1 when it is null or not in
+// the vocabulary), else the first token the post-processor adds before the
+// text, else "<|endoftext|>" (GPT-2's and GPT-NeoX's default). Whether
+// Encode adds it is a separate matter (see Encode).
+func (t *Tokenizer) BOS() int { return t.bos }
+
+// EOS returns the id of the end-of-sequence token, or -1 when there is
+// none: tokenizer_config.json's eos_token (-1 when it is null or not in
+// the vocabulary), else the last token the post-processor adds after the
+// text, else EOT().
+func (t *Tokenizer) EOS() int { return t.eos }
+
+// SpecialTokens returns copies of the ids Encode adds before and after the
+// text (the post-processor's template; both empty for GPT-2).
+func (t *Tokenizer) SpecialTokens() (prefix, suffix []int) {
+	return append([]int(nil), t.prefix...), append([]int(nil), t.suffix...)
+}
+
 // encoder holds the state of one Encode call.
 type encoder struct {
 	t           *Tokenizer
 	text        string
 	withOffsets bool
+	special     bool // add the template's special tokens
 	ids         []int
 	offs        [][2]int
 	buf         []int32
 }
 
 func (e *encoder) run() {
+	t := e.t
+	if !e.special || len(t.prefix)+len(t.suffix) == 0 {
+		e.runText()
+		return
+	}
+	e.runText()
+	ids := make([]int, 0, len(t.prefix)+len(e.ids)+len(t.suffix))
+	ids = append(append(append(ids, t.prefix...), e.ids...), t.suffix...)
+	e.ids = ids
+	if e.withOffsets {
+		offs := make([][2]int, len(t.prefix), len(ids))
+		offs = append(offs, e.offs...)
+		e.offs = append(offs, make([][2]int, len(t.suffix))...)
+	}
+}
+
+// runText encodes the text, without template tokens.
+func (e *encoder) runText() {
 	if len(e.text) == 0 {
 		return
 	}
@@ -122,7 +186,9 @@ func (e *encoder) run() {
 		e.offs = make([][2]int, 0, len(e.text)/4+1)
 	}
 	t := e.t
-	if len(t.addedNorm) == 0 {
+	if t.general {
+		e.general()
+	} else if len(t.addedNorm) == 0 {
 		t.splitAdded(e.text, 0, len(e.text), t.addedRaw, e.segment, e.added)
 	} else {
 		t.splitAdded(e.text, 0, len(e.text), t.addedRaw, func(lo, hi int) {

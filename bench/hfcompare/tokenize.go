@@ -36,7 +36,7 @@ func loadEncoders(tokenizerJSON string) (gov, ghf *encoder, govErr, ghfErr error
 	if t, err := bpe.Load(dir); err != nil {
 		govErr = err
 	} else {
-		gov = &encoder{"govene bpe", t.Encode}
+		gov = &encoder{"govene bpe", func(s string) []int { return t.EncodeWith(s, false) }}
 	}
 	govLoad = time.Since(start)
 	start = time.Now()

@@ -48,7 +48,10 @@
 // Unlike huggingface_hub, this package checks every downloaded blob against
 // its etag (sha256 or git blob sha1) before it is published in the cache, and
 // Resolve is cache-first: a snapshot that already holds the required files is
-// used without asking the Hub whether the branch has moved.
+// used without asking the Hub whether the branch has moved. ResolveModel
+// also accepts a sharded checkpoint, model.safetensors.index.json and the
+// shards it names, in place of model.safetensors, in the cache and on the
+// Hub.
 package hub
 
 import (

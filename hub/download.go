@@ -81,6 +81,8 @@ type downloader struct {
 	s       settings
 	repoID  string
 	repoDir string
+	commit  string // the commit every file comes from; "" until the first answer
+	fetched int    // files in the snapshot (a 404 for an optional file does not count)
 }
 
 // fileMeta is what a HEAD on /resolve/ tells about a file.
@@ -89,59 +91,88 @@ type fileMeta struct {
 	etag     string
 	size     int64 // -1 when unknown
 	location string
+	maxSize  int64 // the largest size accepted; 0 means no cap
+}
+
+func newDownloader(repoID string, s settings) *downloader {
+	d := &downloader{s: s, repoID: repoID, repoDir: filepath.Join(s.cacheDir, RepoFolderName(repoID))}
+	if commitHashRE.MatchString(s.revision) {
+		d.commit = s.revision
+	}
+	return d
 }
 
 func download(repoID string, s settings) (string, error) {
-	d := &downloader{s: s, repoID: repoID, repoDir: filepath.Join(s.cacheDir, RepoFolderName(repoID))}
-	commit := ""
-	if commitHashRE.MatchString(s.revision) {
-		commit = s.revision
-	}
-	fetched := 0
+	d := newDownloader(repoID, s)
 	for _, file := range s.files {
-		// Like huggingface_hub: a file already in the snapshot of an
-		// explicit commit cannot have changed, so skip the HEAD.
-		if commit == s.revision && commit != "" {
-			if fi, err := os.Stat(d.pointerPath(commit, file)); err == nil && fi.Mode().IsRegular() {
-				fetched++
-				continue
-			}
-		}
-		meta, err := d.head(file)
-		if err != nil {
-			var he *httpError
-			if errors.As(err, &he) && he.status == http.StatusNotFound && !required(file) &&
-				(he.errorCode == "" || he.errorCode == "EntryNotFound") {
-				d.markNoExist(he.commit, file)
-				continue
-			}
+		if _, err := d.fetch(file, required(file), 0); err != nil {
 			return "", err
 		}
-		if commit == "" {
-			commit = meta.commit
-		} else if meta.commit != commit {
-			return "", fmt.Errorf("hub: download %s: %s: the Hub answered commit %s, but the other files came from commit %s (revision %q moved during the download?); try again",
-				repoID, file, meta.commit, commit, s.revision)
-		}
-		blob, err := d.fetchBlob(file, meta)
-		if err != nil {
-			return "", err
-		}
-		if err := linkPointer(d.pointerPath(commit, file), blob); err != nil {
-			return "", fmt.Errorf("hub: download %s: %s: %w", repoID, file, err)
-		}
-		fetched++
 	}
-	if commit == "" || fetched == 0 {
+	return d.finish()
+}
+
+// fetch makes sure snapshots/{commit}/file points at the verified content
+// of file. It returns false, and no error, when file is optional (required
+// is false) and the Hub answers 404 EntryNotFound for it; the absence is
+// then recorded in .no_exist. A file larger than maxSize (when above 0) is
+// refused with an error wrapping fsx.ErrTooLarge, before its download
+// when the Hub announces its size.
+func (d *downloader) fetch(file string, required bool, maxSize int64) (bool, error) {
+	// Like huggingface_hub: a file already in the snapshot of an explicit
+	// commit cannot have changed, so skip the HEAD.
+	if d.commit == d.s.revision && d.commit != "" {
+		if fi, err := os.Stat(d.pointerPath(d.commit, file)); err == nil && fi.Mode().IsRegular() && (maxSize <= 0 || fi.Size() <= maxSize) {
+			d.fetched++
+			return true, nil
+		}
+	}
+	meta, err := d.head(file)
+	if err != nil {
+		var he *httpError
+		if errors.As(err, &he) && he.status == http.StatusNotFound && !required &&
+			(he.errorCode == "" || he.errorCode == "EntryNotFound") {
+			d.markNoExist(he.commit, file)
+			return false, nil
+		}
+		return false, err
+	}
+	if d.commit == "" {
+		d.commit = meta.commit
+	} else if meta.commit != d.commit {
+		return false, fmt.Errorf("hub: download %s: %s: the Hub answered commit %s, but the other files came from commit %s (revision %q moved during the download?); try again",
+			d.repoID, file, meta.commit, d.commit, d.s.revision)
+	}
+	meta.maxSize = maxSize
+	if maxSize > 0 && meta.size > maxSize {
+		return false, fmt.Errorf("hub: download %s: %s: the Hub announces %d bytes, over the %s limit: %w (nothing downloaded)",
+			d.repoID, file, meta.size, fsx.FormatSize(maxSize), fsx.ErrTooLarge)
+	}
+	blob, err := d.fetchBlob(file, meta)
+	if err != nil {
+		return false, err
+	}
+	if err := linkPointer(d.pointerPath(d.commit, file), blob); err != nil {
+		return false, fmt.Errorf("hub: download %s: %s: %w", d.repoID, file, err)
+	}
+	d.fetched++
+	return true, nil
+}
+
+// finish writes refs/{revision} once every file is in the snapshot and
+// returns the snapshot directory; it returns an error wrapping ErrNotFound
+// when no file at all was found.
+func (d *downloader) finish() (string, error) {
+	if d.commit == "" || d.fetched == 0 {
 		return "", fmt.Errorf("hub: download %s@%s: %w: none of the files %s exists in the repository",
-			repoID, s.revision, ErrNotFound, strings.Join(s.files, ", "))
+			d.repoID, d.s.revision, ErrNotFound, strings.Join(d.s.files, ", "))
 	}
-	if s.revision != commit {
-		if err := writeRef(filepath.Join(d.repoDir, "refs", filepath.FromSlash(s.revision)), commit); err != nil {
-			return "", fmt.Errorf("hub: download %s: write ref %s: %w", repoID, s.revision, err)
+	if d.s.revision != d.commit {
+		if err := writeRef(filepath.Join(d.repoDir, "refs", filepath.FromSlash(d.s.revision)), d.commit); err != nil {
+			return "", fmt.Errorf("hub: download %s: write ref %s: %w", d.repoID, d.s.revision, err)
 		}
 	}
-	return filepath.Join(d.repoDir, "snapshots", commit), nil
+	return filepath.Join(d.repoDir, "snapshots", d.commit), nil
 }
 
 func (d *downloader) pointerPath(commit, file string) string {
@@ -469,6 +500,8 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 		// One byte more than announced is enough to detect a longer body;
 		// a server sending more must not fill the disk.
 		body = io.LimitReader(body, size+1)
+	} else if meta.maxSize > 0 {
+		body = io.LimitReader(body, meta.maxSize+1)
 	}
 	n, err := io.Copy(dst, body)
 	if err != nil {
@@ -476,6 +509,10 @@ func (d *downloader) fetchOnce(file string, meta fileMeta, final string) (err er
 			return fmt.Errorf("hub: download %s: %s: write %s: %w", d.repoID, file, tmp, err)
 		}
 		return d.networkError(file, "download", err)
+	}
+	if meta.maxSize > 0 && n > meta.maxSize {
+		return fmt.Errorf("hub: download %s: %s: more than %s: %w (partial download deleted)",
+			d.repoID, file, fsx.FormatSize(meta.maxSize), fsx.ErrTooLarge)
 	}
 	if size >= 0 && n != size {
 		got := fmt.Sprintf("%d", n)

@@ -48,7 +48,10 @@
 // Unlike huggingface_hub, this package checks every downloaded blob against
 // its etag (sha256 or git blob sha1) before it is published in the cache, and
 // Resolve is cache-first: a snapshot that already holds the required files is
-// used without asking the Hub whether the branch has moved.
+// used without asking the Hub whether the branch has moved. ResolveModel
+// also accepts a sharded checkpoint, model.safetensors.index.json and the
+// shards it names, in place of model.safetensors, in the cache and on the
+// Hub.
 package hub
 
 import (
@@ -418,6 +421,12 @@ func safeComponent(s string) bool {
 // supply the model. Hub errors wrap ErrUnauthorized, ErrNotFound or
 // ErrIntegrity.
 func Resolve(nameOrPath string, opt Options) (string, error) {
+	return resolve(nameOrPath, opt, false)
+}
+
+// resolve is Resolve, or ResolveModel when model is true: the weights may
+// then be a sharded checkpoint (cachedModel and downloadModel).
+func resolve(nameOrPath string, opt Options, model bool) (string, error) {
 	if nameOrPath == "" {
 		return "", fmt.Errorf("hub: empty model name or path")
 	}
@@ -442,14 +451,21 @@ func Resolve(nameOrPath string, opt Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hub: resolve %s: %w", nameOrPath, err)
 	}
-	dir, missing := cachedSnapshot(s.cacheDir, nameOrPath, s.revision, s.files)
+	lookup, fetch := cachedSnapshot, download
+	if model {
+		lookup, fetch = cachedModel, downloadModel
+	}
+	dir, missing, err := lookup(s.cacheDir, nameOrPath, s.revision, s.files)
+	if err != nil {
+		return "", fmt.Errorf("hub: resolve %s: %w", nameOrPath, err)
+	}
 	if len(missing) == 0 {
 		return dir, nil
 	}
 	if s.offline {
 		return "", notCachedError(nameOrPath, s, missing, shadow, nil)
 	}
-	dir, err = download(nameOrPath, s)
+	dir, err = fetch(nameOrPath, s)
 	if err != nil {
 		if errors.Is(err, ErrNetwork) {
 			return "", notCachedError(nameOrPath, s, missing, shadow, err)
@@ -468,8 +484,9 @@ func Resolve(nameOrPath string, opt Options) (string, error) {
 // is missing. A required file that is not a regular file once links are
 // followed (a directory, a named pipe, a device such as /dev/zero) counts as
 // missing, with the reason in parentheses; so does a refs file that is not a
-// regular file of at most 1 KiB.
-func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir string, missing []string) {
+// regular file of at most 1 KiB. The error is always nil (it is there to
+// match cachedModel).
+func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir string, missing []string, _ error) {
 	var req []string
 	for _, f := range files {
 		if required(f) {
@@ -483,25 +500,32 @@ func cachedSnapshot(cacheDir, repoID, revision string, files []string) (dir stri
 		commit = strings.TrimSpace(string(b))
 		switch {
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
-			return "", append([]string{fmt.Sprintf("refs/%s (unreadable: %v)", revision, err)}, req...)
+			return "", append([]string{fmt.Sprintf("refs/%s (unreadable: %v)", revision, err)}, req...), nil
 		case err == nil && !safeComponent(commit):
-			return "", append([]string{fmt.Sprintf("refs/%s (holds %q, not a commit hash)", revision, abbreviate(commit))}, req...)
+			return "", append([]string{fmt.Sprintf("refs/%s (holds %q, not a commit hash)", revision, abbreviate(commit))}, req...), nil
 		case err != nil:
-			return "", req
+			return "", req, nil
 		}
 	}
 	dir = filepath.Join(repoDir, "snapshots", commit)
-	for _, f := range req {
-		// os.Stat follows the symlink: a dangling pointer counts as missing.
+	return dir, missingFiles(dir, req, ""), nil
+}
+
+// missingFiles returns the files that are not regular files in dir once
+// links are followed (a dangling link counts as missing), each followed by
+// note, and by the reason in parentheses when something else is there.
+func missingFiles(dir string, files []string, note string) []string {
+	var missing []string
+	for _, f := range files {
 		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
 		switch {
 		case err != nil:
-			missing = append(missing, f)
+			missing = append(missing, f+note)
 		case !fi.Mode().IsRegular():
-			missing = append(missing, fmt.Sprintf("%s (%s, not a regular file)", f, fsx.Kind(fi.Mode())))
+			missing = append(missing, fmt.Sprintf("%s%s (%s, not a regular file)", f, note, fsx.Kind(fi.Mode())))
 		}
 	}
-	return dir, missing
+	return missing
 }
 
 // notCachedError builds the ErrNotCached error: what is missing, where it

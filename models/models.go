@@ -87,8 +87,9 @@ func Resolve(name string) string {
 
 // Load loads the model Resolve(name) names with opt: the shipped GPT-2 for
 // Shipped, else the checkpoint folder, Hugging Face cache entry or Hub
-// repository name names (hub.Resolve, which may download it), whose
-// config.json (model_type, else architectures[0]) picks the family's
+// repository name names (hub.ResolveModel, which may download it, its
+// weights in model.safetensors or sharded behind
+// model.safetensors.index.json), whose config.json (model_type, else architectures[0]) picks the family's
 // loader. It returns an error naming the model for one that cannot be
 // found or read, and one naming the model_type and the supported families
 // for a family govene does not load.
@@ -100,7 +101,7 @@ func Load(name string, opt Options) (Model, error) {
 		}
 		return m, nil
 	}
-	dir, err := hub.Resolve(name, opt.Hub)
+	dir, err := hub.ResolveModel(name, opt.Hub)
 	if err != nil {
 		return nil, fmt.Errorf("models: load %s: %w", name, err)
 	}

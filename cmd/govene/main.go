@@ -212,7 +212,7 @@ func modelDir(model string, stderr io.Writer) (string, error) {
 		}
 		return model, nil
 	}
-	dir, err := hub.Resolve(model, hub.Options{Progress: stderr})
+	dir, err := hub.ResolveModel(model, hub.Options{Progress: stderr})
 	if err != nil {
 		if strings.Contains(model, "/") {
 			if _, serr := os.Stat(model); serr != nil {

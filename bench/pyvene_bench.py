@@ -262,7 +262,8 @@ def main():
         W[name] = {"first_ms": first, "steady_ms": statistics.median(times), "min_ms": min(times), "reps": reps_fwd,
                    "what": what}
         last = logits[0, -1]
-        res["checks"][name] = {"argmax": int(last.argmax()), "max_logit": float(last.max())}
+        res["checks"][name] = {"argmax": int(last.argmax()), "max_logit": float(last.max()),
+                               "logit_norm": float(last.double().norm())}
         log(f"{name}: first {first:.1f} ms, steady {W[name]['steady_ms']:.1f} ms")
 
     if want("forward"):

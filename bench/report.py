@@ -76,6 +76,10 @@ def checks(py, go):
             same = pc[w]["argmax"] == gc[w]["argmax"]
             d = abs(pc[w]["max_logit"] - gc[w]["max_logit"])
             out.append((f"{w}: same next-token argmax, |max logit diff|", f"{same}, {d:.2e}", same and d < 1e-3))
+            na, nb = pc[w].get("logit_norm"), gc[w].get("logit_norm")
+            if na is not None and nb is not None:  # results before the norm was recorded have none
+                rel = abs(na - nb) / max(abs(na), 1e-30)
+                out.append((f"{w}: next-token logits' L2 norm, rel. diff", f"{na:.6g} vs {nb:.6g}, {rel:.1e}", rel < 1e-3))
     # Sweep grids: the heads sweeps are the same computation on both sides (the
     # trace's noise is drawn differently, so only pyvene's two variants compare).
     pairs = [(f"{w}: govene == pyvene", pc.get(w), gc.get(w)) for w in ("heads", "heads_newlen")]

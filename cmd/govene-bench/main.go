@@ -466,7 +466,11 @@ func forward(res *Results, name string, m lm.Model, reps int, what string) error
 		return err
 	}
 	am := lm.Argmax(last)
-	res.Checks[name] = map[string]any{"argmax": am, "max_logit": last[am]}
+	var norm float64
+	for _, v := range last {
+		norm += float64(v) * float64(v)
+	}
+	res.Checks[name] = map[string]any{"argmax": am, "max_logit": last[am], "logit_norm": math.Sqrt(norm)}
 	return nil
 }
 

@@ -4,12 +4,21 @@
 Usage (from the repository root):
 
     python bench/pyvene_bench.py --make-checkpoint DIR      # create the random GPT-2 small, then exit
-    python bench/pyvene_bench.py --checkpoint DIR [--device cpu|cuda] [--quick] [--out FILE]
+    python bench/pyvene_bench.py --make-checkpoint-llama DIR  # create the random Llama, then exit
+    python bench/pyvene_bench.py --checkpoint DIR [--llama-checkpoint DIR] [--device cpu|cuda]
+                                 [--quick] [--out FILE]
 
 The checkpoint is a randomly initialized GPT-2 small (12 layers, 12 heads, 768 wide,
 vocab 50257, 1024 positions) in Hugging Face layout; cmd/govene-bench loads the same
 folder, so both sides run the same weights on the same token ids. The workloads and
 their prompts are mirrored in cmd/govene-bench/main.go; change both together.
+
+The Llama checkpoint is a randomly initialized LlamaForCausalLM of about the same
+size (12 layers, 768 wide, 12 query heads and 4 key/value heads (GQA), MLP 2048,
+vocab 32000, rope_theta 500000 with llama3 rope scaling, untied embeddings); the
+workloads forward_llama and generate_llama run on it only when --llama-checkpoint
+is given. They are forward and generate on the Llama (token ids taken modulo its
+vocabulary).
 
   forward    one intervened forward, batch 1 x 16 tokens: Vanilla block_output L6 at
              the last position, one source (pyvene also runs the source forward).
@@ -59,10 +68,18 @@ from pathlib import Path
 N_LAYER, N_HEAD, N_EMBD, VOCAB, N_POS = 12, 12, 768, 50257, 1024
 CKPT_SEED = 20261127
 
+# The random Llama's shape (mirrored in cmd/govene-bench: llamaEmbd, llamaVocab).
+LLAMA = dict(num_hidden_layers=12, hidden_size=768, num_attention_heads=12, num_key_value_heads=4,
+             intermediate_size=2048, vocab_size=32000, max_position_embeddings=4096,
+             rope_parameters={"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0,
+                              "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                              "original_max_position_embeddings": 1024})
 
-def prompt(k, n):
-    """Deterministic token ids of prompt k, n tokens long (mirrored in Go)."""
-    return [(7919 * k + 104729 * j + 1000) % 50000 for j in range(n)]
+
+def prompt(k, n, vocab=VOCAB):
+    """Deterministic token ids of prompt k, n tokens long, below min(50000, vocab)
+    (mirrored in Go)."""
+    return [(7919 * k + 104729 * j + 1000) % min(50000, vocab) for j in range(n)]
 
 
 def steer_value(j):
@@ -93,18 +110,23 @@ def stub_plotting_modules():
         sys.modules["matplotlib"].pyplot = sys.modules["matplotlib.pyplot"]
 
 
-def make_checkpoint(d: Path):
+def make_checkpoint(d: Path, family="gpt2"):
+    """Create the random checkpoint of family ("gpt2" or "llama") in d, unless
+    d already holds one."""
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
     if (d / "config.json").is_file() and (d / "model.safetensors").is_file():
         log(f"checkpoint {d} exists")
         return
-    log(f"creating random GPT-2 small checkpoint in {d}")
+    log(f"creating random {family} checkpoint in {d}")
     t = time.perf_counter()
     torch.manual_seed(CKPT_SEED)
-    cfg = GPT2Config(n_layer=N_LAYER, n_head=N_HEAD, n_embd=N_EMBD, vocab_size=VOCAB, n_positions=N_POS)
-    m = GPT2LMHeadModel(cfg).eval()
+    if family == "llama":
+        m = LlamaForCausalLM(LlamaConfig(**LLAMA)).float().eval()
+    else:
+        cfg = GPT2Config(n_layer=N_LAYER, n_head=N_HEAD, n_embd=N_EMBD, vocab_size=VOCAB, n_positions=N_POS)
+        m = GPT2LMHeadModel(cfg).eval()
     d.parent.mkdir(parents=True, exist_ok=True)
     tmp = d.with_name(f"{d.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -118,6 +140,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--checkpoint", help="folder of the random GPT-2 small checkpoint (HF layout)")
     ap.add_argument("--make-checkpoint", metavar="DIR", help="create the checkpoint in DIR when missing, then exit")
+    ap.add_argument("--llama-checkpoint", help="folder of the random Llama checkpoint (runs forward_llama, generate_llama)")
+    ap.add_argument("--make-checkpoint-llama", metavar="DIR",
+                    help="create the random Llama checkpoint in DIR when missing, then exit")
     ap.add_argument("--device", default="cpu", help="cpu or cuda [cpu]")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch CPU threads [all cores]")
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
@@ -126,8 +151,11 @@ def main():
     ap.add_argument("--out", help="write the JSON here instead of stdout")
     args = ap.parse_args()
 
-    if args.make_checkpoint:
-        make_checkpoint(Path(args.make_checkpoint))
+    if args.make_checkpoint or args.make_checkpoint_llama:
+        if args.make_checkpoint:
+            make_checkpoint(Path(args.make_checkpoint))
+        if args.make_checkpoint_llama:
+            make_checkpoint(Path(args.make_checkpoint_llama), "llama")
         if not args.checkpoint:
             return
     if not args.checkpoint:
@@ -135,10 +163,14 @@ def main():
     ckpt = Path(args.checkpoint)
     if not (ckpt / "model.safetensors").is_file():
         sys.exit(f"pyvene-bench: no checkpoint in {ckpt}; create it with: {sys.argv[0]} --make-checkpoint {ckpt}")
+    llama_ckpt = Path(args.llama_checkpoint) if args.llama_checkpoint else None
+    if llama_ckpt and not (llama_ckpt / "model.safetensors").is_file():
+        sys.exit(f"pyvene-bench: no checkpoint in {llama_ckpt}; create it with: "
+                 f"{sys.argv[0]} --make-checkpoint-llama {llama_ckpt}")
 
     import torch
     import transformers
-    from transformers import GPT2LMHeadModel
+    from transformers import GPT2LMHeadModel, LlamaForCausalLM
 
     stub_plotting_modules()
     with contextlib.redirect_stdout(io.StringIO()):  # pyvene prints an nnsight notice on import
@@ -178,20 +210,26 @@ def main():
     def ids(p, b=1):
         return {"input_ids": torch.tensor([p] * b, dtype=torch.long, device=dev)}
 
-    t0 = time.perf_counter()
-    model = GPT2LMHeadModel.from_pretrained(str(ckpt), attn_implementation="eager")
-    model.float().to(dev).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    sync()
-    load_ms = (time.perf_counter() - t0) * 1e3
-    log(f"loaded {ckpt} in {load_ms:.0f} ms on {dev} ({args.threads} threads){' [quick]' if quick else ''}")
+    def load_model(cls, path):
+        """Loads a checkpoint as float32 eager attention, frozen, on dev; returns
+        the model and the load time in ms."""
+        t0 = time.perf_counter()
+        m = cls.from_pretrained(str(path), attn_implementation="eager")
+        m.float().to(dev).eval()
+        for p in m.parameters():
+            p.requires_grad_(False)
+        sync()
+        ms = (time.perf_counter() - t0) * 1e3
+        log(f"loaded {path} in {ms:.0f} ms on {dev} ({args.threads} threads){' [quick]' if quick else ''}")
+        return m, ms
+
+    model, load_ms = load_model(GPT2LMHeadModel, ckpt)
 
     def last_probs(logits):
         return torch.softmax(logits[:, -1].float(), dim=-1)
 
-    def new_iv(reps):
-        iv = pv.IntervenableModel(pv.IntervenableConfig(representations=reps), model)
+    def new_iv(reps, m=None):
+        iv = pv.IntervenableModel(pv.IntervenableConfig(representations=reps), model if m is None else m)
         iv.set_device(dev, set_model=False)
         return iv
 
@@ -208,10 +246,11 @@ def main():
         return not only or name in only
 
     # ---- (a) one intervened forward --------------------------------------------------
-    if want("forward"):
+    def forward(name, m, vocab, what):
+        """The forward workload on model m (ids below vocab): W[name], checks[name]."""
         iv = new_iv([pv.RepresentationConfig(layer=6, component="block_output", unit="pos",
-                                             max_number_of_units=1, intervention_type=pv.VanillaIntervention)])
-        base, src = ids(prompt(0, 16)), ids(prompt(1, 16))
+                                             max_number_of_units=1, intervention_type=pv.VanillaIntervention)], m)
+        base, src = ids(prompt(0, 16, vocab)), ids(prompt(1, 16, vocab))
 
         def fwd():
             with torch.no_grad():
@@ -220,11 +259,15 @@ def main():
 
         first, logits = timed(fwd)
         times = [timed(fwd)[0] for _ in range(reps_fwd)]
-        W["forward"] = {"first_ms": first, "steady_ms": statistics.median(times), "min_ms": min(times), "reps": reps_fwd,
-                        "what": "1 x 16 tokens, Vanilla block_output L6 at the last position, one source"}
+        W[name] = {"first_ms": first, "steady_ms": statistics.median(times), "min_ms": min(times), "reps": reps_fwd,
+                   "what": what}
         last = logits[0, -1]
-        res["checks"]["forward"] = {"argmax": int(last.argmax()), "max_logit": float(last.max())}
-        log(f"forward: first {first:.1f} ms, steady {W['forward']['steady_ms']:.1f} ms")
+        res["checks"][name] = {"argmax": int(last.argmax()), "max_logit": float(last.max()),
+                               "logit_norm": float(last.double().norm())}
+        log(f"{name}: first {first:.1f} ms, steady {W[name]['steady_ms']:.1f} ms")
+
+    if want("forward"):
+        forward("forward", model, VOCAB, "1 x 16 tokens, Vanilla block_output L6 at the last position, one source")
 
     # ---- (b) causal tracing ------------------------------------------------------------
     level = 3 * float(model.transformer.wte.weight.float().std())
@@ -392,27 +435,47 @@ def main():
         log(f"das_step: first {times[0]:.0f} ms, steady {W['das_step']['steady_ms']:.0f} ms")
 
     # ---- (e) steered generation --------------------------------------------------------
-    if want("generate"):
-        steer = torch.tensor([steer_value(j) for j in range(N_EMBD)], dtype=torch.float32, device=dev)
+    def generate(name, m, embd, vocab, what):
+        """The generate workload on model m (width embd, ids below vocab):
+        W[name], checks[name]."""
+        steer = torch.tensor([steer_value(j) for j in range(embd)], dtype=torch.float32, device=dev)
         iv = new_iv([pv.RepresentationConfig(layer=6, component="mlp_output", unit="pos", max_number_of_units=1,
-                                             intervention_type=pv.AdditionIntervention, source_representation=steer)])
-        p = ids(prompt(30, 16))["input_ids"]
+                                             intervention_type=pv.AdditionIntervention, source_representation=steer)], m)
+        p = ids(prompt(30, 16, vocab))["input_ids"]
         base = {"input_ids": p, "attention_mask": torch.ones_like(p)}
 
         def gen():
             with torch.no_grad():
                 _, out = iv.generate(base, unit_locations=None, intervene_on_prompt=True, max_new_tokens=32,
-                                     do_sample=False, pad_token_id=VOCAB - 1, eos_token_id=None)
+                                     do_sample=False, pad_token_id=vocab - 1, eos_token_id=None)
             seq = out if isinstance(out, torch.Tensor) else out.sequences
             return seq[0, 16:].tolist()
 
         first, toks = timed(gen)
         times = [timed(gen)[0] for _ in range(reps_gen)]
-        W["generate"] = {"first_ms": first, "steady_ms": statistics.median(times), "min_ms": min(times),
-                         "reps": reps_gen, "new_tokens": len(toks),
-                         "what": "greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6"}
-        res["checks"]["generate"] = {"tokens": toks}
-        log(f"generate: first {first:.0f} ms, steady {W['generate']['steady_ms']:.0f} ms")
+        W[name] = {"first_ms": first, "steady_ms": statistics.median(times), "min_ms": min(times),
+                   "reps": reps_gen, "new_tokens": len(toks), "what": what}
+        res["checks"][name] = {"tokens": toks}
+        log(f"{name}: first {first:.0f} ms, steady {W[name]['steady_ms']:.0f} ms")
+
+    if want("generate"):
+        generate("generate", model, N_EMBD, VOCAB, "greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6")
+
+    # ---- (f) the same forward and generation on the random Llama -----------------------
+    llama_names = [w for w in ("forward_llama", "generate_llama") if want(w)]
+    if llama_names and llama_ckpt is None:
+        log(f"no --llama-checkpoint: skipping {', '.join(llama_names)}")
+    elif llama_names:
+        llama, res["llama_load_ms"] = load_model(LlamaForCausalLM, llama_ckpt)
+        res["llama_checkpoint"] = str(llama_ckpt)
+        cfg = llama.config
+        if want("forward_llama"):
+            forward("forward_llama", llama, cfg.vocab_size,
+                    "Llama, 1 x 16 tokens, Vanilla block_output L6 at the last position, one source")
+        if want("generate_llama"):
+            generate("generate_llama", llama, cfg.hidden_size, cfg.vocab_size,
+                     "Llama, greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6")
+        del llama
 
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if cuda:

@@ -29,6 +29,8 @@ ROWS = [
     ("c  heads, new 12-token prompts", "heads_newlen", "heads_newlen"),
     ("d  DAS step r=64, 8x16", "das_step", "das_step"),
     ("e  generate 32, steering", "generate", "generate"),
+    ("f  Llama: forward 1x16, Vanilla L6", "forward_llama", "forward_llama"),
+    ("f  Llama: generate 32, steering", "generate_llama", "generate_llama"),
 ]
 
 
@@ -69,10 +71,15 @@ def checks(py, go):
     """Cross-checks of results both sides can compute identically."""
     out = []
     pc, gc = py.get("checks", {}), go.get("checks", {})
-    if "forward" in pc and "forward" in gc:
-        same = pc["forward"]["argmax"] == gc["forward"]["argmax"]
-        d = abs(pc["forward"]["max_logit"] - gc["forward"]["max_logit"])
-        out.append(("forward: same next-token argmax, |max logit diff|", f"{same}, {d:.2e}", same and d < 1e-3))
+    for w in ("forward", "forward_llama"):
+        if w in pc and w in gc:
+            same = pc[w]["argmax"] == gc[w]["argmax"]
+            d = abs(pc[w]["max_logit"] - gc[w]["max_logit"])
+            out.append((f"{w}: same next-token argmax, |max logit diff|", f"{same}, {d:.2e}", same and d < 1e-3))
+            na, nb = pc[w].get("logit_norm"), gc[w].get("logit_norm")
+            if na is not None and nb is not None:  # results before the norm was recorded have none
+                rel = abs(na - nb) / max(abs(na), 1e-30)
+                out.append((f"{w}: next-token logits' L2 norm, rel. diff", f"{na:.6g} vs {nb:.6g}, {rel:.1e}", rel < 1e-3))
     # Sweep grids: the heads sweeps are the same computation on both sides (the
     # trace's noise is drawn differently, so only pyvene's two variants compare).
     pairs = [(f"{w}: govene == pyvene", pc.get(w), gc.get(w)) for w in ("heads", "heads_newlen")]
@@ -89,10 +96,11 @@ def checks(py, go):
         rel = max(abs(ca[k] - cb[k]) for k in common) / scale
         same = max(common, key=ca.get) == max(common, key=cb.get)
         out.append((what, f"{len(common)} cells, max rel. diff {rel:.1e}, same argmax cell {same}", same and rel < 1e-3))
-    if "generate" in pc and "generate" in gc:
-        a, b = pc["generate"]["tokens"], gc["generate"]["tokens"]
-        n = sum(x == y for x, y in zip(a, b))
-        out.append(("generate: identical tokens", f"{n}/{max(len(a), len(b))}", a == b))
+    for w in ("generate", "generate_llama"):
+        if w in pc and w in gc:
+            a, b = pc[w]["tokens"], gc[w]["tokens"]
+            n = sum(x == y for x, y in zip(a, b))
+            out.append((f"{w}: identical tokens", f"{n}/{max(len(a), len(b))}", a == b))
     return out
 
 
@@ -122,6 +130,9 @@ def main():
                      fmt_ratio(pf, gf) + mark])
     rows.append(["load checkpoint", "", fmt_ms(py.get("load_ms")), "", fmt_ms(go.get("load_ms")),
                  fmt_ratio(py.get("load_ms"), go.get("load_ms")), ""])
+    if py.get("llama_load_ms") or go.get("llama_load_ms"):
+        rows.append(["load Llama checkpoint", "", fmt_ms(py.get("llama_load_ms")), "", fmt_ms(go.get("llama_load_ms")),
+                     fmt_ratio(py.get("llama_load_ms"), go.get("llama_load_ms")), ""])
     mem = lambda d: f"{d['peak_rss_mb']:.0f} MiB" if d.get("peak_rss_mb") else "-"  # noqa: E731
     rows.append(["peak RSS (whole process)", "", mem(py), "", mem(go), "", ""])
     if py.get("peak_gpu_mb"):

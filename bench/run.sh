@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: pyvene 0.1.8 (PyTorch, CPU) against govene on the same machine, in the
-# same run, on the same random GPT-2-small checkpoint and token ids; prints one table
-# and writes bench/results-<date>-<host>.json.
+# same run, on the same random GPT-2-small checkpoint and token ids (and a random
+# Llama of about that size for the *_llama rows); prints one table and writes
+# bench/results-<date>-<host>.json.
 #
 #   bash bench/run.sh
 #
@@ -10,8 +11,12 @@
 #                      everything runs (minutes on a busy machine); not for numbers
 #   BENCH_CHECKPOINT   checkpoint folder (default ${XDG_CACHE_HOME:-~/.cache}/govene/bench-gpt2-small;
 #                      created by bench/pyvene_bench.py --make-checkpoint when missing)
+#   BENCH_LLAMA_CHECKPOINT  the Llama's folder (default ${XDG_CACHE_HOME:-~/.cache}/govene/bench-llama-small;
+#                      created by bench/pyvene_bench.py --make-checkpoint-llama when missing
+#                      and a Llama workload is to run)
 #   BENCH_ONLY         comma-separated workloads (forward, trace, trace_batched,
-#                      trace_newlen, heads, heads_batched, heads_newlen, das_step, generate)
+#                      trace_newlen, heads, heads_batched, heads_newlen, das_step, generate,
+#                      forward_llama, generate_llama)
 #   BENCH_OUT          folder for the results JSON (default bench/)
 #   ORACLE_VENV, PYTHON as for oracle/setup.sh (the Python side reuses the oracle's venv)
 #   GOMLX_BACKEND      govene's backend (default: xla, the installed XLA CPU plugin,
@@ -33,6 +38,7 @@ if [[ -z ${GOMLX_BACKEND:-} ]]; then
 fi
 
 ckpt="${BENCH_CHECKPOINT:-${XDG_CACHE_HOME:-$HOME/.cache}/govene/bench-gpt2-small}"
+llama_ckpt="${BENCH_LLAMA_CHECKPOINT:-${XDG_CACHE_HOME:-$HOME/.cache}/govene/bench-llama-small}"
 out_dir="${BENCH_OUT:-$root/bench}"
 only="${BENCH_ONLY:-}"
 
@@ -42,6 +48,13 @@ py="${ORACLE_VENV:-$root/oracle/.venv}/bin/python"
 
 echo "== checkpoint $ckpt" >&2
 "$py" bench/pyvene_bench.py --make-checkpoint "$ckpt"
+# The Llama rows run when BENCH_ONLY is empty or names one of them.
+if [[ -z $only || ,$only, == *_llama,* ]]; then
+	echo "== Llama checkpoint $llama_ckpt" >&2
+	"$py" bench/pyvene_bench.py --make-checkpoint-llama "$llama_ckpt"
+else
+	llama_ckpt=""
+fi
 
 echo "== building bin/govene-bench" >&2
 go build -o bin/govene-bench ./cmd/govene-bench
@@ -53,11 +66,11 @@ note="load average before: $(load)"
 
 echo "== pyvene ($(nproc) cores)" >&2
 rc=0
-"$py" bench/pyvene_bench.py --checkpoint "$ckpt" ${only:+--only "$only"} --out "$tmp/pyvene.json" || rc=$?
+"$py" bench/pyvene_bench.py --checkpoint "$ckpt" ${llama_ckpt:+--llama-checkpoint "$llama_ckpt"} ${only:+--only "$only"} --out "$tmp/pyvene.json" || rc=$?
 note="$note; after pyvene: $(load)"
 
 echo "== govene" >&2
-bin/govene-bench -checkpoint "$ckpt" ${only:+-only "$only"} -out "$tmp/govene.json" || rc=$?
+bin/govene-bench -checkpoint "$ckpt" ${llama_ckpt:+-llama-checkpoint "$llama_ckpt"} ${only:+-only "$only"} -out "$tmp/govene.json" || rc=$?
 note="$note; after govene: $(load)"
 
 echo >&2

@@ -2,10 +2,11 @@
 // on the same checkpoint and the same token ids, and writes JSON that
 // bench/report.py sets beside pyvene's.
 //
-//	govene-bench -checkpoint DIR [-quick] [-only forward,trace,...] [-out FILE]
+//	govene-bench -checkpoint DIR [-llama-checkpoint DIR] [-quick] [-only forward,trace,...] [-out FILE]
 //
 // The checkpoint is the random GPT-2 small that bench/pyvene_bench.py
-// --make-checkpoint writes. Each workload uses govene's fast path:
+// --make-checkpoint writes; the Llama checkpoint, the random Llama that
+// --make-checkpoint-llama writes. Each workload uses govene's fast path:
 //
 //	forward       pv.Model.Forward, batch 1 x 16, Vanilla block_output L6 at the last position
 //	trace         sweep.Sweeper.Trace (noise on positions 1..3, 3 x the embeddings' std),
@@ -16,6 +17,9 @@
 //	              per-step times from TrainConfig.OnStep
 //	generate      pv.Model.Generate, 32 greedy tokens, a constant steering vector added to
 //	              mlp_output L6 (InterveneOnPrompt and EveryStep)
+//	forward_llama, generate_llama
+//	              forward and generate on the Llama checkpoint, loaded with models.Load
+//	              (only with -llama-checkpoint; token ids modulo its vocabulary)
 //
 // first_ms is the first call (it includes building and compiling the graphs);
 // steady_ms the median of later calls with the same shapes. -quick (or
@@ -45,20 +49,25 @@ import (
 	"github.com/govene/govene/gpt2"
 	"github.com/govene/govene/internal/procstatus"
 	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/sweep"
 )
 
 const (
-	nLayer, nHead, nEmbd, vocab = 12, 12, 768, 50257
+	nLayer, nHead, vocab = 12, 12, 50257
 )
 
-// prompt returns the deterministic token ids of prompt k, n tokens long
-// (the same formula as bench/pyvene_bench.py).
-func prompt(k, n int) lm.Prompt {
+// prompt returns the deterministic token ids of prompt k, n tokens long,
+// for GPT-2's vocabulary (the same formula as bench/pyvene_bench.py).
+func prompt(k, n int) lm.Prompt { return promptIn(k, n, vocab) }
+
+// promptIn returns prompt k, n tokens long, with ids below min(50000,
+// vocabSize) (as bench/pyvene_bench.py's prompt(k, n, vocab)).
+func promptIn(k, n, vocabSize int) lm.Prompt {
 	ids := make([]int, n)
 	for j := range ids {
-		ids[j] = (7919*k + 104729*j + 1000) % 50000
+		ids[j] = (7919*k + 104729*j + 1000) % min(50000, vocabSize)
 	}
 	return lm.Prompt{IDs: ids}
 }
@@ -114,6 +123,11 @@ type Results struct {
 	Checks      map[string]any       `json:"checks"`
 	PeakRSSMB   float64              `json:"peak_rss_mb"`
 	Errors      map[string]string    `json:"errors,omitempty"`
+
+	// LlamaCheckpoint and LlamaLoadMS describe the Llama checkpoint, where
+	// a Llama workload ran.
+	LlamaCheckpoint string  `json:"llama_checkpoint,omitempty"`
+	LlamaLoadMS     float64 `json:"llama_load_ms,omitempty"`
 }
 
 func main() {
@@ -169,6 +183,7 @@ func run() error {
 	ckpt := flag.String("checkpoint", "", "folder of the random GPT-2 small checkpoint (bench/pyvene_bench.py --make-checkpoint DIR)")
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") != "" && os.Getenv("BENCH_QUICK") != "0", "one sweep layer, 4 positions, fewer repetitions (also BENCH_QUICK=1)")
 	only := flag.String("only", "", "comma-separated workloads to run (default all)")
+	llamaCkpt := flag.String("llama-checkpoint", "", "folder of the random Llama checkpoint (bench/pyvene_bench.py --make-checkpoint-llama DIR); runs forward_llama and generate_llama")
 	out := flag.String("out", "", "write the JSON here instead of stdout")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here (go tool pprof)")
 	flag.Parse()
@@ -233,30 +248,7 @@ func run() error {
 
 	// (a) One intervened forward.
 	do("forward", func() error {
-		iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
-			{Layer: 6, Component: lm.BlockOutput, Unit: pv.Pos, MaxNumberOfUnits: 1, InterventionType: pv.Vanilla},
-		}})
-		if err != nil {
-			return err
-		}
-		base, src := prompt(0, 16), prompt(1, 16)
-		var o *pv.Output
-		w, err := repeat(repsFwd, func() (err error) {
-			o, err = iv.Forward([]lm.Prompt{base}, pv.Sources(src), pv.At(15, 15))
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		w.What, w.Compiles = "1 x 16 tokens, Vanilla block_output L6 at the last position, one source", iv.Compiles()
-		res.Workloads["forward"] = w
-		last, err := (&lm.Result{Batch: o.Base, Logits: o.Logits}).NextTokenLogits(0)
-		if err != nil {
-			return err
-		}
-		am := lm.Argmax(last)
-		res.Checks["forward"] = map[string]any{"argmax": am, "max_logit": last[am]}
-		return nil
+		return forward(res, "forward", m, repsFwd, "1 x 16 tokens, Vanilla block_output L6 at the last position, one source")
 	})
 
 	// (b) Causal tracing.
@@ -396,30 +388,37 @@ func run() error {
 
 	// (e) Steered generation.
 	do("generate", func() error {
-		steer := make([]float32, nEmbd)
-		for j := range steer {
-			steer[j] = steerValue(j)
-		}
-		iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{
-			{Layer: 6, Component: lm.MLPOutput, Unit: pv.Pos, MaxNumberOfUnits: 1, InterventionType: pv.Addition, SourceRepresentation: steer},
-		}})
-		if err != nil {
-			return err
-		}
-		p := prompt(30, 16)
-		var g *pv.Generation
-		w, err := repeat(repsGen, func() (err error) {
-			g, err = iv.Generate([]lm.Prompt{p}, pv.GenerateOptions{Sampling: lm.Sampling{MaxNewTokens: 32}, InterveneOnPrompt: true, EveryStep: true})
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		w.What, w.Compiles = "Generate: greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6", iv.Compiles()
-		res.Workloads["generate"] = w
-		res.Checks["generate"] = map[string]any{"tokens": g.NewTokens[0]}
-		return nil
+		return generate(res, "generate", m, repsGen, "Generate: greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6")
 	})
+
+	// (f) The same forward and generation on the random Llama, loaded as
+	// any family is (models.Load picks it from config.json).
+	llamaNames := slices.DeleteFunc([]string{"forward_llama", "generate_llama"}, func(n string) bool { return !want(n) })
+	switch {
+	case len(llamaNames) == 0:
+	case *llamaCkpt == "":
+		logf("no -llama-checkpoint: skipping %s", strings.Join(llamaNames, ", "))
+	default:
+		// On GPT-2's backend, so both families run on the one reported.
+		start := time.Now()
+		llm, err := models.Load(*llamaCkpt, models.Options{Backend: m.Backend()})
+		if err != nil {
+			// Recorded like a failed workload: the GPT-2 rows still make a table.
+			logf("%v", err)
+			for _, n := range llamaNames {
+				res.Errors[n] = err.Error()
+			}
+			break
+		}
+		res.LlamaCheckpoint, res.LlamaLoadMS = *llamaCkpt, ms(time.Since(start))
+		logf("loaded %s (%s) in %.0f ms", *llamaCkpt, llm.Family(), res.LlamaLoadMS)
+		do("forward_llama", func() error {
+			return forward(res, "forward_llama", llm, repsFwd, "Llama, 1 x 16 tokens, Vanilla block_output L6 at the last position, one source")
+		})
+		do("generate_llama", func() error {
+			return generate(res, "generate_llama", llm, repsGen, "Llama, Generate: greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6")
+		})
+	}
 
 	res.PeakRSSMB = peakRSSMB()
 	if len(res.Errors) == 0 {

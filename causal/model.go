@@ -1,7 +1,6 @@
 package causal
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -246,10 +245,6 @@ func (m *Model) LayerParams(l int) (from, to int, ok bool) {
 	}
 	return m.from[l], m.from[l+1], true
 }
-
-// errNoTokenizer is returned by the text methods of a model loaded without
-// tokenizer files.
-var errNoTokenizer = errors.New("the checkpoint has no tokenizer files (tokenizer.json); give token ids")
 
 // Encode tokenizes text with the model's tokenizer. A model without a
 // tokenizer returns a prompt with the text and no ids (which Run refuses

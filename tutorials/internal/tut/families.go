@@ -70,7 +70,7 @@ var checkpoints = []checkpoint{
 		c.TieWordEmbeddings = true
 		return llama.Random(c, seed, causal.Options{})
 	}},
-	{name: "gemma2 soft-caps, alternating windows",  build: func(seed uint64) (*causal.Model, error) {
+	{name: "gemma2 soft-caps, alternating windows", build: func(seed uint64) (*causal.Model, error) {
 		c := gemma2.DefaultConfig()
 		c.VocabSize, c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers = gpt2Vocab, 32, 64, 2
 		c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.QueryPreAttnScalar = 4, 2, 8, 8

@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/govene/govene/lm"
-	"github.com/govene/govene/models"
 	"github.com/govene/govene/trace"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
@@ -18,15 +16,7 @@ import (
 // clean prediction, and restoring anything before the subject, which the
 // noise did not reach, changes nothing.
 func TestTracingOnEveryFamily(t *testing.T) {
-	tut.OnFamilies(t, func(m models.Model, o tut.Out) (*trace.Result, error) {
-		r, err := run(m, o)
-		if err != nil && strings.Contains(err.Error(), "rotary embeddings need the pass's positions") {
-			// Rotary models whose blocks share one graph (lm.LayerSharer)
-			// take sweep's resumed path, whose block graphs get no positions.
-			return nil, tut.KnownBug(err, "sweep/graphs.go, Sweeper.runExec and Sweeper.blockExec: lm.Inputs without Positions")
-		}
-		return r, err
-	}, func(t *testing.T, f tut.Family[*trace.Result]) {
+	tut.OnFamilies(t, run, func(t *testing.T, f tut.Family[*trace.Result]) {
 		r, d := f.Result, f.Model.Dims()
 		for i := range r.HeatMaps() {
 			tut.Wrote(t, f.Dir, fmt.Sprintf("tracing-%d.svg", i))

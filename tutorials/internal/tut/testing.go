@@ -2,7 +2,6 @@ package tut
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"maps"
 	"os"
@@ -41,9 +40,6 @@ func runOn[R any](t testing.TB, m models.Model, w io.Writer, run func(m models.M
 	before := listing(t, ".")
 	dir := t.TempDir()
 	r, err := run(m, Out{W: w, Dir: dir})
-	if kb := (*knownBug)(nil); errors.As(err, &kb) {
-		t.Skipf("known bug, reported, not yet fixed: %s: %v", kb.where, kb.err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,26 +47,6 @@ func runOn[R any](t testing.TB, m models.Model, w io.Writer, run func(m models.M
 		t.Errorf("the tutorial changed the working directory: before %v, after %v", keys(before), keys(after))
 	}
 	return r, dir
-}
-
-// knownBug is a tutorial's error that KnownBug marked.
-type knownBug struct {
-	err   error
-	where string
-}
-
-func (k *knownBug) Error() string { return k.err.Error() }
-func (k *knownBug) Unwrap() error { return k.err }
-
-// KnownBug marks err, a tutorial's error on one family, as the effect of a
-// reported library bug that where names (file and function): the tests
-// skip that run, saying so, instead of failing. A nil err stays nil. The
-// mark is to be removed once the bug is fixed.
-func KnownBug(err error, where string) error {
-	if err == nil {
-		return nil
-	}
-	return &knownBug{err: err, where: where}
 }
 
 // Family is what OnFamilies gives a tutorial's check for one family: the

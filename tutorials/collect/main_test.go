@@ -13,6 +13,13 @@ import (
 
 func TestCollectShapesAndValues(t *testing.T) {
 	m, r, _ := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o) })
+	checkCollected(t, m, r)
+}
+
+// checkCollected checks that each collected site has one row per token of
+// the prompt, the model's width, and the values a plain run reads there.
+func checkCollected(t *testing.T, m models.Model, r *result) {
+	t.Helper()
 	d := m.Dims().Hidden
 	sites := []lm.Site{{Layer: r.Layers[0], Component: lm.BlockOutput}, {Layer: r.Layers[1], Component: lm.AttentionOutput}}
 	plain, err := m.Run([]lm.Prompt{r.Prompt}, sites...)

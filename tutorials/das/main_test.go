@@ -26,10 +26,25 @@ func TestDASRaisesTheTarget(t *testing.T) {
 	if r.Steps != steps || len(r.Losses) != steps {
 		t.Errorf("asked for %d steps, trained %d (%d losses)", steps, r.Steps, len(r.Losses))
 	}
-	// Each reported step is printed once, on a "step N  loss L[  eval IIA A]"
-	// line, and nothing else speaks of steps.
+	checkProgress(t, text.String(), steps)
+	if !(r.TargetAfter > r.TargetBefore) {
+		t.Errorf("training did not raise the target's probability: %.4f -> %.4f", r.TargetBefore, r.TargetAfter)
+	}
+	if !(r.IIAAfter > r.IIABefore) {
+		t.Errorf("training did not raise IIA: %.3f -> %.3f", r.IIABefore, r.IIAAfter)
+	}
+	if r.Orthogonality > 1e-4 {
+		t.Errorf("max |WᵀW - I| = %g after training", r.Orthogonality)
+	}
+}
+
+// checkProgress checks that each reported step of a run of steps is
+// printed once, on a "step N  loss L[  eval IIA A]" line, the first and
+// the last among them, and that nothing else speaks of steps.
+func checkProgress(t *testing.T, text string, steps int) {
+	t.Helper()
 	seen := map[int]bool{}
-	for _, line := range strings.Split(text.String(), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		var step int
 		var loss float64
 		if _, err := fmt.Sscanf(line, "step %d  loss %g", &step, &loss); err == nil {
@@ -43,15 +58,6 @@ func TestDASRaisesTheTarget(t *testing.T) {
 	}
 	if !seen[1] || !seen[steps] {
 		t.Errorf("printed steps %v; want the first and the last (%d) among them", seen, steps)
-	}
-	if !(r.TargetAfter > r.TargetBefore) {
-		t.Errorf("training did not raise the target's probability: %.4f -> %.4f", r.TargetBefore, r.TargetAfter)
-	}
-	if !(r.IIAAfter > r.IIABefore) {
-		t.Errorf("training did not raise IIA: %.3f -> %.3f", r.IIABefore, r.IIAAfter)
-	}
-	if r.Orthogonality > 1e-4 {
-		t.Errorf("max |WᵀW - I| = %g after training", r.Orthogonality)
 	}
 }
 

@@ -40,8 +40,9 @@ var (
 		"She is", "My heart feels", "Life is", "Everyone says I look", "The news made me"}
 )
 
-// samples is how many continuations each prompt gets per setting.
-const samples = 5
+// samples is how many continuations each prompt gets per setting (a
+// variable so that tests on random checkpoints can sample fewer).
+var samples = 5
 
 // setting is one way of generating: its name, the multiple of the
 // direction added, and its continuations (prompt i's sample k at

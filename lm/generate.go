@@ -190,15 +190,20 @@ func pick(logits []float32, s Sampling, rng *rand.Rand) int {
 		scaled[i] = float32(float64(v) / s.Temperature)
 	}
 	probs := Softmax(scaled)
-	idx := make([]int, len(probs))
-	for i := range idx {
-		idx[i] = i
+	// Tokens in order of probability, ties by id (a stable sort's order);
+	// with TopK only the first TopK are ordered, in O(vocab log k).
+	before := func(a, b int) bool { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b) }
+	var idx []int
+	if s.TopK > 0 && s.TopK < len(probs) {
+		idx = topIndices(len(probs), s.TopK, before)
+	} else {
+		idx = make([]int, len(probs))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
 	keep := len(idx)
-	if s.TopK > 0 && s.TopK < keep {
-		keep = s.TopK
-	}
 	if s.TopP > 0 && s.TopP < 1 {
 		// Renormalize over the kept tokens, then keep the smallest prefix
 		// reaching TopP (always at least one).
@@ -227,6 +232,25 @@ func pick(logits []float32, s Sampling, rng *rand.Rand) int {
 		}
 	}
 	return idx[keep-1]
+}
+
+// topIndices returns the k of 0..n-1 that come first by before, in that
+// order.
+func topIndices(n, k int, before func(a, b int) bool) []int {
+	top := make([]int, 0, k+1)
+	for i := range n {
+		if len(top) == k && !before(i, top[k-1]) {
+			continue
+		}
+		j := sort.Search(len(top), func(j int) bool { return before(i, top[j]) })
+		top = append(top, 0)
+		copy(top[j+1:], top[j:])
+		top[j] = i
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	return top
 }
 
 // cacheArgs are a decoding graph's KV cache arguments, which follow its

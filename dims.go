@@ -58,7 +58,7 @@ func (d Dims) Equal(e Dims) bool {
 // Width returns the last-axis size of component c's value: the head size
 // for head components, Heads*HeadDim for queries and the merged heads,
 // KVHeads*HeadDim for keys and values, the MLP width for mlp_activation
-// and mlp_post, the vocabulary for logits, the hidden size otherwise (for
+// and mlp_post, 1 for ln_final_scale, the vocabulary for logits, the hidden size otherwise (for
 // GPT-2 Heads*HeadDim and KVHeads*HeadDim are the hidden size). With HeadDim 0 the attention
 // widths are the hidden size. For attention_weight and attention_scores the
 // last axis is the key position, whose size depends on the sequence; Width
@@ -79,6 +79,8 @@ func (d Dims) Width(c Component) int {
 		}
 	case MLPActivation, MLPPost:
 		return d.Inner
+	case LNFinalScale:
+		return 1
 	case Logits:
 		return d.Vocab
 	}

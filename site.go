@@ -37,6 +37,11 @@ const (
 	// hook_post): act(gate(x))*up(x) for gated MLPs, the same value as
 	// mlp_activation for plain ones.
 	MLPPost Component = "mlp_post"
+	// HeadResult is each head's output through its slice of the output
+	// projection, without the bias [b,h,s,d] (TransformerLens' hook_result,
+	// head axis second): summed over heads, plus the bias, it is
+	// attention_output.
+	HeadResult Component = "head_result"
 )
 
 // Global (not per-layer) components.
@@ -45,6 +50,11 @@ const (
 	PosEmbed Component = "pos_embed" // position embeddings [b,s,d]
 	LNFinal  Component = "ln_final"  // final layer norm output [b,s,d]
 	Logits   Component = "logits"    // unembedded logits [b,s,vocab]
+	// LNFinalScale is the final norm's scale [b,s,1] (TransformerLens'
+	// ln_final.hook_scale): sqrt(var+eps) for LayerNorm, sqrt(mean(x²)+eps)
+	// for RMSNorm. Replacing it makes the final norm divide by the given
+	// scale.
+	LNFinalScale Component = "ln_final_scale"
 )
 
 // LayerComponents lists the per-layer components in the order a forward pass
@@ -54,12 +64,12 @@ var LayerComponents = []Component{
 	QueryOutput, KeyOutput, ValueOutput,
 	HeadQueryOutput, HeadKeyOutput, HeadValueOutput,
 	AttentionScores, AttentionWeight,
-	HeadAttentionValueOutput, AttentionValueOutput, AttentionOutput,
+	HeadAttentionValueOutput, AttentionValueOutput, HeadResult, AttentionOutput,
 	ResidMid, MLPInput, MLPActivation, MLPPost, MLPOutput, BlockOutput,
 }
 
 // GlobalComponents lists the components that exist once per model.
-var GlobalComponents = []Component{Embed, PosEmbed, LNFinal, Logits}
+var GlobalComponents = []Component{Embed, PosEmbed, LNFinalScale, LNFinal, Logits}
 
 // IsGlobal reports whether c exists once per model rather than per layer.
 func (c Component) IsGlobal() bool { return slices.Contains(GlobalComponents, c) }
@@ -68,7 +78,7 @@ func (c Component) IsGlobal() bool { return slices.Contains(GlobalComponents, c)
 func (c Component) IsHead() bool {
 	switch c {
 	case HeadQueryOutput, HeadKeyOutput, HeadValueOutput, HeadAttentionValueOutput,
-		AttentionWeight, AttentionScores:
+		AttentionWeight, AttentionScores, HeadResult:
 		return true
 	}
 	return false

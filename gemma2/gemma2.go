@@ -129,7 +129,9 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
 			return a.block(w, l, h, ctx, at)
 		},
-		FinalNorm: func(h *Node) *Node { return transformer.RMSNorm(h, w.Get("model.norm.weight"), c.RMSNormEps, true) },
+		FinalNorm: func(h *Node, at transformer.At) *Node {
+			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps, OnePlus: true}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
+		},
 		Unembed: func(h *Node) *Node {
 			logits := Einsum("bsd,vd->bsv", h, unembed)
 			if cp := capOf(c.FinalLogitSoftcapping); cp > 0 {
@@ -161,7 +163,7 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
 				Query: transformer.Linear(x, lin("self_attn.q_proj")), Key: transformer.Linear(x, lin("self_attn.k_proj")),
 				Value: transformer.Linear(x, lin("self_attn.v_proj")), Context: ctx, Layer: l}, at)
-			return transformer.Linear(merged, lin("self_attn.o_proj"))
+			return transformer.Output(merged, c.NumAttentionHeads, lin("self_attn.o_proj"), at)
 		},
 		PostNorm1: norm("post_attention_layernorm"),
 		Norm2:     norm("pre_feedforward_layernorm"),

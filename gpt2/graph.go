@@ -117,8 +117,8 @@ func (c Config) buildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
 			return c.block(params[pLayers+l*pPerLayer:pLayers+(l+1)*pPerLayer], l, h, ctx, at)
 		},
-		FinalNorm: func(h *Node) *Node {
-			return transformer.LayerNorm(h, transformer.NormWeights{Weight: params[n-2], Bias: params[n-1]}, eps)
+		FinalNorm: func(h *Node, at transformer.At) *Node {
+			return transformer.Norm{Kind: transformer.LayerNormKind, Eps: eps}.FinalNorm(h, transformer.NormWeights{Weight: params[n-2], Bias: params[n-1]}, at)
 		},
 		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, params[pWTE]) },
 	}
@@ -144,7 +144,7 @@ func (c Config) block(p []*Node, l int, h *Node, ctx *transformer.Context, at tr
 			qkv := Split(transformer.Linear(a, conv(pAttnW, pAttnB)), -1, 3)
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
 				Query: qkv[0], Key: qkv[1], Value: qkv[2], Context: ctx, Layer: l}, at)
-			return transformer.Linear(merged, conv(pProjW, pProjB))
+			return transformer.Output(merged, c.NHead, conv(pProjW, pProjB), at)
 		},
 		Norm2: func(x *Node) *Node {
 			return transformer.LayerNorm(x, transformer.NormWeights{Weight: p[pLN2W], Bias: p[pLN2B]}, eps)

@@ -164,11 +164,21 @@ func checkCase(t *testing.T, m *Model, ref *safetensors.File, rc *refCase) {
 			refKeys = append(refKeys, refKeys[i])
 		}
 	}
+	derived := derivedRefs(t, m, ref, rc)
+	for _, d := range derived {
+		sites = append(sites, d.site)
+	}
 	res, err := m.RunBatch(b, sites...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	covered := map[lm.Component]bool{}
+	for _, d := range derived {
+		if err := compareSite(d.site.String(), res.Sites[d.site], d.want, d.shape, rc); err != nil {
+			t.Error(err)
+		}
+		covered[d.site.Component] = true
+	}
 	for i, n := range names {
 		want, wshape, err := ref.Float32(rc.values[refKeys[i]])
 		if err != nil {
@@ -188,6 +198,66 @@ func checkCase(t *testing.T, m *Model, ref *safetensors.File, rc *refCase) {
 			t.Errorf("the reference has no values for component %s", c)
 		}
 	}
+}
+
+// derivedRef is a reference value computed (in float64) from the
+// reference's own values, for sites transformers has no hook for.
+type derivedRef struct {
+	site  lm.Site
+	want  []float32
+	shape []int
+}
+
+// derivedRefs returns head_result at every layer (the reference's
+// head_attention_value_output times the head's rows of c_proj) and
+// ln_final_scale (sqrt(var+eps) of the last block's output).
+func derivedRefs(t *testing.T, m *Model, ref *safetensors.File, rc *refCase) []derivedRef {
+	t.Helper()
+	c := m.Config()
+	d, nh, hd := c.NEmbd, c.NHead, c.HeadDim()
+	var out []derivedRef
+	for l := range c.NLayer {
+		z, zshape, err := ref.Float32(rc.values[fmt.Sprintf("%d/%s", l, lm.HeadAttentionValueOutput)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := tensors.CopyFlatData[float32](m.Params()[pLayers+l*pPerLayer+pProjW]) // [d_in, d]
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, s := zshape[0], zshape[2]
+		want := make([]float32, b*nh*s*d)
+		for i := range b * nh * s {
+			h := (i / s) % nh
+			for o := range d {
+				var acc float64
+				for e := range hd {
+					acc += float64(z[i*hd+e]) * float64(w[(h*hd+e)*d+o])
+				}
+				want[i*d+o] = float32(acc)
+			}
+		}
+		out = append(out, derivedRef{lm.Site{Layer: l, Component: lm.HeadResult}, want, []int{b, nh, s, d}})
+	}
+	x, xshape, err := ref.Float32(rc.values[fmt.Sprintf("%d/%s", c.NLayer-1, lm.BlockOutput)])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := len(x) / d
+	scale := make([]float32, rows)
+	for r := range rows {
+		var mean, v float64
+		for _, f := range x[r*d : (r+1)*d] {
+			mean += float64(f)
+		}
+		mean /= float64(d)
+		for _, f := range x[r*d : (r+1)*d] {
+			v += (float64(f) - mean) * (float64(f) - mean)
+		}
+		scale[r] = float32(math.Sqrt(v/float64(d) + c.LayerNormEpsilon))
+	}
+	out = append(out, derivedRef{lm.Site{Layer: -1, Component: lm.LNFinalScale}, scale, []int{xshape[0], xshape[1], 1}})
+	return out
 }
 
 // compareSite compares got (govene's padded tensor) with want (the

@@ -134,7 +134,9 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
 			return a.block(w, l, h, ctx, at)
 		},
-		FinalNorm: func(h *Node) *Node { return transformer.RMSNorm(h, w.Get("model.norm.weight"), c.RMSNormEps, false) },
+		FinalNorm: func(h *Node, at transformer.At) *Node {
+			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
+		},
 		Unembed:   func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
 	}
 	return transformer.Forward(wiring, in, hook)
@@ -159,7 +161,7 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
 				Query: transformer.Linear(x, lin("self_attn.q_proj")), Key: transformer.Linear(x, lin("self_attn.k_proj")),
 				Value: transformer.Linear(x, lin("self_attn.v_proj")), Context: ctx, Layer: l}, at)
-			return transformer.Linear(merged, lin("self_attn.o_proj"))
+			return transformer.Output(merged, c.NumAttentionHeads, lin("self_attn.o_proj"), at)
 		},
 		Norm2: func(x *Node) *Node {
 			return transformer.RMSNorm(x, w.Get(p+"post_attention_layernorm.weight"), c.RMSNormEps, false)

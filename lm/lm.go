@@ -50,6 +50,7 @@ const (
 	AttentionWeight          = govene.AttentionWeight
 	AttentionValueOutput     = govene.AttentionValueOutput
 	HeadAttentionValueOutput = govene.HeadAttentionValueOutput
+	HeadResult               = govene.HeadResult
 	AttentionOutput          = govene.AttentionOutput
 	MLPInput                 = govene.MLPInput
 	MLPActivation            = govene.MLPActivation
@@ -59,6 +60,7 @@ const (
 	AttentionScores          = govene.AttentionScores
 	Embed                    = govene.Embed
 	PosEmbed                 = govene.PosEmbed
+	LNFinalScale             = govene.LNFinalScale
 	LNFinal                  = govene.LNFinal
 	Logits                   = govene.Logits
 )

@@ -126,9 +126,9 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
 			return a.block(w, l, h, ctx, at)
 		},
-		FinalNorm: func(h *Node) *Node {
-			return transformer.LayerNorm(h, transformer.NormWeights{Weight: w.Get("gpt_neox.final_layer_norm.weight"),
-				Bias: w.Get("gpt_neox.final_layer_norm.bias")}, c.LayerNormEps)
+		FinalNorm: func(h *Node, at transformer.At) *Node {
+			return transformer.Norm{Kind: transformer.LayerNormKind, Eps: c.LayerNormEps}.FinalNorm(h, transformer.NormWeights{
+				Weight: w.Get("gpt_neox.final_layer_norm.weight"), Bias: w.Get("gpt_neox.final_layer_norm.bias")}, at)
 		},
 		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
 	}
@@ -161,7 +161,7 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 		}
 		merged := transformer.Attention(attn, transformer.AttentionInputs{
 			Query: part(0), Key: part(1), Value: part(2), Context: ctx, Layer: l}, at)
-		return transformer.Linear(merged, lin("attention.dense"))
+		return transformer.Output(merged, c.NumAttentionHeads, lin("attention.dense"), at)
 	}
 	mlp := func(x *Node) *Node {
 		return transformer.MLP(x, act, transformer.MLPWeights{Up: lin("mlp.dense_h_to_4h"), Down: lin("mlp.dense_4h_to_h")}, at)

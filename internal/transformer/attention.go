@@ -138,3 +138,34 @@ func repeatHeads(x *Node, n int) *Node {
 func SoftCap(x *Node, limit float64) *Node {
 	return MulScalar(Tanh(DivScalar(x, limit)), limit)
 }
+
+// Output applies the output projection w to the merged heads [b,s,H*hd]
+// and returns [b,s,d]. It calls at at lm.HeadResult with each head's share
+// of the projection [b,H,s,d] (without the bias); when the hook returns
+// another node, the output is the sum of the returned shares over heads
+// plus the bias, else the plain projection (the shares are then computed
+// only where something reads them). It panics (while the graph is built)
+// on shape mismatches.
+func Output(merged *Node, heads int, w LinearWeights, at At) *Node {
+	y := Linear(merged, w)
+	if at == nil {
+		return y
+	}
+	dims := merged.Shape().Dimensions
+	b, s, hd := dims[0], dims[1], dims[2]/heads
+	wo := w.W // [H*hd, d]
+	if w.Layout == OutIn {
+		wo = Transpose(wo, 0, 1)
+	}
+	d := wo.Shape().Dimensions[1]
+	per := Einsum("bshe,hed->bhsd", Reshape(merged, b, s, heads, hd), Reshape(wo, heads, hd, d))
+	r := at.Call(lm.HeadResult, per)
+	if r == per {
+		return y
+	}
+	out := ReduceSum(r, 1)
+	if w.Bias != nil {
+		out = Add(out, ExpandLeftToRank(w.Bias, 3))
+	}
+	return out
+}

@@ -108,7 +108,7 @@ func (m *tiny) BuildForward(params []*Node, in lm.Inputs, hook lm.Hook) *Node {
 				},
 			}.Apply(h, at)
 		},
-		FinalNorm: func(h *Node) *Node { return m.normed(h, params[n-2]) },
+		FinalNorm: func(h *Node, _ At) *Node { return m.normed(h, params[n-2]) },
 		Unembed:   func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, params[n-1]) },
 	}, in, hook)
 }

@@ -19,9 +19,10 @@ type Wiring struct {
 	// stream leaving it, calling at (bound to layer l) at every per-layer
 	// site between lm.BlockInput and lm.BlockOutput, which Forward calls.
 	Block func(l int, h *Node, ctx *Context, at At) *Node
-	// FinalNorm normalizes the last residual stream (lm.LNFinal is hooked
-	// on its result).
-	FinalNorm func(h *Node) *Node
+	// FinalNorm normalizes the last residual stream, calling at at
+	// lm.LNFinalScale (Norm.FinalNorm does); lm.LNFinal is hooked on its
+	// result.
+	FinalNorm func(h *Node, at At) *Node
 	// Unembed maps the normalized stream to logits [b,s,vocab] (lm.Logits
 	// is hooked on its result).
 	Unembed func(h *Node) *Node
@@ -58,7 +59,7 @@ func Forward(w Wiring, in lm.Inputs, hook lm.Hook) *Node {
 		h = Slice(h, AxisRange(), AxisElem(s-1), AxisRange())
 	}
 	at := Bind(hook, -1)
-	h = at.Call(lm.LNFinal, w.FinalNorm(h))
+	h = at.Call(lm.LNFinal, w.FinalNorm(h, at))
 	return at.Call(lm.Logits, w.Unembed(h))
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
+
+	"github.com/govene/govene/lm"
 )
 
 // NormKind names a normalization.
@@ -59,13 +61,21 @@ func (n Norm) Apply(x *Node, w NormWeights) *Node {
 // torch does, then scales by w.Weight and adds w.Bias (when not nil). It
 // computes in float32 and returns x's dtype. It divides by Sqrt rather than
 // using Rsqrt, which has no gradient on the pure-Go backend.
-func LayerNorm(x *Node, w NormWeights, eps float64) *Node {
+func LayerNorm(x *Node, w NormWeights, eps float64) *Node { return layerNorm(x, w, eps, nil) }
+
+// layerNorm is LayerNorm whose scale sqrt(var+eps) [...,1] passes through
+// scale (when not nil), which may replace it.
+func layerNorm(x *Node, w NormWeights, eps float64, scale func(*Node) *Node) *Node {
 	dt := x.DType()
 	x = toF32(x)
 	mean := ReduceAndKeep(x, ReduceMean, -1)
 	centered := Sub(x, mean)
 	variance := ReduceAndKeep(Square(centered), ReduceMean, -1)
-	normed := Div(centered, Sqrt(AddScalar(variance, eps)))
+	sd := Sqrt(AddScalar(variance, eps))
+	if scale != nil {
+		sd = scale(sd)
+	}
+	normed := Div(centered, sd)
 	r := x.Rank()
 	out := Mul(normed, ExpandLeftToRank(toF32(w.Weight), r))
 	if w.Bias != nil {
@@ -78,15 +88,36 @@ func LayerNorm(x *Node, w NormWeights, eps float64) *Node {
 // under the root) and scales by weight, or by 1+weight when onePlus
 // (Gemma). It computes in float32 and returns x's dtype.
 func RMSNorm(x, weight *Node, eps float64, onePlus bool) *Node {
+	return rmsNorm(x, weight, eps, onePlus, nil)
+}
+
+// rmsNorm is RMSNorm whose scale sqrt(mean(x²)+eps) [...,1] passes through
+// scale (when not nil), which may replace it.
+func rmsNorm(x, weight *Node, eps float64, onePlus bool, scale func(*Node) *Node) *Node {
 	dt := x.DType()
 	x = toF32(x)
 	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
-	normed := Div(x, Sqrt(AddScalar(ms, eps)))
+	rms := Sqrt(AddScalar(ms, eps))
+	if scale != nil {
+		rms = scale(rms)
+	}
+	normed := Div(x, rms)
 	g := toF32(weight)
 	if onePlus {
 		g = OnePlus(g)
 	}
 	return ConvertDType(Mul(normed, ExpandLeftToRank(g, x.Rank())), dt)
+}
+
+// FinalNorm applies n to the last residual stream x with weights w,
+// calling at at lm.LNFinalScale with the norm's scale [b,s,1] (which the
+// hook may replace: the norm then divides by the returned scale).
+func (n Norm) FinalNorm(x *Node, w NormWeights, at At) *Node {
+	scale := func(sd *Node) *Node { return at.Call(lm.LNFinalScale, sd) }
+	if n.Kind == RMSNormKind {
+		return rmsNorm(x, w.Weight, n.Eps, n.OnePlus, scale)
+	}
+	return layerNorm(x, w, n.Eps, scale)
 }
 
 // toF32 converts x to float32 (x itself when it already is).

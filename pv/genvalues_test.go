@@ -9,8 +9,8 @@ import (
 
 	"github.com/govene/govene/causal"
 	"github.com/govene/govene/gpt2"
-	"github.com/govene/govene/lm"
 	"github.com/govene/govene/llama"
+	"github.com/govene/govene/lm"
 )
 
 // genValuesCase is one generation whose collected and captured values are

@@ -14,8 +14,21 @@ import (
 
 // StepHooks splices code into decoding graphs: given the extra input nodes a
 // Decoder was asked to pass and whether the graph is the prompt pass, it
-// returns the hook for the forward pass (nil: none).
-type StepHooks func(extra []*graph.Node, prompt bool) Hook
+// returns the hook for the forward pass and the values that graph returns
+// besides the logits and the caches (the zero StepHook: none).
+type StepHooks func(extra []*graph.Node, prompt bool) StepHook
+
+// StepHook is what StepHooks splices into one decoding graph.
+type StepHook struct {
+	// Hook is the forward pass's hook (nil: none).
+	Hook Hook
+	// Outputs, when set, is called once the forward pass is built and
+	// returns nodes the graph returns besides the logits and the caches
+	// (what Hook saw, say; none may be nil); Generate returns their values
+	// per pass in Generation.Outputs. Without it (or with no nodes) the
+	// graph returns nothing more.
+	Outputs func() []*graph.Node
+}
 
 // Decoder generates tokens with a KV cache: one compiled graph for the
 // prompt pass and one for each single-token step, reused across calls with
@@ -36,6 +49,12 @@ type Generation struct {
 	Prompts *Batch
 	// Tokens holds each example's generated ids.
 	Tokens [][]int
+	// Outputs holds, per forward pass, the values of StepHook.Outputs:
+	// entry 0 is the prompt pass, entry j >= 1 the pass that fed the new
+	// tokens Tokens[e][j-1] (MaxNewTokens entries: the last new token is
+	// never fed). Examples that stopped at EOS are fed padding in later
+	// passes. Nil when the graphs return no extra values.
+	Outputs [][]*tensors.Tensor
 }
 
 // Generate continues each prompt. extra(step) returns the extra inputs for
@@ -88,11 +107,14 @@ func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []an
 		if extra != nil {
 			ex = extra(step)
 		}
-		logits, newCaches, err := d.step(step < 0, ids, pos, n, start, cacheMask, L, caches, ex)
+		logits, newCaches, values, err := d.step(step < 0, ids, pos, n, start, cacheMask, L, caches, ex)
 		if err != nil {
 			return nil, err
 		}
 		caches = newCaches
+		if len(values) > 0 {
+			gen.Outputs = append(gen.Outputs, values)
+		}
 		next := make([]int, b)
 		v := len(logits) / b
 		for e := range b {
@@ -120,11 +142,11 @@ func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []an
 }
 
 // step runs one decoding graph and returns the last position's logits
-// [b*vocab] and the updated caches.
-func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []float32, L int, caches []*tensors.Tensor, extra []any) ([]float32, []*tensors.Tensor, error) {
+// [b*vocab], the updated caches and the hooks' extra outputs.
+func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []float32, L int, caches []*tensors.Tensor, extra []any) ([]float32, []*tensors.Tensor, []*tensors.Tensor, error) {
 	exec, err := d.exec(prompt, len(extra))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b := len(ids) / n
 	mask := make([]float32, b*n)
@@ -134,18 +156,37 @@ func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []
 	cache := cacheArgs{start: start, mask: cacheMask, size: b, slots: L, caches: caches}
 	args := ForwardArgs{Params: d.Model.Params(), Batch: &Batch{Size: b, Len: n, IDs: ids, Mask: mask, Positions: pos},
 		Extra: append(cache.list(), extra...)}.List()
-	outs, err := exec.Call(args...)
+	outs, err := d.call(exec, prompt, args)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lm: generate: %w", err)
+		return nil, nil, nil, fmt.Errorf("lm: generate: %w", err)
 	}
 	logits, err := tensors.CopyFlatData[float32](outs[0])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, c := range caches {
 		c.FinalizeAll()
 	}
-	return logits, outs[1:], nil
+	nc := 2 * d.Model.Dims().Layers
+	return logits, outs[1 : 1+nc], outs[1+nc:], nil
+}
+
+// call runs exec, returning a panic raised while its graph is built or
+// run (a hook's, say) as an error; the executable is then dropped, since
+// GoMLX's Exec would wait on that compilation forever, and the next call
+// builds a new one.
+func (d *Decoder) call(exec *graph.Exec, prompt bool, args []any) (outs []*tensors.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("graph: %v", r)
+			d.mu.Lock()
+			if d.execs[prompt] == exec {
+				delete(d.execs, prompt)
+			}
+			d.mu.Unlock()
+		}
+	}()
+	return exec.Call(args...)
 }
 
 func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
@@ -162,16 +203,26 @@ func (d *Decoder) exec(prompt bool, nExtra int) (*graph.Exec, error) {
 	e, err := graph.NewExec(d.Model.Backend(), func(in []*graph.Node) []*graph.Node {
 		fn := SplitForward(in, nParams)
 		kv, hookExtra := readCache(fn.Extra, layers)
-		var hook Hook
+		var sh StepHook
 		if d.Hooks != nil {
-			hook = d.Hooks(hookExtra, prompt)
+			sh = d.Hooks(hookExtra, prompt)
 		}
 		fn.Inputs.Cache, fn.Inputs.LastOnly = kv, true
-		logits := d.Model.BuildForward(fn.Params, fn.Inputs, hook)
+		logits := d.Model.BuildForward(fn.Params, fn.Inputs, sh.Hook)
 		dims := logits.Shape().Dimensions
 		outs := []*graph.Node{graph.Reshape(logits, dims[0], dims[2])}
 		outs = append(outs, kv.Keys...)
-		return append(outs, kv.Values...)
+		outs = append(outs, kv.Values...)
+		if sh.Outputs != nil {
+			for i, o := range sh.Outputs() {
+				if o == nil {
+					// Raised while the graph is built: Generate reports it as an error.
+					panic(fmt.Sprintf("lm: generate: extra output %d was never set (a site the model does not hook?)", i))
+				}
+				outs = append(outs, o)
+			}
+		}
+		return outs
 	})
 	if err != nil {
 		return nil, err

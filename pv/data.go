@@ -102,12 +102,34 @@ func GenerateOptionsFrom(g govene.GenerateOptions) GenerateOptions {
 		EveryStep: g.EveryStep, Steps: g.Steps}
 }
 
-// Data returns the generation as data (govene.Generation); nil for a nil
-// generation.
+// Data returns the generation as data (govene.Generation), the collected
+// and captured values copied to float32 slices; nil for a nil generation.
+// A value that is nil or not float32 (Generate returns none) leaves its
+// key or site out.
 func (g *Generation) Data() *govene.Generation {
 	if g == nil {
 		return nil
 	}
-	return &govene.Generation{Tokens: g.Tokens, NewTokens: g.NewTokens,
+	d := &govene.Generation{Tokens: g.Tokens, NewTokens: g.NewTokens,
 		Original: g.Original, OriginalNewTokens: g.OriginalNewTokens}
+	if g.Base != nil {
+		d.Lengths = append([]int(nil), g.Base.Lengths...)
+	}
+	if len(g.Collected) > 0 {
+		d.Collected = make(map[string][]govene.Tensor, len(g.Collected))
+		for k, ts := range g.Collected {
+			if v, err := passData(fmt.Sprintf("collected[%q]", k), ts); err == nil {
+				d.Collected[k] = v
+			}
+		}
+	}
+	if len(g.Sites) > 0 {
+		d.Sites = make(map[string][]govene.Tensor, len(g.Sites))
+		for s, ts := range g.Sites {
+			if v, err := passData(fmt.Sprintf("sites[%s]", s), ts); err == nil {
+				d.Sites[s.String()] = v
+			}
+		}
+	}
+	return d
 }

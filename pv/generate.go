@@ -37,6 +37,18 @@ type GenerateOptions struct {
 }
 
 // Generation is the result of Generate.
+//
+// Collected and Sites hold the intervened run's activations in every
+// forward pass of the generation, as nnsight's generate gives them: entry 0
+// is the prompt pass, over the left-padded prompts (example e's token j at
+// column Base.Offset(e)+j, [b,s,w], or [b,k,w] at located units); entry
+// j >= 1 is the pass that fed each example's new token j-1 at its
+// position ([b,1,w]; [b,h,1,w] for head components) and predicted new
+// token j. There are MaxNewTokens entries: the last new token is never
+// fed. With StopAtEOS, an example that stopped (len(NewTokens[e]) < j) is
+// fed padding, and its values in entry j are zero. In the prompt pass
+// ln_final and logits hold the last position only ([b,1,w]), as the
+// decoder computes no other.
 type Generation struct {
 	// Tokens holds, per example, its prompt's ids followed by the generated
 	// ones, as transformers' and pyvene's generate return them (without the
@@ -48,6 +60,19 @@ type Generation struct {
 	// sampling seed).
 	Original          [][]int
 	OriginalNewTokens [][]int
+	// Base is the padded prompt batch of the prompt pass; nil unless the
+	// generation returns values.
+	Base *lm.Batch
+	// Collected holds, by key, what each Collect intervention read in each
+	// pass (see above): at its base locations in the prompt pass when
+	// those are prompt positions (InterveneOnPrompt or EveryStep), else the
+	// whole prompt, and at the new token in every later pass. Nil without
+	// Collect interventions.
+	Collected map[string][]*tensors.Tensor
+	// Sites holds, for the sites asked with CaptureSites, their values in
+	// each pass of the intervened run (after the interventions at that
+	// site). Nil without CaptureSites.
+	Sites map[lm.Site][]*tensors.Tensor
 }
 
 // withPrompts returns each prompt's ids followed by its new tokens.
@@ -61,19 +86,25 @@ func withPrompts(base []lm.Prompt, gen [][]int) [][]int {
 
 // Generate continues the base prompts with the interventions active as g
 // says, and returns prompt plus new tokens (Generation.Tokens, as pyvene)
-// and the new tokens alone (Generation.NewTokens). Source activations are
+// and the new tokens alone (Generation.NewTokens), and what Collect
+// interventions and CaptureSites read in every forward pass
+// (Generation.Collected, Generation.Sites). Source activations are
 // computed once, before generation. With InterveneOnPrompt, locations are
 // prompt positions; otherwise each intervention acts at the new token
 // (locations, if given, name source units). It returns the errors Forward
 // does, and an error for settings that cannot apply to single new tokens,
 // for invalid sampling, for Steps outside [0, MaxNewTokens) or repeated, for
-// Steps when no intervention acts on new tokens, and for serial-mode configs.
+// Steps when no intervention acts on new tokens, for LastLogitsOnly, for
+// unknown capture sites, and for serial-mode configs.
 func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (*Generation, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
+	}
+	if err := iv.checkCapture(c); err != nil {
+		return nil, err
 	}
 	if err := iv.resolveSourceReps(c); err != nil {
 		return nil, err
@@ -94,16 +125,26 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	if err := c.broadcastAll(n, b, false); err != nil {
 		return nil, err
 	}
-	for i, r := range iv.cfg.Representations {
+	for _, r := range iv.cfg.Representations {
 		if r.Unit != Pos {
 			return nil, fmt.Errorf("pv: generate: unit %q is not supported during generation; use \"pos\"", r.Unit)
 		}
-		if iv.infos[i].Collects {
-			return nil, fmt.Errorf("pv: generate: collect interventions are not supported during generation; collect with Forward")
-		}
 	}
-	// Prompt pass inputs.
-	promptInputs, promptPlans, err := iv.prepare(c, bb)
+	collects := slices.ContainsFunc(iv.infos, func(in Info) bool { return in.Collects })
+	// Prompt pass inputs. Located Collect interventions whose locations are
+	// new-token units read the whole prompt.
+	promptCall := c
+	if collects && c.haveLocs && c.baseLocs != nil && !g.InterveneOnPrompt && !g.EveryStep {
+		pc := *c
+		pc.baseLocs = slices.Clone(c.baseLocs)
+		for i, info := range iv.infos {
+			if info.Collects {
+				pc.baseLocs[i] = nil
+			}
+		}
+		promptCall = &pc
+	}
+	promptInputs, promptPlans, err := iv.prepare(promptCall, bb)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +199,16 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	}
 	var stepInputs []any
 	var stepPlans []plan
-	if needStep {
+	switch {
+	case needStep:
 		if stepInputs, stepPlans, err = iv.prepareStep(&stepCall, one); err != nil {
+			return nil, err
+		}
+	case collects:
+		// No intervention acts on new tokens: the step graphs splice in
+		// the Collect interventions only.
+		stepCall.collectOnly = true
+		if stepInputs, stepPlans, err = iv.prepare(&stepCall, one); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +216,6 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 	stepActive := func(step int) bool {
 		return g.Steps == nil || slices.Contains(g.Steps, step)
 	}
-	dec := iv.decoder(promptPlans, stepPlans)
 	// The interventions' weights (rotations, learned masks) follow their
 	// inputs, as in Forward.
 	weights := iv.weightArgs()
@@ -178,19 +226,20 @@ func (iv *Model) Generate(base []lm.Prompt, g GenerateOptions, opts ...Option) (
 		if stepInputs == nil {
 			return nil
 		}
-		if stepActive(step) {
+		if needStep && stepActive(step) {
 			return append(zeroMasks(stepInputs, stepPlans, off(stepOn)), weights...)
 		}
 		return append(zeroMasks(stepInputs, stepPlans, func(int) bool { return true }), weights...)
 	}
-	if !needStep {
-		dec = iv.decoder(promptPlans, nil)
-	}
+	dec := iv.decoder(promptPlans, stepPlans, c.capture)
 	out, err := dec.Generate(bb, g.Sampling, extra, g.OnToken)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pv: generate: %w", err)
 	}
 	res := &Generation{Tokens: withPrompts(base, out.Tokens), NewTokens: out.Tokens}
+	if err := iv.passValues(res, out, bb, c.capture); err != nil {
+		return nil, err
+	}
 	if c.original {
 		d := &lm.Decoder{Model: iv.model, EOS: iv.model.PadID()}
 		orig, err := d.Generate(bb, g.Sampling, nil, nil)
@@ -225,6 +274,9 @@ func zeroMasks(inputs []any, plans []plan, off func(i int) bool) []any {
 	out := slices.Clone(inputs)
 	k := 0
 	for i, p := range plans {
+		if p.off {
+			continue // no inputs
+		}
 		if !p.whole {
 			k++ // index (h.pos interventions are not used in generation)
 		}
@@ -241,16 +293,18 @@ func zeroMasks(inputs []any, plans []plan, off func(i int) bool) []any {
 }
 
 // decoder returns a Decoder whose graphs splice the interventions in with
-// these plans (nil step plans: no interventions on new tokens).
-func (iv *Model) decoder(promptPlans, stepPlans []plan) *lm.Decoder {
+// these plans (nil step plans: no interventions on new tokens) and return
+// what Collect interventions read and the values of the capture sites.
+func (iv *Model) decoder(promptPlans, stepPlans []plan, capture []lm.Site) *lm.Decoder {
 	var key strings.Builder
 	for _, p := range promptPlans {
 		fmt.Fprintf(&key, "%v%v;", p.whole, p.hasSource)
 	}
 	key.WriteString("|")
 	for _, p := range stepPlans {
-		fmt.Fprintf(&key, "%v%v;", p.whole, p.hasSource)
+		fmt.Fprintf(&key, "%v%v%v;", p.whole, p.hasSource, p.off)
 	}
+	fmt.Fprint(&key, "|", capture)
 	iv.mu.Lock()
 	defer iv.mu.Unlock()
 	if iv.decoders == nil {
@@ -259,17 +313,17 @@ func (iv *Model) decoder(promptPlans, stepPlans []plan) *lm.Decoder {
 	if d, ok := iv.decoders[key.String()]; ok {
 		return d
 	}
-	d := &lm.Decoder{Model: iv.model, EOS: iv.model.PadID(), Hooks: func(extra []*graph.Node, prompt bool) lm.Hook {
+	d := &lm.Decoder{Model: iv.model, EOS: iv.model.PadID(), Hooks: func(extra []*graph.Node, prompt bool) lm.StepHook {
 		iv.compiles.Add(1)
 		plans := promptPlans
 		if !prompt {
 			plans = stepPlans
 		}
-		if plans == nil || len(extra) == 0 {
-			return nil
+		if len(extra) == 0 {
+			plans = nil
 		}
-		h, _ := iv.hook(plans, extra)
-		return h
+		h, values := iv.valueHook(plans, capture, extra)
+		return lm.StepHook{Hook: h, Outputs: values}
 	}}
 	iv.decoders[key.String()] = d
 	return d
@@ -286,8 +340,8 @@ func (iv *Model) checkGenerate(g GenerateOptions, c *call) error {
 	if c.pyveneSerial != nil {
 		return fmt.Errorf("pv: unit_locations: serial keys given, but the config's mode is %q", iv.cfg.Mode)
 	}
-	if len(c.capture) > 0 || c.lastOnly {
-		return fmt.Errorf("pv: generate: CaptureSites and LastLogitsOnly apply to Forward only; generation returns tokens")
+	if c.lastOnly {
+		return fmt.Errorf("pv: generate: LastLogitsOnly applies to Forward only; generation returns tokens")
 	}
 	maxNew := g.MaxNewTokens
 	if maxNew == 0 {

@@ -285,6 +285,7 @@ type plan struct {
 	hasSource bool // a source-values input
 	skip      bool // no source given (pyvene's None): the intervention does nothing
 	maskArg   int  // the index of its subspace mask among the extra inputs
+	off       bool // not spliced into the graph, and without inputs (generation steps that only read values)
 }
 
 func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
@@ -305,19 +306,9 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 			return nil, err
 		}
 	}
-	var capture []lm.Site
-	for _, s := range c.capture {
-		if err := iv.model.Dims().CheckSite(s); err != nil {
-			return nil, fmt.Errorf("pv: capture: %w", err)
-		}
-		if s.Component.IsGlobal() {
-			s.Layer = -1 // global sites are hooked (and keyed) with layer -1, as lm.ParseSite gives them
-		}
-		if !slices.Contains(capture, s) {
-			capture = append(capture, s)
-		}
+	if err := iv.checkCapture(c); err != nil {
+		return nil, err
 	}
-	c.capture = capture
 	if err := iv.resolveSourceReps(c); err != nil {
 		return nil, err
 	}
@@ -362,6 +353,26 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkCapture checks the call's capture sites against the model and
+// leaves each once, global ones with layer -1 (as they are hooked and
+// keyed); an error names a site the model does not have.
+func (iv *Model) checkCapture(c *call) error {
+	var capture []lm.Site
+	for _, s := range c.capture {
+		if err := iv.model.Dims().CheckSite(s); err != nil {
+			return fmt.Errorf("pv: capture: %w", err)
+		}
+		if s.Component.IsGlobal() {
+			s.Layer = -1 // global sites are hooked (and keyed) with layer -1, as lm.ParseSite gives them
+		}
+		if !slices.Contains(capture, s) {
+			capture = append(capture, s)
+		}
+	}
+	c.capture = capture
+	return nil
 }
 
 // precompile starts compiling the call's executable in the background when
@@ -606,6 +617,9 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	}
 	needSource := false
 	for i := range iv.cfg.Representations {
+		if c.collectOnly && !iv.infos[i].Collects {
+			continue
+		}
 		_, fed := c.srcReps[iv.keys[i]]
 		needSource = needSource || (!iv.sourceless(i) && !fed && !slices.Contains(c.skipGroups, iv.group[i]))
 	}
@@ -628,6 +642,10 @@ func (iv *Model) prepare(c *call, bb *lm.Batch) ([]any, []plan, error) {
 	plans := make([]plan, n)
 	srcResults := map[int]*lm.Result{}
 	for i, r := range iv.cfg.Representations {
+		if c.collectOnly && !iv.infos[i].Collects {
+			plans[i] = plan{off: true}
+			continue
+		}
 		whole := !c.haveLocs || c.baseLocs == nil || c.baseLocs[i] == nil
 		p := plan{whole: whole}
 		fed, isFed := c.srcReps[iv.keys[i]]
@@ -1030,25 +1048,45 @@ func (iv *Model) exec(plans []plan, capture []lm.Site, lastOnly bool) (*graph.Ex
 // read. extra holds the interventions' runtime inputs in the order prepare
 // makes them.
 func (iv *Model) buildGraph(plans []plan, capture []lm.Site, params []*graph.Node, in lm.Inputs, extra []*graph.Node) []*graph.Node {
-	hook, collected := iv.hook(plans, extra)
+	hook, values := iv.valueHook(plans, capture, extra)
+	outs := []*graph.Node{iv.model.BuildForward(params, in, hook)}
+	return append(outs, values()...)
+}
+
+// valueHook returns the hook that splices the interventions of plans in
+// (none for nil plans) and captures the sites capture, and a function
+// that, once the forward pass is built, returns what the Collect
+// interventions read (in key order, those of plans that are not off) and
+// then the captured values.
+func (iv *Model) valueHook(plans []plan, capture []lm.Site, extra []*graph.Node) (lm.Hook, func() []*graph.Node) {
+	var hook lm.Hook
+	var collected []*graph.Node
+	if plans != nil {
+		hook, collected = iv.hook(plans, extra)
+	}
 	captured := make([]*graph.Node, len(capture))
 	if len(capture) > 0 {
 		inner := hook
 		hook = func(s lm.Site, x *graph.Node) *graph.Node {
-			x = inner(s, x)
+			if inner != nil {
+				x = inner(s, x)
+			}
 			if i := slices.Index(capture, s); i >= 0 {
 				captured[i] = x
 			}
 			return x
 		}
 	}
-	outs := []*graph.Node{iv.model.BuildForward(params, in, hook)}
-	for i, info := range iv.infos {
-		if info.Collects {
-			outs = append(outs, collected[i])
+	values := func() []*graph.Node {
+		var outs []*graph.Node
+		for i, info := range iv.infos {
+			if info.Collects && plans != nil && !plans[i].off {
+				outs = append(outs, collected[i])
+			}
 		}
+		return append(outs, captured...)
 	}
-	return append(outs, captured...)
+	return hook, values
 }
 
 // hook returns the lm.Hook that splices the interventions in, reading their
@@ -1063,6 +1101,9 @@ func (iv *Model) hook(plans []plan, extra []*graph.Node) (lm.Hook, []*graph.Node
 	k := 0
 	next := func() *graph.Node { k++; return extra[k-1] }
 	for i, r := range iv.cfg.Representations {
+		if plans[i].off {
+			continue // not spliced: no inputs
+		}
 		sp := spliced{i: i}
 		if !plans[i].whole {
 			sp.idx = next()

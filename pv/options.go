@@ -31,6 +31,7 @@ type call struct {
 	capture      []lm.Site
 	lastOnly     bool  // logits of the last position only
 	skipGroups   []int // source groups given pyvene's None source
+	collectOnly  bool  // only Collect interventions get plans and inputs; the others are off (generation steps that only read values)
 	dry          bool  // shapes only: prepare runs no source (precompile)
 }
 

@@ -301,7 +301,8 @@ func TestReliabilityGenerate(t *testing.T) {
 		{"Inf steering vector", steer, GenerateOptions{EveryStep: true, InterveneOnPrompt: true}, []Option{feed(append(make([]float32, 15), -inf))}, []string{"value 15 is -Inf"}},
 		{"serial mode", ser, GenerateOptions{}, []Option{Sources(prompt(1), prompt(2))}, []string{`generate: mode "serial" is not supported`}},
 		{"serial keys on a parallel config", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), PyveneLocations([]byte(`{"source_0->base": 0}`))}, []string{"serial keys given"}},
-		{"capture sites during generation", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), CaptureSites(lm.Site{Layer: 1, Component: lm.BlockOutput})}, []string{"CaptureSites and LastLogitsOnly apply to Forward only"}},
+		{"last logits only during generation", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), LastLogitsOnly()}, []string{"LastLogitsOnly applies to Forward only"}},
+		{"capture site past the layers", steer, GenerateOptions{EveryStep: true}, []Option{feed(vec), CaptureSites(lm.Site{Layer: 9, Component: lm.BlockOutput})}, []string{"pv: capture: ", "layer 9 out of range [0, 3)"}},
 		{"new-token unit other than 0", steer, GenerateOptions{}, []Option{feed(vec), AtBase(2)}, []string{"the only base unit is 0"}},
 	}
 	for _, tt := range tests {

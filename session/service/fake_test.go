@@ -269,6 +269,18 @@ func (v *fakeIV) Generate(prompts []govene.Prompt, opts govene.GenerateOptions, 
 		}
 		onToken(step, ids)
 	}
+	// Per-pass values: the prompt pass, then one per new token but the last.
+	if opts.MaxNewTokens > 0 {
+		for _, p := range prompts {
+			g.Lengths = append(g.Lengths, len(p.IDs))
+		}
+		g.Collected = map[string][]govene.Tensor{v.Keys()[0]: {tensorOf(2, len(prompts), longest(prompts), 4)}}
+		g.Sites = map[string][]govene.Tensor{"blocks.1.block_output": {tensorOf(4, len(prompts), longest(prompts), 4)}}
+		for step := range opts.MaxNewTokens - 1 {
+			g.Collected[v.Keys()[0]] = append(g.Collected[v.Keys()[0]], tensorOf(float32(step), len(prompts), 1, 4))
+			g.Sites["blocks.1.block_output"] = append(g.Sites["blocks.1.block_output"], tensorOf(-float32(step), len(prompts), 1, 4))
+		}
+	}
 	return g, nil
 }
 

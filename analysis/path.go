@@ -127,8 +127,11 @@ type PathConfig struct {
 // PathResult is path patching's grid: a row per sender layer, a column per
 // head ("h0", "h1", ...) and, with PathConfig.MLPs, a last column "mlp".
 type PathResult struct {
-	Rows   []string    `json:"rows"`
-	Cols   []string    `json:"cols"`
+	// Rows label the sender layers ("0", "1", ...).
+	Rows []string `json:"rows"`
+	// Cols label the heads ("h0", "h1", ...) and the MLP ("mlp").
+	Cols []string `json:"cols"`
+	// Values are the patched metric of each sender, Values[row][col].
 	Values [][]float64 `json:"values"`
 	// Clean and Corrupt are the metric of the clean and corrupted runs.
 	Clean   float64 `json:"clean"`

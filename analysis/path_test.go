@@ -70,9 +70,14 @@ func TestPathPatchMatchesNaive(t *testing.T) {
 			analysis.HeadReceiver(2, 1, "q"), analysis.HeadReceiver(2, 0, "k", "v"), analysis.HeadReceiver(1, 2)}}, 2},
 		{"gpt2 heads frozen MLPs", "../gpt2/testdata/odd", analysis.PathConfig{FreezeMLPs: true, Layers: []int{1, 0}, Receivers: []analysis.Receiver{
 			analysis.HeadReceiver(2, 2, "v")}}, 2},
+		{"gpt2 early receiver", "../gpt2/testdata/odd", analysis.PathConfig{MLPs: true, Receivers: []analysis.Receiver{
+			analysis.HeadReceiver(1, 0, "q"), analysis.HeadReceiver(1, 0, "v")}}, 1},
 		{"llama logits", "../models/testdata/llama", analysis.PathConfig{}, -1},
 		{"llama heads", "../models/testdata/llama", analysis.PathConfig{MLPs: true, Receivers: []analysis.Receiver{
 			analysis.HeadReceiver(1, 3, "q"), analysis.HeadReceiver(1, 1, "k", "v")}}, 1},
+		{"neox heads frozen MLPs", "../models/testdata/neox", analysis.PathConfig{MLPs: true, FreezeMLPs: true, Receivers: []analysis.Receiver{
+			analysis.HeadReceiver(1, 0)}}, 1},
+		{"gemma2 logits", "../models/testdata/gemma2", analysis.PathConfig{MLPs: true}, -1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

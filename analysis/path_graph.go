@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -23,6 +24,7 @@ type pathGraph struct {
 	mlpCache bool
 	recv     map[lm.Site][]int // receiver site -> its receiving heads
 	end      int               // step 2's EndLayer: one past the last receiver's layer (0: all)
+	builds   atomic.Int64      // how many times build ran (once per compilation)
 }
 
 // newPathGraph prepares the graph of a checked config.
@@ -124,6 +126,7 @@ func cached(c *graph.Node, row int, like *graph.Node) *graph.Node {
 // receivers' inputs of step 2), returning the last position's logits
 // [n,1,vocab].
 func (p *pathGraph) build(in []*graph.Node) []*graph.Node {
+	p.builds.Add(1)
 	fn := lm.SplitForward(in, len(p.m.Params()))
 	L := p.d.Layers
 	zs, rest := fn.Extra[:L], fn.Extra[L:]

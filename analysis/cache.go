@@ -37,7 +37,7 @@ type Cache struct {
 	dtype dtypes.DType
 	sites map[lm.Site][]float32
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards read
 	read *readout
 }
 
@@ -158,7 +158,7 @@ func (c *Cache) centered() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	out, err := r.run(res, []float32{1, 1}, 2, 1, nil)
+	out, err := r.run(res, []float32{1, 1}, 2, 1, nil, false)
 	if err != nil {
 		return false, fmt.Errorf("analysis: probe the final norm: %w", err)
 	}

@@ -315,7 +315,14 @@ func TestCacheErrors(t *testing.T) {
 			_, err := analysis.DLA(m, c, &analysis.Stack{Shape: []int{1, 1}}, 0)
 			return err
 		}, "stack of shape"},
-		{"lens target", func() error { _, err := analysis.LogitLens(m, c, c.Dims.Vocab, 3); return err }, "target"},
+		{"lens target", func() error {
+			_, err := analysis.LogitLens(m, c, analysis.LensConfig{Targets: []int{c.Dims.Vocab}})
+			return err
+		}, "outside the vocabulary"},
+		{"lens targets", func() error {
+			_, err := analysis.LogitLens(m, c, analysis.LensConfig{Targets: []int{1, 2, 3}})
+			return err
+		}, "3 targets for 2 examples"},
 		{"empty prompt", func() error { _, err := analysis.RunWithCache(m, []lm.Prompt{{}}); return err }, "analysis: cache"},
 	} {
 		err := tc.run()

@@ -29,7 +29,7 @@ func TestLogitLens(t *testing.T) {
 				t.Fatalf("readout of final_post differs from the model's logits: %s", msg)
 			}
 			target := 7
-			lens, err := analysis.LogitLens(m, c, target, 3)
+			lens, err := analysis.LogitLens(m, c, analysis.LensConfig{Targets: []int{target}, Top: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,8 +52,8 @@ func TestLogitLens(t *testing.T) {
 						}
 					}
 					rank := 0
-					for _, p := range probs {
-						if p > probs[target] {
+					for _, x := range c.Logits[(i*c.Batch.Len+col)*v:][:v] {
+						if x > c.Logits[(i*c.Batch.Len+col)*v+target] {
 							rank++
 						}
 					}
@@ -68,7 +68,7 @@ func TestLogitLens(t *testing.T) {
 			if !moved {
 				t.Errorf("the embeddings' lens gives the target the final layer's probability everywhere")
 			}
-			none, err := analysis.LogitLens(m, c, -1, 0)
+			none, err := analysis.LogitLens(m, c, analysis.LensConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -18,10 +19,16 @@ import (
 // folded into them. One graph per model serves every shape (GoMLX
 // compiles each input shape once).
 type readout struct {
-	m          lm.Model
-	dtype      dtypes.DType
-	full, pick *graph.Exec
+	m     lm.Model
+	dtype dtypes.DType
+	mu    sync.Mutex // guards execs
+	execs map[readoutKind]*graph.Exec
 }
+
+// readoutKind selects a readout graph: pick returns the logits of given
+// tokens only; ownScale keeps the norm's own scale of each residual
+// instead of replacing it by the given one.
+type readoutKind struct{ pick, ownScale bool }
 
 // readout returns the cache's readout for m, creating it on first use.
 func (c *Cache) readout(m lm.Model) (*readout, error) {
@@ -30,39 +37,46 @@ func (c *Cache) readout(m lm.Model) (*readout, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.read != nil && c.read.m == m {
-		return c.read, nil
+	if c.read == nil || c.read.m != m {
+		c.read = &readout{m: m, dtype: c.dtype, execs: map[readoutKind]*graph.Exec{}}
 	}
-	r := &readout{m: m, dtype: c.dtype}
-	var err error
-	if r.full, err = graph.NewExec(m.Backend(), func(in []*graph.Node) *graph.Node { return r.build(in, false) }); err != nil {
+	return c.read, nil
+}
+
+// exec returns the readout graph of kind k, compiling it on first use.
+func (r *readout) exec(k readoutKind) (*graph.Exec, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.execs[k]; ok {
+		return e, nil
+	}
+	e, err := graph.NewExec(r.m.Backend(), func(in []*graph.Node) *graph.Node { return r.build(in, k) })
+	if err != nil {
 		return nil, fmt.Errorf("analysis: compile the readout: %w", err)
 	}
-	if r.pick, err = graph.NewExec(m.Backend(), func(in []*graph.Node) *graph.Node { return r.build(in, true) }); err != nil {
-		return nil, fmt.Errorf("analysis: compile the readout: %w", err)
-	}
-	r.full, r.pick = r.full.WithName("analysis.readout"), r.pick.WithName("analysis.readout_tokens")
-	c.read = r
-	return r, nil
+	e = e.WithName("analysis.readout")
+	r.execs[k] = e
+	return e, nil
 }
 
 // build is the readout graph: inputs are the model's parameters, the
-// residuals [n,s,d] float32, the scales [n,s,1] float32 and, when pick,
-// token ids [k] int32; the output is the logits [n,s,vocab] or, when pick,
-// the logits of those tokens [n,s,k], float32.
-func (r *readout) build(in []*graph.Node, pick bool) *graph.Node {
+// residuals [n,s,d] float32, the scales [n,s,1] float32 and, for k.pick,
+// token ids [t] int32; the output is the logits [n,s,vocab] or, for
+// k.pick, the logits of those tokens [n,s,t], float32. With k.ownScale the
+// scales are ignored and the norm computes each residual's own.
+func (r *readout) build(in []*graph.Node, k readoutKind) *graph.Node {
 	np := len(r.m.Params())
 	d := r.m.Dims()
 	res, scale := in[np], in[np+1]
 	logits := r.m.BuildForward(in[:np], lm.Inputs{Residual: graph.ConvertDType(res, r.dtype), StartLayer: d.Layers},
 		func(s lm.Site, x *graph.Node) *graph.Node {
-			if s.Component == lm.LNFinalScale {
+			if s.Component == lm.LNFinalScale && !k.ownScale {
 				return graph.ConvertDType(scale, x.DType())
 			}
 			return x
 		})
 	logits = graph.ConvertDType(logits, dtypes.Float32)
-	if pick {
+	if k.pick {
 		oneHot := graph.OneHot(in[np+2], d.Vocab, dtypes.Float32)
 		logits = graph.Einsum("nsv,kv->nsk", logits, oneHot)
 	}
@@ -72,21 +86,23 @@ func (r *readout) build(in []*graph.Node, pick bool) *graph.Node {
 // run reads out n residual rows of s positions (res [n,s,d], scale
 // [n,s,1]) and returns the logits [n,s,vocab], or [n,s,len(tokens)] for
 // tokens.
-func (r *readout) run(res, scale []float32, n, s int, tokens []int) ([]float32, error) {
+func (r *readout) run(res, scale []float32, n, s int, tokens []int, ownScale bool) ([]float32, error) {
 	d := r.m.Dims().Hidden
 	args := make([]any, 0, len(r.m.Params())+3)
 	for _, p := range r.m.Params() {
 		args = append(args, p)
 	}
 	args = append(args, tensors.FromFlatDataAndDimensions(res, n, s, d), tensors.FromFlatDataAndDimensions(scale, n, s, 1))
-	exec := r.full
 	if tokens != nil {
 		ids := make([]int32, len(tokens))
 		for i, t := range tokens {
 			ids[i] = int32(t)
 		}
 		args = append(args, tensors.FromFlatDataAndDimensions(ids, len(ids)))
-		exec = r.pick
+	}
+	exec, err := r.exec(readoutKind{pick: tokens != nil, ownScale: ownScale})
+	if err != nil {
+		return nil, err
 	}
 	outs, err := exec.Call(args...)
 	if err != nil {
@@ -109,6 +125,12 @@ const readoutBudget = 1 << 24
 // stack (applyLN), a stack or model whose sizes differ from the cache's, a
 // token outside the vocabulary, or a failing pass.
 func Readout(m lm.Model, c *Cache, st *Stack, tokens ...int) (*Stack, error) {
+	return c.readoutStack(m, st, tokens, false)
+}
+
+// readoutStack is Readout, or with ownScale the readout at each
+// residual's own final-norm scale.
+func (c *Cache) readoutStack(m lm.Model, st *Stack, tokens []int, ownScale bool) (*Stack, error) {
 	if st.Normalized {
 		return nil, fmt.Errorf("analysis: readout of a normalized stack: make it with applyLN false (the model's final norm applies the cached scale)")
 	}
@@ -143,7 +165,7 @@ func Readout(m lm.Model, c *Cache, st *Stack, tokens ...int) (*Stack, error) {
 		got := min(chunk, n-k)
 		copy(res, st.Values[k*per:(k+got)*per])
 		clear(res[got*per:])
-		logits, err := r.run(res, scales, chunk*b, s, tokens)
+		logits, err := r.run(res, scales, chunk*b, s, tokens, ownScale)
 		if err != nil {
 			return nil, fmt.Errorf("analysis: readout: %w", err)
 		}

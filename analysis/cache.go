@@ -41,8 +41,8 @@ type Cache struct {
 	read *readout
 }
 
-// cacheSites returns the sites a Cache holds for a model with dims d.
-func cacheSites(d lm.Dims) []lm.Site {
+// cachedSites returns the sites a Cache holds for a model with dims d.
+func cachedSites(d lm.Dims) []lm.Site {
 	sites := []lm.Site{{Layer: -1, Component: lm.Embed}, {Layer: -1, Component: lm.LNFinalScale}}
 	if d.Has(lm.PosEmbed) {
 		sites = append(sites, lm.Site{Layer: -1, Component: lm.PosEmbed})
@@ -116,7 +116,7 @@ func RunWithCache(m lm.Model, prompts []lm.Prompt) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analysis: cache: %w", err)
 	}
-	sites := cacheSites(d)
+	sites := cachedSites(d)
 	exec, err := cacheExec(m, sites)
 	if err != nil {
 		return nil, err
@@ -293,7 +293,7 @@ func (c *Cache) DecomposeResid(layer int, applyLN bool) (*Stack, error) {
 	sb := c.newStack()
 	embed := c.sites[lm.Site{Layer: 0, Component: lm.BlockInput}]
 	if pos := c.sites[lm.Site{Layer: -1, Component: lm.PosEmbed}]; pos != nil {
-		sb.add("embed", diff(embed, pos))
+		sb.add("embed", subVec(embed, pos))
 		sb.add("pos_embed", pos)
 	} else {
 		sb.add("embed", embed)
@@ -301,8 +301,8 @@ func (c *Cache) DecomposeResid(layer int, applyLN bool) (*Stack, error) {
 	for l := range layer {
 		at := func(comp lm.Component) []float32 { return c.sites[lm.Site{Layer: l, Component: comp}] }
 		if mid := at(lm.ResidMid); mid != nil {
-			sb.add(fmt.Sprintf("%d_attn_out", l), diff(mid, at(lm.BlockInput)))
-			sb.add(fmt.Sprintf("%d_mlp_out", l), diff(at(lm.BlockOutput), mid))
+			sb.add(fmt.Sprintf("%d_attn_out", l), subVec(mid, at(lm.BlockInput)))
+			sb.add(fmt.Sprintf("%d_mlp_out", l), subVec(at(lm.BlockOutput), mid))
 		} else {
 			sb.add(fmt.Sprintf("%d_attn_out", l), at(lm.AttentionOutput))
 			sb.add(fmt.Sprintf("%d_mlp_out", l), at(lm.MLPOutput))
@@ -381,8 +381,8 @@ func (c *Cache) applyLN(v []float32) {
 	}
 }
 
-// diff returns a - b elementwise (a new slice).
-func diff(a, b []float32) []float32 {
+// subVec returns a - b elementwise (a new slice).
+func subVec(a, b []float32) []float32 {
 	out := make([]float32, len(a))
 	for i := range a {
 		out[i] = a[i] - b[i]

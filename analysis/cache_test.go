@@ -80,8 +80,8 @@ func lensClose(got, want []float32, tol float64) string {
 	return ""
 }
 
-// sumStack sums a stack's components: [b,s,d].
-func sumStack(st *analysis.Stack) []float32 {
+// lensSum sums a stack's components: [b,s,d].
+func lensSum(st *analysis.Stack) []float32 {
 	per := len(st.Values) / st.Shape[0]
 	out := make([]float64, per)
 	for k := range st.Shape[0] {
@@ -125,7 +125,7 @@ func TestDecomposeResid(t *testing.T) {
 					t.Fatalf("layer %d labels %v, want %v", layer, dec.Labels, want)
 				}
 				per := len(acc.Values) / acc.Shape[0]
-				if msg := lensClose(sumStack(dec), acc.Values[layer*per:(layer+1)*per], 1e-5); msg != "" {
+				if msg := lensClose(lensSum(dec), acc.Values[layer*per:(layer+1)*per], 1e-5); msg != "" {
 					t.Errorf("layer %d: components do not sum to %s: %s", layer, acc.Labels[layer], msg)
 				}
 			}
@@ -142,7 +142,7 @@ func TestDecomposeResid(t *testing.T) {
 			}
 			per := len(fin.Values) / fin.Shape[0]
 			last := fin.Values[(fin.Shape[0]-1)*per:]
-			if msg := lensClose(sumStack(dec), last, 1e-5); msg != "" {
+			if msg := lensClose(lensSum(dec), last, 1e-5); msg != "" {
 				t.Errorf("normalized components do not sum to the normalized final residual: %s", msg)
 			}
 			// The normalized final residual has mean 0 (LayerNorm) and a
@@ -261,7 +261,7 @@ func TestStackHeadResults(t *testing.T) {
 				t.Fatal(err)
 			}
 			per := len(acc.Values) / acc.Shape[0]
-			if msg := lensClose(sumStack(st), acc.Values[d.Layers*per:], 1e-5); msg != "" {
+			if msg := lensClose(lensSum(st), acc.Values[d.Layers*per:], 1e-5); msg != "" {
 				t.Errorf("heads and remainder do not sum to final_post: %s", msg)
 			}
 			heads, err := c.StackHeadResults(1, false, false)

@@ -32,8 +32,8 @@ type Attribution struct {
 
 // At returns the attribution of component k to token t (index into
 // Tokens; 0 for a logit difference) at example i's padded column j (the
-// cache's Batch.Offset(i) plus the token's index), or 0 when an index is
-// out of range.
+// cache's Batch.Offset(i) plus the token's index; with left padding every
+// example's last token is column s-1), or 0 when an index is out of range.
 func (a *Attribution) At(k, i, j, t int) float32 {
 	n, b, s, w := a.Shape[0], a.Shape[1], a.Shape[2], a.Shape[3]
 	if k < 0 || k >= n || i < 0 || i >= b || j < 0 || j >= s || t < 0 || t >= w {

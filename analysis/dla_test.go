@@ -67,7 +67,7 @@ func TestDLA(t *testing.T) {
 					for i := range b {
 						for j := range s {
 							w := a.At(k, i, j, 0) - a.At(k, i, j, 1)
-							if g := diff.At(k, i, j, 0); abs32(g-w) > 1e-5*max(1, abs32(w)) {
+							if g := diff.At(k, i, j, 0); lensAbs(g-w) > 1e-5*max(1, lensAbs(w)) {
 								t.Fatalf("%s %s: logit difference attribution %g, want %g", name, st.Labels[k], g, w)
 							}
 						}

@@ -100,7 +100,7 @@ func LogitLens(m lm.Model, c *Cache, cfg LensConfig) (*Lens, error) {
 			for j := range cells {
 				row := logits.Values[((k*b+i)*s+off+j)*v:][:v]
 				probs := lm.Softmax(row)
-				cell := LensCell{Top: lm.TopK(probs, cfg.Top, label), TargetRank: -1}
+				cell := LensCell{Top: topTokens(probs, cfg.Top, label), TargetRank: -1}
 				if targets != nil {
 					t := targets[i]
 					cell.TargetProb, cell.TargetRank = probs[t], 0
@@ -116,4 +116,31 @@ func LogitLens(m lm.Model, c *Cache, cfg LensConfig) (*Lens, error) {
 		}
 	}
 	return lens, nil
+}
+
+// topTokens returns the k most probable tokens of probs, most probable
+// first, ties by id (as lm.TopK), labelled by label (nil: no labels), in
+// O(len(probs)·k) rather than sorting the vocabulary.
+func topTokens(probs []float32, k int, label func(int) string) []lm.TokenProb {
+	k = min(max(k, 0), len(probs))
+	top := make([]lm.TokenProb, 0, k+1)
+	for id, p := range probs {
+		if len(top) == k && (k == 0 || p <= top[k-1].Prob) {
+			continue
+		}
+		at := len(top)
+		for at > 0 && top[at-1].Prob < p {
+			at--
+		}
+		top = append(top, lm.TokenProb{})
+		copy(top[at+1:], top[at:])
+		top[at] = lm.TokenProb{ID: id, Prob: p}
+		top = top[:min(len(top), k)]
+	}
+	if label != nil {
+		for i := range top {
+			top[i].Token = label(top[i].ID)
+		}
+	}
+	return top
 }

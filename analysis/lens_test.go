@@ -47,7 +47,7 @@ func TestLogitLens(t *testing.T) {
 					probs := lm.Softmax(c.Logits[(i*c.Batch.Len+col)*v:][:v])
 					want := lm.TopK(probs, 3, nil)
 					for r, tp := range cell.Top {
-						if tp.ID != want[r].ID || abs32(tp.Prob-want[r].Prob) > 1e-5 {
+						if tp.ID != want[r].ID || lensAbs(tp.Prob-want[r].Prob) > 1e-5 {
 							t.Errorf("example %d token %d top %d: %+v, want %+v", i, j, r, tp, want[r])
 						}
 					}
@@ -57,10 +57,10 @@ func TestLogitLens(t *testing.T) {
 							rank++
 						}
 					}
-					if cell.TargetRank != rank || abs32(cell.TargetProb-probs[target]) > 1e-5 {
+					if cell.TargetRank != rank || lensAbs(cell.TargetProb-probs[target]) > 1e-5 {
 						t.Errorf("example %d token %d: target rank %d prob %g, want %d %g", i, j, cell.TargetRank, cell.TargetProb, rank, probs[target])
 					}
-					if abs32(lens.Cells[0][i][j].TargetProb-cell.TargetProb) > 1e-4 {
+					if lensAbs(lens.Cells[0][i][j].TargetProb-cell.TargetProb) > 1e-4 {
 						moved = true
 					}
 				}
@@ -79,4 +79,43 @@ func TestLogitLens(t *testing.T) {
 	}
 }
 
-func abs32(x float32) float32 { return max(x, -x) }
+func lensAbs(x float32) float32 { return max(x, -x) }
+
+// TestLensOwnScale checks that the own-scale lens agrees with the
+// cached-scale one on the final residual (whose own scale is the cached
+// one) and differs on the embeddings.
+func TestLensOwnScale(t *testing.T) {
+	for _, ckpt := range lensCheckpoints {
+		t.Run(filepath.Base(ckpt), func(t *testing.T) {
+			m, c := lensLoad(t, ckpt)
+			cfg := analysis.LensConfig{Targets: []int{5, 9}, Top: 2}
+			cached, err := analysis.LogitLens(m, c, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.OwnScale = true
+			own, err := analysis.LogitLens(m, c, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, moved := len(own.Labels)-1, false
+			for i := range c.Batch.Size {
+				if own.Targets[i] != cfg.Targets[i] {
+					t.Errorf("example %d target %d, want %d", i, own.Targets[i], cfg.Targets[i])
+				}
+				for j := range own.Cells[last][i] {
+					a, b := own.Cells[last][i][j], cached.Cells[last][i][j]
+					if a.TargetRank != b.TargetRank || lensAbs(a.TargetProb-b.TargetProb) > 1e-6 || a.Top[0].ID != b.Top[0].ID {
+						t.Errorf("example %d token %d: final residual's own-scale cell %+v, cached-scale %+v", i, j, a, b)
+					}
+					if lensAbs(own.Cells[0][i][j].TargetProb-cached.Cells[0][i][j].TargetProb) > 1e-6 {
+						moved = true
+					}
+				}
+			}
+			if !moved {
+				t.Error("the embeddings read at their own scale and at the final scale give the same probabilities")
+			}
+		})
+	}
+}

@@ -44,12 +44,12 @@ func lensTLRel(got, want []float32) float64 {
 	return worst / big
 }
 
-// TestTLParity checks the cache's stacks, the logit lens and direct logit
+// TestStacksLensDLAMatchTransformerLens checks the cache's stacks, the logit lens and direct logit
 // attribution against TransformerLens 4.3.0 (fold_ln=True,
 // center_writing_weights=False, center_unembed=False) on the fixtures of
 // oracle/make_analysis_fixtures.py, within 1e-4 of each tensor's largest
 // magnitude.
-func TestTLParity(t *testing.T) {
+func TestStacksLensDLAMatchTransformerLens(t *testing.T) {
 	for name, dir := range lensTLCheckpoints {
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("testdata", name, "tl_cases.json"))

@@ -57,19 +57,24 @@ func cachedSites(d lm.Dims) []lm.Site {
 	return sites
 }
 
-// cacheExecs holds the compiled caching pass per model (for models whose
-// dynamic type is comparable, as pointers are).
-var cacheExecs sync.Map
+// lastCacheExec keeps the caching pass of the last model cached (only one,
+// so that it holds no model alive after the next is cached): repeated
+// caches on one model compile once.
+var lastCacheExec struct {
+	sync.Mutex
+	m    lm.Model
+	exec *graph.Exec
+}
 
 // cacheExec returns the graph running m and returning, as float32, its
 // logits then the values at sites, and the residual stream's dtype as a
 // last output (a scalar of that dtype).
 func cacheExec(m lm.Model, sites []lm.Site) (*graph.Exec, error) {
 	comparable := reflect.TypeOf(m).Comparable()
-	if comparable {
-		if e, ok := cacheExecs.Load(m); ok {
-			return e.(*graph.Exec), nil
-		}
+	lastCacheExec.Lock()
+	defer lastCacheExec.Unlock()
+	if comparable && lastCacheExec.exec != nil && reflect.TypeOf(lastCacheExec.m) == reflect.TypeOf(m) && lastCacheExec.m == m {
+		return lastCacheExec.exec, nil
 	}
 	nParams := len(m.Params())
 	want := map[lm.Site]int{}
@@ -98,7 +103,7 @@ func cacheExec(m lm.Model, sites []lm.Site) (*graph.Exec, error) {
 	}
 	exec = exec.WithName("analysis.cache")
 	if comparable {
-		cacheExecs.Store(m, exec)
+		lastCacheExec.m, lastCacheExec.exec = m, exec
 	}
 	return exec, nil
 }

@@ -137,7 +137,7 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 		FinalNorm: func(h *Node, at transformer.At) *Node {
 			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
 		},
-		Unembed:   func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
+		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
 	}
 	return transformer.Forward(wiring, in, hook)
 }

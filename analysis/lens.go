@@ -7,7 +7,7 @@ import (
 )
 
 // LensConfig configures LogitLens. The zero value reads every block's
-// input and the final residual at the cached final scale, with no target
+// input and the final residual, each at its own final-norm scale, with no target
 // and no top tokens.
 type LensConfig struct {
 	// Targets are the tokens whose rank and probability are reported:
@@ -17,12 +17,13 @@ type LensConfig struct {
 	Top int `json:"top,omitempty"`
 	// InclMid adds each block's resid_mid (AccumulatedResid's inclMid).
 	InclMid bool `json:"incl_mid,omitempty"`
-	// OwnScale normalizes each residual by its own final-norm scale, as
-	// the final norm would if the model stopped there (the classic logit
-	// lens, and TransformerLens 4's accumulated_resid(apply_ln=True)),
-	// instead of by the cached scale of the last residual (TransformerLens
-	// 2 and 3, and apply_ln_to_stack(recompute_ln=False)).
-	OwnScale bool `json:"own_scale,omitempty"`
+	// CachedScale normalizes every residual by the cached final-norm
+	// scale of the last residual (TransformerLens 2 and 3, and
+	// apply_ln_to_stack(recompute_ln=False)) instead of by its own scale,
+	// as the final norm would if the model stopped there (the default: the
+	// classic logit lens, and TransformerLens 4's
+	// accumulated_resid(apply_ln=True)).
+	CachedScale bool `json:"cached_scale,omitempty"`
 }
 
 // LensCell is the logit lens at one residual, example and position.
@@ -53,8 +54,8 @@ type Lens struct {
 // LogitLens reads each residual stream of the cache (AccumulatedResid(-1,
 // cfg.InclMid, false): every block's input and the final output) through
 // m's own final norm and unembedding (TransformerLens' logit lens:
-// accumulated_resid(apply_ln=True) @ W_U + b_U), at the cached final scale
-// or with cfg.OwnScale at each residual's own, and returns, per residual,
+// accumulated_resid(apply_ln=True) @ W_U + b_U), each at its own final-norm
+// scale or with cfg.CachedScale at the cached final one, and returns, per residual,
 // example and position, the cfg.Top most probable tokens (labelled when m
 // is an lm.Tokenizer) and the target's rank and probability. The last
 // residual's probabilities are the model's own. It returns an error for
@@ -83,7 +84,7 @@ func LogitLens(m lm.Model, c *Cache, cfg LensConfig) (*Lens, error) {
 	if err != nil {
 		return nil, err
 	}
-	logits, err := c.readoutStack(m, st, nil, cfg.OwnScale)
+	logits, err := c.readoutStack(m, st, nil, !cfg.CachedScale)
 	if err != nil {
 		return nil, err
 	}

@@ -88,12 +88,12 @@ func TestLensOwnScale(t *testing.T) {
 	for _, ckpt := range lensCheckpoints {
 		t.Run(filepath.Base(ckpt), func(t *testing.T) {
 			m, c := lensLoad(t, ckpt)
-			cfg := analysis.LensConfig{Targets: []int{5, 9}, Top: 2}
+			cfg := analysis.LensConfig{Targets: []int{5, 9}, Top: 2, CachedScale: true}
 			cached, err := analysis.LogitLens(m, c, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.OwnScale = true
+			cfg.CachedScale = false
 			own, err := analysis.LogitLens(m, c, cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -136,12 +136,12 @@ func lensTLCaseCheck(t *testing.T, m models.Model, ref *safetensors.File, tc len
 	}
 
 	// Logit lens: TL 4's accumulated_resid(apply_ln=True) normalizes each
-	// residual by its own scale (OwnScale); the cached-scale lens is TL
+	// residual by its own scale (the default); the cached-scale lens is TL
 	// 2/3's.
 	b, s := c.Batch.Size, c.Batch.Len
 	for _, own := range []bool{false, true} {
 		key := map[bool]string{false: "lens_cached_scale", true: "lens"}[own]
-		lens, err := LogitLens(m, c, LensConfig{Targets: tc.Target, InclMid: true, OwnScale: own})
+		lens, err := LogitLens(m, c, LensConfig{Targets: tc.Target, InclMid: true, CachedScale: !own})
 		if err != nil {
 			t.Fatal(err)
 		}

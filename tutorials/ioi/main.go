@@ -1,0 +1,298 @@
+// Tutorial 7, the indirect-object circuit: in "John and Mary went to the
+// store. John gave a drink to", the model answers with the indirect object
+// (" Mary"), not the repeated subject (" John"). The logit difference
+// logit(IO) - logit(S) measures it on a set of such sentences (names from
+// the shipped model's corpus). Each sentence's corrupted counterpart
+// replaces the repeated subject by a third name (the IOI paper's "ABC"
+// corruption: "John and Mary went to the store. Kate gave a drink to"),
+// which leaves nothing to tell IO from S. Patching each attention head's
+// output (head_attention_value_output) from the clean run into the
+// corrupted one, over every position and then at the last position only,
+// finds the heads that carry the circuit.
+//
+//	go run ./tutorials/ioi [-model gpt2] [-out folder]
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/govene/govene/lm"
+	"github.com/govene/govene/models"
+	"github.com/govene/govene/plots"
+	"github.com/govene/govene/pv"
+	"github.com/govene/govene/shipped/facts"
+	"github.com/govene/govene/sweep"
+	"github.com/govene/govene/tutorials/internal/tut"
+)
+
+// template is the sentence shape of the shipped model's IOI corpus: the
+// two names, the place, the subject (one of the two names again), the
+// object; the answer, the other name, comes next.
+const template = "%s and %s went to the %s. %s gave a %s to"
+
+var (
+	places  = []string{"store", "park", "school", "beach", "office", "market", "library", "garden"}
+	objects = []string{"drink", "book", "gift", "ball", "letter", "flower", "ticket", "cake"}
+)
+
+// numPrompts is how many sentences the tutorial averages over.
+const numPrompts = 8
+
+// ioiPrompt is one clean sentence and its corrupted counterpart, of the
+// same length, with the indirect object's and the subject's token ids.
+type ioiPrompt struct {
+	Clean, Corrupt lm.Prompt
+	IO, S          int
+	// IOName, SName and Third are the names: the answer, the repeated
+	// subject, and the one that replaces the subject in Corrupt.
+	IOName, SName, Third string
+}
+
+// result is what the tutorial shows, for its test.
+type result struct {
+	Prompts []ioiPrompt
+	// CleanLD and CorruptLD are logit(IO) - logit(S) after each prompt.
+	CleanLD, CorruptLD []float64
+	// MeanClean and MeanCorrupt are their means.
+	MeanClean, MeanCorrupt float64
+	// Heads is, for each layer (row) and head (column), the mean logit
+	// difference that patching the head's clean output into the corrupted
+	// run (at every position) restores, as a fraction of the mean gap
+	// MeanClean - MeanCorrupt: 1 restores it all, 0 nothing.
+	Heads *sweep.Result
+	// HeadsLast is Heads with each head patched at the last position only.
+	HeadsLast *sweep.Result
+	// Top and TopLast are the {layer, head} with the largest |fraction| in
+	// Heads and HeadsLast.
+	Top, TopLast [2]int
+}
+
+// prompts builds numPrompts IOI sentences from the corpus's names: pairs
+// of names, the subject the first-mentioned name in half of them and the
+// second in the other half, and a third name for the corruption. It
+// returns an error when a name is not a single token of m's tokenizer, or a
+// corrupted sentence does not tokenize to its clean one's length.
+func prompts(m models.Model) ([]ioiPrompt, error) {
+	names := facts.Names
+	var out []ioiPrompt
+	for k := range numPrompts {
+		a, b := names[2*k%len(names)], names[(2*k+1)%len(names)]
+		third := names[(2*k+7)%len(names)]
+		first, second := a, b
+		if k%2 == 1 { // the subject is mentioned second
+			first, second = b, a
+		}
+		place, object := places[k%len(places)], objects[(k/2)%len(objects)]
+		p := ioiPrompt{
+			Clean:   m.Encode(fmt.Sprintf(template, first, second, place, a, object)),
+			Corrupt: m.Encode(fmt.Sprintf(template, first, second, place, third, object)),
+			IOName:  b, SName: a, Third: third,
+		}
+		var err error
+		if p.IO, err = tut.TokenID(m, " "+b); err != nil {
+			return nil, fmt.Errorf("ioi: the indirect object: %w", err)
+		}
+		if p.S, err = tut.TokenID(m, " "+a); err != nil {
+			return nil, fmt.Errorf("ioi: the subject: %w", err)
+		}
+		if p.Clean.Len() != p.Corrupt.Len() {
+			return nil, fmt.Errorf("ioi: %s and %s tokenize to %d and %d tokens; the head patching needs equal lengths", p.Clean, p.Corrupt, p.Clean.Len(), p.Corrupt.Len())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// logitDiffs runs the prompts (clean or corrupted) as one batch and returns
+// logit(IO) - logit(S) after each.
+func logitDiffs(m models.Model, ps []ioiPrompt, corrupt bool) ([]float64, error) {
+	batch := make([]lm.Prompt, len(ps))
+	for i, p := range ps {
+		batch[i] = p.Clean
+		if corrupt {
+			batch[i] = p.Corrupt
+		}
+	}
+	r, err := m.Run(batch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(ps))
+	for i, p := range ps {
+		l, err := r.NextTokenLogits(i)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = float64(l[p.IO]) - float64(l[p.S])
+	}
+	return out, nil
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// patchHeads sweeps every head of every layer, patching its clean output
+// into each corrupted prompt (at the prompt's last position when
+// lastOnly, else at every position), and returns the mean change of the
+// logit difference as a fraction of gap, with the sweep's labels ("0"..
+// for layers, "h0".. for heads).
+func patchHeads(sw *sweep.Sweeper, ps []ioiPrompt, lastOnly bool, gap float64) (*sweep.Result, error) {
+	var sum *sweep.Result
+	for _, p := range ps {
+		cfg := sweep.Config{Component: lm.HeadAttentionValueOutput, Unit: pv.Head, Metric: sweep.LogitDiff(p.IO, p.S)}
+		if lastOnly {
+			cfg.Unit, cfg.Positions = pv.HeadPos, []int{p.Corrupt.Last()}
+		}
+		r, err := sw.Patch(p.Corrupt, p.Clean, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if sum == nil {
+			sum = &sweep.Result{Rows: r.Rows, Cols: r.Cols, Values: make([][]float64, len(r.Values))}
+			for l := range sum.Values {
+				sum.Values[l] = make([]float64, len(r.Values[l]))
+			}
+		}
+		for l, row := range r.Values {
+			for h, v := range row {
+				sum.Values[l][h] += (v - r.Base) / gap / float64(len(ps))
+			}
+		}
+		sum.Base += r.Base / float64(len(ps))
+		sum.Source += r.Source / float64(len(ps))
+	}
+	return sum, nil
+}
+
+// top returns the {row, column} of the largest |value|.
+func top(r *sweep.Result) [2]int {
+	best, at := -1.0, [2]int{}
+	for l, row := range r.Values {
+		for h, v := range row {
+			if math.Abs(v) > best {
+				best, at = math.Abs(v), [2]int{l, h}
+			}
+		}
+	}
+	return at
+}
+
+// headName is TransformerLens' name of a head: "L4H3".
+func headName(l, h int) string { return fmt.Sprintf("L%dH%d", l, h) }
+
+// headBars lists every head's value of r as bars, largest magnitude first.
+func headBars(title string, r *sweep.Result, limit int) *plots.Bars {
+	b := &plots.Bars{Title: title, XLabel: "fraction of the logit difference restored", Order: plots.ByMagnitude, Limit: limit}
+	for l, row := range r.Values {
+		for h, v := range row {
+			b.Labels = append(b.Labels, headName(l, h))
+			b.Values = append(b.Values, v)
+		}
+	}
+	return b
+}
+
+func run(m models.Model, o tut.Out) (*result, error) {
+	w := o.W
+	ps, err := prompts(m)
+	if err != nil {
+		return nil, err
+	}
+	r := &result{Prompts: ps}
+	if r.CleanLD, err = logitDiffs(m, ps, false); err != nil {
+		return nil, err
+	}
+	if r.CorruptLD, err = logitDiffs(m, ps, true); err != nil {
+		return nil, err
+	}
+	r.MeanClean, r.MeanCorrupt = mean(r.CleanLD), mean(r.CorruptLD)
+	fmt.Fprintf(w, "model: %s\n", m)
+	table := &plots.TextTable{Title: "logit difference logit(IO) - logit(S), clean and with the subject replaced (ABC)",
+		Header: []string{"clean prompt", "IO", "S", "clean", "corrupted (S -> third name)"}}
+	for i, p := range ps {
+		fmt.Fprintf(w, "%-58q IO %-8q S %-8q clean %6.2f  corrupted (%s) %6.2f\n", p.Clean.Text, p.IOName, p.SName, r.CleanLD[i], p.Third, r.CorruptLD[i])
+		table.Rows = append(table.Rows, []string{p.Clean.Text, p.IOName, p.SName,
+			fmt.Sprintf("%.2f", r.CleanLD[i]), fmt.Sprintf("%.2f (%s)", r.CorruptLD[i], p.Third)})
+	}
+	fmt.Fprintf(w, "mean logit difference: clean %.3f, corrupted %.3f\n", r.MeanClean, r.MeanCorrupt)
+	if err := o.Show(table, "ioi-prompts.html"); err != nil {
+		return nil, err
+	}
+	gap := r.MeanClean - r.MeanCorrupt
+	if gap == 0 || math.IsNaN(gap) {
+		return nil, fmt.Errorf("ioi: the clean and corrupted prompts have the same mean logit difference (%g); nothing to restore", r.MeanClean)
+	}
+
+	// Activation patching of whole heads, then of heads at the last
+	// position (where the answer is read out).
+	sw := sweep.New(m)
+	if r.Heads, err = patchHeads(sw, ps, false, gap); err != nil {
+		return nil, err
+	}
+	if r.HeadsLast, err = patchHeads(sw, ps, true, gap); err != nil {
+		return nil, err
+	}
+	r.Top, r.TopLast = top(r.Heads), top(r.HeadsLast)
+	for _, g := range []struct {
+		what string
+		res  *sweep.Result
+		at   [2]int
+		file string
+	}{
+		{"every position", r.Heads, r.Top, "ioi-heads"},
+		{"the last position", r.HeadsLast, r.TopLast, "ioi-heads-last"},
+	} {
+		fmt.Fprintf(w, "patching heads at %s: %s restores the most, %.3f of the logit difference\n",
+			g.what, headName(g.at[0], g.at[1]), g.res.Values[g.at[0]][g.at[1]])
+		hm := &plots.HeatMap{Title: "head_attention_value_output patched clean -> corrupted at " + g.what,
+			Rows: g.res.Rows, Cols: g.res.Cols, Values: g.res.Values, RowTitle: "layer", ColTitle: "head",
+			ColorLabel: "fraction of the logit difference restored", Highlight: [][2]int{g.at}}
+		if err := o.Show(hm, g.file+".svg"); err != nil {
+			return nil, err
+		}
+		if err := o.Show(headBars("heads at "+g.what+", largest effects", g.res, 8), g.file+"-bars.svg"); err != nil {
+			return nil, err
+		}
+	}
+
+	// TODO(analysis): direct logit attribution. With the run's cache of
+	// the clean prompts, analysis's DLA of the logit difference (IO - S)
+	// per layer and head at the last position (TransformerLens'
+	// logit_attrs) names the heads that write the answer: show it with
+	// plots.Bars (headBars) next to the patching bars above. On the shipped
+	// model, patching the IO name (IO -> a third name) at the last position
+	// points at L7H0, L7H2, L6H0, L5H2 and L5H3, which attend from the
+	// last token to the indirect object: expect their DLA to be large and
+	// positive.
+
+	// TODO(analysis): attribution patching. One forward on the clean and
+	// the corrupted prompts and one backward give gradient x (clean -
+	// corrupted) for every head at once; put it against r.Heads (exact
+	// patching, every position) with plots.Scatter{X: attribution, Y:
+	// exact, Labels: headName..., Correlation: the agreement's}, and print
+	// the top-k overlap.
+
+	// TODO(analysis): path patching. Patch each sender head's clean output
+	// only along its paths to the receivers (the heads that attend to the
+	// indirect object, e.g. their queries at the last position), as a
+	// sweep over senders; on the shipped model L4H3, which attends from the
+	// last token to the repeated subject, should come out as the sender
+	// that matters (it restores most of the logit difference at the last
+	// position, r.HeadsLast).
+
+	// TODO(analysis): logit lens. plots.LogitLens of one clean prompt,
+	// layers x positions colored by P(IO), with the top tokens on hover:
+	// the answer should appear at the last position from the layer of the
+	// heads above on.
+	return r, nil
+}
+
+func main() {
+	tut.Main("ioi", tut.Result(run))
+}

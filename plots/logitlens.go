@@ -165,13 +165,9 @@ func (l *LogitLens) grid() (*gridPlot, error) {
 	if l.ShowTop {
 		defW = 72
 	}
-	cw, err := checkCell("LogitLens.CellWidth", l.CellWidth, defW)
+	cw, ch, err := cellSize("LogitLens", l.CellWidth, l.CellHeight, defW, 24)
 	if err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
-	}
-	ch, err := checkCell("LogitLens.CellHeight", l.CellHeight, 24)
-	if err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
+		return nil, err
 	}
 	p := panel{
 		vals: vals, showRowLabs: true, showColLabs: true,

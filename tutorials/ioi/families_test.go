@@ -9,11 +9,9 @@ import (
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
-func TestMain(m *testing.M) { tut.TestMain(m, main) }
-
-// The tutorial runs on a random checkpoint of every family, called as a
-// function and as the program with -model: what holds for any weights is
-// the shape of its grids (layers x heads), finite values, and its files.
+// On a random checkpoint of every family, called as a function and as the
+// program with -model, what holds for any weights: the grids are layers x
+// heads of finite values, and the files are written.
 func TestIOIOnEveryFamily(t *testing.T) {
 	files := []string{"ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg"}
 	cps := tut.OnFamilies(t, run, func(t *testing.T, f tut.Family[*result]) {

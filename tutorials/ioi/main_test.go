@@ -4,9 +4,12 @@ import (
 	"math"
 	"testing"
 
-	"github.com/govene/govene/models"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
+
+// TestMain runs the tutorial's main when tut.Program starts the test
+// binary as the program, else the tests.
+func TestMain(m *testing.M) { tut.TestMain(m, main) }
 
 // On the shipped model: the clean sentences favour the indirect object,
 // the corruption removes most of that, one head in a block that attends
@@ -14,7 +17,7 @@ import (
 // the local blocks' heads (which attend only to the previous token, the
 // same in both prompts) restore nothing.
 func TestIOIHeads(t *testing.T) {
-	_, r, dir := tut.Run(t, func(m models.Model, o tut.Out) (*result, error) { return run(m, o) })
+	_, r, dir := tut.Run(t, run)
 	tut.Wrote(t, dir, "ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg")
 	positive := 0
 	for i, ld := range r.CleanLD {

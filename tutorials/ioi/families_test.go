@@ -13,12 +13,15 @@ import (
 // program with -model, what holds for any weights: the grids are layers x
 // heads of finite values, and the files are written.
 func TestIOIOnEveryFamily(t *testing.T) {
-	files := []string{"ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg"}
+	files := []string{"ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg"}
 	cps := tut.OnFamilies(t, run, func(t *testing.T, f tut.Family[*result]) {
 		tut.Wrote(t, f.Dir, files...)
 		r, d := f.Result, f.Model.Dims()
 		if len(r.CleanLD) != numPrompts || len(r.CorruptLD) != numPrompts {
 			t.Fatalf("%d clean and %d corrupted logit differences, want %d", len(r.CleanLD), len(r.CorruptLD), numPrompts)
+		}
+		if n := r.Prompts[0].Clean.Len(); len(r.Attention) != n || r.Attends < 0 || r.Attends >= n {
+			t.Errorf("attention pattern of %d rows attending to %d; want %d rows, a key among them", len(r.Attention), r.Attends, n)
 		}
 		for name, g := range map[string][][]float64{"every position": r.Heads.Values, "last position": r.HeadsLast.Values} {
 			if len(g) != d.Layers {

@@ -8,7 +8,9 @@
 // which leaves nothing to tell IO from S. Patching each attention head's
 // output (head_attention_value_output) from the clean run into the
 // corrupted one, over every position and then at the last position only,
-// finds the heads that carry the circuit.
+// finds the heads that carry the circuit; the attention pattern of the head
+// that matters most at the last position shows what it reads there (on the
+// shipped model, L4H3 reads the repeated subject).
 //
 //	go run ./tutorials/ioi [-model gpt2] [-out folder]
 package main
@@ -16,6 +18,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/models"
@@ -47,6 +50,9 @@ type ioiPrompt struct {
 	// IOName, SName and Third are the names: the answer, the repeated
 	// subject, and the one that replaces the subject in Corrupt.
 	IOName, SName, Third string
+	// S2 is the position of the repeated subject in Clean (where Corrupt
+	// has Third).
+	S2 int
 }
 
 // result is what the tutorial shows, for its test.
@@ -66,6 +72,10 @@ type result struct {
 	// Top and TopLast are the {layer, head} with the largest |fraction| in
 	// Heads and HeadsLast.
 	Top, TopLast [2]int
+	// Attention is head TopLast's attention pattern on the first clean
+	// prompt, [query][key]; Attends the key its last query attends to most.
+	Attention [][]float64
+	Attends   int
 }
 
 // prompts builds numPrompts IOI sentences from the corpus's names: pairs
@@ -95,6 +105,17 @@ func prompts(m models.Model) ([]ioiPrompt, error) {
 		}
 		if p.S, err = tut.TokenID(m, " "+a); err != nil {
 			return nil, fmt.Errorf("ioi: the subject: %w", err)
+		}
+		p.S2 = -1
+		for i, t := range p.Clean.Tokens {
+			// A word's token is " John" for GPT-2's tokenizer, "▁John" for
+			// SentencePiece-style ones.
+			if i > 0 && strings.TrimLeft(t, " ▁") == a {
+				p.S2 = i
+			}
+		}
+		if p.S2 < 0 {
+			return nil, fmt.Errorf("ioi: no token of %s is the repeated subject %q", p.Clean, a)
 		}
 		if p.Clean.Len() != p.Corrupt.Len() {
 			return nil, fmt.Errorf("ioi: %s and %s tokenize to %d and %d tokens; the head patching needs equal lengths", p.Clean, p.Corrupt, p.Clean.Len(), p.Corrupt.Len())
@@ -261,6 +282,12 @@ func run(m models.Model, o tut.Out) (*result, error) {
 		}
 	}
 
+	// Where the head that matters most at the last position looks from
+	// there: its attention pattern on the first prompt.
+	if err := r.attention(m, o); err != nil {
+		return nil, err
+	}
+
 	// TODO(analysis): direct logit attribution. With the run's cache of
 	// the clean prompts, analysis's DLA of the logit difference (IO - S)
 	// per layer and head at the last position (TransformerLens'
@@ -291,6 +318,42 @@ func run(m models.Model, o tut.Out) (*result, error) {
 	// the answer should appear at the last position from the layer of the
 	// heads above on.
 	return r, nil
+}
+
+// attention reads head r.TopLast's attention weights on the first clean
+// prompt, prints where its last query looks, and shows the pattern.
+func (r *result) attention(m models.Model, o tut.Out) error {
+	p := r.Prompts[0]
+	site := lm.Site{Layer: r.TopLast[0], Component: lm.AttentionWeight}
+	res, err := m.Run([]lm.Prompt{p.Clean}, site)
+	if err != nil {
+		return err
+	}
+	w, shape, err := res.Row(res.Sites[site], 0, true)
+	if err != nil {
+		return err
+	}
+	n, head := p.Clean.Len(), r.TopLast[1]
+	if len(shape) != 3 || head >= shape[0] || shape[1] != n || shape[2] != n {
+		return fmt.Errorf("ioi: attention weights of layer %d have shape %v; want [heads, %d, %d] with head %d", site.Layer, shape, n, n, head)
+	}
+	r.Attention = make([][]float64, n)
+	for q := range n {
+		r.Attention[q] = make([]float64, n)
+		for k := range n {
+			r.Attention[q][k] = float64(w[(head*n+q)*n+k])
+		}
+	}
+	last := r.Attention[n-1]
+	for k, v := range last {
+		if v > last[r.Attends] {
+			r.Attends = k
+		}
+	}
+	name := headName(r.TopLast[0], head)
+	fmt.Fprintf(o.W, "%s attends from the last token to position %d (%q) with weight %.2f; the repeated subject is at %d\n",
+		name, r.Attends, p.Clean.Tokens[r.Attends], last[r.Attends], p.S2)
+	return o.Show(&plots.AttentionPattern{Title: p.Clean.Text, Head: name, Tokens: p.Clean.Tokens, Weights: r.Attention}, "ioi-attention.svg")
 }
 
 func main() {

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { tut.TestMain(m, main) }
 // same in both prompts) restore nothing.
 func TestIOIHeads(t *testing.T) {
 	_, r, dir := tut.Run(t, run)
-	tut.Wrote(t, dir, "ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg")
+	tut.Wrote(t, dir, "ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg")
 	positive := 0
 	for i, ld := range r.CleanLD {
 		if ld > 0 {
@@ -42,6 +42,10 @@ func TestIOIHeads(t *testing.T) {
 		if v := g.v[g.at[0]][g.at[1]]; !(v > 0.5) || g.at[0] < local {
 			t.Errorf("%s: the top head L%dH%d restores %.3f of the logit difference; want more than half, in block %d or later", g.name, g.at[0], g.at[1], v, local)
 		}
+	}
+	if s2 := r.Prompts[0].S2; r.Attends != s2 || r.Attention[len(r.Attention)-1][s2] < 0.5 {
+		t.Errorf("L%dH%d attends from the last token mostly to position %d (weight %.2f to the repeated subject at %d); want the repeated subject, above 0.5",
+			r.TopLast[0], r.TopLast[1], r.Attends, r.Attention[len(r.Attention)-1][s2], s2)
 	}
 	for l := range local {
 		for h, v := range r.HeadsLast.Values[l] {

@@ -96,7 +96,9 @@ func (b *Bars) order() []int {
 
 // SVG renders the chart: one row per bar with its label, the bar from
 // zero, its value beside the bar's end and a tooltip with the exact value;
-// a zero line, an axis with round ticks under the bars, and XLabel.
+// a zero line, an axis with round ticks under the bars, and XLabel. It
+// returns an error naming the field for a nil chart, empty Values, Labels
+// of another length, an unknown Order, a negative Limit or a bad size.
 func (b *Bars) SVG() (string, error) {
 	if err := b.check(); err != nil {
 		return "", err
@@ -192,5 +194,5 @@ func (b *Bars) SVG() (string, error) {
 	return sb.String(), nil
 }
 
-// HTML returns the SVG in an HTML fragment.
+// HTML returns the SVG in an HTML fragment, or SVG's error.
 func (b *Bars) HTML() (string, error) { return svgHTML("govene-bars", b.SVG) }

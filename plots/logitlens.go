@@ -192,8 +192,10 @@ func (l *LogitLens) grid() (*gridPlot, error) {
 // SVG renders the lens: cells colored by the target's probability or
 // rank, each with a tooltip holding the exact value and the top tokens,
 // the top token written in each cell with ShowTop, layer and token labels,
-// and the color scale.
+// and the color scale. It returns an error naming the field for a nil
+// lens, empty Tokens or Values, labels or Top not matching Values, ShowTop
+// without Top, a negative rank, Min above Max, or a bad cell size.
 func (l *LogitLens) SVG() (string, error) { return gridSVG(l.grid) }
 
-// HTML returns the SVG in an HTML fragment.
+// HTML returns the SVG in an HTML fragment, or SVG's error.
 func (l *LogitLens) HTML() (string, error) { return svgHTML("govene-logitlens", l.SVG) }

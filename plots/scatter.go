@@ -90,7 +90,9 @@ func (s *Scatter) annotated() map[int]bool {
 
 // SVG renders the plot: the points with tooltips, the diagonal, zero lines
 // where zero is in range, ticks and axis titles on both axes, and the
-// annotated points' labels.
+// annotated points' labels. It returns an error naming the field for a
+// nil plot, empty X, Y or Labels of another length, a negative Annotate or
+// a bad Size.
 func (s *Scatter) SVG() (string, error) {
 	if err := s.check(); err != nil {
 		return "", err
@@ -203,5 +205,5 @@ func (s *Scatter) SVG() (string, error) {
 	return b.String(), nil
 }
 
-// HTML returns the SVG in an HTML fragment.
+// HTML returns the SVG in an HTML fragment, or SVG's error.
 func (s *Scatter) HTML() (string, error) { return svgHTML("govene-scatter", s.SVG) }

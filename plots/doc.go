@@ -26,6 +26,17 @@
 //     "nan", "+inf" or "-inf" in their tooltip.
 //   - AttentionPattern (one head, query x key, lower triangular) and
 //     AttentionHeads (small multiples sharing a color scale).
+//   - LogitLens: layers x positions colored by the target token's
+//     probability (or rank, on a log scale), with the top tokens and their
+//     probabilities in each cell's tooltip and, with ShowTop, the top token
+//     written in the cell.
+//   - Bars: signed horizontal bars with labels and values (e.g. per-head
+//     direct logit attribution), in order, by value or by magnitude,
+//     optionally only the first Limit.
+//   - Scatter: pairs of values (e.g. attribution patching against exact
+//     patching) on one shared range with the diagonal y = x, labels in
+//     tooltips (and written for the Annotate largest points), and the
+//     correlation in the title.
 //   - LineChart: lines with axes, ticks, grid and legend, log y optional;
 //     LiveChart grows one while a loop runs, redrawing one notebook output in
 //     place (one output with a display id of its own) or printing a
@@ -70,8 +81,8 @@
 // gonum's panics (e.g. a log scale over values <= 0) out of reach, and a
 // recover as a last guard.
 //
-// The heat maps, attention patterns and tables are hand-written SVG and
-// HTML. gonum's HeatMap (which does have a NaN color) draws no per-cell
+// The heat maps, logit lenses, attention patterns, bar charts, scatter
+// plots and tables are hand-written SVG and HTML. gonum's HeatMap (which does have a NaN color) draws no per-cell
 // tooltips, needs custom tickers to put token strings on its numeric axes,
 // and its color bar is a separate plot to align by hand; a table is not a
 // plot at all. github.com/erkkah/margaid (also in GoMLX's module graph) was

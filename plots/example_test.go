@@ -85,6 +85,70 @@ func ExampleAttentionPattern() {
 	// 10 cells
 }
 
+// A logit lens: P(" Mary") when each layer's residual stream at each
+// position is read out, with the top tokens on hover and written in the
+// cells.
+func ExampleLogitLens() {
+	top := func(tok string, p float32) []lm.TokenProb { return []lm.TokenProb{{Token: tok, Prob: p}} }
+	l := &plots.LogitLens{
+		Layers: []string{"embed", "0", "1"}, Tokens: []string{" John", " gave", " a", " drink", " to"}, Target: " Mary",
+		Values: [][]float64{{0, 0, 0, 0, 0.01}, {0, 0, 0, 0, 0.2}, {0, 0, 0, 0.01, 0.9}},
+		Top: [][][]lm.TokenProb{
+			{top(" and", 0.3), top(" a", 0.2), top(" drink", 0.1), top(" to", 0.4), top(" the", 0.3)},
+			{top(" and", 0.3), top(" a", 0.5), top(" drink", 0.3), top(" to", 0.6), top(" John", 0.3)},
+			{top(" and", 0.4), top(" a", 0.9), top(" drink", 0.7), top(" to", 0.8), top(" Mary", 0.9)},
+		},
+		ShowTop: true,
+	}
+	svg, err := l.SVG()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Count(svg, "<title>layer "), "cells")
+	fmt.Println(strings.Contains(svg, "P( Mary) = 90.00%"))
+	// Output:
+	// 15 cells
+	// true
+}
+
+// Per-head attributions as bars, the largest magnitudes first.
+func ExampleBars() {
+	b := &plots.Bars{
+		Title:  "direct logit attribution",
+		Labels: []string{"L4H3", "L5H2", "L7H0", "L7H2"},
+		Values: []float64{0.2, 1.1, 2.7, -0.4},
+		Order:  plots.ByMagnitude,
+		Limit:  3,
+	}
+	svg, err := b.SVG()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Count(svg, `class="bar"`), "bars")
+	fmt.Println(strings.Index(svg, ">L7H0<") < strings.Index(svg, ">L5H2<"))
+	// Output:
+	// 3 bars
+	// true
+}
+
+// Attribution patching against exact patching, with the correlation.
+func ExampleScatter() {
+	s := &plots.Scatter{
+		Title: "attribution vs exact", XLabel: "attribution patching", YLabel: "activation patching",
+		X: []float64{0.1, 0.9, -0.2}, Y: []float64{0.05, 1.0, -0.1}, Labels: []string{"L0H1", "L4H3", "L5H1"},
+		Correlation: plots.Float(0.99), Annotate: 1,
+	}
+	svg, err := s.SVG()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Count(svg, "<circle"), "points")
+	fmt.Println(strings.Contains(svg, "attribution vs exact (r = 0.99)"))
+	// Output:
+	// 3 points
+	// true
+}
+
 // Outside a notebook a LiveChart prints progress lines; in GoNB it redraws
 // the chart in place.
 func ExampleLiveChart() {

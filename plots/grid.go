@@ -143,6 +143,9 @@ type panel struct {
 	showValues  bool
 	showRowLabs bool
 	showColLabs bool
+	// text, when not nil, is written in each cell instead of its value (a
+	// token, in the token font).
+	text func(i, j int) string
 }
 
 // gridPlot is a set of panels sharing labels, cell size and a color scale.
@@ -307,7 +310,7 @@ func (g *gridPlot) drawPanel(b *svgBuilder, p *panel, x, y, nameH float64, rowLa
 		}
 	}
 	b.WriteString(`</g>`)
-	if p.showValues {
+	if p.showValues || p.text != nil {
 		vfs := math.Min(10, g.ch*0.5)
 		for i, row := range p.vals {
 			for j, v := range row {
@@ -318,8 +321,13 @@ func (g *gridPlot) drawPanel(b *svgBuilder, p *panel, x, y, nameH float64, rowLa
 				if !math.IsNaN(v) && !math.IsInf(v, 0) {
 					tc = g.scale.cmap.textColor(g.scale.t(v))
 				}
-				b.printf(`<text x="%s" y="%s" font-size="%s" text-anchor="middle" fill="%s" pointer-events="none">%s</text>`,
-					num(x+(float64(j)+0.5)*g.cw), num(y+(float64(i)+0.5)*g.ch+vfs*0.35), num(vfs), tc, esc(short(v)))
+				s, font := short(v), ""
+				if p.text != nil {
+					s = p.text(i, j)
+					font = ` font-family="` + monoFont + `" xml:space="preserve" style="white-space:pre"`
+				}
+				b.printf(`<text x="%s" y="%s" font-size="%s" text-anchor="middle" fill="%s" pointer-events="none"%s>%s</text>`,
+					num(x+(float64(j)+0.5)*g.cw), num(y+(float64(i)+0.5)*g.ch+vfs*0.35), num(vfs), tc, font, esc(s))
 			}
 		}
 	}
@@ -407,6 +415,7 @@ func legendSize(s scale, label string, marks []Mark, h float64, nan bool) (w, to
 	totalH = h
 	if nan {
 		totalH += 26
+		w = math.Max(w, legendTickW(s)+5+legendBarW+5+textWidth("nan/inf", legendFS, false))
 	}
 	return w, totalH
 }

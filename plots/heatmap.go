@@ -112,6 +112,18 @@ func checkCell(field string, v float64, def float64) (float64, error) {
 	return v, nil
 }
 
+// cellSize checks a grid's cell width and height in pixels (fields
+// typ.CellWidth and typ.CellHeight), taking defW and defH for zeros.
+func cellSize(typ string, w, h, defW, defH float64) (cw, ch float64, err error) {
+	if cw, err = checkCell(typ+".CellWidth", w, defW); err != nil {
+		return 0, 0, fmt.Errorf("plots: %w", err)
+	}
+	if ch, err = checkCell(typ+".CellHeight", h, defH); err != nil {
+		return 0, 0, fmt.Errorf("plots: %w", err)
+	}
+	return cw, ch, nil
+}
+
 func (h *HeatMap) grid() (*gridPlot, error) {
 	if h == nil {
 		return nil, errors.New("plots: HeatMap: nil")
@@ -141,13 +153,9 @@ func (h *HeatMap) grid() (*gridPlot, error) {
 		minW = 44
 	}
 	defW := math.Max(minW, math.Min(96, math.Floor(520/float64(len(cols)))))
-	cw, err := checkCell("HeatMap.CellWidth", h.CellWidth, defW)
+	cw, ch, err := cellSize("HeatMap", h.CellWidth, h.CellHeight, defW, 28)
 	if err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
-	}
-	ch, err := checkCell("HeatMap.CellHeight", h.CellHeight, 28)
-	if err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
+		return nil, err
 	}
 	sc, err := makeScale(h.Values, nil, h.Min, h.Max, h.Colormap, "HeatMap", nil)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 )
 
@@ -78,6 +79,9 @@ func renderers() []struct {
 		{"LiveChart", live, []string{"live", "loss"}},
 		{"ProbTable", &ProbTable{Title: "top <k>", Tokens: probs}, []string{"top &lt;k&gt;", "&lt;|endoftext|&gt;", "&#34;&amp;&#34;", "50.00%", `\xe2\x80`}},
 		{"Comparison", CompareTable("Paris -> Rome", probs, after, CompareOptions{AfterLabel: "patched"}), []string{"Paris -&gt; Rome", "patched", "base", "&lt;|endoftext|&gt;", "−45.00", "+65.00"}},
+		{"LogitLens", nastyLens(), []string{"lens &lt;1&gt;", "&lt;|endoftext|&gt;", "&#34;&amp;&#34;", `\xe2\x80`, "it&#39;s", "embed"}},
+		{"Bars", &Bars{Title: "DLA <heads>", Labels: []string{"L0H0", "<|endoftext|>", "a\nb"}, Values: []float64{0.5, -1.25, math.NaN()}, XLabel: "logit diff & more"}, []string{"DLA &lt;heads&gt;", "&lt;|endoftext|&gt;", `a\nb`, "logit diff &amp; more", "-1.25"}},
+		{"Scatter", &Scatter{Title: "attribution <vs> exact", X: []float64{0.1, -0.5, math.Inf(1)}, Y: []float64{0.2, -0.4, 1}, Labels: []string{"L0H0", "<|endoftext|>", "x"}, XLabel: "attribution", YLabel: "exact & more", Correlation: Float(0.98), Annotate: 1}, []string{"attribution &lt;vs&gt; exact (r = 0.98)", "&lt;|endoftext|&gt;", "exact &amp; more"}},
 	}
 }
 
@@ -420,6 +424,29 @@ func TestErrorsNameTheField(t *testing.T) {
 		{"line ymax nan", &LineChart{Series: []Series{{Y: []float64{1}}}, YMax: Float(math.NaN())}, "LineChart.YMax: nan"},
 		{"line width", &LineChart{Series: []Series{{Y: []float64{1}}}, Width: 3}, "LineChart.Width"},
 		{"table empty", &ProbTable{}, "ProbTable.Tokens: empty"},
+		{"lens nil", (*LogitLens)(nil), "LogitLens: nil"},
+		{"lens tokens", &LogitLens{Values: v22}, "LogitLens.Tokens: empty"},
+		{"lens layers", &LogitLens{Layers: []string{"a"}, Tokens: []string{"x", "y"}, Values: v22}, "LogitLens.Values: 2 rows, but LogitLens.Layers has 1 labels"},
+		{"lens cols", &LogitLens{Tokens: []string{"x", "y", "z"}, Values: v22}, "LogitLens.Values[0]: 2 values, but LogitLens.Tokens has 3"},
+		{"lens top rows", &LogitLens{Tokens: []string{"x", "y"}, Values: v22, Top: [][][]govene.TokenProb{{nil, nil}}}, "LogitLens.Top: 1 layers, but LogitLens.Values has 2"},
+		{"lens top cols", &LogitLens{Tokens: []string{"x", "y"}, Values: v22, Top: [][][]govene.TokenProb{{nil, nil}, {nil}}}, "LogitLens.Top[1]: 1 positions, but LogitLens.Tokens has 2"},
+		{"lens show top", &LogitLens{Tokens: []string{"x", "y"}, Values: v22, ShowTop: true}, "LogitLens.ShowTop: needs LogitLens.Top"},
+		{"lens rank", &LogitLens{Tokens: []string{"x", "y"}, Values: [][]float64{{0, 1}, {2, -1}}, Rank: true}, "LogitLens.Values[1][1]: rank -1"},
+		{"lens scale", &LogitLens{Tokens: []string{"x", "y"}, Values: v22, Min: Float(1), Max: Float(0)}, "LogitLens.Min (1) is above LogitLens.Max (0)"},
+		{"lens cell", &LogitLens{Tokens: []string{"x", "y"}, Values: v22, CellWidth: -3}, "LogitLens.CellWidth"},
+		{"bars nil", (*Bars)(nil), "Bars: nil"},
+		{"bars empty", &Bars{}, "Bars.Values: empty"},
+		{"bars labels", &Bars{Labels: []string{"a"}, Values: []float64{1, 2}}, "Bars.Labels: 1 labels, but Bars.Values has 2"},
+		{"bars order", &Bars{Values: []float64{1}, Order: 7}, "Bars.Order: 7"},
+		{"bars limit", &Bars{Values: []float64{1}, Limit: -1}, "Bars.Limit: -1"},
+		{"bars width", &Bars{Values: []float64{1}, Width: 3}, "Bars.Width: 3"},
+		{"bars height", &Bars{Values: []float64{1}, BarHeight: math.Inf(1)}, "Bars.BarHeight: +inf"},
+		{"scatter nil", (*Scatter)(nil), "Scatter: nil"},
+		{"scatter empty", &Scatter{}, "Scatter.X: empty"},
+		{"scatter y", &Scatter{X: []float64{1, 2}, Y: []float64{1}}, "Scatter.Y: 1 values, but Scatter.X has 2"},
+		{"scatter labels", &Scatter{X: []float64{1}, Y: []float64{1}, Labels: []string{"a", "b"}}, "Scatter.Labels: 2 labels, but Scatter.X has 1 points"},
+		{"scatter annotate", &Scatter{X: []float64{1}, Y: []float64{1}, Annotate: -2}, "Scatter.Annotate: -2"},
+		{"scatter size", &Scatter{X: []float64{1}, Y: []float64{1}, Size: math.NaN()}, "Scatter.Size: nan"},
 		{"comparison empty", CompareTable("", nil, nil, CompareOptions{}), "Comparison.Rows: empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

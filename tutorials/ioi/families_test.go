@@ -13,7 +13,7 @@ import (
 // program with -model, what holds for any weights: the grids are layers x
 // heads of finite values, and the files are written.
 func TestIOIOnEveryFamily(t *testing.T) {
-	files := []string{"ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg"}
+	files := []string{"ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg", "ioi-dla.svg", "ioi-lens.svg"}
 	cps := tut.OnFamilies(t, run, func(t *testing.T, f tut.Family[*result]) {
 		tut.Wrote(t, f.Dir, files...)
 		r, d := f.Result, f.Model.Dims()
@@ -23,7 +23,11 @@ func TestIOIOnEveryFamily(t *testing.T) {
 		if n := r.Prompts[0].Clean.Len(); len(r.Attention) != n || r.Attends < 0 || r.Attends >= n {
 			t.Errorf("attention pattern of %d rows attending to %d; want %d rows, a key among them", len(r.Attention), r.Attends, n)
 		}
-		for name, g := range map[string][][]float64{"every position": r.Heads.Values, "last position": r.HeadsLast.Values} {
+		if r.Lens == nil || len(r.Lens.Values) != d.Layers+1 {
+			t.Errorf("logit lens of %v rows; want a row per block input and the final residual, %d", r.Lens, d.Layers+1)
+		}
+		grids := map[string][][]float64{"every position": r.Heads.Values, "last position": r.HeadsLast.Values, "DLA": r.DLA}
+		for name, g := range grids {
 			if len(g) != d.Layers {
 				t.Fatalf("%s: %d rows, want the %d layers", name, len(g), d.Layers)
 			}

@@ -16,10 +16,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
+	"github.com/govene/govene/analysis"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/models"
 	"github.com/govene/govene/plots"
@@ -76,6 +79,19 @@ type result struct {
 	// prompt, [query][key]; Attends the key its last query attends to most.
 	Attention [][]float64
 	Attends   int
+	// DLA is each head's mean direct logit attribution to logit(IO) -
+	// logit(S) at the last position of the clean prompts, layers x heads;
+	// Movers holds the head of largest positive DLA (above 0.5), {layer,
+	// head}, if any.
+	DLA    [][]float64
+	Movers [][2]int
+	// Path is path patching's mean normalized effect of each sender head
+	// below the Movers (layers x heads) through their queries, keys and
+	// values: 0 no effect, -1 the corrupted run's logit difference.
+	Path [][]float64
+	// Lens is the logit lens of the first clean prompt: P(IO) per
+	// residual (Lens.Labels) and position.
+	Lens *plots.LogitLens
 }
 
 // prompts builds numPrompts IOI sentences from the corpus's names: pairs
@@ -288,14 +304,23 @@ func run(m models.Model, o tut.Out) (*result, error) {
 		return nil, err
 	}
 
-	// TODO(analysis): direct logit attribution. With the run's cache of
-	// the clean prompts, analysis's DLA of the logit difference (IO - S)
-	// per layer and head at the last position (TransformerLens'
-	// logit_attrs) names the heads that write the answer: show it with
-	// plots.Bars (headBars). On the shipped model it is L4H3 (+4.26 of the
-	// mean 6.8): it writes minus the repeated subject (DLA to S -4.23, to
-	// IO +0.02). tutorials/ioi/analysis-fill.patch does this, the path
-	// patching and the logit lens.
+	// Direct logit attribution: each head's direct effect on logit(IO) -
+	// logit(S) at the last position of the clean prompts, through the
+	// final norm at its cached scale.
+	if err := r.directLogitAttribution(m, o); err != nil {
+		return nil, err
+	}
+	// Path patching: each earlier head's corrupted output, along its paths
+	// to the inputs (queries, keys, values) of the head that writes the
+	// answer most directly (the DLA's top head).
+	if err := r.pathPatching(m, o); err != nil {
+		return nil, err
+	}
+	// The logit lens of the first clean prompt: P(IO) at each layer and
+	// position, with the top tokens on hover.
+	if err := r.logitLens(m, o); err != nil {
+		return nil, err
+	}
 
 	// TODO(analysis): attribution patching. One forward on the clean and
 	// the corrupted prompts and one backward give gradient x (clean -
@@ -303,19 +328,6 @@ func run(m models.Model, o tut.Out) (*result, error) {
 	// patching, every position) with plots.Scatter{X: attribution, Y:
 	// exact, Labels: headName..., Correlation: the agreement's}, and print
 	// the top-k overlap.
-
-	// TODO(analysis): path patching. Patch each earlier head's corrupted
-	// output only along its paths to the inputs of the top DLA head, as a
-	// sweep over senders; on the shipped model L0H1 and L0H3 (-0.37 and
-	// -0.35 of the logit difference, normalized) reach L4H3 through its
-	// keys and values at the repeated subject (its query, at the last
-	// position, sees the same tokens in both prompts).
-
-	// TODO(analysis): logit lens. plots.LogitLens of one clean prompt,
-	// layers x positions colored by P(IO), with the top tokens on hover
-	// (ShowTop): on the shipped model P(IO) at the last position stays
-	// below 0.03 up to the input of block 7 (whose top token there is the
-	// subject) and is 0.97 only in the final residual.
 	return r, nil
 }
 
@@ -353,6 +365,166 @@ func (r *result) attention(m models.Model, o tut.Out) error {
 	fmt.Fprintf(o.W, "%s attends from the last token to position %d (%q) with weight %.2f; the repeated subject is at %d\n",
 		name, r.Attends, p.Clean.Tokens[r.Attends], last[r.Attends], p.S2)
 	return o.Show(&plots.AttentionPattern{Title: p.Clean.Text, Head: name, Tokens: p.Clean.Tokens, Weights: r.Attention}, "ioi-attention.svg")
+}
+
+// directLogitAttribution fills r.DLA and r.Movers and shows the heads'
+// attributions as bars.
+func (r *result) directLogitAttribution(m models.Model, o tut.Out) error {
+	var prompts []lm.Prompt
+	var tokens []int
+	index := map[int]int{}
+	for _, p := range r.Prompts {
+		prompts = append(prompts, p.Clean)
+		for _, t := range []int{p.IO, p.S} {
+			if _, ok := index[t]; !ok {
+				index[t] = len(tokens)
+				tokens = append(tokens, t)
+			}
+		}
+	}
+	c, err := analysis.RunWithCache(m, prompts)
+	if err != nil {
+		return err
+	}
+	st, err := c.StackHeadResults(-1, false, false)
+	if err != nil {
+		return err
+	}
+	a, err := analysis.DLA(m, c, st, tokens...)
+	if err != nil {
+		return err
+	}
+	d := m.Dims()
+	r.DLA = make([][]float64, d.Layers)
+	last := c.Batch.Len - 1 // left padding: every prompt's last token
+	for l := range d.Layers {
+		r.DLA[l] = make([]float64, d.Heads)
+		for h := range d.Heads {
+			k := l*d.Heads + h
+			for i, p := range r.Prompts {
+				r.DLA[l][h] += float64(a.At(k, i, last, index[p.IO])-a.At(k, i, last, index[p.S])) / float64(len(r.Prompts))
+			}
+		}
+	}
+	dla := &sweep.Result{Values: r.DLA}
+	bars := headBars("direct logit attribution to logit(IO) - logit(S), last position", dla, 8)
+	bars.XLabel = "logit difference"
+	var best []float64
+	for _, i := range barsOrder(bars) {
+		if v := bars.Values[i]; v > 0.5 && len(r.Movers) < 1 {
+			r.Movers = append(r.Movers, [2]int{i / d.Heads, i % d.Heads})
+			best = append(best, v)
+		}
+	}
+	fmt.Fprintf(o.W, "direct logit attribution: the heads that write the answer most: %v (%.2f)\n", moverNames(r.Movers), best)
+	return o.Show(bars, "ioi-dla.svg")
+}
+
+// barsOrder returns the indices of b's values from the largest to the
+// smallest.
+func barsOrder(b *plots.Bars) []int {
+	idx := make([]int, len(b.Values))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(b.Values[y], b.Values[x]) })
+	return idx
+}
+
+func moverNames(hs [][2]int) []string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, headName(h[0], h[1]))
+	}
+	return out
+}
+
+// pathPatching fills r.Path: path patching of every head below the movers,
+// from the corrupted prompt into the clean one, along its paths to the
+// movers' queries, keys and values, averaged over the prompts.
+func (r *result) pathPatching(m models.Model, o tut.Out) error {
+	if len(r.Movers) == 0 {
+		fmt.Fprintln(o.W, "path patching: no head writes the answer directly; skipped")
+		return nil
+	}
+	var recv []analysis.Receiver
+	var layers []int
+	for l := range r.Movers[0][0] + 1 {
+		layers = append(layers, l)
+	}
+	for _, h := range r.Movers {
+		recv = append(recv, analysis.HeadReceiver(h[0], h[1], analysis.InputQuery, analysis.InputKey, analysis.InputValue))
+	}
+	lowest := r.Movers[0][0]
+	for _, h := range r.Movers {
+		lowest = min(lowest, h[0])
+	}
+	layers = layers[:lowest] // senders below the lowest receiver
+	if len(layers) == 0 {
+		return nil
+	}
+	var sum [][]float64
+	var rows, cols []string
+	for _, p := range r.Prompts {
+		pr, err := analysis.PathPatch(m, p.Clean, p.Corrupt, analysis.PathConfig{Layers: layers, Receivers: recv,
+			Metric: sweep.LogitDiff(p.IO, p.S), Normalize: true})
+		if err != nil {
+			return err
+		}
+		if sum == nil {
+			rows, cols = pr.Rows, pr.Cols
+			sum = make([][]float64, len(pr.Values))
+			for l := range sum {
+				sum[l] = make([]float64, len(pr.Values[l]))
+			}
+		}
+		for l, row := range pr.Values {
+			for h, v := range row {
+				sum[l][h] += v / float64(len(r.Prompts))
+			}
+		}
+	}
+	r.Path = sum
+	at := top(&sweep.Result{Values: sum})
+	fmt.Fprintf(o.W, "path patching to the inputs of %v: %s matters most, %.3f (-1: the corrupted run)\n",
+		moverNames(r.Movers), headName(at[0], at[1]), sum[at[0]][at[1]])
+	return o.Show(&plots.HeatMap{Title: fmt.Sprintf("path patching -> q, k, v of %v", moverNames(r.Movers)),
+		Rows: rows, Cols: cols, Values: sum, RowTitle: "sender layer", ColTitle: "sender head",
+		ColorLabel: "normalized logit difference", Highlight: [][2]int{at}}, "ioi-path.svg")
+}
+
+// logitLens fills r.Lens for the first clean prompt and shows it.
+func (r *result) logitLens(m models.Model, o tut.Out) error {
+	p := r.Prompts[0]
+	c, err := analysis.RunWithCache(m, []lm.Prompt{p.Clean})
+	if err != nil {
+		return err
+	}
+	lens, err := analysis.LogitLens(m, c, analysis.LensConfig{Targets: []int{p.IO}, Top: 5})
+	if err != nil {
+		return err
+	}
+	l := &plots.LogitLens{Title: "logit lens: " + p.Clean.Text, Layers: lens.Labels, Tokens: p.Clean.Tokens,
+		Target: " " + p.IOName, ShowTop: true}
+	for k := range lens.Cells {
+		row := make([]float64, p.Clean.Len())
+		top := make([][]lm.TokenProb, p.Clean.Len())
+		for j, cell := range lens.Cells[k][0] {
+			row[j], top[j] = float64(cell.TargetProb), cell.Top
+		}
+		l.Values, l.Top = append(l.Values, row), append(l.Top, top)
+	}
+	r.Lens = l
+	first := -1
+	for k := range l.Values {
+		if l.Values[k][p.Clean.Last()] > 0.5 && first < 0 {
+			first = k
+		}
+	}
+	if first >= 0 {
+		fmt.Fprintf(o.W, "logit lens: P(%q) at the last position passes 0.5 at %s\n", p.IOName, lens.Labels[first])
+	}
+	return o.Show(l, "ioi-lens.svg")
 }
 
 func main() {

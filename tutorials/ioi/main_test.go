@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/govene/govene/sweep"
 	"github.com/govene/govene/tutorials/internal/tut"
 )
 
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) { tut.TestMain(m, main) }
 // same in both prompts) restore nothing.
 func TestIOIHeads(t *testing.T) {
 	_, r, dir := tut.Run(t, run)
-	tut.Wrote(t, dir, "ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg")
+	tut.Wrote(t, dir, "ioi-prompts.html", "ioi-heads.svg", "ioi-heads-bars.svg", "ioi-heads-last.svg", "ioi-heads-last-bars.svg", "ioi-attention.svg", "ioi-dla.svg", "ioi-path.svg", "ioi-lens.svg")
 	positive := 0
 	for i, ld := range r.CleanLD {
 		if ld > 0 {
@@ -46,6 +47,18 @@ func TestIOIHeads(t *testing.T) {
 	if s2 := r.Prompts[0].S2; r.Attends != s2 || r.Attention[len(r.Attention)-1][s2] < 0.5 {
 		t.Errorf("L%dH%d attends from the last token mostly to position %d (weight %.2f to the repeated subject at %d); want the repeated subject, above 0.5",
 			r.TopLast[0], r.TopLast[1], r.Attends, r.Attention[len(r.Attention)-1][s2], s2)
+	}
+	// The head that restores the most at the last position also writes the
+	// answer most directly (it suppresses the repeated subject), and the
+	// layer-0 heads that carry the subject's name reach it through its
+	// inputs.
+	if len(r.Movers) != 1 || r.Movers[0] != r.TopLast || r.DLA[r.TopLast[0]][r.TopLast[1]] < 2 {
+		t.Errorf("the top direct logit attribution heads %v (DLA %v); want L%dH%d above 2", r.Movers, r.DLA, r.TopLast[0], r.TopLast[1])
+	} else if at := top(&sweep.Result{Values: r.Path}); at[0] != 0 || r.Path[0][at[1]] > -0.2 {
+		t.Errorf("path patching into L%dH%d: the top sender L%dH%d has %.3f; want a layer-0 head below -0.2", r.TopLast[0], r.TopLast[1], at[0], at[1], r.Path[at[0]][at[1]])
+	}
+	if n := len(r.Lens.Values); r.Lens.Values[n-1][r.Prompts[0].Clean.Last()] < 0.5 {
+		t.Errorf("logit lens: the final residual gives P(IO) %.3f at the last position; want the model's own, above 0.5", r.Lens.Values[n-1][r.Prompts[0].Clean.Last()])
 	}
 	for l := range local {
 		for h, v := range r.HeadsLast.Values[l] {

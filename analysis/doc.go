@@ -1,0 +1,2 @@
+// Package analysis holds TransformerLens-style analysis methods on govene's models: cache decompositions, the logit lens, direct logit attribution, attribution patching and path patching.
+package analysis

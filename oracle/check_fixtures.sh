@@ -2,18 +2,23 @@
 # Keeps the oracle's fixtures in step with the scripts that make them.
 #
 # oracle/fixtures.sha256 records the sha256 of the fixture scripts and of
-# requirements.txt that the committed fixtures were made with. The fixtures form two
+# requirements files that the committed fixtures were made with. The fixtures form three
 # groups, each regenerated only when one of its own inputs changed:
 #
 #   gpt2      make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
 #             make_equality_fixtures.py -> gpt2/testdata, pv/testdata, mlp/testdata
 #   families  make_family_fixtures.py -> models/testdata (GPT-NeoX, Llama, Mistral,
 #             Qwen2, Gemma 2)
+#   analysis  make_analysis_fixtures.py, requirements-tl.txt -> analysis/testdata
+#             (TransformerLens 4.3.0 in its own venv, oracle/.venv-tl: setup_tl.sh). It
+#             reads gpt2/testdata/odd and models/testdata/llama, so it is also
+#             regenerated whenever the gpt2 or the families group is.
 #
-# requirements.txt belongs to both. When every hash still matches (and the fixtures
-# exist), this exits 0 at once without Python. Otherwise it builds the pinned venv
-# (setup.sh, idempotent), regenerates the stale groups, and records the new hashes;
-# commit the changed fixtures together with fixtures.sha256.
+# requirements.txt belongs to gpt2 and families. When every hash still matches (and the
+# fixtures exist), this exits 0 at once without Python. Otherwise it builds the pinned
+# venvs the stale groups need (setup.sh, setup_tl.sh; idempotent), regenerates the stale
+# groups, and records the new hashes; commit the changed fixtures together with
+# fixtures.sha256.
 #
 #   oracle/check_fixtures.sh           regenerate only what is stale
 #   oracle/check_fixtures.sh --force   regenerate every group regardless
@@ -36,6 +41,8 @@ fi
 gpt2_inputs=(make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py requirements.txt)
 family_inputs=(make_family_fixtures.py requirements.txt)
 family_ckpts=(neox neox-serial llama mistral qwen2 gemma2)
+analysis_inputs=(make_analysis_fixtures.py requirements-tl.txt)
+analysis_ckpts=(gpt2-odd llama)
 
 # hashes_match FILE... : every FILE has a line in fixtures.sha256 and its hash matches.
 hashes_match() {
@@ -65,18 +72,31 @@ families_fresh() {
 	done
 }
 
+analysis_fresh() {
+	hashes_match "${analysis_inputs[@]}" || return 1
+	for ckpt in "${analysis_ckpts[@]}"; do
+		for f in tl_reference.safetensors tl_cases.json; do
+			[[ -f "$repo/analysis/testdata/$ckpt/$f" ]] || return 1
+		done
+	done
+}
+
 gpt2=1
 families=1
+analysis=1
 if [[ $force == 0 ]]; then
 	gpt2_fresh && gpt2=0
 	families_fresh && families=0
+	[[ $gpt2 == 0 && $families == 0 ]] && analysis_fresh && analysis=0
 fi
-if [[ $gpt2 == 0 && $families == 0 ]]; then
+if [[ $gpt2 == 0 && $families == 0 && $analysis == 0 ]]; then
 	echo "fixtures up to date (oracle/fixtures.sha256)"
 	exit 0
 fi
 
-"$here/setup.sh"
+if [[ $gpt2 == 1 || $families == 1 ]]; then
+	"$here/setup.sh"
+fi
 if [[ $gpt2 == 1 ]]; then
 	echo "regenerating gpt2 fixtures"
 	"$venv/bin/python" "$here/make_gpt2_fixtures.py" --out "$repo/gpt2/testdata" "$@"
@@ -88,6 +108,12 @@ fi
 if [[ $families == 1 ]]; then
 	echo "regenerating model-family fixtures"
 	"$venv/bin/python" "$here/make_family_fixtures.py" --out "$repo/models/testdata"
+fi
+if [[ $analysis == 1 ]]; then
+	echo "regenerating analysis fixtures (TransformerLens)"
+	"$here/setup_tl.sh"
+	tl_venv="${ORACLE_TL_VENV:-$here/.venv-tl}"
+	"$tl_venv/bin/python" "$here/make_analysis_fixtures.py" --out "$repo/analysis/testdata"
 fi
 # Record the hashes of what was regenerated; keep the other group's lines as they were,
 # so that a stale group stays stale until it is regenerated.
@@ -108,8 +134,10 @@ keep() {
 {
 	if [[ $gpt2 == 1 ]]; then record make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py; else keep make_gpt2_fixtures.py make_pv_fixtures.py make_das_fixtures.py make_equality_fixtures.py; fi
 	if [[ $families == 1 ]]; then record make_family_fixtures.py; else keep make_family_fixtures.py; fi
-	# requirements.txt is in both groups: when it changed, both were stale and regenerated.
-	record requirements.txt
+	# requirements.txt is in gpt2 and families: when it changed, both were stale and
+	# regenerated. When neither was regenerated, keep its line as it was.
+	if [[ $gpt2 == 1 || $families == 1 ]]; then record requirements.txt; else keep requirements.txt; fi
+	if [[ $analysis == 1 ]]; then record "${analysis_inputs[@]}"; else keep "${analysis_inputs[@]}"; fi
 } >"$new"
 mv "$new" "$here/fixtures.sha256"
 trap - EXIT

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Creates the oracle's Python environment at oracle/.venv from oracle/requirements.txt.
+# Creates the oracle's Python environment at oracle/.venv from oracle/requirements.txt
+# (or another pinned environment: setup_tl.sh builds TransformerLens' at oracle/.venv-tl).
 #
-# Idempotent: a stamp file inside the venv records the hash of requirements.txt and the
-# Python version it was built with; when both match, nothing is done.
+# Idempotent: a stamp file inside the venv records the hash of the requirements file and
+# the Python version it was built with; when both match, nothing is done.
 #
 # Environment:
 #   PYTHON             interpreter to build the venv with (default: python3)
 #   ORACLE_VENV        where the venv goes (default: oracle/.venv)
+#   ORACLE_REQUIREMENTS  the fully pinned requirements file (default:
+#                      oracle/requirements.txt)
+#   ORACLE_SMOKE       Python code that must run in the new venv before it is stamped
+#                      (default: imports what the pyvene fixture scripts import)
 #   ORACLE_PIP_CACHE   cache folder (default: $XDG_CACHE_HOME or ~/.cache, then
 #                      govene-oracle-pip). It holds a wheelhouse (wheels/) of every
 #                      pinned wheel, so a rebuild of the venv downloads nothing, and
@@ -23,7 +28,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${ORACLE_VENV:-$here/.venv}"
 python="${PYTHON:-python3}"
-req="$here/requirements.txt"
+req="${ORACLE_REQUIREMENTS:-$here/requirements.txt}"
 cache="${ORACLE_PIP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/govene-oracle-pip}"
 wheels="$cache/wheels"
 export PIP_CACHE_DIR="$cache/http"
@@ -48,10 +53,17 @@ mkdir -p "$wheels"
 if ! "${pip[@]}" install --no-input --no-index --find-links "$wheels" -r "$req" >"$venv/offline-install.log" 2>&1; then
 	echo "wheelhouse incomplete, downloading into $wheels"
 	"${pip[@]}" download --no-input --prefer-binary --dest "$wheels" -r "$req"
+	# A pin with no wheel on PyPI arrives as an sdist, which --no-index could only build
+	# with setuptools in the wheelhouse: build its wheel now, while the index is reachable.
+	for sdist in "$wheels"/*.tar.gz "$wheels"/*.zip; do
+		[[ -e "$sdist" ]] || continue
+		"${pip[@]}" wheel --no-input --no-deps --wheel-dir "$wheels" "$sdist"
+	done
 	"${pip[@]}" install --no-input --no-index --find-links "$wheels" -r "$req"
 fi
 
 # Smoke test: everything the fixture script imports must import.
-"$venv/bin/python" -c 'import numpy, safetensors, torch, transformers, pyvene; print("torch", torch.__version__, "transformers", transformers.__version__, "pyvene", pyvene.__version__ if hasattr(pyvene, "__version__") else "0.1.8")'
+smoke='import numpy, safetensors, torch, transformers, pyvene; print("torch", torch.__version__, "transformers", transformers.__version__, "pyvene", pyvene.__version__ if hasattr(pyvene, "__version__") else "0.1.8")'
+"$venv/bin/python" -c "${ORACLE_SMOKE:-$smoke}"
 echo "$want" >"$stamp"
 echo "oracle venv ready in $((SECONDS - start)) s"

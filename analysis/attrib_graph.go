@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/compute/dtypes"
@@ -20,15 +21,9 @@ func (a *Attributor) attribute(clean, corrupt lm.Prompt, cfg AttribConfig) (*Att
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.runner.NewBatch([]lm.Prompt{clean, corrupt}, 0)
+	outs, err := a.run(exec, clean, corrupt, cfg.Metric)
 	if err != nil {
-		return nil, fmt.Errorf("analysis: %w", err)
-	}
-	w := metricWeights(cfg.Metric, d.Vocab)
-	outs, err := exec.Call(lm.ForwardArgs{Params: a.model.Params(), Batch: b,
-		Extra: []any{tensors.FromFlatDataAndDimensions(w, d.Vocab)}}.List()...)
-	if err != nil {
-		return nil, fmt.Errorf("analysis: attribution graph: %w", err)
+		return nil, err
 	}
 	res := &AttribResult{Metric: cfg.Metric, Tokens: positionLabels(corrupt)}
 	if res.Clean, err = scalar(outs[0]); err != nil {
@@ -54,6 +49,23 @@ func (a *Attributor) attribute(clean, corrupt lm.Prompt, cfg AttribConfig) (*Att
 		res.Sites = append(res.Sites, SiteAttribution{Component: c, Rows: rows, Layers: layers, Heads: heads, Attribution: g})
 	}
 	return res, nil
+}
+
+// run runs a graph of cachedExec on clean and corrupt (batch rows 0 and
+// 1) with metric's weights.
+func (a *Attributor) run(exec *graph.Exec, clean, corrupt lm.Prompt, metric govene.MetricSpec) ([]*tensors.Tensor, error) {
+	d := a.model.Dims()
+	b, err := a.runner.NewBatch([]lm.Prompt{clean, corrupt}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	w := metricWeights(metric, d.Vocab)
+	outs, err := exec.Call(lm.ForwardArgs{Params: a.model.Params(), Batch: b,
+		Extra: []any{tensors.FromFlatDataAndDimensions(w, d.Vocab)}}.List()...)
+	if err != nil {
+		return nil, fmt.Errorf("analysis: attribution graph: %w", err)
+	}
+	return outs, nil
 }
 
 // scalar reads a float32 scalar tensor.
@@ -85,32 +97,78 @@ func metricWeights(m govene.MetricSpec, vocab int) []float32 {
 // attributions [layers, s] or [layers, heads, s].
 func (a *Attributor) attribExec(s int, cfg AttribConfig) (*graph.Exec, error) {
 	var key strings.Builder
-	fmt.Fprintf(&key, "s=%d;metric=%s", s, cfg.Metric.Kind)
+	fmt.Fprintf(&key, "nodes;s=%d;metric=%s", s, cfg.Metric.Kind)
 	for _, c := range cfg.Components {
 		key.WriteString(";" + string(c))
 	}
+	d := a.model.Dims()
+	comps := cfg.Components
+	return a.cachedExec(key.String(), func(p twoPass) []*graph.Node {
+		var nodes []*graph.Node
+		for _, c := range comps {
+			for l := range d.Layers {
+				nodes = append(nodes, p.corrupt(lm.Site{Layer: l, Component: c}))
+			}
+		}
+		grads := graph.Gradient(p.corruptMetric, nodes...)
+		outs := []*graph.Node{p.cleanMetric, p.corruptMetric}
+		for j, c := range comps {
+			per := make([]*graph.Node, d.Layers)
+			for l := range d.Layers {
+				i := j*d.Layers + l
+				delta := p.delta(lm.Site{Layer: l, Component: c})
+				per[l] = graph.Squeeze(graph.ReduceSum(graph.Mul(delta, f32(grads[i])), -1), 0) // [s] or [h,s]
+			}
+			outs = append(outs, graph.Stack(per, 0))
+		}
+		return outs
+	}, func(c lm.Component) bool { return slices.Contains(comps, c) }, cfg.Metric.Kind == govene.MetricTokenProb)
+}
+
+// twoPass is the clean and the corrupted run of one attribution graph:
+// the values at the hooked sites (batch of one each) and the metrics.
+type twoPass struct {
+	cleanActs, corruptActs     map[lm.Site]*graph.Node
+	cleanMetric, corruptMetric *graph.Node
+}
+
+// corrupt returns the corrupted run's node at site; it panics (while the
+// graph is built) when the pass never reached it.
+func (p twoPass) corrupt(site lm.Site) *graph.Node {
+	x := p.corruptActs[site]
+	if x == nil || p.cleanActs[site] == nil {
+		panic(fmt.Errorf("analysis: the model's forward pass never reached site %s", site))
+	}
+	return x
+}
+
+// delta returns clean - corrupted at site, in float32.
+func (p twoPass) delta(site lm.Site) *graph.Node {
+	return graph.Sub(f32(p.cleanActs[site]), f32(p.corrupt(site)))
+}
+
+// cachedExec returns the executable stored under key, or compiles one
+// that runs the clean and the corrupted row of its batch (hooking the
+// components hook selects; the corrupted run's values there are new nodes
+// the rest of its pass reads, so gradients can be taken with respect to
+// them) and returns what build makes of the two passes. prob selects the
+// token_prob metric, else logit_diff.
+func (a *Attributor) cachedExec(key string, build func(twoPass) []*graph.Node, hook func(lm.Component) bool, prob bool) (*graph.Exec, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if e, ok := a.execs[key.String()]; ok {
+	if e, ok := a.execs[key]; ok {
 		return e, nil
 	}
 	m := a.model
-	d := m.Dims()
 	nParams := len(m.Params())
-	comps := cfg.Components
-	prob := cfg.Metric.Kind == govene.MetricTokenProb
 	exec, err := graph.NewExec(m.Backend(), func(inputs []*graph.Node) []*graph.Node {
 		a.compiles.Add(1)
 		fn := lm.SplitForward(inputs, nParams)
 		w := fn.Extra[0]
-		want := map[lm.Component]bool{}
-		for _, c := range comps {
-			want[c] = true
-		}
-		cleanActs, corruptActs := map[lm.Site]*graph.Node{}, map[lm.Site]*graph.Node{}
+		p := twoPass{cleanActs: map[lm.Site]*graph.Node{}, corruptActs: map[lm.Site]*graph.Node{}}
 		cleanLogits := m.BuildForward(fn.Params, batchRow(fn.Inputs, 0), func(site lm.Site, x *graph.Node) *graph.Node {
-			if want[site.Component] {
-				cleanActs[site] = x
+			if hook(site.Component) {
+				p.cleanActs[site] = x
 			}
 			return x
 		})
@@ -120,46 +178,22 @@ func (a *Attributor) attribExec(s int, cfg AttribConfig) (*graph.Exec, error) {
 		// Identity has no gradient), so the gradient with respect to it is
 		// the gradient with respect to the site's value.
 		corruptLogits := m.BuildForward(fn.Params, batchRow(fn.Inputs, 1), func(site lm.Site, x *graph.Node) *graph.Node {
-			if !want[site.Component] {
+			if !hook(site.Component) {
 				return x
 			}
 			y := graph.Add(x, graph.ZerosLike(x))
-			corruptActs[site] = y
+			p.corruptActs[site] = y
 			return y
 		})
-		cleanMetric := graphMetric(cleanLogits, w, prob)
-		corruptMetric := graphMetric(corruptLogits, w, prob)
-		var sites []lm.Site
-		var nodes []*graph.Node
-		for _, c := range comps {
-			for l := range d.Layers {
-				site := lm.Site{Layer: l, Component: c}
-				if cleanActs[site] == nil || corruptActs[site] == nil {
-					panic(fmt.Errorf("analysis: the model's forward pass never reached site %s", site))
-				}
-				sites = append(sites, site)
-				nodes = append(nodes, corruptActs[site])
-			}
-		}
-		grads := graph.Gradient(corruptMetric, nodes...)
-		outs := []*graph.Node{cleanMetric, corruptMetric}
-		for j := range comps {
-			per := make([]*graph.Node, d.Layers)
-			for l := range d.Layers {
-				i := j*d.Layers + l
-				delta := graph.Sub(f32(cleanActs[sites[i]]), f32(nodes[i]))
-				attr := graph.ReduceSum(graph.Mul(delta, f32(grads[i])), -1) // [1,s] or [1,h,s]
-				per[l] = graph.Squeeze(attr, 0)
-			}
-			outs = append(outs, graph.Stack(per, 0))
-		}
-		return outs
+		p.cleanMetric = graphMetric(cleanLogits, w, prob)
+		p.corruptMetric = graphMetric(corruptLogits, w, prob)
+		return build(p)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("analysis: compile the attribution graph: %w", err)
 	}
 	exec = exec.WithName("analysis.attribution")
-	a.execs[key.String()] = exec
+	a.execs[key] = exec
 	return exec, nil
 }
 

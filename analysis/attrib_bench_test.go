@@ -19,7 +19,9 @@ var benchModel = sync.OnceValues(func() (*gpt2.Model, error) {
 // layers x 12 positions and head_result at 12 layers x 12 heads x 12
 // positions (2160 cells) from one forward and one backward, against exact
 // activation patching of the same 2160 cells (package sweep, resumed,
-// batched). Each runs once untimed first, so compiling is not counted.
+// batched); "edges" is edge attribution patching between the 1+12x13
+// upstream and 25 downstream nodes, also one forward and backward. Each
+// runs once untimed first, so compiling is not counted.
 func BenchmarkAttributionPatch(b *testing.B) {
 	m, err := benchModel()
 	if err != nil {
@@ -43,6 +45,10 @@ func BenchmarkAttributionPatch(b *testing.B) {
 	}{
 		{"attribution", func() error {
 			_, err := a.attribute(clean, corrupt, cfg)
+			return err
+		}},
+		{"edges", func() error {
+			_, err := a.Edges(clean, corrupt, cfg.Metric)
 			return err
 		}},
 		{"exact", func() error {

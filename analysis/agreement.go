@@ -10,8 +10,10 @@ import (
 // patching's values over one grid.
 type Agreement struct {
 	// Pearson is the correlation of the estimates with the exact values
-	// over every cell (NaN when either is constant).
-	Pearson float64 `json:"pearson"`
+	// over every cell; 0, with Undefined set, when either grid is
+	// constant (JSON has no NaN).
+	Pearson   float64 `json:"pearson"`
+	Undefined bool    `json:"pearson_undefined,omitempty"`
 	// TopK is the k of TopKOverlap (at most the number of cells).
 	TopK int `json:"top_k"`
 	// TopKOverlap is the fraction of the k cells with the largest exact
@@ -29,7 +31,11 @@ func agree(est, exact [][]float64, k int) Agreement {
 		y = append(y, exact[r]...)
 	}
 	k = min(k, len(x))
-	return Agreement{Pearson: Pearson(x, y), TopK: k, TopKOverlap: TopKOverlap(x, y, k)}
+	a := Agreement{Pearson: Pearson(x, y), TopK: k, TopKOverlap: TopKOverlap(x, y, k)}
+	if math.IsNaN(a.Pearson) {
+		a.Pearson, a.Undefined = 0, true
+	}
+	return a
 }
 
 // Pearson returns the Pearson correlation of x and y; NaN when they

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -55,10 +56,26 @@ func TestTopKOverlap(t *testing.T) {
 	}
 }
 
-// TestAgree checks that agree flattens grids and caps k.
+// TestAgree checks that agree flattens grids, caps k and marks an
+// undefined correlation without a NaN, which JSON cannot hold.
 func TestAgree(t *testing.T) {
-	g := agree([][]float64{{1, 2}, {3, 4}}, [][]float64{{2, 4}, {6, 8}}, 10)
-	if g.TopK != 4 || g.TopKOverlap != 1 || math.Abs(g.Pearson-1) > 1e-12 {
-		t.Errorf("agree = %+v, want top_k 4, overlap 1, pearson 1", g)
+	for _, tc := range []struct {
+		name       string
+		est, exact [][]float64
+		k          int
+		want       Agreement
+	}{
+		{"correlated", [][]float64{{1, 2}, {3, 4}}, [][]float64{{2, 4}, {6, 8}}, 10, Agreement{Pearson: 1, TopK: 4, TopKOverlap: 1}},
+		{"constant", [][]float64{{0, 0}, {0, 0}}, [][]float64{{2, 4}, {6, 8}}, 1, Agreement{Undefined: true, TopK: 1, TopKOverlap: 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := agree(tc.est, tc.exact, tc.k)
+			if math.Abs(g.Pearson-tc.want.Pearson) > 1e-12 || g.Undefined != tc.want.Undefined || g.TopK != tc.want.TopK || g.TopKOverlap != tc.want.TopKOverlap {
+				t.Errorf("agree = %+v, want %+v", g, tc.want)
+			}
+			if _, err := json.Marshal(g); err != nil {
+				t.Errorf("json: %v", err)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"slices"
@@ -245,6 +246,9 @@ func TestAttributionAgreesWithExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("corrupt token %d; clean %.4f corrupt %.4f", corrupt.IDs[changed], res.Clean, res.Corrupt)
+			if _, err := json.Marshal(res); err != nil {
+				t.Errorf("result does not encode as JSON: %v", err)
+			}
 			for _, s := range res.Sites {
 				t.Logf("%s: pearson %.4f top-%d overlap %.2f", s.Component, s.Agreement.Pearson, s.Agreement.TopK, s.Agreement.TopKOverlap)
 				if !(s.Agreement.Pearson > tc.minPearson) {

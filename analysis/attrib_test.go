@@ -246,6 +246,7 @@ func TestAttributionAgreesWithExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("corrupt token %d; clean %.4f corrupt %.4f", corrupt.IDs[changed], res.Clean, res.Corrupt)
+			zeroBefore(t, res, changed)
 			if _, err := json.Marshal(res); err != nil {
 				t.Errorf("result does not encode as JSON: %v", err)
 			}
@@ -253,15 +254,6 @@ func TestAttributionAgreesWithExact(t *testing.T) {
 				t.Logf("%s: pearson %.4f top-%d overlap %.2f", s.Component, s.Agreement.Pearson, s.Agreement.TopK, s.Agreement.TopKOverlap)
 				if !(s.Agreement.Pearson > tc.minPearson) {
 					t.Errorf("%s: pearson %g, want > %g", s.Component, s.Agreement.Pearson, tc.minPearson)
-				}
-				// Before the corrupted token, clean and corrupted values are
-				// equal (up to rounding), so both grids are zero there.
-				for r := range s.Rows {
-					for p := range changed {
-						if math.Abs(s.Attribution[r][p]) > 1e-6 || math.Abs(s.Exact[r][p]) > 1e-6 {
-							t.Errorf("%s row %s pos %d: attribution %g exact %g, want 0 before the change", s.Component, s.Rows[r], p, s.Attribution[r][p], s.Exact[r][p])
-						}
-					}
 				}
 				// Patching the clean residual into block 0's input at the
 				// corrupted position restores the clean run.
@@ -304,26 +296,48 @@ func TestAttributionOneGraph(t *testing.T) {
 	}
 }
 
-// TestAttributionHeadsSumToAttentionOutput checks the per-head grid
-// against the attention output's: the attention output is the heads'
-// results summed plus a constant bias, so its attribution is the sum of
-// the heads' at every layer and position.
-func TestAttributionHeadsSumToAttentionOutput(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		model func(testing.TB) models.Model
-	}{{"gpt2 odd", oddModel}, {"llama", llamaModel}} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := tc.model(t)
-			res, err := AttributionPatch(m, ids(4, 8, 15, 16, 23), ids(4, 9, 15, 42, 23),
-				AttribConfig{Metric: logitDiff(1, 2), Components: []lm.Component{lm.AttentionOutput, lm.HeadResult}})
+// TestAttributionFamilies runs attribution and exact patching on GPT-2
+// and every family fixture with one token changed at position 2, and
+// checks what holds on any model: both grids are zero before the change;
+// exactly patching block 0's input at the change restores the clean run;
+// and the attention output is the heads' results summed plus a constant
+// bias, so its attribution is the sum of the heads'.
+func TestAttributionFamilies(t *testing.T) {
+	const changed = 2
+	for _, dir := range []string{
+		filepath.Join("..", "gpt2", "testdata", "odd"),
+		filepath.Join("..", "models", "testdata", "llama"),
+		filepath.Join("..", "models", "testdata", "mistral"),
+		filepath.Join("..", "models", "testdata", "qwen2"),
+		filepath.Join("..", "models", "testdata", "gemma2"),
+		filepath.Join("..", "models", "testdata", "neox"),
+		filepath.Join("..", "models", "testdata", "neox-serial"),
+	} {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			m := loadModel(t, dir)
+			d := m.Dims()
+			clean, corrupt := ids(4, 8, 15, 16, 23), ids(4, 8, 42, 16, 23)
+			res, err := AttributionPatch(m, clean, corrupt, AttribConfig{Metric: logitDiff(1, 2), Exact: true,
+				Components: []lm.Component{lm.BlockInput, lm.AttentionOutput, lm.MLPOutput, lm.HeadResult, lm.HeadAttentionValueOutput}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			attn, heads := res.Sites[0], res.Sites[1]
-			h := m.Dims().Heads
-			for l := range m.Dims().Layers {
-				for p := range 5 {
+			if res.Clean == res.Corrupt {
+				t.Fatalf("clean and corrupted metric are both %g", res.Clean)
+			}
+			for _, s := range res.Sites {
+				if got, want := len(s.Rows), d.Layers*max(1, d.HeadCount(s.Component)*boolInt(s.Component.IsHead())); got != want {
+					t.Errorf("%s: %d rows, want %d", s.Component, got, want)
+				}
+			}
+			zeroBefore(t, res, changed)
+			if got, want := res.Sites[0].Exact[0][changed], res.Clean-res.Corrupt; math.Abs(got-want) > 1e-4*math.Max(1, math.Abs(want)) {
+				t.Errorf("exact patch of block 0's input at the change: %g, want clean - corrupt = %g", got, want)
+			}
+			attn, heads := res.Sites[1], res.Sites[3]
+			h := d.Heads
+			for l := range d.Layers {
+				for p := range clean.Len() {
 					sum := 0.0
 					for j := range h {
 						sum += heads.Attribution[l*h+j][p]
@@ -333,8 +347,46 @@ func TestAttributionHeadsSumToAttentionOutput(t *testing.T) {
 					}
 				}
 			}
+			// A head's result is linear in its attention value output at
+			// each position, so both give the same attribution.
+			compareRel(t, "head_result vs head_attention_value_output", addMean(nil, heads.Attribution, 1), toF32(addMean(nil, res.Sites[4].Attribution, 1)), 1e-4)
 		})
 	}
+}
+
+// zeroBefore checks that attribution and exact grids are zero at the
+// positions before changed, where clean and corrupted values are equal up
+// to rounding (a patched head_result, say, goes through the sum over
+// heads instead of the plain output projection).
+func zeroBefore(t *testing.T, res *AttribResult, changed int) {
+	t.Helper()
+	tol := 1e-5 * math.Max(1, math.Abs(res.Corrupt))
+	for _, s := range res.Sites {
+		for r := range s.Rows {
+			for p := range changed {
+				if math.Abs(s.Attribution[r][p]) > tol || math.Abs(s.Exact[r][p]) > tol {
+					t.Errorf("%s row %s pos %d: attribution %g exact %g, want 0 before the change", s.Component, s.Rows[r], p, s.Attribution[r][p], s.Exact[r][p])
+				}
+			}
+		}
+	}
+}
+
+// boolInt is 1 for true, 0 for false.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// toF32 converts to float32.
+func toF32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
 }
 
 // TestAttributionErrors checks that bad calls are errors naming the field.

@@ -78,10 +78,11 @@ type SiteAttribution struct {
 	Agreement *Agreement `json:"agreement,omitempty"`
 }
 
-// Attributor runs attribution patching on one model, keeping one compiled
-// graph per prompt length, metric kind and list of components: every pair
-// of prompts of that length is served by the same executable. It is safe
-// for concurrent use.
+// Attributor runs attribution patching (Patch) and edge attribution
+// patching (Edges) on one model, keeping one compiled graph per prompt
+// length, metric kind and list of components: every pair of prompts of
+// that length is served by the same executable. It is safe for concurrent
+// use.
 type Attributor struct {
 	model    lm.Model
 	runner   *lm.Runner
@@ -102,9 +103,10 @@ func NewAttributor(m lm.Model) *Attributor {
 	return a
 }
 
-// Compiles returns how many attribution graphs the Attributor has
-// compiled (exact patching's graphs, compiled by package sweep, are not
-// counted); 0 for a nil Attributor.
+// Compiles returns how many graphs the Attributor's Patch and Edges have
+// compiled (one per prompt length, metric kind and component list; exact
+// patching's graphs, compiled by package sweep, are not counted); 0 for a
+// nil Attributor.
 func (a *Attributor) Compiles() int64 {
 	if a == nil {
 		return 0

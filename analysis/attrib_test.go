@@ -294,6 +294,15 @@ func TestAttributionOneGraph(t *testing.T) {
 			t.Errorf("case %d: %d sites, want %d", i, len(res.Sites), len(DefaultAttribComponents))
 		}
 	}
+	// Edge attribution patching: one more graph for every pair of a length.
+	for _, p := range [][2]lm.Prompt{{ids(1, 2, 3), ids(1, 5, 3)}, {ids(7, 2, 3), ids(7, 2, 9)}} {
+		if _, err := a.Edges(p[0], p[1], logitDiff(3, 4)); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Compiles(); got != 4 {
+			t.Errorf("edges: %d compiles, want 4", got)
+		}
+	}
 }
 
 // TestAttributionFamilies runs attribution and exact patching on GPT-2

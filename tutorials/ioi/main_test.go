@@ -60,6 +60,9 @@ func TestIOIHeads(t *testing.T) {
 	if n := len(r.Lens.Values); r.Lens.Values[n-1][r.Prompts[0].Clean.Last()] < 0.5 {
 		t.Errorf("logit lens: the final residual gives P(IO) %.3f at the last position; want the model's own, above 0.5", r.Lens.Values[n-1][r.Prompts[0].Clean.Last()])
 	}
+	if top := r.Attribution[r.Top[0]][r.Top[1]]; r.AttributionR < 0.9 || top < 0.5 {
+		t.Errorf("attribution patching: r = %.3f with exact head patching, %.3f for L%dH%d; want r above 0.9 and the top head above 0.5", r.AttributionR, top, r.Top[0], r.Top[1])
+	}
 	for l := range local {
 		for h, v := range r.HeadsLast.Values[l] {
 			if math.Abs(v) > 1e-3 {

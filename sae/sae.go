@@ -27,7 +27,7 @@ type Config struct {
 	HookHeadIndex        *int   `json:"hook_head_index,omitempty"`
 	ApplyBDecToInput     bool   `json:"apply_b_dec_to_input"`
 	NormalizeActivations string `json:"normalize_activations"` // "none", "expected_average_only_in", "constant_norm_rescale"
-	K                    int    `json:"k,omitempty"`            // topk
+	K                    int    `json:"k,omitempty"`           // topk
 	Dtype                string `json:"dtype,omitempty"`
 	ModelName            string `json:"model_name,omitempty"`
 	ContextSize          int    `json:"context_size,omitempty"`

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/govene/govene/safetensors"
 	"github.com/govene/govene/sae"
+	"github.com/govene/govene/safetensors"
 )
 
 func TestSaveLoadRoundTrip(t *testing.T) {
@@ -37,14 +37,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := randomSAE(sae.ArchStandard, 6, 10, "blocks.1.hook_resid_pre", 1)
 			tc.edit(s)
-			dir := filepath.Join(t.TempDir(), "sae")
-			if err := s.Save(dir); err != nil {
-				t.Fatal(err)
-			}
-			got, err := sae.Load(dir, sae.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, got := saveLoad(t, s)
 			if !slices.Equal(got.WEnc, s.WEnc) || !slices.Equal(got.BEnc, s.BEnc) || !slices.Equal(got.WDec, s.WDec) ||
 				!slices.Equal(got.BDec, s.BDec) || !slices.Equal(got.Threshold, s.Threshold) {
 				t.Errorf("weights differ after the round trip")
@@ -74,14 +67,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 func TestSaveFoldsScale(t *testing.T) {
 	s := randomSAE(sae.ArchStandard, 6, 10, "blocks.0.hook_resid_post", 4)
 	s.NormalizeActivations, s.Scale = sae.NormExpectedAverage, 2.5
-	dir := filepath.Join(t.TempDir(), "sae")
-	if err := s.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	got, err := sae.Load(dir, sae.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, got := saveLoad(t, s)
 	if got.NormalizeActivations != sae.NormNone {
 		t.Errorf("normalize_activations = %q after folding, want none", got.NormalizeActivations)
 	}
@@ -284,4 +270,18 @@ func f16Bytes(n int) []byte {
 		b[2*i], b[2*i+1] = 0x00, 0x3C
 	}
 	return b
+}
+
+// saveLoad saves s to a new folder and loads it back.
+func saveLoad(t *testing.T, s *sae.SAE) (string, *sae.SAE) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "sae")
+	if err := s.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sae.Load(dir, sae.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, got
 }

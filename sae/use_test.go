@@ -3,6 +3,7 @@ package sae_test
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -119,7 +120,7 @@ func TestSite(t *testing.T) {
 		s := randomSAE(sae.ArchStandard, 2, 2, tc.hook, 1)
 		got, err := s.Site()
 		if tc.err != "" {
-			if err == nil || !contains(err.Error(), tc.err) || !contains(err.Error(), "blocks.L.hook_resid_pre") {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "blocks.L.hook_resid_pre") {
 				t.Errorf("%s: error %v, want one mentioning %q and the supported hooks", tc.hook, err, tc.err)
 			}
 			continue
@@ -131,20 +132,9 @@ func TestSite(t *testing.T) {
 	h := 1
 	s := randomSAE(sae.ArchStandard, 2, 2, "blocks.0.attn.hook_z", 1)
 	s.HookHeadIndex = &h
-	if _, err := s.Site(); err == nil || !contains(err.Error(), "hook_head_index") {
+	if _, err := s.Site(); err == nil || !strings.Contains(err.Error(), "hook_head_index") {
 		t.Errorf("an SAE on one head: error %v, want one naming hook_head_index", err)
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) == 0 || slices.ContainsFunc([]int{0}, func(int) bool { return indexOf(s, sub) >= 0 }) }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // modelSAE returns a random SAE of arch at layer 1's residual stream of m.

@@ -113,6 +113,12 @@ func parseConfig(data []byte) (Config, error) {
 			}
 		}
 	}
+	if c.HookLayer == 0 { // absent in SAELens 6 files: the hook name's layer
+
+		if site, err := HookSite(c.HookName); err == nil && site.Layer > 0 {
+			c.HookLayer = site.Layer
+		}
+	}
 	if c.NormalizeActivations == "" {
 		c.NormalizeActivations = NormNone
 	}

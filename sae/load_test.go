@@ -187,6 +187,11 @@ func TestLoadHostile(t *testing.T) {
 			ts[1] = safetensors.F32Tensor("b_enc", []int{3}, v)
 			return writeSAE(t, baseCfg(), ts)
 		}, []string{"b_enc", "non-finite"}},
+		{"garbage weights", func(t *testing.T) string {
+			dir := writeSAE(t, baseCfg(), nil)
+			os.WriteFile(filepath.Join(dir, sae.WeightsFile), []byte("\xff\xff\xff\xff\xff\xff\xff\x7fgarbage"), 0o644)
+			return dir
+		}, []string{sae.WeightsFile}},
 		{"unsupported hub name", func(t *testing.T) string { return "not-a-folder-nor-repo" }, []string{"neither a folder nor a Hub repository"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,7 +219,7 @@ func TestLoadFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Architecture != sae.ArchTopK || s.K != 2 || s.HookName != "blocks.2.hook_resid_post" || !s.ApplyBDecToInput || s.NormalizeActivations != sae.NormNone {
+	if s.Architecture != sae.ArchTopK || s.K != 2 || s.HookName != "blocks.2.hook_resid_post" || s.HookLayer != 2 || !s.ApplyBDecToInput || s.NormalizeActivations != sae.NormNone {
 		t.Errorf("pre-6 config read as %+v", s.Config)
 	}
 

@@ -388,3 +388,62 @@ func TestSteer(t *testing.T) {
 		})
 	}
 }
+
+// TestSpliceComposes: a splice is an ordinary pv model: saved and loaded
+// with pv (the sae type is registered), and combined with another
+// intervention in one config (here a steering addition at a later layer).
+func TestSpliceComposes(t *testing.T) {
+	m := loadModel(t, testModels[0].path...)
+	s := modelSAE(m, sae.ArchTopK, 4)
+	ps := prompts(m.Dims().Vocab)
+	iv, err := sae.Splice(m, s, sae.Edit{Scale: map[int]float32{3: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := iv.Forward(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() + "/splice"
+	if err := iv.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := pv.Load(dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := back.Forward(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(allLogits(t, got, len(ps), false), allLogits(t, want, len(ps), false)); d != 0 {
+		t.Errorf("a splice loaded with pv gives logits %g away from the saved one's", d)
+	}
+
+	splice, err := s.Representation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steer, err := sae.SteerRepresentation(s, 1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steer.Layer = 2
+	both, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{splice, steer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetWeights(both, both.Keys()[0], sae.Edit{Scale: map[int]float32{3: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	combined, err := both.Forward(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(allLogits(t, combined, len(ps), false), allLogits(t, want, len(ps), false)); d < 1e-4 {
+		t.Errorf("adding a steering vector after the splice changed the logits by only %g", d)
+	}
+	if err := s.SetWeights(both, both.Keys()[0], sae.Edit{Scale: map[int]float32{s.DSAE: 0}}); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("feature d_sae in an edit: error %v", err)
+	}
+}

@@ -1,0 +1,2 @@
+// Package sae loads, uses and trains sparse autoencoders in SAELens' format.
+package sae

@@ -142,21 +142,6 @@ func modelSAE(m lm.Model, arch string, seed uint64) *sae.SAE {
 	return randomSAE(arch, m.Dims().Hidden, 2*m.Dims().Hidden, "blocks.1.hook_resid_pre", seed)
 }
 
-func allLogits(t *testing.T, out *pv.Output, n int, original bool) []float32 {
-	t.Helper()
-	var all []float32
-	for i := range n {
-		rows, err := out.TokenLogits(i, original)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			all = append(all, r...)
-		}
-	}
-	return all
-}
-
 // TestSplice: with the error term the spliced model's logits are the
 // model's; without it they change; ablating a feature equals replacing
 // the site by x - f_j·W_dec[j] (computed on the host).
@@ -175,8 +160,8 @@ func TestSplice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				orig := allLogits(t, out, len(ps), true)
-				if d := maxAbsDiff(allLogits(t, out, len(ps), false), orig); d > 1e-5 {
+				orig := sae.FlatLogits(t, out, len(ps), true)
+				if d := maxAbsDiff(sae.FlatLogits(t, out, len(ps), false), orig); d > 1e-5 {
 					t.Errorf("with the error term: logits differ by %g", d)
 				}
 				iv, err = sae.Splice(m, s, sae.Edit{})
@@ -187,7 +172,7 @@ func TestSplice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d := maxAbsDiff(allLogits(t, out, len(ps), false), orig); d < 1e-3 {
+				if d := maxAbsDiff(sae.FlatLogits(t, out, len(ps), false), orig); d < 1e-3 {
 					t.Errorf("without the error term: logits differ by only %g", d)
 				}
 				checkAblation(t, m, s, ps[:1])
@@ -221,8 +206,8 @@ func checkAblation(t *testing.T, m lm.Model, s *sae.SAE, ps []lm.Prompt) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := allLogits(t, out, 1, false)
-	if d := maxAbsDiff(got, allLogits(t, out, 1, true)); d < 1e-4 {
+	got := sae.FlatLogits(t, out, 1, false)
+	if d := maxAbsDiff(got, sae.FlatLogits(t, out, 1, true)); d < 1e-4 {
 		t.Errorf("ablating feature %d changed the logits by only %g", best, d)
 	}
 	// The patch: x - f_j·W_dec[j]/scale at every position.
@@ -247,7 +232,7 @@ func checkAblation(t *testing.T, m lm.Model, s *sae.SAE, ps []lm.Prompt) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dd := maxAbsDiff(got, allLogits(t, want, 1, false)); dd > 1e-4 {
+	if dd := maxAbsDiff(got, sae.FlatLogits(t, want, 1, false)); dd > 1e-4 {
 		t.Errorf("ablating feature %d: logits differ from the patched run by %g", best, dd)
 	}
 }
@@ -416,7 +401,7 @@ func TestSpliceComposes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(allLogits(t, got, len(ps), false), allLogits(t, want, len(ps), false)); d != 0 {
+	if d := maxAbsDiff(sae.FlatLogits(t, got, len(ps), false), sae.FlatLogits(t, want, len(ps), false)); d != 0 {
 		t.Errorf("a splice loaded with pv gives logits %g away from the saved one's", d)
 	}
 
@@ -440,7 +425,7 @@ func TestSpliceComposes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := maxAbsDiff(allLogits(t, combined, len(ps), false), allLogits(t, want, len(ps), false)); d < 1e-4 {
+	if d := maxAbsDiff(sae.FlatLogits(t, combined, len(ps), false), sae.FlatLogits(t, want, len(ps), false)); d < 1e-4 {
 		t.Errorf("adding a steering vector after the splice changed the logits by only %g", d)
 	}
 	if err := s.SetWeights(both, both.Keys()[0], sae.Edit{Scale: map[int]float32{s.DSAE: 0}}); err == nil || !strings.Contains(err.Error(), "out of range") {

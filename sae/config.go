@@ -17,9 +17,6 @@ var Architectures = []string{ArchStandard, ArchTopK, ArchJumpReLU}
 // input at run time as SAELens does.
 var Normalizations = []string{NormNone, NormExpectedAverage, NormConstantRescale, NormLayerNorm}
 
-// NormLayerNorm is SAELens' run-time layer normalisation of the input.
-const NormLayerNorm = "layer_norm"
-
 // MaxDim caps d_in and d_sae (each) and MaxWeights the values of one weight
 // matrix, so that a hostile cfg.json cannot ask for a huge allocation.
 const (

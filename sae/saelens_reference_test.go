@@ -1,6 +1,7 @@
 package sae
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"os"
@@ -160,7 +161,7 @@ func saelensEncodeDecode(fx *saelensFixture, x []float32, scale float64) (pre, f
 			for j := range idx {
 				idx[j] = j
 			}
-			slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(p[a], p[b]) })
+			slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(p[b], p[a]) })
 			for _, j := range idx[:fx.Cfg.K] {
 				f[j] = max(p[j], 0)
 			}
@@ -180,16 +181,6 @@ func saelensEncodeDecode(fx *saelensFixture, x []float32, scale float64) (pre, f
 		}
 	}
 	return pre, feats, dec
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // saelensMaxDiff returns max |a-b| over equal-length slices, or +Inf when the lengths differ.

@@ -19,64 +19,45 @@ import (
 )
 
 // Arch is the causal.Arch of a validated Config.
-type Arch struct {
-	cfg  Config
-	rope causal.Rope
-}
-
-var _ causal.Arch = (*Arch)(nil)
+type Arch struct{ causal.Base[Config] }
 
 // NewArch returns cfg's architecture, or cfg's validation error.
-func NewArch(cfg Config) (*Arch, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	r, _ := cfg.Rope() // Validate checked it
-	return &Arch{cfg: cfg, rope: r}, nil
-}
-
-// Config returns the architecture's config.
-func (a *Arch) Config() Config { return a.cfg }
+func NewArch(cfg Config) (*Arch, error) { return causal.NewArch[Config, Arch](cfg) }
 
 // Family returns "gemma2".
 func (a *Arch) Family() string { return "gemma2" }
 
 // Dims returns the model's sizes; Gemma 2 has no pos_embed site.
 func (a *Arch) Dims() lm.Dims {
-	c := a.cfg
+	c := a.Config()
 	return lm.Dims{Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads,
 		Hidden: c.HiddenSize, HeadDim: c.HeadDim, Inner: c.IntermediateSize, Vocab: c.VocabSize,
 		Positions: c.MaxPositionEmbeddings, Absent: []lm.Component{lm.PosEmbed}}
 }
 
 // EOS returns eos_token_id, or -1.
-func (a *Arch) EOS() int { return int(a.cfg.EOSTokenID) }
+func (a *Arch) EOS() int { return int(a.Config().EOSTokenID) }
 
 // String describes the architecture.
 func (a *Arch) String() string {
-	c := a.cfg
+	c := a.Config()
 	return fmt.Sprintf("Gemma 2 %d layers, %d heads (%d kv) of %d, d=%d, vocab %d", c.NumHiddenLayers,
 		c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.HiddenSize, c.VocabSize)
 }
 
 // ConfigJSON returns the config.json Save writes.
-func (a *Arch) ConfigJSON() ([]byte, error) { return a.cfg.configJSON() }
+func (a *Arch) ConfigJSON() ([]byte, error) { return a.Config().configJSON() }
 
 // SharesLayers reports whether every block has the same attention window
 // (not so when sliding and global layers alternate).
 func (a *Arch) SharesLayers() bool {
-	for l := 1; l < a.cfg.NumHiddenLayers; l++ {
-		if a.cfg.Window(l) != a.cfg.Window(0) {
-			return false
-		}
-	}
-	return true
+	return causal.SameWindows(a.Config().NumHiddenLayers, a.Config().Window)
 }
 
 // Params lists the weights with transformers' names. Norm gains are
 // stored as w in (1+w), so Random starts them at 0.
 func (a *Arch) Params() []causal.Param {
-	c := a.cfg
+	c := a.Config()
 	d, q, kv, in := c.HiddenSize, c.NumAttentionHeads*c.HeadDim, c.NumKeyValueHeads*c.HeadDim, c.IntermediateSize
 	w, zero := causal.Normal(c.InitializerRange), causal.Fill(0)
 	ps := []causal.Param{{Name: "model.embed_tokens.weight", Shape: []int{c.VocabSize, d}, Init: w}}
@@ -113,7 +94,7 @@ func (a *Arch) Params() []causal.Param {
 // blocks, the final RMSNorm, the unembedding and the final soft-cap (the
 // logits site sees the capped logits).
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
-	c := a.cfg
+	c := a.Config()
 	unembed := w.Opt("lm_head.weight")
 	if unembed == nil {
 		unembed = w.Get("model.embed_tokens.weight")
@@ -145,7 +126,7 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 
 // block is decoder layer l.
 func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-	c := a.cfg
+	c := a.Config()
 	p := "model.layers." + strconv.Itoa(l) + "."
 	lin := func(name string) transformer.LinearWeights {
 		return transformer.LinearWeights{W: w.Get(p + name + ".weight"), Bias: w.Opt(p + name + ".bias"), Layout: transformer.OutIn}
@@ -153,7 +134,7 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 	norm := func(name string) func(*Node) *Node {
 		return func(x *Node) *Node { return transformer.RMSNorm(x, w.Get(p+name+".weight"), c.RMSNormEps, true) }
 	}
-	rot := rotary(a.rope, c.HeadDim)
+	rot := rotary(a.Rope(), c.HeadDim)
 	attn := transformer.AttentionConfig{Heads: c.NumAttentionHeads, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim,
 		Scale: 1 / math.Sqrt(c.QueryPreAttnScalar), SoftCap: capOf(c.AttnLogitSoftcapping), Window: c.Window(l), Rotary: &rot}
 	act, _ := transformer.ParseActivation(c.HiddenActivation) // Validate checked it

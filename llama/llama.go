@@ -16,67 +16,48 @@ import (
 )
 
 // Arch is the causal.Arch of a validated Config.
-type Arch struct {
-	cfg  Config
-	rope causal.Rope
-}
-
-var _ causal.Arch = (*Arch)(nil)
+type Arch struct{ causal.Base[Config] }
 
 // NewArch returns cfg's architecture, or cfg's validation error.
-func NewArch(cfg Config) (*Arch, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	r, _ := cfg.Rope() // Validate checked it
-	return &Arch{cfg: cfg, rope: r}, nil
-}
-
-// Config returns the architecture's config.
-func (a *Arch) Config() Config { return a.cfg }
+func NewArch(cfg Config) (*Arch, error) { return causal.NewArch[Config, Arch](cfg) }
 
 // Family returns the model_type: "llama", "mistral" or "qwen2".
-func (a *Arch) Family() string { return a.cfg.ModelType }
+func (a *Arch) Family() string { return a.Config().ModelType }
 
 // Dims returns the model's sizes; rotary models have no pos_embed site.
 func (a *Arch) Dims() lm.Dims {
-	c := a.cfg
+	c := a.Config()
 	return lm.Dims{Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads, KVHeads: c.KVHeads(),
 		Hidden: c.HiddenSize, HeadDim: c.HeadSize(), Inner: c.IntermediateSize, Vocab: c.VocabSize,
 		Positions: c.MaxPositionEmbeddings, Absent: []lm.Component{lm.PosEmbed}}
 }
 
 // EOS returns eos_token_id (the first when it is a list), or -1.
-func (a *Arch) EOS() int { return int(a.cfg.EOSTokenID) }
+func (a *Arch) EOS() int { return int(a.Config().EOSTokenID) }
 
 // String describes the architecture.
 func (a *Arch) String() string {
-	c := a.cfg
+	c := a.Config()
 	name := map[string]string{"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2"}[c.ModelType]
 	return fmt.Sprintf("%s %d layers, %d heads (%d kv), d=%d, vocab %d", name, c.NumHiddenLayers,
 		c.NumAttentionHeads, c.KVHeads(), c.HiddenSize, c.VocabSize)
 }
 
 // ConfigJSON returns the config.json Save writes.
-func (a *Arch) ConfigJSON() ([]byte, error) { return a.cfg.configJSON() }
+func (a *Arch) ConfigJSON() ([]byte, error) { return a.Config().configJSON() }
 
 // SharesLayers reports whether every block has the same attention window.
 func (a *Arch) SharesLayers() bool {
-	for l := 1; l < a.cfg.NumHiddenLayers; l++ {
-		if a.cfg.Window(l) != a.cfg.Window(0) {
-			return false
-		}
-	}
-	return true
+	return causal.SameWindows(a.Config().NumHiddenLayers, a.Config().Window)
 }
 
-func (a *Arch) qkvBias() bool { return a.cfg.ModelType == "qwen2" || a.cfg.AttentionBias }
-func (a *Arch) oBias() bool   { return a.cfg.ModelType != "qwen2" && a.cfg.AttentionBias }
+func (a *Arch) qkvBias() bool { return a.Config().ModelType == "qwen2" || a.Config().AttentionBias }
+func (a *Arch) oBias() bool   { return a.Config().ModelType != "qwen2" && a.Config().AttentionBias }
 
 // Params lists the weights with transformers' names: the embedding, each
 // layer's norms, projections and MLP, the final norm and (untied) lm_head.
 func (a *Arch) Params() []causal.Param {
-	c := a.cfg
+	c := a.Config()
 	d, q, kv, in := c.HiddenSize, c.NumAttentionHeads*c.HeadSize(), c.KVHeads()*c.HeadSize(), c.IntermediateSize
 	w, one, zero := causal.Normal(c.InitializerRange), causal.Fill(1), causal.Fill(0)
 	ps := []causal.Param{{Name: "model.embed_tokens.weight", Shape: []int{c.VocabSize, d}, Init: w}}
@@ -121,7 +102,7 @@ func (a *Arch) Params() []causal.Param {
 // rotary grouped-query attention and a gated MLP, the final RMSNorm and
 // the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
-	c := a.cfg
+	c := a.Config()
 	unembed := w.Opt("lm_head.weight")
 	if unembed == nil {
 		unembed = w.Get("model.embed_tokens.weight")
@@ -144,12 +125,12 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 
 // block is decoder layer l.
 func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-	c := a.cfg
+	c := a.Config()
 	p := "model.layers." + strconv.Itoa(l) + "."
 	lin := func(name string) transformer.LinearWeights {
 		return transformer.LinearWeights{W: w.Get(p + name + ".weight"), Bias: w.Opt(p + name + ".bias"), Layout: transformer.OutIn}
 	}
-	rot := rotary(a.rope, c.HeadSize())
+	rot := rotary(a.Rope(), c.HeadSize())
 	attn := transformer.AttentionConfig{Heads: c.NumAttentionHeads, KVHeads: c.KVHeads(), HeadDim: c.HeadSize(),
 		Window: c.Window(l), Rotary: &rot}
 	act, _ := activation(c.HiddenAct) // Validate checked it

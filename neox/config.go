@@ -104,14 +104,9 @@ func (c Config) Validate() error {
 	if c.ModelType != fam {
 		errs = append(errs, fmt.Errorf("gpt_neox: config model_type %q; valid: %q", c.ModelType, fam))
 	}
-	errs = append(errs, causal.CheckSizes(fam,
-		causal.Size{Field: "vocab_size", Value: c.VocabSize, Min: 1, Max: causal.MaxVocab},
-		causal.Size{Field: "hidden_size", Value: c.HiddenSize, Min: 1, Max: causal.MaxWidth},
-		causal.Size{Field: "intermediate_size", Value: c.IntermediateSize, Min: 1, Max: causal.MaxInner},
-		causal.Size{Field: "num_hidden_layers", Value: c.NumHiddenLayers, Min: 1, Max: causal.MaxLayers},
-		causal.Size{Field: "num_attention_heads", Value: c.NumAttentionHeads, Min: 1, Max: causal.MaxHeads},
-		causal.Size{Field: "max_position_embeddings", Value: c.MaxPositionEmbeddings, Min: 1, Max: causal.MaxPositions},
-	))
+	errs = append(errs, causal.CheckCore(fam, causal.CoreSizes{Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Inner: c.IntermediateSize, Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads,
+		Positions: c.MaxPositionEmbeddings}))
 	if c.NumAttentionHeads > 0 && c.HiddenSize%c.NumAttentionHeads != 0 {
 		errs = append(errs, fmt.Errorf("gpt_neox: config hidden_size = %d is not a multiple of num_attention_heads = %d", c.HiddenSize, c.NumAttentionHeads))
 	}
@@ -126,9 +121,7 @@ func (c Config) Validate() error {
 	if _, err := transformer.ParseActivation(c.HiddenAct); err != nil {
 		errs = append(errs, fmt.Errorf("gpt_neox: config hidden_act: %w", err))
 	}
-	if w := c.NumParams(); w > causal.MaxWeights {
-		errs = append(errs, fmt.Errorf("gpt_neox: config describes %.3g weights; valid: at most %d", w, int64(causal.MaxWeights)))
-	}
+	errs = append(errs, causal.CheckWeights(fam, c.NumParams()))
 	return errors.Join(errs...)
 }
 

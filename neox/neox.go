@@ -17,24 +17,10 @@ import (
 )
 
 // Arch is the causal.Arch of a validated Config.
-type Arch struct {
-	cfg  Config
-	rope causal.Rope
-}
-
-var _ causal.Arch = (*Arch)(nil)
+type Arch struct{ causal.Base[Config] }
 
 // NewArch returns cfg's architecture, or cfg's validation error.
-func NewArch(cfg Config) (*Arch, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	r, _ := cfg.Rope() // Validate checked it
-	return &Arch{cfg: cfg, rope: r}, nil
-}
-
-// Config returns the architecture's config.
-func (a *Arch) Config() Config { return a.cfg }
+func NewArch(cfg Config) (*Arch, error) { return causal.NewArch[Config, Arch](cfg) }
 
 // Family returns "gpt_neox".
 func (a *Arch) Family() string { return "gpt_neox" }
@@ -42,7 +28,7 @@ func (a *Arch) Family() string { return "gpt_neox" }
 // Dims returns the model's sizes. GPT-NeoX has no pos_embed site, and with
 // use_parallel_residual no resid_mid.
 func (a *Arch) Dims() lm.Dims {
-	c := a.cfg
+	c := a.Config()
 	absent := []lm.Component{lm.PosEmbed}
 	if c.UseParallelResidual {
 		absent = append(absent, lm.ResidMid)
@@ -53,11 +39,11 @@ func (a *Arch) Dims() lm.Dims {
 }
 
 // EOS returns eos_token_id, or -1.
-func (a *Arch) EOS() int { return int(a.cfg.EOSTokenID) }
+func (a *Arch) EOS() int { return int(a.Config().EOSTokenID) }
 
 // String describes the architecture.
 func (a *Arch) String() string {
-	c := a.cfg
+	c := a.Config()
 	res := "serial"
 	if c.UseParallelResidual {
 		res = "parallel"
@@ -67,7 +53,7 @@ func (a *Arch) String() string {
 }
 
 // ConfigJSON returns the config.json Save writes.
-func (a *Arch) ConfigJSON() ([]byte, error) { return a.cfg.configJSON() }
+func (a *Arch) ConfigJSON() ([]byte, error) { return a.Config().configJSON() }
 
 // SharesLayers reports true: every block is the same function of its
 // weights.
@@ -75,7 +61,7 @@ func (a *Arch) SharesLayers() bool { return true }
 
 // Params lists the weights with transformers' names.
 func (a *Arch) Params() []causal.Param {
-	c := a.cfg
+	c := a.Config()
 	d, in := c.HiddenSize, c.IntermediateSize
 	w, one, zero := causal.Normal(c.InitializerRange), causal.Fill(1), causal.Fill(0)
 	ps := []causal.Param{{Name: "gpt_neox.embed_in.weight", Shape: []int{c.VocabSize, d}, Init: w}}
@@ -113,7 +99,7 @@ func (a *Arch) Params() []causal.Param {
 // Forward builds the forward pass: token embeddings, the blocks, the final
 // LayerNorm and the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
-	c := a.cfg
+	c := a.Config()
 	unembed := w.Opt("embed_out.weight")
 	if unembed == nil {
 		unembed = w.Get("gpt_neox.embed_in.weight")
@@ -137,7 +123,7 @@ func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 
 // block is decoder layer l.
 func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-	c := a.cfg
+	c := a.Config()
 	p := "gpt_neox.layers." + strconv.Itoa(l) + "."
 	lin := func(name string) transformer.LinearWeights {
 		return transformer.LinearWeights{W: w.Get(p + name + ".weight"), Bias: w.Opt(p + name + ".bias"), Layout: transformer.OutIn}
@@ -148,7 +134,7 @@ func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context,
 		}
 	}
 	hd := c.HeadDim()
-	rot := rotary(a.rope, hd)
+	rot := rotary(a.Rope(), hd)
 	attn := transformer.AttentionConfig{Heads: c.NumAttentionHeads, KVHeads: c.NumAttentionHeads, HeadDim: hd, Rotary: &rot}
 	act, _ := transformer.ParseActivation(c.HiddenAct) // Validate checked it
 	attention := func(x *Node) *Node {

@@ -1,0 +1,93 @@
+package causal
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// FamilyConfig is what the shared family code needs of a family's
+// config.json type.
+type FamilyConfig interface {
+	// Validate returns an error naming every bad field.
+	Validate() error
+	// Rope returns the resolved rotary settings, or an error for settings
+	// Validate refuses.
+	Rope() (Rope, error)
+}
+
+// Base is the part of a family's Arch that every family builds the same
+// way: the validated config and its resolved rotary settings. A family's
+// Arch embeds it and is made with NewArch.
+type Base[C FamilyConfig] struct {
+	cfg  C
+	rope Rope
+}
+
+// Config returns the architecture's config.
+func (b *Base[C]) Config() C { return b.cfg }
+
+// Rope returns the config's resolved rotary settings.
+func (b *Base[C]) Rope() Rope { return b.rope }
+
+func (b *Base[C]) setConfig(cfg C, rope Rope) { b.cfg, b.rope = cfg, rope }
+
+// archOf is a pointer to a family's Arch type A, which embeds Base[C].
+type archOf[C FamilyConfig, A any] interface {
+	*A
+	Arch
+	setConfig(cfg C, rope Rope)
+}
+
+// NewArch returns the architecture A (a family's Arch, which embeds
+// Base[C]) of cfg, or cfg's validation error.
+func NewArch[C FamilyConfig, A any, P archOf[C, A]](cfg C) (P, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, _ := cfg.Rope() // Validate checked it
+	a := P(new(A))
+	a.setConfig(cfg, r)
+	return a, nil
+}
+
+// LoadFamily reads the config.json in dir with read and loads the
+// checkpoint as LoadConfig does. It returns read's error, or LoadConfig's.
+func LoadFamily[C any, A Arch](dir string, opt Options, read func(path string) (C, error), arch func(C) (A, error)) (*Model, error) {
+	cfg, err := read(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	return LoadConfig(dir, cfg, opt, arch)
+}
+
+// LoadConfig loads cfg's weights (and tokenizer) from dir; see LoadDir. It
+// returns arch's error on cfg (naming dir), or LoadDir's.
+func LoadConfig[C any, A Arch](dir string, cfg C, opt Options, arch func(C) (A, error)) (*Model, error) {
+	a, err := arch(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, dir)
+	}
+	return LoadDir(dir, a, opt)
+}
+
+// RandomConfig returns a model with cfg's shapes and random weights; see
+// Random. It returns arch's error on cfg, or Random's.
+func RandomConfig[C any, A Arch](cfg C, seed uint64, opt Options, arch func(C) (A, error)) (*Model, error) {
+	a, err := arch(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return Random(a, seed, opt)
+}
+
+// SameWindows reports whether all layers (window(l) for l in [0, layers))
+// have the same attention window: whether blocks are the same function of
+// their weights, for SharesLayers.
+func SameWindows(layers int, window func(layer int) int) bool {
+	for l := 1; l < layers; l++ {
+		if window(l) != window(0) {
+			return false
+		}
+	}
+	return true
+}

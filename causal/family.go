@@ -15,6 +15,38 @@ type FamilyConfig interface {
 	Rope() (Rope, error)
 }
 
+// ParseConfig unmarshals config.json data over defaults (the family's
+// defaults) and validates the result. Malformed JSON or a field of the
+// wrong type gives ParseJSON's error; an invalid value, Validate's.
+func ParseConfig[C FamilyConfig](family string, data []byte, defaults C) (C, error) {
+	c := defaults
+	if err := ParseJSON(family, data, &c); err != nil {
+		var zero C
+		return zero, err
+	}
+	if err := c.Validate(); err != nil {
+		var zero C
+		return zero, err
+	}
+	return c, nil
+}
+
+// ReadConfig reads the config.json at path (see ReadConfigFile) and
+// parses it with parse. It returns the read error as "family: read
+// config: ...", or parse's error with the path appended.
+func ReadConfig[C any](family, path string, parse func(data []byte) (C, error)) (C, error) {
+	var zero C
+	data, err := ReadConfigFile(path)
+	if err != nil {
+		return zero, fmt.Errorf("%s: read config: %w", family, err)
+	}
+	c, err := parse(data)
+	if err != nil {
+		return zero, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return c, nil
+}
+
 // Base is the part of a family's Arch that every family builds the same
 // way: the validated config and its resolved rotary settings. A family's
 // Arch embeds it and is made with NewArch.

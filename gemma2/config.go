@@ -65,27 +65,12 @@ func DefaultConfig() Config {
 
 // ParseConfig parses and validates a Gemma 2 config.json.
 func ParseConfig(data []byte) (Config, error) {
-	c := DefaultConfig()
-	if err := causal.ParseJSON("gemma2", data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig("gemma2", data, DefaultConfig())
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("gemma2: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("gemma2", path, ParseConfig)
 }
 
 // Window returns layer l's sliding window (0: global attention).

@@ -86,26 +86,12 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	c := DefaultConfig(head.ModelType)
-	if err := causal.ParseJSON(c.ModelType, data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig(c.ModelType, data, c)
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("llama: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("llama", path, ParseConfig)
 }
 
 // KVHeads returns num_key_value_heads, or num_attention_heads when unset.

@@ -54,27 +54,12 @@ func DefaultConfig() Config {
 
 // ParseConfig parses and validates a GPT-NeoX config.json.
 func ParseConfig(data []byte) (Config, error) {
-	c := DefaultConfig()
-	if err := causal.ParseJSON("gpt_neox", data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig("gpt_neox", data, DefaultConfig())
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("gpt_neox: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("gpt_neox", path, ParseConfig)
 }
 
 // HeadDim returns hidden_size/num_attention_heads.

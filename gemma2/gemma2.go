@@ -95,33 +95,21 @@ func (a *Arch) Params() []causal.Param {
 // logits site sees the capped logits).
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 	c := a.Config()
-	unembed := w.Opt("lm_head.weight")
-	if unembed == nil {
-		unembed = w.Get("model.embed_tokens.weight")
-	}
-	wiring := transformer.Wiring{
-		Layers: c.NumHiddenLayers,
-		Embed: func(in lm.Inputs, at transformer.At) *Node {
-			e := Gather(w.Get("model.embed_tokens.weight"), ExpandAxes(in.IDs, -1))
+	return causal.Stack{Layers: c.NumHiddenLayers, Embed: "model.embed_tokens.weight", Unembed: "lm_head.weight",
+		Scale: func(e *Node) *Node {
 			// transformers multiplies by sqrt(hidden_size) rounded to the
 			// hidden dtype (float32 here).
-			return at.Call(lm.Embed, Mul(e, Scalar(e.Graph(), dtypes.Float32, float32(math.Sqrt(float64(c.HiddenSize))))))
+			return Mul(e, Scalar(e.Graph(), dtypes.Float32, float32(math.Sqrt(float64(c.HiddenSize)))))
 		},
-		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-			return a.block(w, l, h, ctx, at)
-		},
-		FinalNorm: func(h *Node, at transformer.At) *Node {
-			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps, OnePlus: true}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
-		},
-		Unembed: func(h *Node) *Node {
-			logits := Einsum("bsd,vd->bsv", h, unembed)
+		Block: a.block, Norm: transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps, OnePlus: true},
+		NormWeight: "model.norm.weight",
+		Cap: func(logits *Node) *Node {
 			if cp := capOf(c.FinalLogitSoftcapping); cp > 0 {
-				logits = transformer.SoftCap(logits, cp)
+				return transformer.SoftCap(logits, cp)
 			}
 			return logits
 		},
-	}
-	return transformer.Forward(wiring, in, hook)
+	}.Forward(w, in, hook)
 }
 
 // block is decoder layer l.

@@ -103,24 +103,9 @@ func (a *Arch) Params() []causal.Param {
 // the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 	c := a.Config()
-	unembed := w.Opt("lm_head.weight")
-	if unembed == nil {
-		unembed = w.Get("model.embed_tokens.weight")
-	}
-	wiring := transformer.Wiring{
-		Layers: c.NumHiddenLayers,
-		Embed: func(in lm.Inputs, at transformer.At) *Node {
-			return at.Call(lm.Embed, Gather(w.Get("model.embed_tokens.weight"), ExpandAxes(in.IDs, -1)))
-		},
-		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-			return a.block(w, l, h, ctx, at)
-		},
-		FinalNorm: func(h *Node, at transformer.At) *Node {
-			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
-		},
-		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
-	}
-	return transformer.Forward(wiring, in, hook)
+	return causal.Stack{Layers: c.NumHiddenLayers, Embed: "model.embed_tokens.weight", Unembed: "lm_head.weight",
+		Block: a.block, Norm: transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps},
+		NormWeight: "model.norm.weight"}.Forward(w, in, hook)
 }
 
 // block is decoder layer l.

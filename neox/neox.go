@@ -100,25 +100,9 @@ func (a *Arch) Params() []causal.Param {
 // LayerNorm and the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
 	c := a.Config()
-	unembed := w.Opt("embed_out.weight")
-	if unembed == nil {
-		unembed = w.Get("gpt_neox.embed_in.weight")
-	}
-	wiring := transformer.Wiring{
-		Layers: c.NumHiddenLayers,
-		Embed: func(in lm.Inputs, at transformer.At) *Node {
-			return at.Call(lm.Embed, Gather(w.Get("gpt_neox.embed_in.weight"), ExpandAxes(in.IDs, -1)))
-		},
-		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-			return a.block(w, l, h, ctx, at)
-		},
-		FinalNorm: func(h *Node, at transformer.At) *Node {
-			return transformer.Norm{Kind: transformer.LayerNormKind, Eps: c.LayerNormEps}.FinalNorm(h, transformer.NormWeights{
-				Weight: w.Get("gpt_neox.final_layer_norm.weight"), Bias: w.Get("gpt_neox.final_layer_norm.bias")}, at)
-		},
-		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
-	}
-	return transformer.Forward(wiring, in, hook)
+	return causal.Stack{Layers: c.NumHiddenLayers, Embed: "gpt_neox.embed_in.weight", Unembed: "embed_out.weight",
+		Block: a.block, Norm: transformer.Norm{Kind: transformer.LayerNormKind, Eps: c.LayerNormEps},
+		NormWeight: "gpt_neox.final_layer_norm.weight", NormBias: "gpt_neox.final_layer_norm.bias"}.Forward(w, in, hook)
 }
 
 // block is decoder layer l.

@@ -6,7 +6,6 @@ package llama
 
 import (
 	"fmt"
-	"strconv"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 
@@ -57,83 +56,77 @@ func (a *Arch) oBias() bool   { return a.Config().ModelType != "qwen2" && a.Conf
 // Params lists the weights with transformers' names: the embedding, each
 // layer's norms, projections and MLP, the final norm and (untied) lm_head.
 func (a *Arch) Params() []causal.Param {
+	return a.stack().Params()
+}
+
+// layerParams lists one block's weights: norms, projections and MLP.
+func (a *Arch) layerParams(add func(name string, init causal.Init, shape ...int)) {
 	c := a.Config()
 	d, q, kv, in := c.HiddenSize, c.NumAttentionHeads*c.HeadSize(), c.KVHeads()*c.HeadSize(), c.IntermediateSize
 	w, one, zero := causal.Normal(c.InitializerRange), causal.Fill(1), causal.Fill(0)
-	ps := []causal.Param{{Name: "model.embed_tokens.weight", Shape: []int{c.VocabSize, d}, Init: w}}
-	for l := range c.NumHiddenLayers {
-		p := "model.layers." + strconv.Itoa(l) + "."
-		add := func(name string, init causal.Init, shape ...int) {
-			ps = append(ps, causal.Param{Name: p + name, Shape: shape, Init: init})
-		}
-		add("input_layernorm.weight", one, d)
-		for _, proj := range []struct {
-			name string
-			out  int
-		}{{"q_proj", q}, {"k_proj", kv}, {"v_proj", kv}} {
-			add("self_attn."+proj.name+".weight", w, proj.out, d)
-			if a.qkvBias() {
-				add("self_attn."+proj.name+".bias", zero, proj.out)
-			}
-		}
-		add("self_attn.o_proj.weight", w, d, q)
-		if a.oBias() {
-			add("self_attn.o_proj.bias", zero, d)
-		}
-		add("post_attention_layernorm.weight", one, d)
-		for _, proj := range []struct {
-			name    string
-			out, in int
-		}{{"gate_proj", in, d}, {"up_proj", in, d}, {"down_proj", d, in}} {
-			add("mlp."+proj.name+".weight", w, proj.out, proj.in)
-			if c.MLPBias {
-				add("mlp."+proj.name+".bias", zero, proj.out)
-			}
+	add("input_layernorm.weight", one, d)
+	for _, proj := range []struct {
+		name string
+		out  int
+	}{{"q_proj", q}, {"k_proj", kv}, {"v_proj", kv}} {
+		add("self_attn."+proj.name+".weight", w, proj.out, d)
+		if a.qkvBias() {
+			add("self_attn."+proj.name+".bias", zero, proj.out)
 		}
 	}
-	ps = append(ps, causal.Param{Name: "model.norm.weight", Shape: []int{d}, Init: one})
-	if !c.TieWordEmbeddings {
-		ps = append(ps, causal.Param{Name: "lm_head.weight", Shape: []int{c.VocabSize, d}, Init: w})
+	add("self_attn.o_proj.weight", w, d, q)
+	if a.oBias() {
+		add("self_attn.o_proj.bias", zero, d)
 	}
-	return ps
+	add("post_attention_layernorm.weight", one, d)
+	for _, proj := range []struct {
+		name    string
+		out, in int
+	}{{"gate_proj", in, d}, {"up_proj", in, d}, {"down_proj", d, in}} {
+		add("mlp."+proj.name+".weight", w, proj.out, proj.in)
+		if c.MLPBias {
+			add("mlp."+proj.name+".bias", zero, proj.out)
+		}
+	}
+}
+
+// stack is the frame Params and Forward share.
+func (a *Arch) stack() causal.Stack {
+	c := a.Config()
+	return causal.Stack{Names: causal.ModelNames, Layers: c.NumHiddenLayers, Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Init: causal.Normal(c.InitializerRange), NormInit: causal.Fill(1), Tied: c.TieWordEmbeddings,
+		LayerParams: a.layerParams, Block: a.block, Norm: transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}}
 }
 
 // Forward builds the forward pass: token embeddings, pre-norm blocks of
 // rotary grouped-query attention and a gated MLP, the final RMSNorm and
 // the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
-	c := a.Config()
-	return causal.Stack{Layers: c.NumHiddenLayers, Embed: "model.embed_tokens.weight", Unembed: "lm_head.weight",
-		Block: a.block, Norm: transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps},
-		NormWeight: "model.norm.weight"}.Forward(w, in, hook)
+	return a.stack().Forward(w, in, hook)
 }
 
 // block is decoder layer l.
-func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
+func (a *Arch) block(w causal.Layer, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
 	c := a.Config()
-	p := "model.layers." + strconv.Itoa(l) + "."
-	lin := func(name string) transformer.LinearWeights {
-		return transformer.LinearWeights{W: w.Get(p + name + ".weight"), Bias: w.Opt(p + name + ".bias"), Layout: transformer.OutIn}
-	}
 	rot := rotary(a.Rope(), c.HeadSize())
 	attn := transformer.AttentionConfig{Heads: c.NumAttentionHeads, KVHeads: c.KVHeads(), HeadDim: c.HeadSize(),
 		Window: c.Window(l), Rotary: &rot}
 	act, _ := activation(c.HiddenAct) // Validate checked it
 	return transformer.PreNorm{
 		Norm1: func(x *Node) *Node {
-			return transformer.RMSNorm(x, w.Get(p+"input_layernorm.weight"), c.RMSNormEps, false)
+			return transformer.RMSNorm(x, w.Get("input_layernorm.weight"), c.RMSNormEps, false)
 		},
 		Attention: func(x *Node) *Node {
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
-				Query: transformer.Linear(x, lin("self_attn.q_proj")), Key: transformer.Linear(x, lin("self_attn.k_proj")),
-				Value: transformer.Linear(x, lin("self_attn.v_proj")), Context: ctx, Layer: l}, at)
-			return transformer.Output(merged, c.NumAttentionHeads, lin("self_attn.o_proj"), at)
+				Query: transformer.Linear(x, w.Linear("self_attn.q_proj")), Key: transformer.Linear(x, w.Linear("self_attn.k_proj")),
+				Value: transformer.Linear(x, w.Linear("self_attn.v_proj")), Context: ctx, Layer: l}, at)
+			return transformer.Output(merged, c.NumAttentionHeads, w.Linear("self_attn.o_proj"), at)
 		},
 		Norm2: func(x *Node) *Node {
-			return transformer.RMSNorm(x, w.Get(p+"post_attention_layernorm.weight"), c.RMSNormEps, false)
+			return transformer.RMSNorm(x, w.Get("post_attention_layernorm.weight"), c.RMSNormEps, false)
 		},
 		MLP: func(x *Node) *Node {
-			return transformer.MLP(x, act, transformer.MLPWeights{Gate: lin("mlp.gate_proj"), Up: lin("mlp.up_proj"), Down: lin("mlp.down_proj")}, at)
+			return transformer.MLP(x, act, transformer.MLPWeights{Gate: w.Linear("mlp.gate_proj"), Up: w.Linear("mlp.up_proj"), Down: w.Linear("mlp.down_proj")}, at)
 		},
 	}.Apply(h, at)
 }

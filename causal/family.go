@@ -61,25 +61,15 @@ func (b *Base[C]) Config() C { return b.cfg }
 // Rope returns the config's resolved rotary settings.
 func (b *Base[C]) Rope() Rope { return b.rope }
 
-func (b *Base[C]) setConfig(cfg C, rope Rope) { b.cfg, b.rope = cfg, rope }
-
-// archOf is a pointer to a family's Arch type A, which embeds Base[C].
-type archOf[C FamilyConfig, A any] interface {
-	*A
-	Arch
-	setConfig(cfg C, rope Rope)
-}
-
-// NewArch returns the architecture A (a family's Arch, which embeds
-// Base[C]) of cfg, or cfg's validation error.
-func NewArch[C FamilyConfig, A any, P archOf[C, A]](cfg C) (P, error) {
+// NewArch returns the architecture that arch makes (a family's Arch,
+// which embeds the Base) of cfg, or cfg's validation error.
+func NewArch[C FamilyConfig, A Arch](cfg C, arch func(Base[C]) A) (A, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		var zero A
+		return zero, err
 	}
 	r, _ := cfg.Rope() // Validate checked it
-	a := P(new(A))
-	a.setConfig(cfg, r)
-	return a, nil
+	return arch(Base[C]{cfg: cfg, rope: r}), nil
 }
 
 // LoadFamily reads the config.json in dir with read and loads the

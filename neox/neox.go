@@ -19,7 +19,9 @@ import (
 type Arch struct{ causal.Base[Config] }
 
 // NewArch returns cfg's architecture, or cfg's validation error.
-func NewArch(cfg Config) (*Arch, error) { return causal.NewArch[Config, Arch](cfg) }
+func NewArch(cfg Config) (*Arch, error) {
+	return causal.NewArch(cfg, func(b causal.Base[Config]) *Arch { return &Arch{b} })
+}
 
 // Family returns "gpt_neox".
 func (a *Arch) Family() string { return "gpt_neox" }

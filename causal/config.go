@@ -206,6 +206,20 @@ func CheckWeights(family string, n float64) error {
 	return nil
 }
 
+// CountWeights returns the number of weights of a stack of layers
+// blocks of perLayer weights each: the token embedding [vocab,hidden], the
+// blocks, final weights after them (the final norm) and, unless tied, the
+// output weight [vocab,hidden]. It counts in float64, which cannot
+// overflow for the sizes CheckCore refuses.
+func CountWeights(vocab, hidden, layers int, perLayer, final float64, tied bool) float64 {
+	v, d := float64(vocab), float64(hidden)
+	n := v*d + float64(layers)*perLayer + final
+	if !tied {
+		n += v * d
+	}
+	return n
+}
+
 // CheckEps returns an error when a norm epsilon is not in (0, 1).
 func CheckEps(family, field string, eps float64) error {
 	if !(eps > 0 && eps < 1) || math.IsNaN(eps) {

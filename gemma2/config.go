@@ -136,13 +136,10 @@ func (c Config) Rope() (causal.Rope, error) {
 
 // NumParams returns the number of weights, in float64.
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
 	q, kv := float64(c.NumAttentionHeads*c.HeadDim), float64(c.NumKeyValueHeads*c.HeadDim)
-	n := v*d + float64(c.NumHiddenLayers)*(4*d+2*d*q+2*d*kv+3*d*in) + d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	layer := 4*d + 2*d*q + 2*d*kv + 3*d*in
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, d, c.TieWordEmbeddings)
 }
 
 func (c Config) configJSON() ([]byte, error) {

@@ -174,14 +174,10 @@ func (c Config) Validate() error {
 // NumParams returns the number of weights, in float64 (which cannot
 // overflow for sizes that fail Validate).
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
 	q, kv := float64(c.NumAttentionHeads*c.HeadSize()), float64(c.KVHeads()*c.HeadSize())
 	layer := 2*d + d*q + 2*d*kv + q*d + 3*d*in
-	n := v*d + float64(c.NumHiddenLayers)*layer + d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, d, c.TieWordEmbeddings)
 }
 
 // configJSON is what Save writes: the config with the architecture name

@@ -112,12 +112,9 @@ func (c Config) Validate() error {
 
 // NumParams returns the number of weights, in float64.
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
-	n := v*d + float64(c.NumHiddenLayers)*(4*d+4*d*d+4*d+2*d*in+in+d) + 2*d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
+	layer := 4*d + 4*d*d + 4*d + 2*d*in + in + d
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, 2*d, c.TieWordEmbeddings)
 }
 
 func (c Config) configJSON() ([]byte, error) {

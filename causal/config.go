@@ -146,6 +146,80 @@ func CheckSizes(family string, sizes ...Size) error {
 	return errors.Join(errs...)
 }
 
+// CoreSizes are the transformer sizes every family's config has, for
+// CheckCore.
+type CoreSizes struct {
+	Vocab, Hidden, Inner, Layers, Heads, Positions int
+	// Grouped says the config has num_key_value_heads and head_dim
+	// (grouped-query attention): KVHeads and HeadDim are then checked too.
+	Grouped          bool
+	KVHeads, HeadDim int
+}
+
+// CheckCore returns an error naming every size of s outside its range (see
+// the Max* limits), then each of more outside its own, and, with Grouped, a
+// num_key_value_heads that does not divide num_attention_heads; nil when
+// all are valid.
+func CheckCore(family string, s CoreSizes, more ...Size) error {
+	sizes := []Size{
+		{Field: "vocab_size", Value: s.Vocab, Min: 1, Max: MaxVocab},
+		{Field: "hidden_size", Value: s.Hidden, Min: 1, Max: MaxWidth},
+		{Field: "intermediate_size", Value: s.Inner, Min: 1, Max: MaxInner},
+		{Field: "num_hidden_layers", Value: s.Layers, Min: 1, Max: MaxLayers},
+		{Field: "num_attention_heads", Value: s.Heads, Min: 1, Max: MaxHeads},
+	}
+	if s.Grouped {
+		sizes = append(sizes,
+			Size{Field: "num_key_value_heads", Value: s.KVHeads, Min: 1, Max: max(1, s.Heads)},
+			Size{Field: "head_dim", Value: s.HeadDim, Min: 2, Max: MaxWidth})
+	}
+	sizes = append(sizes, Size{Field: "max_position_embeddings", Value: s.Positions, Min: 1, Max: MaxPositions})
+	errs := []error{CheckSizes(family, append(sizes, more...)...)}
+	if s.Grouped && s.Heads > 0 && s.KVHeads > 0 && s.Heads%s.KVHeads != 0 {
+		errs = append(errs, fmt.Errorf("%s: config num_key_value_heads = %d; valid: a divisor of num_attention_heads (%d)", family, s.KVHeads, s.Heads))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckLayerTypes returns an error naming every entry of layer_types that
+// is not "sliding_attention" or "full_attention", and a list that is set
+// but not one entry per layer; nil when types is valid or empty.
+func CheckLayerTypes(family string, types []string, layers int) error {
+	var errs []error
+	for i, t := range types {
+		if t != "sliding_attention" && t != "full_attention" {
+			errs = append(errs, fmt.Errorf("%s: config layer_types[%d] = %q; valid: \"sliding_attention\", \"full_attention\"", family, i, t))
+		}
+	}
+	if n := len(types); n > 0 && n != layers {
+		errs = append(errs, fmt.Errorf("%s: config layer_types has %d entries; valid: one per layer (%d)", family, n, layers))
+	}
+	return errors.Join(errs...)
+}
+
+// CheckWeights returns an error when a config describes more than
+// MaxWeights weights (n, counted in float64 so that it cannot overflow).
+func CheckWeights(family string, n float64) error {
+	if n > MaxWeights {
+		return fmt.Errorf("%s: config describes %.3g weights; valid: at most %d", family, n, int64(MaxWeights))
+	}
+	return nil
+}
+
+// CountWeights returns the number of weights of a stack of layers
+// blocks of perLayer weights each: the token embedding [vocab,hidden], the
+// blocks, final weights after them (the final norm) and, unless tied, the
+// output weight [vocab,hidden]. It counts in float64, which cannot
+// overflow for the sizes CheckCore refuses.
+func CountWeights(vocab, hidden, layers int, perLayer, final float64, tied bool) float64 {
+	v, d := float64(vocab), float64(hidden)
+	n := v*d + float64(layers)*perLayer + final
+	if !tied {
+		n += v * d
+	}
+	return n
+}
+
 // CheckEps returns an error when a norm epsilon is not in (0, 1).
 func CheckEps(family, field string, eps float64) error {
 	if !(eps > 0 && eps < 1) || math.IsNaN(eps) {

@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
-	"strings"
 
 	"github.com/govene/govene/bpe"
+	"github.com/govene/govene/internal/checkpoint"
 	"github.com/govene/govene/internal/fsx"
 	"github.com/govene/govene/safetensors"
 )
@@ -58,10 +58,10 @@ func LoadDir(dir string, arch Arch, opt Options) (*Model, error) {
 	}
 	return New(arch, opt, dir, func(p Param, dst []float32) error {
 		loc := where[p.Name]
-		if _, err := loc.file.Float32Into(loc.name, dst); err != nil {
+		if _, err := loc.File.Float32Into(loc.Name, dst); err != nil {
 			return fmt.Errorf("%s: load %s: %w", arch.Family(), dir, err)
 		}
-		loc.file.Release(loc.name) // keep the peak near one copy of the weights
+		loc.File.Release(loc.Name) // keep the peak near one copy of the weights
 		return nil
 	})
 }
@@ -128,84 +128,37 @@ func closeAll(files map[string]*safetensors.File) {
 	}
 }
 
-// location is where one weight is stored.
-type location struct {
-	file *safetensors.File
-	name string
-}
-
 // locate finds each of arch's weights in files (under its name, or with a
 // prefix such as "model." dropped or added), and checks shapes and dtypes.
-func locate(arch Arch, files map[string]*safetensors.File) (map[string]location, error) {
-	specs := arch.Params()
-	want := make(map[string]bool, len(specs))
-	for _, p := range specs {
-		want[p.Name] = true
+func locate(arch Arch, files map[string]*safetensors.File) (map[string]checkpoint.Stored, error) {
+	shards := slices.Sorted(maps.Keys(files))
+	ordered := make([]*safetensors.File, len(shards))
+	for i, s := range shards {
+		ordered[i] = files[s]
 	}
-	where := map[string]location{}
-	var extra []string
-	shards := make([]string, 0, len(files))
-	for s := range files {
-		shards = append(shards, s)
-	}
-	sort.Strings(shards)
-	for _, s := range shards {
-		f := files[s]
-		for _, n := range f.Names() {
-			name := n
-			if !want[name] && want["model."+name] {
-				name = "model." + name
+	desc := arch.String()
+	return checkpoint.Match{
+		Want: checkpointTensors(arch.Params()),
+		Rename: func(n string, wanted func(string) bool) string {
+			if !wanted(n) && wanted("model."+n) {
+				return "model." + n
 			}
-			switch {
-			case want[name]:
-				if prev, dup := where[name]; dup {
-					return nil, fmt.Errorf("tensor %q is stored twice, as %q and %q", name, prev.name, n)
-				}
-				where[name] = location{file: f, name: n}
-			case ignored.MatchString(n) || n == "lm_head.weight" || n == "embed_out.weight": // tied: the embedding serves
-			default:
-				extra = append(extra, n)
-			}
-		}
-	}
-	var missing []string
-	for _, p := range specs {
-		if _, ok := where[p.Name]; !ok {
-			missing = append(missing, p.Name)
-		}
-	}
-	var errs []error
-	if len(missing) > 0 {
-		errs = append(errs, fmt.Errorf("missing %d tensors for %s: %s", len(missing), arch, abbreviate(missing)))
-	}
-	if len(extra) > 0 {
-		errs = append(errs, fmt.Errorf("%d unexpected tensors (does config.json match the weights? %s): %s", len(extra), arch, abbreviate(extra)))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	for _, p := range specs {
-		loc := where[p.Name]
-		info, _ := loc.file.Info(loc.name)
-		if !slices.Equal(info.Shape, p.Shape) {
-			errs = append(errs, fmt.Errorf("tensor %q has shape %v, but config.json (%s) needs %v", loc.name, info.Shape, arch, p.Shape))
-		} else if !info.DType.IsFloat() {
-			errs = append(errs, fmt.Errorf("tensor %q has dtype %s; valid: F32, F16, BF16 or F64", loc.name, info.DType))
-		}
-		if len(errs) >= 6 {
-			errs = append(errs, errors.New("(further tensors not checked)"))
-			break
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return where, nil
+			return n
+		},
+		Skip: func(n string) bool {
+			return ignored.MatchString(n) || n == "lm_head.weight" || n == "embed_out.weight" // tied: the embedding serves
+		},
+		For:    desc,
+		Hint:   "does config.json match the weights? " + desc,
+		Config: desc,
+	}.Locate(ordered)
 }
 
-func abbreviate(names []string) string {
-	if len(names) > 6 {
-		return strings.Join(names[:6], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-6)
+// checkpointTensors lists the names and shapes of specs.
+func checkpointTensors(specs []Param) []checkpoint.Tensor {
+	ts := make([]checkpoint.Tensor, len(specs))
+	for i, p := range specs {
+		ts[i] = checkpoint.Tensor{Name: p.Name, Shape: p.Shape}
 	}
-	return strings.Join(names, ", ")
+	return ts
 }

@@ -48,13 +48,9 @@ func (m *Model) RunWithCache(prompts []lm.Prompt) (*lm.Result, error) {
 // cache, greedily or by sampling as s says, calling onToken (when not nil)
 // with each step's new tokens. It returns the new tokens of each prompt.
 func (m *Model) Generate(prompts []lm.Prompt, s lm.Sampling, onToken func(step int, ids []int)) ([][]int, error) {
-	b, err := m.NewBatch(prompts, 0)
-	if err != nil {
-		return nil, err
-	}
-	g, err := m.decoder.Generate(b, s, nil, onToken)
+	toks, err := m.decoder.GenerateTokens(m.runner, prompts, s, onToken)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.Family(), err)
 	}
-	return g.Tokens, nil
+	return toks, nil
 }

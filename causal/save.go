@@ -5,10 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gomlx/gomlx/core/tensors"
-
-	"github.com/govene/govene/internal/atomicfs"
-	"github.com/govene/govene/safetensors"
+	"github.com/govene/govene/internal/checkpoint"
 )
 
 // Save writes the model to dir in Hugging Face layout: config.json (which
@@ -19,25 +16,7 @@ import (
 // checkpoint's index in dir is removed, since model.safetensors now holds
 // every weight.
 func (m *Model) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: save %s: %w", m.Family(), dir, err)
-	}
-	ts := make([]safetensors.Tensor, 0, len(m.specs))
-	for i, p := range m.specs {
-		data, err := tensors.CopyFlatData[float32](m.params[i])
-		if err != nil {
-			return fmt.Errorf("%s: save %s: %s: %w", m.Family(), dir, p.Name, err)
-		}
-		ts = append(ts, safetensors.F32Tensor(p.Name, p.Shape, data))
-	}
-	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, map[string]string{"format": "pt"}); err != nil {
-		return fmt.Errorf("%s: save %s: %w", m.Family(), dir, err)
-	}
-	cfg, err := m.arch.ConfigJSON()
-	if err != nil {
-		return fmt.Errorf("%s: save %s: %w", m.Family(), dir, err)
-	}
-	if err := atomicfs.WriteFile(filepath.Join(dir, "config.json"), append(cfg, '\n'), 0o644); err != nil {
+	if err := checkpoint.Save(dir, checkpointTensors(m.specs), m.params, m.arch.ConfigJSON); err != nil {
 		return fmt.Errorf("%s: save %s: %w", m.Family(), dir, err)
 	}
 	if err := os.Remove(filepath.Join(dir, "model.safetensors.index.json")); err != nil && !os.IsNotExist(err) {

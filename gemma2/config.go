@@ -65,27 +65,12 @@ func DefaultConfig() Config {
 
 // ParseConfig parses and validates a Gemma 2 config.json.
 func ParseConfig(data []byte) (Config, error) {
-	c := DefaultConfig()
-	if err := causal.ParseJSON("gemma2", data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig("gemma2", data, DefaultConfig())
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("gemma2: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("gemma2", path, ParseConfig)
 }
 
 // Window returns layer l's sliding window (0: global attention).
@@ -115,20 +100,10 @@ func (c Config) Validate() error {
 	if c.ModelType != fam {
 		errs = append(errs, fmt.Errorf("gemma2: config model_type %q; valid: %q", c.ModelType, fam))
 	}
-	errs = append(errs, causal.CheckSizes(fam,
-		causal.Size{Field: "vocab_size", Value: c.VocabSize, Min: 1, Max: causal.MaxVocab},
-		causal.Size{Field: "hidden_size", Value: c.HiddenSize, Min: 1, Max: causal.MaxWidth},
-		causal.Size{Field: "intermediate_size", Value: c.IntermediateSize, Min: 1, Max: causal.MaxInner},
-		causal.Size{Field: "num_hidden_layers", Value: c.NumHiddenLayers, Min: 1, Max: causal.MaxLayers},
-		causal.Size{Field: "num_attention_heads", Value: c.NumAttentionHeads, Min: 1, Max: causal.MaxHeads},
-		causal.Size{Field: "num_key_value_heads", Value: c.NumKeyValueHeads, Min: 1, Max: max(1, c.NumAttentionHeads)},
-		causal.Size{Field: "head_dim", Value: c.HeadDim, Min: 2, Max: causal.MaxWidth},
-		causal.Size{Field: "max_position_embeddings", Value: c.MaxPositionEmbeddings, Min: 1, Max: causal.MaxPositions},
-		causal.Size{Field: "sliding_window", Value: c.SlidingWindow, Min: 1, Max: causal.MaxPositions},
-	))
-	if c.NumAttentionHeads > 0 && c.NumKeyValueHeads > 0 && c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
-		errs = append(errs, fmt.Errorf("gemma2: config num_key_value_heads = %d; valid: a divisor of num_attention_heads (%d)", c.NumKeyValueHeads, c.NumAttentionHeads))
-	}
+	errs = append(errs, causal.CheckCore(fam, causal.CoreSizes{Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Inner: c.IntermediateSize, Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads,
+		Positions: c.MaxPositionEmbeddings, Grouped: true, KVHeads: c.NumKeyValueHeads, HeadDim: c.HeadDim},
+		causal.Size{Field: "sliding_window", Value: c.SlidingWindow, Min: 1, Max: causal.MaxPositions}))
 	errs = append(errs, causal.CheckEps(fam, "rms_norm_eps", c.RMSNormEps))
 	for _, f := range []struct {
 		name string
@@ -149,17 +124,8 @@ func (c Config) Validate() error {
 	if _, err := transformer.ParseActivation(c.HiddenActivation); err != nil {
 		errs = append(errs, fmt.Errorf("gemma2: config hidden_activation: %w", err))
 	}
-	for i, t := range c.LayerTypes {
-		if t != "sliding_attention" && t != "full_attention" {
-			errs = append(errs, fmt.Errorf("gemma2: config layer_types[%d] = %q; valid: \"sliding_attention\", \"full_attention\"", i, t))
-		}
-	}
-	if n := len(c.LayerTypes); n > 0 && n != c.NumHiddenLayers {
-		errs = append(errs, fmt.Errorf("gemma2: config layer_types has %d entries; valid: one per layer (%d)", n, c.NumHiddenLayers))
-	}
-	if w := c.NumParams(); w > causal.MaxWeights {
-		errs = append(errs, fmt.Errorf("gemma2: config describes %.3g weights; valid: at most %d", w, int64(causal.MaxWeights)))
-	}
+	errs = append(errs, causal.CheckLayerTypes(fam, c.LayerTypes, c.NumHiddenLayers))
+	errs = append(errs, causal.CheckWeights(fam, c.NumParams()))
 	return errors.Join(errs...)
 }
 
@@ -170,13 +136,10 @@ func (c Config) Rope() (causal.Rope, error) {
 
 // NumParams returns the number of weights, in float64.
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
 	q, kv := float64(c.NumAttentionHeads*c.HeadDim), float64(c.NumKeyValueHeads*c.HeadDim)
-	n := v*d + float64(c.NumHiddenLayers)*(4*d+2*d*q+2*d*kv+3*d*in) + d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	layer := 4*d + 2*d*q + 2*d*kv + 3*d*in
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, d, c.TieWordEmbeddings)
 }
 
 func (c Config) configJSON() ([]byte, error) {

@@ -1,31 +1,18 @@
 package gemma2
 
-import (
-	"fmt"
-	"path/filepath"
-
-	"github.com/govene/govene/causal"
-)
+import "github.com/govene/govene/causal"
 
 // LoadDir loads a Gemma 2 checkpoint from a folder in
 // Hugging Face layout (config.json, model.safetensors or a sharded
 // index, and tokenizer.json when present); see causal.LoadDir for what is
 // checked and the errors.
 func LoadDir(dir string, opt causal.Options) (*causal.Model, error) {
-	cfg, err := ReadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return nil, err
-	}
-	return Load(dir, cfg, opt)
+	return causal.LoadFamily(dir, opt, ReadConfig, NewArch)
 }
 
 // Load loads cfg's weights (and tokenizer) from dir.
 func Load(dir string, cfg Config, opt causal.Options) (*causal.Model, error) {
-	a, err := NewArch(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, dir)
-	}
-	return causal.LoadDir(dir, a, opt)
+	return causal.LoadConfig(dir, cfg, opt, NewArch)
 }
 
 // Random returns a model with cfg's shapes and weights drawn as
@@ -33,9 +20,5 @@ func Load(dir string, cfg Config, opt causal.Options) (*causal.Model, error) {
 // gains 1 (stored as 0 in 1+w), biases 0), deterministically from seed. The weights are random:
 // predictions are meaningless.
 func Random(cfg Config, seed uint64, opt causal.Options) (*causal.Model, error) {
-	a, err := NewArch(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return causal.Random(a, seed, opt)
+	return causal.RandomConfig(cfg, seed, opt, NewArch)
 }

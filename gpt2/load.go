@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/govene/govene/bpe"
 	"github.com/govene/govene/hub"
+	"github.com/govene/govene/internal/checkpoint"
 	"github.com/govene/govene/safetensors"
 )
 
@@ -117,64 +117,30 @@ var ignoredTensor = regexp.MustCompile(`^(lm_head\.weight|h\.\d+\.attn\.(bias|ma
 // unexpected tensors, then tensors whose shape differs from the one the
 // config implies or whose dtype is not a float type.
 func checkTensors(cfg Config, f *safetensors.File) (map[string]string, error) {
-	byName := map[string]string{}
-	var extra []string
-	specs := cfg.paramSpecs()
-	want := make(map[string]bool, len(specs))
-	for _, s := range specs {
-		want[s.name] = true
+	where, err := checkpoint.Match{
+		Want:   cfg.checkpointTensors(),
+		Rename: func(n string, _ func(string) bool) string { return strings.TrimPrefix(n, "transformer.") },
+		Skip:   ignoredTensor.MatchString,
+		For:    fmt.Sprintf("n_layer=%d", cfg.NLayer),
+		Hint:   fmt.Sprintf("is config.json's n_layer=%d right?", cfg.NLayer),
+		Config: fmt.Sprintf("n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d", cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions),
+	}.Locate([]*safetensors.File{f})
+	if err != nil {
+		return nil, err
 	}
-	for _, fn := range f.Names() {
-		n := strings.TrimPrefix(fn, "transformer.")
-		switch {
-		case want[n]:
-			if prev, dup := byName[n]; dup {
-				return nil, fmt.Errorf("tensor %q is stored twice, as %q and %q", n, prev, fn)
-			}
-			byName[n] = fn
-		case ignoredTensor.MatchString(n):
-		default:
-			extra = append(extra, fn)
-		}
-	}
-	var missing []string
-	for _, s := range specs {
-		if _, ok := byName[s.name]; !ok {
-			missing = append(missing, s.name)
-		}
-	}
-	var errs []error
-	if len(missing) > 0 {
-		errs = append(errs, fmt.Errorf("missing %d tensors for n_layer=%d: %s", len(missing), cfg.NLayer, abbreviate(missing)))
-	}
-	if len(extra) > 0 {
-		errs = append(errs, fmt.Errorf("%d unexpected tensors (is config.json's n_layer=%d right?): %s", len(extra), cfg.NLayer, abbreviate(extra)))
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	for _, s := range specs {
-		info, _ := f.Info(byName[s.name])
-		if !slices.Equal(info.Shape, s.shape) {
-			errs = append(errs, fmt.Errorf("tensor %q has shape %v, but config.json (n_embd=%d, n_inner=%d, vocab_size=%d, n_positions=%d) needs %v",
-				byName[s.name], info.Shape, cfg.NEmbd, cfg.Inner(), cfg.VocabSize, cfg.NPositions, s.shape))
-		} else if !info.DType.IsFloat() {
-			errs = append(errs, fmt.Errorf("tensor %q has dtype %s; valid: F32, F16, BF16 or F64", byName[s.name], info.DType))
-		}
-		if len(errs) >= 6 {
-			errs = append(errs, errors.New("(further tensors not checked)"))
-			break
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	byName := make(map[string]string, len(where))
+	for n, s := range where {
+		byName[n] = s.Name
 	}
 	return byName, nil
 }
 
-func abbreviate(names []string) string {
-	if len(names) > 6 {
-		return strings.Join(names[:6], ", ") + fmt.Sprintf(", ... (%d more)", len(names)-6)
+// checkpointTensors lists the names and shapes of the parameters.
+func (c Config) checkpointTensors() []checkpoint.Tensor {
+	specs := c.paramSpecs()
+	ts := make([]checkpoint.Tensor, len(specs))
+	for i, s := range specs {
+		ts[i] = checkpoint.Tensor{Name: s.name, Shape: s.shape}
 	}
-	return strings.Join(names, ", ")
+	return ts
 }

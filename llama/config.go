@@ -86,26 +86,12 @@ func ParseConfig(data []byte) (Config, error) {
 		return Config{}, err
 	}
 	c := DefaultConfig(head.ModelType)
-	if err := causal.ParseJSON(c.ModelType, data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig(c.ModelType, data, c)
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("llama: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("llama", path, ParseConfig)
 }
 
 // KVHeads returns num_key_value_heads, or num_attention_heads when unset.
@@ -162,19 +148,9 @@ func (c Config) Validate() error {
 	if !slices.Contains(Families, fam) {
 		errs = append(errs, fmt.Errorf("llama: config model_type %q; valid: %v", fam, Families))
 	}
-	errs = append(errs, causal.CheckSizes(fam,
-		causal.Size{Field: "vocab_size", Value: c.VocabSize, Min: 1, Max: causal.MaxVocab},
-		causal.Size{Field: "hidden_size", Value: c.HiddenSize, Min: 1, Max: causal.MaxWidth},
-		causal.Size{Field: "intermediate_size", Value: c.IntermediateSize, Min: 1, Max: causal.MaxInner},
-		causal.Size{Field: "num_hidden_layers", Value: c.NumHiddenLayers, Min: 1, Max: causal.MaxLayers},
-		causal.Size{Field: "num_attention_heads", Value: c.NumAttentionHeads, Min: 1, Max: causal.MaxHeads},
-		causal.Size{Field: "num_key_value_heads", Value: c.KVHeads(), Min: 1, Max: max(1, c.NumAttentionHeads)},
-		causal.Size{Field: "head_dim", Value: c.HeadSize(), Min: 2, Max: causal.MaxWidth},
-		causal.Size{Field: "max_position_embeddings", Value: c.MaxPositionEmbeddings, Min: 1, Max: causal.MaxPositions},
-	))
-	if c.NumAttentionHeads > 0 && c.KVHeads() > 0 && c.NumAttentionHeads%c.KVHeads() != 0 {
-		errs = append(errs, fmt.Errorf("%s: config num_key_value_heads = %d; valid: a divisor of num_attention_heads (%d)", fam, c.KVHeads(), c.NumAttentionHeads))
-	}
+	errs = append(errs, causal.CheckCore(fam, causal.CoreSizes{Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Inner: c.IntermediateSize, Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads,
+		Positions: c.MaxPositionEmbeddings, Grouped: true, KVHeads: c.KVHeads(), HeadDim: c.HeadSize()}))
 	if c.HeadDim == 0 && c.NumAttentionHeads > 0 && c.HiddenSize%c.NumAttentionHeads != 0 {
 		errs = append(errs, fmt.Errorf("%s: config hidden_size = %d is not a multiple of num_attention_heads = %d (and head_dim is not set)", fam, c.HiddenSize, c.NumAttentionHeads))
 	}
@@ -187,34 +163,21 @@ func (c Config) Validate() error {
 	if _, err := activation(c.HiddenAct); err != nil {
 		errs = append(errs, fmt.Errorf("%s: config hidden_act: %w", fam, err))
 	}
-	for i, t := range c.LayerTypes {
-		if t != "sliding_attention" && t != "full_attention" {
-			errs = append(errs, fmt.Errorf("%s: config layer_types[%d] = %q; valid: \"sliding_attention\", \"full_attention\"", fam, i, t))
-		}
-	}
-	if n := len(c.LayerTypes); n > 0 && n != c.NumHiddenLayers {
-		errs = append(errs, fmt.Errorf("%s: config layer_types has %d entries; valid: one per layer (%d)", fam, n, c.NumHiddenLayers))
-	}
+	errs = append(errs, causal.CheckLayerTypes(fam, c.LayerTypes, c.NumHiddenLayers))
 	if c.InitializerRange < 0 || math.IsNaN(c.InitializerRange) {
 		errs = append(errs, fmt.Errorf("%s: config initializer_range = %g; valid: >= 0", fam, c.InitializerRange))
 	}
-	if w := float64(c.NumParams()); w > causal.MaxWeights {
-		errs = append(errs, fmt.Errorf("%s: config describes %.3g weights; valid: at most %d", fam, w, int64(causal.MaxWeights)))
-	}
+	errs = append(errs, causal.CheckWeights(fam, c.NumParams()))
 	return errors.Join(errs...)
 }
 
 // NumParams returns the number of weights, in float64 (which cannot
 // overflow for sizes that fail Validate).
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
 	q, kv := float64(c.NumAttentionHeads*c.HeadSize()), float64(c.KVHeads()*c.HeadSize())
 	layer := 2*d + d*q + 2*d*kv + q*d + 3*d*in
-	n := v*d + float64(c.NumHiddenLayers)*layer + d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, d, c.TieWordEmbeddings)
 }
 
 // configJSON is what Save writes: the config with the architecture name

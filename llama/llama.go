@@ -6,7 +6,6 @@ package llama
 
 import (
 	"fmt"
-	"strconv"
 
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with the dot import.
 
@@ -16,158 +15,120 @@ import (
 )
 
 // Arch is the causal.Arch of a validated Config.
-type Arch struct {
-	cfg  Config
-	rope causal.Rope
-}
-
-var _ causal.Arch = (*Arch)(nil)
+type Arch struct{ causal.Base[Config] }
 
 // NewArch returns cfg's architecture, or cfg's validation error.
 func NewArch(cfg Config) (*Arch, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	r, _ := cfg.Rope() // Validate checked it
-	return &Arch{cfg: cfg, rope: r}, nil
+	return causal.NewArch(cfg, func(b causal.Base[Config]) *Arch { return &Arch{b} })
 }
 
-// Config returns the architecture's config.
-func (a *Arch) Config() Config { return a.cfg }
-
 // Family returns the model_type: "llama", "mistral" or "qwen2".
-func (a *Arch) Family() string { return a.cfg.ModelType }
+func (a *Arch) Family() string { return a.Config().ModelType }
 
 // Dims returns the model's sizes; rotary models have no pos_embed site.
 func (a *Arch) Dims() lm.Dims {
-	c := a.cfg
+	c := a.Config()
 	return lm.Dims{Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads, KVHeads: c.KVHeads(),
 		Hidden: c.HiddenSize, HeadDim: c.HeadSize(), Inner: c.IntermediateSize, Vocab: c.VocabSize,
 		Positions: c.MaxPositionEmbeddings, Absent: []lm.Component{lm.PosEmbed}}
 }
 
 // EOS returns eos_token_id (the first when it is a list), or -1.
-func (a *Arch) EOS() int { return int(a.cfg.EOSTokenID) }
+func (a *Arch) EOS() int { return int(a.Config().EOSTokenID) }
 
 // String describes the architecture.
 func (a *Arch) String() string {
-	c := a.cfg
+	c := a.Config()
 	name := map[string]string{"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2"}[c.ModelType]
 	return fmt.Sprintf("%s %d layers, %d heads (%d kv), d=%d, vocab %d", name, c.NumHiddenLayers,
 		c.NumAttentionHeads, c.KVHeads(), c.HiddenSize, c.VocabSize)
 }
 
 // ConfigJSON returns the config.json Save writes.
-func (a *Arch) ConfigJSON() ([]byte, error) { return a.cfg.configJSON() }
+func (a *Arch) ConfigJSON() ([]byte, error) { return a.Config().configJSON() }
 
 // SharesLayers reports whether every block has the same attention window.
 func (a *Arch) SharesLayers() bool {
-	for l := 1; l < a.cfg.NumHiddenLayers; l++ {
-		if a.cfg.Window(l) != a.cfg.Window(0) {
-			return false
-		}
-	}
-	return true
+	return causal.SameWindows(a.Config().NumHiddenLayers, a.Config().Window)
 }
 
-func (a *Arch) qkvBias() bool { return a.cfg.ModelType == "qwen2" || a.cfg.AttentionBias }
-func (a *Arch) oBias() bool   { return a.cfg.ModelType != "qwen2" && a.cfg.AttentionBias }
+func (a *Arch) qkvBias() bool { return a.Config().ModelType == "qwen2" || a.Config().AttentionBias }
+func (a *Arch) oBias() bool   { return a.Config().ModelType != "qwen2" && a.Config().AttentionBias }
 
 // Params lists the weights with transformers' names: the embedding, each
 // layer's norms, projections and MLP, the final norm and (untied) lm_head.
 func (a *Arch) Params() []causal.Param {
-	c := a.cfg
+	return a.stack().Params()
+}
+
+// layerParams lists one block's weights: norms, projections and MLP.
+func (a *Arch) layerParams(add func(name string, init causal.Init, shape ...int)) {
+	c := a.Config()
 	d, q, kv, in := c.HiddenSize, c.NumAttentionHeads*c.HeadSize(), c.KVHeads()*c.HeadSize(), c.IntermediateSize
 	w, one, zero := causal.Normal(c.InitializerRange), causal.Fill(1), causal.Fill(0)
-	ps := []causal.Param{{Name: "model.embed_tokens.weight", Shape: []int{c.VocabSize, d}, Init: w}}
-	for l := range c.NumHiddenLayers {
-		p := "model.layers." + strconv.Itoa(l) + "."
-		add := func(name string, init causal.Init, shape ...int) {
-			ps = append(ps, causal.Param{Name: p + name, Shape: shape, Init: init})
-		}
-		add("input_layernorm.weight", one, d)
-		for _, proj := range []struct {
-			name string
-			out  int
-		}{{"q_proj", q}, {"k_proj", kv}, {"v_proj", kv}} {
-			add("self_attn."+proj.name+".weight", w, proj.out, d)
-			if a.qkvBias() {
-				add("self_attn."+proj.name+".bias", zero, proj.out)
-			}
-		}
-		add("self_attn.o_proj.weight", w, d, q)
-		if a.oBias() {
-			add("self_attn.o_proj.bias", zero, d)
-		}
-		add("post_attention_layernorm.weight", one, d)
-		for _, proj := range []struct {
-			name    string
-			out, in int
-		}{{"gate_proj", in, d}, {"up_proj", in, d}, {"down_proj", d, in}} {
-			add("mlp."+proj.name+".weight", w, proj.out, proj.in)
-			if c.MLPBias {
-				add("mlp."+proj.name+".bias", zero, proj.out)
-			}
+	add("input_layernorm.weight", one, d)
+	for _, proj := range []struct {
+		name string
+		out  int
+	}{{"q_proj", q}, {"k_proj", kv}, {"v_proj", kv}} {
+		add("self_attn."+proj.name+".weight", w, proj.out, d)
+		if a.qkvBias() {
+			add("self_attn."+proj.name+".bias", zero, proj.out)
 		}
 	}
-	ps = append(ps, causal.Param{Name: "model.norm.weight", Shape: []int{d}, Init: one})
-	if !c.TieWordEmbeddings {
-		ps = append(ps, causal.Param{Name: "lm_head.weight", Shape: []int{c.VocabSize, d}, Init: w})
+	add("self_attn.o_proj.weight", w, d, q)
+	if a.oBias() {
+		add("self_attn.o_proj.bias", zero, d)
 	}
-	return ps
+	add("post_attention_layernorm.weight", one, d)
+	for _, proj := range []struct {
+		name    string
+		out, in int
+	}{{"gate_proj", in, d}, {"up_proj", in, d}, {"down_proj", d, in}} {
+		add("mlp."+proj.name+".weight", w, proj.out, proj.in)
+		if c.MLPBias {
+			add("mlp."+proj.name+".bias", zero, proj.out)
+		}
+	}
+}
+
+// stack is the frame Params and Forward share.
+func (a *Arch) stack() causal.Stack {
+	c := a.Config()
+	return causal.Stack{Names: causal.ModelNames, Layers: c.NumHiddenLayers, Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Init: causal.Normal(c.InitializerRange), NormInit: causal.Fill(1), Tied: c.TieWordEmbeddings,
+		LayerParams: a.layerParams, Block: a.block, Norm: transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}}
 }
 
 // Forward builds the forward pass: token embeddings, pre-norm blocks of
 // rotary grouped-query attention and a gated MLP, the final RMSNorm and
 // the unembedding.
 func (a *Arch) Forward(w causal.Weights, in lm.Inputs, hook lm.Hook) *Node {
-	c := a.cfg
-	unembed := w.Opt("lm_head.weight")
-	if unembed == nil {
-		unembed = w.Get("model.embed_tokens.weight")
-	}
-	wiring := transformer.Wiring{
-		Layers: c.NumHiddenLayers,
-		Embed: func(in lm.Inputs, at transformer.At) *Node {
-			return at.Call(lm.Embed, Gather(w.Get("model.embed_tokens.weight"), ExpandAxes(in.IDs, -1)))
-		},
-		Block: func(l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-			return a.block(w, l, h, ctx, at)
-		},
-		FinalNorm: func(h *Node, at transformer.At) *Node {
-			return transformer.Norm{Kind: transformer.RMSNormKind, Eps: c.RMSNormEps}.FinalNorm(h, transformer.NormWeights{Weight: w.Get("model.norm.weight")}, at)
-		},
-		Unembed: func(h *Node) *Node { return Einsum("bsd,vd->bsv", h, unembed) },
-	}
-	return transformer.Forward(wiring, in, hook)
+	return a.stack().Forward(w, in, hook)
 }
 
 // block is decoder layer l.
-func (a *Arch) block(w causal.Weights, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
-	c := a.cfg
-	p := "model.layers." + strconv.Itoa(l) + "."
-	lin := func(name string) transformer.LinearWeights {
-		return transformer.LinearWeights{W: w.Get(p + name + ".weight"), Bias: w.Opt(p + name + ".bias"), Layout: transformer.OutIn}
-	}
-	rot := rotary(a.rope, c.HeadSize())
+func (a *Arch) block(w causal.Layer, l int, h *Node, ctx *transformer.Context, at transformer.At) *Node {
+	c := a.Config()
+	rot := rotary(a.Rope(), c.HeadSize())
 	attn := transformer.AttentionConfig{Heads: c.NumAttentionHeads, KVHeads: c.KVHeads(), HeadDim: c.HeadSize(),
 		Window: c.Window(l), Rotary: &rot}
 	act, _ := activation(c.HiddenAct) // Validate checked it
 	return transformer.PreNorm{
 		Norm1: func(x *Node) *Node {
-			return transformer.RMSNorm(x, w.Get(p+"input_layernorm.weight"), c.RMSNormEps, false)
+			return transformer.RMSNorm(x, w.Get("input_layernorm.weight"), c.RMSNormEps, false)
 		},
 		Attention: func(x *Node) *Node {
 			merged := transformer.Attention(attn, transformer.AttentionInputs{
-				Query: transformer.Linear(x, lin("self_attn.q_proj")), Key: transformer.Linear(x, lin("self_attn.k_proj")),
-				Value: transformer.Linear(x, lin("self_attn.v_proj")), Context: ctx, Layer: l}, at)
-			return transformer.Output(merged, c.NumAttentionHeads, lin("self_attn.o_proj"), at)
+				Query: transformer.Linear(x, w.Linear("self_attn.q_proj")), Key: transformer.Linear(x, w.Linear("self_attn.k_proj")),
+				Value: transformer.Linear(x, w.Linear("self_attn.v_proj")), Context: ctx, Layer: l}, at)
+			return transformer.Output(merged, c.NumAttentionHeads, w.Linear("self_attn.o_proj"), at)
 		},
 		Norm2: func(x *Node) *Node {
-			return transformer.RMSNorm(x, w.Get(p+"post_attention_layernorm.weight"), c.RMSNormEps, false)
+			return transformer.RMSNorm(x, w.Get("post_attention_layernorm.weight"), c.RMSNormEps, false)
 		},
 		MLP: func(x *Node) *Node {
-			return transformer.MLP(x, act, transformer.MLPWeights{Gate: lin("mlp.gate_proj"), Up: lin("mlp.up_proj"), Down: lin("mlp.down_proj")}, at)
+			return transformer.MLP(x, act, transformer.MLPWeights{Gate: w.Linear("mlp.gate_proj"), Up: w.Linear("mlp.up_proj"), Down: w.Linear("mlp.down_proj")}, at)
 		},
 	}.Apply(h, at)
 }

@@ -141,6 +141,22 @@ func (d *Decoder) Generate(prompts *Batch, s Sampling, extra func(step int) []an
 	return gen, nil
 }
 
+// GenerateTokens left-pads prompts into one batch with r (see
+// Runner.NewBatch) and continues them as Generate does, with no extra
+// inputs. It returns the new tokens of each prompt, or NewBatch's or
+// Generate's error.
+func (d *Decoder) GenerateTokens(r *Runner, prompts []Prompt, s Sampling, onToken func(step int, ids []int)) ([][]int, error) {
+	b, err := r.NewBatch(prompts, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := d.Generate(b, s, nil, onToken)
+	if err != nil {
+		return nil, err
+	}
+	return g.Tokens, nil
+}
+
 // step runs one decoding graph and returns the last position's logits
 // [b*vocab], the updated caches and the hooks' extra outputs.
 func (d *Decoder) step(prompt bool, ids, pos []int32, n, start int, cacheMask []float32, L int, caches []*tensors.Tensor, extra []any) ([]float32, []*tensors.Tensor, []*tensors.Tensor, error) {

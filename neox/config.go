@@ -54,27 +54,12 @@ func DefaultConfig() Config {
 
 // ParseConfig parses and validates a GPT-NeoX config.json.
 func ParseConfig(data []byte) (Config, error) {
-	c := DefaultConfig()
-	if err := causal.ParseJSON("gpt_neox", data, &c); err != nil {
-		return Config{}, err
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return causal.ParseConfig("gpt_neox", data, DefaultConfig())
 }
 
 // ReadConfig reads and validates the config.json at path.
 func ReadConfig(path string) (Config, error) {
-	data, err := causal.ReadConfigFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("gpt_neox: read config: %w", err)
-	}
-	c, err := ParseConfig(data)
-	if err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
+	return causal.ReadConfig("gpt_neox", path, ParseConfig)
 }
 
 // HeadDim returns hidden_size/num_attention_heads.
@@ -104,14 +89,9 @@ func (c Config) Validate() error {
 	if c.ModelType != fam {
 		errs = append(errs, fmt.Errorf("gpt_neox: config model_type %q; valid: %q", c.ModelType, fam))
 	}
-	errs = append(errs, causal.CheckSizes(fam,
-		causal.Size{Field: "vocab_size", Value: c.VocabSize, Min: 1, Max: causal.MaxVocab},
-		causal.Size{Field: "hidden_size", Value: c.HiddenSize, Min: 1, Max: causal.MaxWidth},
-		causal.Size{Field: "intermediate_size", Value: c.IntermediateSize, Min: 1, Max: causal.MaxInner},
-		causal.Size{Field: "num_hidden_layers", Value: c.NumHiddenLayers, Min: 1, Max: causal.MaxLayers},
-		causal.Size{Field: "num_attention_heads", Value: c.NumAttentionHeads, Min: 1, Max: causal.MaxHeads},
-		causal.Size{Field: "max_position_embeddings", Value: c.MaxPositionEmbeddings, Min: 1, Max: causal.MaxPositions},
-	))
+	errs = append(errs, causal.CheckCore(fam, causal.CoreSizes{Vocab: c.VocabSize, Hidden: c.HiddenSize,
+		Inner: c.IntermediateSize, Layers: c.NumHiddenLayers, Heads: c.NumAttentionHeads,
+		Positions: c.MaxPositionEmbeddings}))
 	if c.NumAttentionHeads > 0 && c.HiddenSize%c.NumAttentionHeads != 0 {
 		errs = append(errs, fmt.Errorf("gpt_neox: config hidden_size = %d is not a multiple of num_attention_heads = %d", c.HiddenSize, c.NumAttentionHeads))
 	}
@@ -126,20 +106,15 @@ func (c Config) Validate() error {
 	if _, err := transformer.ParseActivation(c.HiddenAct); err != nil {
 		errs = append(errs, fmt.Errorf("gpt_neox: config hidden_act: %w", err))
 	}
-	if w := c.NumParams(); w > causal.MaxWeights {
-		errs = append(errs, fmt.Errorf("gpt_neox: config describes %.3g weights; valid: at most %d", w, int64(causal.MaxWeights)))
-	}
+	errs = append(errs, causal.CheckWeights(fam, c.NumParams()))
 	return errors.Join(errs...)
 }
 
 // NumParams returns the number of weights, in float64.
 func (c Config) NumParams() float64 {
-	d, in, v := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize)
-	n := v*d + float64(c.NumHiddenLayers)*(4*d+4*d*d+4*d+2*d*in+in+d) + 2*d
-	if !c.TieWordEmbeddings {
-		n += v * d
-	}
-	return n
+	d, in := float64(c.HiddenSize), float64(c.IntermediateSize)
+	layer := 4*d + 4*d*d + 4*d + 2*d*in + in + d
+	return causal.CountWeights(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, layer, 2*d, c.TieWordEmbeddings)
 }
 
 func (c Config) configJSON() ([]byte, error) {

@@ -32,6 +32,9 @@ type Config struct {
 	ModelName            string `json:"model_name,omitempty"`
 	ContextSize          int    `json:"context_size,omitempty"`
 	PrependBOS           *bool  `json:"prepend_bos,omitempty"`
+	// RescaleActsByDecoderNorm (topk only) ranks pre-activations scaled by
+	// each feature's decoder norm and divides activations by it in decode.
+	RescaleActsByDecoderNorm bool `json:"rescale_acts_by_decoder_norm,omitempty"`
 	// Extra holds the cfg.json fields govene does not read, kept as raw JSON
 	// so that Save writes them back (nil for an SAE built in memory).
 	Extra map[string][]byte `json:"-"`

@@ -11,50 +11,20 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-// trainHookNames maps govene's components to TransformerLens' hook names (the
-// part after "blocks.L.", or the whole name for a global site).
-var trainHookNames = map[lm.Component]string{
-	lm.BlockInput:           "hook_resid_pre",
-	lm.ResidMid:             "hook_resid_mid",
-	lm.BlockOutput:          "hook_resid_post",
-	lm.AttentionOutput:      "hook_attn_out",
-	lm.MLPOutput:            "hook_mlp_out",
-	lm.AttentionValueOutput: "attn.hook_z",
-	lm.MLPPost:              "mlp.hook_post",
-	lm.Embed:                "hook_embed",
-}
-
-// hookNameFor returns TransformerLens' hook name for a govene site, as SAELens
-// writes it in cfg.json: block_output at layer 4 is
-// "blocks.4.hook_resid_post", block_input "hook_resid_pre", resid_mid
-// "hook_resid_mid", attention_output "hook_attn_out", mlp_output
-// "hook_mlp_out", attention_value_output "attn.hook_z", mlp_post
-// "mlp.hook_post", embed "hook_embed". Other sites are an error naming the
-// supported components.
+// hookNameFor returns TransformerLens' hook name for a govene site, as
+// SAELens writes it in cfg.json: the inverse of HookSite (block_output at
+// layer 4 is "blocks.4.hook_resid_post", embed "hook_embed"). A site
+// HookSite does not map back to is an error naming the supported hooks.
 func hookNameFor(site lm.Site) (string, error) {
-	name, ok := trainHookNames[site.Component]
-	if !ok {
-		return "", fmt.Errorf("sae: site %s has no TransformerLens hook name govene maps; supported components: %s",
-			site, trainHookComponents())
+	if site.Component == lm.Embed {
+		return "hook_embed", nil
 	}
-	if site.Component.IsGlobal() {
-		return name, nil
-	}
-	if site.Layer < 0 {
-		return "", fmt.Errorf("sae: site %s: layer %d must not be negative", site, site.Layer)
-	}
-	return "blocks." + strconv.Itoa(site.Layer) + "." + name, nil
-}
-
-// trainHookComponents lists trainHookNames' components in a fixed order.
-func trainHookComponents() []lm.Component {
-	var cs []lm.Component
-	for _, c := range append(append([]lm.Component{}, lm.LayerComponents...), lm.GlobalComponents...) {
-		if _, ok := trainHookNames[c]; ok {
-			cs = append(cs, c)
+	for name, c := range hookComponents {
+		if c == site.Component && site.Layer >= 0 && !site.Component.IsGlobal() {
+			return "blocks." + strconv.Itoa(site.Layer) + "." + name, nil
 		}
 	}
-	return cs
+	return "", fmt.Errorf("sae: site %s has no TransformerLens hook name govene maps; supported hooks: %q", site, SupportedHooks)
 }
 
 // activations is a matrix of activations, one row per token.

@@ -175,6 +175,15 @@ func TestTrainShipped(t *testing.T) {
 						t.Fatalf("row %d has %d active features; k is %d", i, c, tc.exactK)
 					}
 				}
+				for i := range s.DSAE { // the decoder norms are folded into the encoder, as SAELens saves topk SAEs
+					norm := 0.0
+					for _, v := range s.WDec[i*s.DIn : (i+1)*s.DIn] {
+						norm += float64(v) * float64(v)
+					}
+					if math.Abs(math.Sqrt(norm)-1) > 1e-4 {
+						t.Fatalf("W_dec row %d has norm %.6f; want 1", i, math.Sqrt(norm))
+					}
+				}
 				if math.Abs(fin.L0-float64(tc.exactK)) > 0.01 {
 					t.Errorf("topk training L0 %.4f; want exactly %d", fin.L0, tc.exactK)
 				}

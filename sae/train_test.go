@@ -11,6 +11,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/govene/govene/backend"
 	"github.com/govene/govene/causal"
 	"github.com/govene/govene/llama"
 
@@ -393,6 +398,93 @@ func TestHookNameFor(t *testing.T) {
 		}
 		if back, err := HookSite(got); err != nil || back != tc.site {
 			t.Errorf("HookSite(%q) = %v, %v; want %v", got, back, err, tc.site)
+		}
+	}
+}
+
+// TestStraightThrough checks the JumpReLU and Step estimators against
+// SAELens' backward formulas: d/dthr sum(jumprelu(x, thr)) is
+// -(thr/bw) * #{|x - thr| < bw/2}, d/dx is (x > thr); d/dthr sum(step(x,
+// thr)) is -(1/bw) * #{|x - thr| < bw/2} and nothing reaches x.
+func TestStraightThrough(t *testing.T) {
+	b, err := backend.New(backend.GoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bw = 0.05
+	x := []float32{0.1, 0.48, 0.52, 0.9, 0.47, 0.2} // [3, 2]; thr per column 0.5, 0.2
+	thr := []float32{0.5, 0.2}
+	for _, tc := range []struct {
+		name     string
+		fn       func(x, thr *graph.Node) *graph.Node
+		value    []float32
+		dThr, dX []float32
+	}{
+		{"jumprelu", func(x, thr *graph.Node) *graph.Node { return jumpReLU(x, thr, bw) },
+			[]float32{0, 0.48, 0.52, 0.9, 0, 0},
+			// one value per column lies within bw/2 of its threshold (0.52 and 0.2)
+			[]float32{-0.5 / bw * 1, -0.2 / bw * 1}, []float32{0, 1, 1, 1, 0, 0}},
+		{"step", func(x, thr *graph.Node) *graph.Node { return step(x, thr, bw) },
+			[]float32{0, 1, 1, 1, 0, 0},
+			[]float32{-1 / bw * 1, -1 / bw * 1}, []float32{0, 0, 0, 0, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := graph.NewExec(b, func(x, thr *graph.Node) []*graph.Node {
+				y := tc.fn(x, rows(thr, x))
+				g := graph.Gradient(graph.ReduceAllSum(y), x, thr)
+				return []*graph.Node{y, g[0], g[1]}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Call(tensors.FromFlatDataAndDimensions(x, 3, 2), tensors.FromFlatDataAndDimensions(thr, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range [][]float32{tc.value, tc.dX, tc.dThr} {
+				got := tensors.MustCopyFlatData[float32](out[[]int{0, 1, 2}[i]])
+				for j := range want {
+					if math.Abs(float64(got[j]-want[j])) > 1e-4 {
+						t.Errorf("output %d: %v; want %v", i, got, want)
+						break
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTopKMask checks the bisection top-k on rows with negative values,
+// near ties and k equal to the width.
+func TestTopKMask(t *testing.T) {
+	b, err := backend.New(backend.GoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		row  []float32
+		k    int
+		want []float32
+	}{
+		{[]float32{-3, -1, -2, -5}, 2, []float32{0, 1, 1, 0}},
+		{[]float32{1, 1.0000001, 0.9999999, 0}, 1, []float32{0, 1, 0, 0}},
+		{[]float32{1, 1.0000001, 0.9999999, 0}, 3, []float32{1, 1, 1, 0}},
+		{[]float32{100, -100, 0.001, 0.002}, 4, []float32{1, 1, 1, 1}},
+		{[]float32{5, 4, 3, 2}, 1, []float32{1, 0, 0, 0}},
+	}
+	for _, tc := range tests {
+		e, err := graph.NewExec(b, func(x *graph.Node) *graph.Node {
+			return topKMask(x, graph.Scalar(x.Graph(), dtypes.Float32, tc.k))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Call(tensors.FromFlatDataAndDimensions(tc.row, 1, len(tc.row)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tensors.MustCopyFlatData[float32](out[0]); !slices.Equal(got, tc.want) {
+			t.Errorf("top %d of %v: %v; want %v", tc.k, tc.row, got, tc.want)
 		}
 	}
 }

@@ -78,9 +78,9 @@ type TrainConfig struct {
 	ModelName string `json:"model_name,omitempty"`
 	// Seed seeds the initialization and the shuffling.
 	Seed uint64 `json:"seed"`
-	// Progress receives the progress (default os.Stderr): a bar on a
-	// terminal, one updating line in a notebook, a few lines in a log
-	// (internal/progress); io.Discard silences it.
+	// Progress is where the progress bar goes [os.Stderr]; package
+	// internal/progress draws a bar on a terminal, updates one line in a
+	// notebook and writes a few lines to a log. io.Discard silences it.
 	Progress io.Writer `json:"-"`
 	// OnLog, when set, is called with each recorded TrainLog (for live
 	// charts in a notebook).

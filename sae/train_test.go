@@ -488,3 +488,29 @@ func TestTopKMask(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainWarmUp checks the sparsity coefficient's linear warm-up
+// (SAELens' CoefficientScheduler: 0 on the first step, the full value from
+// step warm_up+1) and that a JumpReLU threshold never goes negative.
+func TestTrainWarmUp(t *testing.T) {
+	m, prompts := tinyLlama(t)
+	site := lm.Site{Layer: 1, Component: lm.BlockOutput}
+	for _, arch := range []string{ArchStandard, ArchJumpReLU} {
+		s, rep, err := Train(m, site, prompts, TrainConfig{Architecture: arch, DSAE: 32, Steps: 6, BatchSize: 32, LogEvery: 1,
+			L1WarmUpSteps: 4, L0WarmUpSteps: 4, JumpReLUBandwidth: 0.5, NormalizeActivations: NormExpectedAverage,
+			Adam: train.Adam{LR: 1e-3}, Progress: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Steps 2 and 5 use 1/4 and all of the coefficient; the penalty
+		// itself moves little at this learning rate.
+		if l := rep.Logs; l[0].SparsityLoss != 0 || !(l[1].SparsityLoss > 0) || math.Abs(l[4].SparsityLoss/l[1].SparsityLoss-4) > 1 {
+			t.Errorf("%s: sparsity losses %g, %g ... %g; want 0 on the first step, then rising 4x by step 5", arch, l[0].SparsityLoss, l[1].SparsityLoss, l[4].SparsityLoss)
+		}
+		for i, v := range s.Threshold {
+			if v < 0 {
+				t.Errorf("%s: threshold %d is %g", arch, i, v)
+			}
+		}
+	}
+}

@@ -2,7 +2,7 @@
 # Keeps the oracle's fixtures in step with the scripts that make them.
 #
 # oracle/fixtures.sha256 records the sha256 of the fixture scripts and of
-# requirements files that the committed fixtures were made with. The fixtures form three
+# requirements files that the committed fixtures were made with. The fixtures form four
 # groups, each regenerated only when one of its own inputs changed:
 #
 #   gpt2      make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
@@ -13,6 +13,9 @@
 #             (TransformerLens 4.3.0 in its own venv, oracle/.venv-tl: setup_tl.sh). It
 #             reads gpt2/testdata/odd and models/testdata/llama, so it is also
 #             regenerated whenever the gpt2 or the families group is.
+#   sae       make_sae_fixtures.py, requirements-sae.txt -> sae/testdata (SAELens 6.54.12
+#             in its own venv, oracle/.venv-sae: setup_sae.sh). It reads
+#             gpt2/testdata/odd, so it is also regenerated whenever the gpt2 group is.
 #
 # requirements.txt belongs to gpt2 and families. When every hash still matches (and the
 # fixtures exist), this exits 0 at once without Python. Otherwise it builds the pinned
@@ -43,6 +46,8 @@ family_inputs=(make_family_fixtures.py requirements.txt)
 family_ckpts=(neox neox-serial llama mistral qwen2 gemma2)
 analysis_inputs=(make_analysis_fixtures.py requirements-tl.txt)
 analysis_ckpts=(gpt2-odd llama)
+sae_inputs=(make_sae_fixtures.py requirements-sae.txt)
+sae_names=(standard topk jumprelu standard-norm)
 
 # hashes_match FILE... : every FILE has a line in fixtures.sha256 and its hash matches.
 hashes_match() {
@@ -81,15 +86,26 @@ analysis_fresh() {
 	done
 }
 
+sae_fresh() {
+	hashes_match "${sae_inputs[@]}" || return 1
+	for name in "${sae_names[@]}"; do
+		for f in cfg.json sae_weights.safetensors reference.safetensors reference.json; do
+			[[ -f "$repo/sae/testdata/$name/$f" ]] || return 1
+		done
+	done
+}
+
 gpt2=1
 families=1
 analysis=1
+sae=1
 if [[ $force == 0 ]]; then
 	gpt2_fresh && gpt2=0
 	families_fresh && families=0
 	[[ $gpt2 == 0 && $families == 0 ]] && analysis_fresh && analysis=0
+	[[ $gpt2 == 0 ]] && sae_fresh && sae=0
 fi
-if [[ $gpt2 == 0 && $families == 0 && $analysis == 0 ]]; then
+if [[ $gpt2 == 0 && $families == 0 && $analysis == 0 && $sae == 0 ]]; then
 	echo "fixtures up to date (oracle/fixtures.sha256)"
 	exit 0
 fi
@@ -115,6 +131,12 @@ if [[ $analysis == 1 ]]; then
 	tl_venv="${ORACLE_TL_VENV:-$here/.venv-tl}"
 	"$tl_venv/bin/python" "$here/make_analysis_fixtures.py" --out "$repo/analysis/testdata"
 fi
+if [[ $sae == 1 ]]; then
+	echo "regenerating SAE fixtures (SAELens)"
+	"$here/setup_sae.sh"
+	sae_venv="${ORACLE_SAE_VENV:-$here/.venv-sae}"
+	"$sae_venv/bin/python" "$here/make_sae_fixtures.py" --out "$repo/sae/testdata"
+fi
 # Record the hashes of what was regenerated; keep the other group's lines as they were,
 # so that a stale group stays stale until it is regenerated.
 new="$(mktemp)"
@@ -138,6 +160,7 @@ keep() {
 	# regenerated. When neither was regenerated, keep its line as it was.
 	if [[ $gpt2 == 1 || $families == 1 ]]; then record requirements.txt; else keep requirements.txt; fi
 	if [[ $analysis == 1 ]]; then record "${analysis_inputs[@]}"; else keep "${analysis_inputs[@]}"; fi
+	if [[ $sae == 1 ]]; then record "${sae_inputs[@]}"; else keep "${sae_inputs[@]}"; fi
 } >"$new"
 mv "$new" "$here/fixtures.sha256"
 trap - EXIT

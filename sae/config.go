@@ -17,9 +17,6 @@ var Architectures = []string{ArchStandard, ArchTopK, ArchJumpReLU}
 // input at run time as SAELens does.
 var Normalizations = []string{NormNone, NormExpectedAverage, NormConstantRescale, NormLayerNorm}
 
-// NormLayerNorm is SAELens' run-time layer normalisation of the input.
-const NormLayerNorm = "layer_norm"
-
 // MaxDim caps d_in and d_sae (each) and MaxWeights the values of one weight
 // matrix, so that a hostile cfg.json cannot ask for a huge allocation.
 const (
@@ -111,6 +108,12 @@ func parseConfig(data []byte) (Config, error) {
 			if v, ok := flat["activation_fn_kwargs"]; ok && json.Unmarshal(v, &kw) == nil && kw.K > 0 {
 				c.Architecture, c.K = ArchTopK, kw.K
 			}
+		}
+	}
+	if c.HookLayer == 0 { // absent in SAELens 6 files: the hook name's layer
+
+		if site, err := HookSite(c.HookName); err == nil && site.Layer > 0 {
+			c.HookLayer = site.Layer
 		}
 	}
 	if c.NormalizeActivations == "" {

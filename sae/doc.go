@@ -3,8 +3,11 @@
 // the Hugging Face cache or the Hub.
 //
 // An SAE is read on the host (Load, Encode, Decode) and spliced into any
-// lm.Model's forward through pv interventions, so its features compose with
-// the rest of pv, sweeps and sessions: FeatureActivations and TopActivating
+// lm.Model's forward through pv interventions (the registered types "sae"
+// and "sae_topk", and pv's Addition for steering), so splices are ordinary
+// pv configs: they combine with other interventions, save and load with
+// pv, and generate; a session or sweep serving process that imports this
+// package knows the types. FeatureActivations and TopActivating
 // read features per token, Reconstruction reports SAELens' evaluation
 // metrics (cross-entropy increase, KL, explained variance, L0), and the
 // splice, ablation and steering interventions edit the forward.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 )
@@ -173,4 +172,3 @@ func kl(lp, lq []float64) float64 {
 	}
 	return s
 }
-

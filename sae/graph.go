@@ -3,8 +3,8 @@ package sae
 import (
 	"math"
 
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // The settings an SAE's forward needs besides its weights, as the values
@@ -170,4 +170,3 @@ func (s *SAE) ReconstructNode(x *graph.Node) *graph.Node {
 	f, nm := p.encode(x)
 	return p.decode(f, &nm)
 }
-

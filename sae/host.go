@@ -1,6 +1,7 @@
 package sae
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -120,7 +121,7 @@ func (s *SAE) encodeHost(x []float32) ([]float32, []rowNorm, error) {
 		kth := math.Inf(-1)
 		if s.Architecture == ArchTopK {
 			sorted := slices.Clone(pre)
-			slices.SortFunc(sorted, func(a, b float64) int { return -cmpF(a, b) })
+			slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
 			kth = sorted[s.K-1]
 		}
 		for j, v := range pre {
@@ -135,16 +136,6 @@ func (s *SAE) encodeHost(x []float32) ([]float32, []rowNorm, error) {
 		nms[r] = nm
 	}
 	return out, nms, nil
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *SAE) decodeHost(f []float32, nms []rowNorm) []float32 {

@@ -2,6 +2,7 @@ package sae
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/core/graph"
 
@@ -43,10 +44,18 @@ func (kind) Weights(r pv.RepresentationConfig, w int) []pv.Weight {
 		{Name: "W_dec", Shape: []int{n, w}},
 		{Name: "b_dec", Shape: []int{w}},
 		{Name: "threshold", Shape: []int{n}},
-		{Name: "options", Shape: []int{numOpts}, Init: pv.InitConstant(0)},
+		{Name: "options", Shape: []int{numOpts}, Init: defaultOptions},
 		{Name: "feature_scale", Shape: []int{n}, Init: pv.InitConstant(1)},
 		{Name: "feature_add", Shape: []int{n}},
 	}
+}
+
+// defaultOptions are the options of an sae intervention whose weights
+// were not set: scale 1, nothing else on (it then decodes to b_dec, 0).
+func defaultOptions([]int, *rand.Rand) []float32 {
+	o := make([]float32, numOpts)
+	o[optScale] = 1
+	return o
 }
 
 func (kind) SubspaceWidth(r pv.RepresentationConfig, _ int) int { return r.LowRankDimension }

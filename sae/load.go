@@ -277,4 +277,3 @@ func mulAll(v []float32, f float64) []float32 {
 	}
 	return out
 }
-

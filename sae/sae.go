@@ -12,6 +12,7 @@ const (
 	NormNone            = "none"
 	NormExpectedAverage = "expected_average_only_in"
 	NormConstantRescale = "constant_norm_rescale"
+	NormLayerNorm       = "layer_norm" // SAELens' run-time layer normalisation of the input
 )
 
 // Config is SAELens' cfg.json (the fields govene reads; JSON names as

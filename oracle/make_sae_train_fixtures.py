@@ -10,9 +10,10 @@ gradients (before clipping) of that step, and the weights after. JumpReLU: SAELe
 before each forward; the fixture clamps it after the step as well (govene clamps after
 each update), which is the same sequence of forwards.
 
-Needs sae-lens==6.54.12 (and its torch). Run from the repository root:
+Needs sae-lens==6.54.12 (oracle/.venv-sae, made by oracle/setup_sae.sh). Run from the
+repository root; the output is byte-for-byte deterministic:
 
-    PY=/path/to/venv-with-sae-lens/bin/python; $PY oracle/make_sae_train_fixtures.py
+    oracle/.venv-sae/bin/python oracle/make_sae_train_fixtures.py > sae/testdata/train_step.json
 """
 import json
 import sys

@@ -13,7 +13,7 @@
 #             (TransformerLens 4.3.0 in its own venv, oracle/.venv-tl: setup_tl.sh). It
 #             reads gpt2/testdata/odd and models/testdata/llama, so it is also
 #             regenerated whenever the gpt2 or the families group is.
-#   sae       make_sae_fixtures.py, requirements-sae.txt -> sae/testdata (SAELens 6.54.12
+#   sae       make_sae_fixtures.py, make_sae_train_fixtures.py, requirements-sae.txt -> sae/testdata (SAELens 6.54.12
 #             in its own venv, oracle/.venv-sae: setup_sae.sh). It reads
 #             gpt2/testdata/odd, so it is also regenerated whenever the gpt2 group is.
 #
@@ -46,7 +46,7 @@ family_inputs=(make_family_fixtures.py requirements.txt)
 family_ckpts=(neox neox-serial llama mistral qwen2 gemma2)
 analysis_inputs=(make_analysis_fixtures.py requirements-tl.txt)
 analysis_ckpts=(gpt2-odd llama)
-sae_inputs=(make_sae_fixtures.py requirements-sae.txt)
+sae_inputs=(make_sae_fixtures.py make_sae_train_fixtures.py requirements-sae.txt)
 sae_names=(standard topk jumprelu standard-norm)
 
 # hashes_match FILE... : every FILE has a line in fixtures.sha256 and its hash matches.
@@ -88,6 +88,7 @@ analysis_fresh() {
 
 sae_fresh() {
 	hashes_match "${sae_inputs[@]}" || return 1
+	[[ -f "$repo/sae/testdata/train_step.json" ]] || return 1
 	for name in "${sae_names[@]}"; do
 		for f in cfg.json sae_weights.safetensors reference.safetensors reference.json; do
 			[[ -f "$repo/sae/testdata/$name/$f" ]] || return 1
@@ -136,6 +137,7 @@ if [[ $sae == 1 ]]; then
 	"$here/setup_sae.sh"
 	sae_venv="${ORACLE_SAE_VENV:-$here/.venv-sae}"
 	"$sae_venv/bin/python" "$here/make_sae_fixtures.py" --out "$repo/sae/testdata"
+	"$sae_venv/bin/python" "$here/make_sae_train_fixtures.py" >"$repo/sae/testdata/train_step.json"
 fi
 # Record the hashes of what was regenerated; keep the other group's lines as they were,
 # so that a stale group stays stale until it is regenerated.

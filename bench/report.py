@@ -226,8 +226,11 @@ def main():
 
     quick = bool(py.get("quick") or go.get("quick") or tl.get("quick"))
     dev = py.get("device", "cpu")
+    # With only the attrib* workloads run, the pyvene table has nothing to show.
+    show_main = bool(py.get("workloads")) or any(gw in go.get("workloads", {}) for _, _, gw in ROWS) or not trows
     info = [
         f"host {socket.gethostname()}, {os.cpu_count()} cores ({cpu_model()}), load average {fmt_load()}",
+    ] + ([] if not show_main else [
         "pyvene: " + ", ".join(f"{k} {v}" for k, v in py.get("versions", {}).items()) + f" on {dev}{' (' + py['gpu'] + ')' if py.get('gpu') else ''}, "
         f"{py.get('threads', '?')} torch threads",
         f"govene: backend {go.get('backend', '?')} ({go.get('device', '?')}), {go.get('go_version', '?')}",
@@ -235,7 +238,11 @@ def main():
         + ("  [QUICK: fewer layers/positions/repetitions; not for comparison]" if quick else ""),
         "first = first call (govene: includes building and compiling graphs; pyvene: warm-up); "
         "steady = median of later calls (sweeps: the second sweep). ratio = pyvene / govene.",
-    ]
+    ]) + ([] if show_main else [
+        f"govene: backend {go.get('backend', '?')} ({go.get('device', '?')}), {go.get('go_version', '?')}"
+        + ("  [QUICK: fewer cells/repetitions; not for comparison]" if quick else ""),
+        "first = first call (govene: includes building and compiling graphs); steady = median of later calls.",
+    ])
     if py.get("sweep_layers") and go.get("sweep_layers") and py["sweep_layers"] != go["sweep_layers"]:
         info.append("WARNING: the two sides swept different layers (one ran with --quick, the other not?)")
     if trows:
@@ -254,8 +261,9 @@ def main():
                     f"{fmt_ms(das.get('second_train_call_first_step_ms'))} (a new trainer compiles again)")
     cks = checks(py, go) + tl_checks(tl, go)
 
-    print("\n".join(table))
-    print()
+    if show_main:
+        print("\n".join(table))
+        print()
     if trows:
         print("against TransformerLens " + tl.get("versions", {}).get("transformer_lens", "?")
               + " (same checkpoint, same ids; ratio = TransformerLens / govene):")

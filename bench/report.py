@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Merge pyvene_bench.py's and govene-bench's JSON into one table (stdout) and
-bench/results-<date>-<host>[-quick][-<device>].json.
+"""Merge pyvene_bench.py's, govene-bench's and tl_attrib_bench.py's JSON into tables
+(stdout) and bench/results-<date>-<host>[-quick][-<device>].json.
 
-    python bench/report.py PYVENE.json GOVENE.json [--out-dir bench]
+    python bench/report.py PYVENE.json GOVENE.json [--tl TL.json] [--out-dir bench]
 
-Either file may be missing or empty (a side that failed): its columns show "-".
-Ratios are pyvene / govene: above 1 means govene is faster.
+Any file may be missing or empty (a side that failed): its columns show "-".
+Ratios are pyvene / govene (TransformerLens / govene in the second table): above 1
+means govene is faster.
 Standard library only.
 """
 
@@ -32,6 +33,14 @@ ROWS = [
     ("f  Llama: forward 1x16, Vanilla L6", "forward_llama", "forward_llama"),
     ("f  Llama: generate 32, steering", "generate_llama", "generate_llama"),
 ]
+
+# (row label, TransformerLens workload = govene workload), against TransformerLens 4.3.0;
+# the label gets the number of cells (and the quick reduction) appended.
+TL_ROWS = [
+    ("g  attribution patching, every site", "attrib"),
+    ("g  exact patching", "attrib_exact"),
+]
+TL_TOL = 1e-3
 
 
 def load(path):
@@ -104,14 +113,83 @@ def checks(py, go):
     return out
 
 
+def tl_checks(tl, go):
+    """govene's attribution and exact patching cells against TransformerLens' (same
+    checkpoint, same ids): max |diff| relative to TransformerLens' largest |value|,
+    Pearson correlation, same largest cell."""
+    out = []
+    tc, gc = tl.get("checks", {}), go.get("checks", {})
+    for w, what in (("attrib", "attribution"), ("attrib_exact", "exact patching")):
+        if w not in tc or w not in gc:
+            continue
+        ca, cb = tc[w].get("cells", {}), gc[w].get("cells", {})
+        common = sorted(set(ca) & set(cb))
+        name = f"{w}: govene {what} == TransformerLens"
+        if not common:
+            out.append((name, "no common cells", False))
+            continue
+        a, b = [ca[k] for k in common], [cb[k] for k in common]
+        rel = max(abs(x - y) for x, y in zip(a, b)) / max(max(abs(x) for x in a), 1e-30)
+        corr = pearson(a, b)
+        same = max(common, key=lambda k: abs(ca[k])) == max(common, key=lambda k: abs(cb[k]))
+        missing = len(set(ca) ^ set(cb))
+        out.append((name, f"{len(common)} cells{f' ({missing} on one side only)' if missing else ''}, "
+                    f"max rel. diff {rel:.1e}, correlation {corr:.6f}, same largest |cell| {same}",
+                    rel < TL_TOL and same and not missing))
+        for m in ("clean", "corrupt"):
+            x, y = tc[w].get(m), gc[w].get(m)
+            if x is not None and y is not None:
+                d = abs(x - y) / max(abs(x), 1e-30)
+                out.append((f"{w}: {m} metric, rel. diff", f"{x:.6g} vs {y:.6g}, {d:.1e}", d < TL_TOL))
+    return out
+
+
+def pearson(a, b):
+    n = len(a)
+    ma, mb = sum(a) / n, sum(b) / n
+    sab = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+    saa, sbb = sum((x - ma) ** 2 for x in a), sum((y - mb) ** 2 for y in b)
+    return sab / (saa * sbb) ** 0.5 if saa > 0 and sbb > 0 else float("nan")
+
+
+def tl_rows(tl, go):
+    """The second table's rows: TransformerLens against govene."""
+    rows, mismatched = [], []
+    for label, w in TL_ROWS:
+        if w not in tl.get("workloads", {}) and w not in go.get("workloads", {}):
+            continue
+        tf, ts = get(tl, w, "first_ms"), get(tl, w, "steady_ms")
+        gf, gs = get(go, w, "first_ms"), get(go, w, "steady_ms")
+        nt, ng = get(tl, w, "settings"), get(go, w, "settings")
+        label += f", {ng or nt} cells"
+        if w == "attrib_exact" and (tl.get("quick") or go.get("quick")):
+            label += " (QUICK: block_input L6 only)"
+        mark = ""
+        if nt and ng and nt != ng:
+            mark = "*"
+            mismatched.append(f"* {label}: TransformerLens ran {nt} cells, govene {ng}")
+        rows.append([label, fmt_ms(tf), fmt_ms(ts), fmt_ms(gf), fmt_ms(gs), fmt_ratio(ts, gs) + mark,
+                     fmt_ratio(tf, gf) + mark])
+    return rows, mismatched
+
+
+def render(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
+                                       for i, (c, w) in enumerate(zip(r, widths))) + " |"
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pyvene")
     ap.add_argument("govene")
+    ap.add_argument("--tl", default="", help="tl_attrib_bench.py's JSON (TransformerLens' attribution rows)")
     ap.add_argument("--out-dir", default=str(Path(__file__).resolve().parent))
     ap.add_argument("--note", default="", help="free text stored with the results (e.g. machine state)")
     args = ap.parse_args()
     py, go = load(args.pyvene), load(args.govene)
+    tl = load(args.tl) if args.tl else {}
 
     header = ["workload", "pyvene first", "pyvene steady", "govene first", "govene steady",
               "ratio steady", "ratio first"]
@@ -138,15 +216,21 @@ def main():
     if py.get("peak_gpu_mb"):
         rows.append(["peak GPU memory (torch)", "", f"{py['peak_gpu_mb']:.0f} MiB", "", "-", "", ""])
 
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    line = lambda r: "| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
-                                       for i, (c, w) in enumerate(zip(r, widths))) + " |"
-    table = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in rows]
+    table = render(header, rows)
+    tl_header = ["workload", "TL first", "TL steady", "govene first", "govene steady", "ratio steady", "ratio first"]
+    trows, tmismatched = tl_rows(tl, go)
+    if trows:
+        trows.append(["load checkpoint", "", fmt_ms(tl.get("load_ms")), "", fmt_ms(go.get("load_ms")),
+                      fmt_ratio(tl.get("load_ms"), go.get("load_ms")), ""])
+        trows.append(["peak RSS (whole process)", "", mem(tl), "", mem(go), "", ""])
 
-    quick = bool(py.get("quick") or go.get("quick"))
+    quick = bool(py.get("quick") or go.get("quick") or tl.get("quick"))
     dev = py.get("device", "cpu")
+    # With only the attrib* workloads run, the pyvene table has nothing to show.
+    show_main = bool(py.get("workloads")) or any(gw in go.get("workloads", {}) for _, _, gw in ROWS) or not trows
     info = [
         f"host {socket.gethostname()}, {os.cpu_count()} cores ({cpu_model()}), load average {fmt_load()}",
+    ] + ([] if not show_main else [
         "pyvene: " + ", ".join(f"{k} {v}" for k, v in py.get("versions", {}).items()) + f" on {dev}{' (' + py['gpu'] + ')' if py.get('gpu') else ''}, "
         f"{py.get('threads', '?')} torch threads",
         f"govene: backend {go.get('backend', '?')} ({go.get('device', '?')}), {go.get('go_version', '?')}",
@@ -154,21 +238,37 @@ def main():
         + ("  [QUICK: fewer layers/positions/repetitions; not for comparison]" if quick else ""),
         "first = first call (govene: includes building and compiling graphs; pyvene: warm-up); "
         "steady = median of later calls (sweeps: the second sweep). ratio = pyvene / govene.",
-    ]
+    ]) + ([] if show_main else [
+        f"govene: backend {go.get('backend', '?')} ({go.get('device', '?')}), {go.get('go_version', '?')}"
+        + ("  [QUICK: fewer cells/repetitions; not for comparison]" if quick else ""),
+        "first = first call (govene: includes building and compiling graphs); steady = median of later calls.",
+    ])
     if py.get("sweep_layers") and go.get("sweep_layers") and py["sweep_layers"] != go["sweep_layers"]:
         info.append("WARNING: the two sides swept different layers (one ran with --quick, the other not?)")
-    info += mismatched
-    for side, name in ((py, "pyvene"), (go, "govene")):
+    if trows:
+        info.append("TransformerLens: " + ", ".join(f"{k} {v}" for k, v in tl.get("versions", {}).items())
+                    + f", TransformerBridge on cpu, {tl.get('threads', '?')} torch threads; attribution: clean "
+                    "run_with_cache + corrupted forward and backward with hooks (its first call is a warm-up); "
+                    "exact: transformer_lens.patching, one forward per cell, one call (first = steady); govene's "
+                    "exact: package sweep (Attributor.Patch with Exact)")
+    info += mismatched + tmismatched
+    for side, name in ((py, "pyvene"), (go, "govene"), (tl, "TransformerLens")):
         for w, e in (side.get("errors") or {}).items():
             info.append(f"{name} {w} FAILED: {e}")
     das = go.get("workloads", {}).get("das_step", {}).get("extra")
     if das:
         info.append("govene DAS: a second Train call's first step took "
                     f"{fmt_ms(das.get('second_train_call_first_step_ms'))} (a new trainer compiles again)")
-    cks = checks(py, go)
+    cks = checks(py, go) + tl_checks(tl, go)
 
-    print("\n".join(table))
-    print()
+    if show_main:
+        print("\n".join(table))
+        print()
+    if trows:
+        print("against TransformerLens " + tl.get("versions", {}).get("transformer_lens", "?")
+              + " (same checkpoint, same ids; ratio = TransformerLens / govene):")
+        print("\n".join(render(tl_header, trows)))
+        print()
     print("\n".join(info))
     if cks:
         print("cross-checks (same checkpoint, same ids):")
@@ -182,9 +282,10 @@ def main():
     out.write_text(json.dumps({
         "date": now.isoformat(timespec="seconds"), "host": socket.gethostname(), "cores": os.cpu_count(),
         "cpu": cpu_model(), "load_average": os.getloadavg(), "platform": platform.platform(),
-        "note": args.note, "table": {"header": header, "rows": rows}, "info": info,
+        "note": args.note, "table": {"header": header, "rows": rows},
+        "table_tl": {"header": tl_header, "rows": trows}, "info": info,
         "checks": [{"what": w, "value": v, "ok": ok} for w, v, ok in cks],
-        "pyvene": py, "govene": go,
+        "pyvene": py, "govene": go, "transformer_lens": tl,
     }, indent=1) + "\n")
     print(f"\nwrote {out}")
     return 0 if all(ok for _, _, ok in cks) else 3

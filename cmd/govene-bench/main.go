@@ -17,6 +17,12 @@
 //	              per-step times from TrainConfig.OnStep
 //	generate      pv.Model.Generate, 32 greedy tokens, a constant steering vector added to
 //	              mlp_output L6 (InterveneOnPrompt and EveryStep)
+//	attrib        analysis.Attributor.Patch: attribution patching over every site
+//	              (block_input, attention_output, mlp_output per layer x position,
+//	              head_result per layer x head x position) of a 12-token clean/corrupted
+//	              pair, metric logit difference: one compiled forward and backward
+//	attrib_exact  the same with Exact: exact activation patching of every cell
+//	              (block_input at layer 6 only with -quick, 12 cells)
 //	forward_llama, generate_llama
 //	              forward and generate on the Llama checkpoint, loaded with models.Load
 //	              (only with -llama-checkpoint; token ids modulo its vocabulary)
@@ -390,6 +396,10 @@ func run() error {
 	do("generate", func() error {
 		return generate(res, "generate", m, repsGen, "Generate: greedy 32 tokens, 16-token prompt, steering vector added to mlp_output L6")
 	})
+
+	// (g) Attribution patching and exact patching over every site.
+	do("attrib", func() error { return attrib(res, m, repsFwd) })
+	do("attrib_exact", func() error { return attribExact(res, m, 1, *quick) })
 
 	// (f) The same forward and generation on the random Llama, loaded as
 	// any family is (models.Load picks it from config.json).

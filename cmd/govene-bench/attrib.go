@@ -14,7 +14,7 @@ import (
 // (bench/tl_attrib_bench.py) on the same checkpoint and ids: a 12-token
 // clean prompt (ids 100+37*i), the corrupted one with position 3 set to
 // id 7, metric logit(42) - logit(43) after the last token (as
-// analysis.BenchmarkAttributionPatch and oracle/bench_attribution_tl.py).
+// analysis.BenchmarkAttributionPatch and bench/tl_attrib_bench.py).
 
 // attribPair returns the clean and the corrupted prompt of the attribution
 // workloads.

@@ -169,12 +169,13 @@ func (v *AttentionView) queryTip(w [][]float64, q int) string {
 	return fmt.Sprintf("%s query %d %s attends to: %s", v.name(), q, quoted(v.Data.Tokens[q]), strings.Join(parts, ", "))
 }
 
-// attentionStyle shows a query's keys while the query is hovered. It is
-// the only rule the view needs a <style> for: an untrusted notebook drops
-// it, and the tooltips remain.
+// attentionStyle shows a query's keys while the query is hovered, and
+// styles the keys (n² of them: a class keeps them short). Only the hover
+// needs it: an untrusted notebook drops it, and the tooltips remain.
 const attentionStyle = `<style>.govene-attention .gv-q{cursor:default}` +
 	`.govene-attention .gv-q:hover{outline:2px solid #e6550d}` +
-	`.govene-attention .gv-q:hover .gv-keys{display:block !important}</style>`
+	`.govene-attention .gv-q:hover .gv-keys{display:block !important}` +
+	`.govene-attention .gv-k{` + tokenStyle + `}</style>`
 
 // HTML returns the view as an HTML fragment (also well-formed XML): a
 // <div class="govene-view govene-attention"> with data-layer and data-head
@@ -200,11 +201,12 @@ func (v *AttentionView) HTML() (string, error) {
 		b.WriteString(`<span class="gv-keys" style="display:none;position:absolute;left:0;bottom:0;white-space:nowrap">`)
 		for k := range toks {
 			if k > q && w[q][k] == 0 {
-				// A causal model's future keys: left blank.
-				fmt.Fprintf(&b, `<span style="%s;color:#bbb;border-color:#eee">%s</span>`, tokenStyle, tokenHTML(toks[k]))
+				// A causal model's future keys: grayed.
+				fmt.Fprintf(&b, `<span class="gv-k" style="color:#bbb">%s</span>`, tokenHTML(toks[k]))
 				continue
 			}
-			b.WriteString(shaded(toks[k], w[q][k], plots.Blues, fmt.Sprintf("%s %d → %d: %s", v.name(), q, k, num(w[q][k])), ""))
+			bg := plots.Blues.Color(unit(w[q][k]))
+			fmt.Fprintf(&b, `<span class="gv-k" style="background:%s;color:%s">%s</span>`, bg, textOn(bg), tokenHTML(toks[k]))
 		}
 		b.WriteString(`</span></span>`)
 	}

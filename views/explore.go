@@ -63,11 +63,14 @@ type frontEnd interface {
 	// show sends bundle as the output with display id id: the first time
 	// a new output, afterwards a replacement of it in place.
 	show(id string, bundle map[string]string) error
-	// widgets shows the controls and a Done button in an output of their
-	// own and returns the controls' changes, the Done clicks and a
-	// function that removes the widgets; or an error when the page did
-	// not answer within connect.
-	widgets(controls []control, connect time.Duration) (changes <-chan change, done <-chan struct{}, remove func(), err error)
+	// place makes an empty output for the widgets (above the view, which
+	// is shown next) and returns its handle for widgets.
+	place() string
+	// widgets shows the controls and a Done button in the output place
+	// made and returns the controls' changes, the Done clicks and a
+	// function that removes the widgets; or, when the page did not answer
+	// within connect, an error (the output is emptied).
+	widgets(area string, controls []control, connect time.Duration) (changes <-chan change, done <-chan struct{}, remove func(), err error)
 	// sync waits until the page has what was sent.
 	sync()
 }
@@ -128,11 +131,12 @@ func explore(fe frontEnd, controls []control, render func(sel []int) (view, erro
 		}
 		return v, nil
 	}
+	area := fe.place()
 	id := fe.newID()
 	if err := fe.show(id, b); err != nil {
 		return v, err
 	}
-	changes, done, remove, err := fe.widgets(controls, opts.connect())
+	changes, done, remove, err := fe.widgets(area, controls, opts.connect())
 	if err != nil {
 		// No page to talk to: the first view stays, as a static output.
 		fe.sync()

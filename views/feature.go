@@ -128,7 +128,7 @@ func (v *FeatureView) HTML() (string, error) {
 		fmt.Fprintf(&b, `<div data-prompt="%d" style="line-height:2em">`, i)
 		for j, t := range p {
 			a := float64(v.Acts[i][j])
-			b.WriteString(shaded(t, a/top, plots.Reds, fmt.Sprintf("feature %d, prompt %d token %d %s: %s", v.Feature, i, j, quoted(t), num(a)), ""))
+			b.WriteString(shaded(t, a/top, plots.Reds, fmt.Sprintf("feature %d, prompt %d token %d %s: %s", v.Feature, i, j, quoted(t), num(a))))
 		}
 		b.WriteString(`</div>`)
 	}

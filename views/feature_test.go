@@ -3,6 +3,8 @@ package views
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -134,5 +136,28 @@ func TestExploreFeatures(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestExploreWritesOutsideNotebook(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(plots.DirEnvVar, dir)
+	withFrontEnd(t, &fakeFrontEnd{})
+	if _, err := ExploreFeatures(&Features{Prompts: featurePrompts, Count: 4, Activations: featureActs(map[int]int{})}, 3, Options{Name: "feature"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "feature.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `data-feature="3"`) || !strings.HasPrefix(string(page), "<!DOCTYPE html>") {
+		t.Errorf("feature.html is not a page of feature 3:\n%s", page)
+	}
+	withFrontEnd(t, &fakeFrontEnd{})
+	if _, err := ExploreFeatures(&Features{Prompts: featurePrompts, Count: 4, Activations: featureActs(map[int]int{})}, 1, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files written; with no Name nothing more should be", len(entries))
 	}
 }

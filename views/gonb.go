@@ -42,11 +42,16 @@ func (gonbFrontEnd) show(id string, bundle map[string]string) error {
 // labelStyle is the inline style of a widget's label.
 const labelStyle = `font-family:` + sansFont + `;font-size:13px;margin:0 4px 0 10px`
 
-func (gonbFrontEnd) widgets(controls []control, connect time.Duration) (<-chan change, <-chan struct{}, func(), error) {
-	out := "govene_controls_" + gonbui.UniqueId()
-	div := "govene_controls_div_" + gonbui.UniqueId()
-	gonbui.UpdateHTML(out, fmt.Sprintf(`<div id="%s" class="govene-controls" style="margin:4px 0"></div>`, div))
-	remove := func() { gonbui.UpdateHTML(out, "") }
+// place sends the widgets' output: a <div> with an id of its own, the
+// returned handle (the output's display id is "out_" and the handle).
+func (gonbFrontEnd) place() string {
+	div := "govene_controls_" + gonbui.UniqueId()
+	gonbui.UpdateHTML("out_"+div, fmt.Sprintf(`<div id="%s" class="govene-controls" style="margin:4px 0"></div>`, div))
+	return div
+}
+
+func (gonbFrontEnd) widgets(div string, controls []control, connect time.Duration) (<-chan change, <-chan struct{}, func(), error) {
+	remove := func() { gonbui.UpdateHTML("out_"+div, "") }
 
 	type built struct {
 		chans []*comms.AddressChan[int]

@@ -3,6 +3,7 @@ package views
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ type fakeFrontEnd struct {
 	shows      []shown
 	controls   []control
 	removed    bool
+	placed     int
 	ack        chan struct{}
 }
 
@@ -57,7 +59,15 @@ func (f *fakeFrontEnd) show(id string, bundle map[string]string) error {
 	return nil
 }
 
-func (f *fakeFrontEnd) widgets(controls []control, connect time.Duration) (<-chan change, <-chan struct{}, func(), error) {
+func (f *fakeFrontEnd) place() string {
+	f.placed++
+	return "controls"
+}
+
+func (f *fakeFrontEnd) widgets(area string, controls []control, connect time.Duration) (<-chan change, <-chan struct{}, func(), error) {
+	if area != "controls" || f.placed != 1 || len(f.shows) != 1 {
+		return nil, nil, nil, fmt.Errorf("widgets(%q) after %d places and %d outputs; want after one place and the first view", area, f.placed, len(f.shows))
+	}
 	f.controls = controls
 	if f.noPage {
 		return nil, nil, nil, errors.New("no page")

@@ -70,16 +70,11 @@ func textOn(color string) string {
 const tokenStyle = `font-family:` + monoFont + `;white-space:pre;padding:1px 2px;margin:0 1px;border-radius:2px;border:1px solid #ddd`
 
 // shaded returns a token box colored by t in [0, 1] on cmap, with the
-// given tooltip (plain text, escaped here) and extra attributes (already
-// escaped).
-func shaded(token string, t float64, cmap *plots.Colormap, tip, attrs string) string {
+// given tooltip (plain text, escaped here).
+func shaded(token string, t float64, cmap *plots.Colormap, tip string) string {
 	bg := cmap.Color(unit(t))
 	var b strings.Builder
-	b.WriteString(`<span`)
-	if attrs != "" {
-		b.WriteString(" " + attrs)
-	}
-	fmt.Fprintf(&b, ` style="%s;background:%s;color:%s"`, tokenStyle, bg, textOn(bg))
+	fmt.Fprintf(&b, `<span style="%s;background:%s;color:%s"`, tokenStyle, bg, textOn(bg))
 	if tip != "" {
 		fmt.Fprintf(&b, ` title="%s"`, esc(tip))
 	}

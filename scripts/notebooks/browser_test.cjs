@@ -327,7 +327,7 @@ async function runNotebook(page, nb) {
 // kind, the data attribute that names its selection, and the widget changed
 // (the index of the control in the explorer's widgets, and its new value).
 const VIEW_STEPS = [
-  { kind: 'attention', attr: 'head', control: 1, value: '1' },
+  { kind: 'attention', attr: 'head', control: 1, value: '1', hover: true },
   { kind: 'lens', attr: 'position', control: 0, value: '2' },
   { kind: 'feature', attr: 'feature', control: 0, value: '5' },
 ];
@@ -340,12 +340,12 @@ const VIEW_STEPS = [
 // (data-govene-test) for the test to use.
 function viewState([kind, attr, control, mark]) {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-  document.querySelectorAll('[data-govene-test]').forEach((e) => e.removeAttribute('data-govene-test'));
   const views = panel ? [...panel.querySelectorAll(`.govene-view.govene-${kind}`)] : [];
   const v = views[0];
   const cell = v && v.closest('.jp-CodeCell');
   const widgets = cell ? [...cell.querySelectorAll('.govene-controls select, .govene-controls input')] : [];
   const done = cell && cell.querySelector('.govene-controls button');
+  if (mark) document.querySelectorAll('[data-govene-test]').forEach((e) => e.removeAttribute('data-govene-test'));
   if (mark && widgets[control] && done) {
     widgets[control].setAttribute('data-govene-test', 'widget');
     done.setAttribute('data-govene-test', 'done');
@@ -378,6 +378,23 @@ async function waitView(page, step, what, timeoutS, ok) {
     }
     await page.waitForTimeout(250);
   }
+}
+
+// Hovers the last token of the attention view and checks that the tokens
+// it attends to show (the view's <style> rule, which a live output keeps),
+// with a screenshot (views-hover.png).
+async function hoverToken(page, step) {
+  const q = page.locator(`.govene-view.govene-${step.kind} .gv-q`).last();
+  await q.scrollIntoViewIfNeeded();
+  await q.hover();
+  const keys = q.locator('.gv-keys');
+  await keys.waitFor({ state: 'visible', timeout: 5000 });
+  const shaded = await keys.evaluate((e) => [...e.children].filter((s) => /background:#/.test(s.getAttribute('style') || '')).length);
+  if (!shaded) throw new Error(`${step.kind} explorer: hovering a token shows no shaded keys`);
+  const shot = path.join(SHOTS, 'views-hover.png');
+  await page.screenshot({ path: shot });
+  log(`  ${step.kind}: hovering the last token shows ${shaded} shaded keys; screenshot ${shot}`);
+  await page.mouse.move(0, 0);
 }
 
 // Drives testdata/views.ipynb's explorers while its cells run: for each
@@ -413,6 +430,7 @@ async function driveViews(page) {
     if (after.html === before.html) problems.push('the view did not change');
     if (problems.length) throw new Error(`${step.kind} explorer after ${step.attr} ${step.value}: ${problems.join('; ')}`);
     log(`  ${step.kind}: ${step.attr} ${before.value} -> ${after.value} redrawn in place in ${((Date.now() - t1) / 1000).toFixed(1)}s (${before.html.length} -> ${after.html.length} chars, ${after.outputs} outputs)`);
+    if (step.hover) await hoverToken(page, step);
     await page.locator('[data-govene-test="done"]').click();
     const end = await waitView(page, step, 'end after Done', 60, (s) => !s.ready && /^\[\d+\]:$/.test(s.prompt));
     if (end.views !== 1 || end.value !== step.value) throw new Error(`${step.kind} explorer after Done: ${end.views} views at ${step.attr} ${end.value}, want 1 at ${step.value}`);

@@ -408,7 +408,12 @@ async function hoverToken(page, step) {
 async function driveViews(page) {
   for (const step of VIEW_STEPS) {
     const t0 = Date.now();
-    const before = await waitView(page, step, 'view with its widgets', 600, (s) => s.views > 0 && s.ready);
+    const before = await waitView(page, step, 'view with its widgets', 300, (s) => {
+      if (s.views > 0 && !s.ready && /^\[\d+\]:$/.test(s.prompt)) {
+        throw new Error(`${step.kind} explorer: the cell ended without its widgets (the page's connection to GoNB failed)`);
+      }
+      return s.views > 0 && s.ready;
+    });
     log(`  ${step.kind} explorer ready after ${((Date.now() - t0) / 1000).toFixed(1)}s: ${step.attr} ${before.value}, widgets ${before.widgets.join(' ')}, ${before.outputs} outputs`);
     if (before.value === step.value) throw new Error(`${step.kind} explorer: already at ${step.attr} ${step.value}`);
     await page.evaluate(viewState, [step.kind, step.attr, step.control, true]);

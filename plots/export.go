@@ -12,3 +12,14 @@ func TokenText(s string) string { return visible(s) }
 // UTF-8 as U+FFFD, control characters dropped, newlines and tabs as
 // spaces. It is not escaped and never fails.
 func OneLine(s string) string { return oneLine(s) }
+
+// The fonts of every plot and table, as CSS font-family lists: SansFont for
+// text, MonoFont for tokens.
+const (
+	SansFont = sansFont
+	MonoFont = monoFont
+)
+
+// Short formats v with 3 significant digits, as the plots' labels do
+// ("0.123", "1.5e+03"), and NaN and infinities as "nan", "+inf", "-inf".
+func Short(v float64) string { return short(v) }

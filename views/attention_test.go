@@ -107,6 +107,7 @@ func TestExploreAttention(t *testing.T) {
 	}{
 		{"not in a notebook", fakeFrontEnd{}, 0, 1, 0, false},
 		{"no page", fakeFrontEnd{inNotebook: true, noPage: true}, 1, 1, 0, false},
+		{"no answer", fakeFrontEnd{inNotebook: true, noAnswer: true}, 1, 1, 0, false},
 		{"head then layer", fakeFrontEnd{inNotebook: true, changes: []change{{1, 1}, {0, 0}}}, 3, 0, 1, true},
 		{"bad choice shows an error", fakeFrontEnd{inNotebook: true, changes: []change{{1, 7}}}, 2, 1, 0, true},
 	} {
@@ -134,7 +135,10 @@ func TestExploreAttention(t *testing.T) {
 			if fe.removed != c.wantRemove {
 				t.Errorf("widgets removed %v, want %v", fe.removed, c.wantRemove)
 			}
-			if c.fe.inNotebook && len(fe.controls) != 2 {
+			if wantWidgets := c.fe.inNotebook && !c.fe.noPage; (fe.placed == 1) != wantWidgets {
+				t.Errorf("widgets' output made %d times, want it %v", fe.placed, wantWidgets)
+			}
+			if c.fe.inNotebook && !c.fe.noPage && len(fe.controls) != 2 {
 				t.Errorf("%d widgets, want 2 (layer, head)", len(fe.controls))
 			}
 		})

@@ -33,8 +33,10 @@
 // to the cell's program through GoNB's comms), so the cell keeps running
 // while they are in use: until Done is clicked, or Options.Idle (default 5
 // minutes) passes without a change; then the widgets are removed and the
-// last view stays. A notebook run without a page (nbconvert, make test)
-// shows the first selection after Options.Connect (default 10 seconds).
+// last view stays. A notebook run without a Jupyter server (nbconvert,
+// papermill, make test; GoNB's kernel then has no $JPY_SESSION_NAME) shows
+// the first selection at once, and one whose page does not answer the
+// widgets after Options.Connect (default 10 seconds).
 // Outside a notebook the explorers render the first selection and return
 // it (written to a file when Options.Name is set).
 //

@@ -17,9 +17,10 @@ type Options struct {
 	// last view in its output. The Done button ends it at once.
 	Idle time.Duration
 	// Connect is how long the explorer waits for the notebook's page to
-	// answer its widgets (default 10 seconds). A notebook run without a
-	// browser (nbconvert, papermill, make test) has no page: the explorer
-	// then leaves the first selection's view and returns.
+	// answer its widgets (default 10 seconds); then it leaves the first
+	// selection's view and returns. A notebook run without a Jupyter
+	// server (nbconvert, papermill, make test: the kernel has no
+	// $JPY_SESSION_NAME) has no page, and the explorer does not wait.
 	Connect time.Duration
 	// Name, when not empty, is where the first selection's view is
 	// written outside a notebook (plots.Show: a page in $GOVENE_PLOTS_DIR,
@@ -58,6 +59,9 @@ type change struct{ control, value int }
 type frontEnd interface {
 	// notebook reports whether the program runs in a notebook.
 	notebook() bool
+	// interactive reports whether a page may answer widgets (it may still
+	// fail to: see widgets).
+	interactive() bool
 	// newID returns a new display id.
 	newID() string
 	// show sends bundle as the output with display id id: the first time
@@ -129,6 +133,14 @@ func explore(fe frontEnd, controls []control, render func(sel []int) (view, erro
 				return v, err
 			}
 		}
+		return v, nil
+	}
+	if !fe.interactive() {
+		// No page (a headless run): the first view, as a static output.
+		if err := fe.show(fe.newID(), b); err != nil {
+			return v, err
+		}
+		fe.sync()
 		return v, nil
 	}
 	area := fe.place()

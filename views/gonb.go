@@ -3,6 +3,7 @@ package views
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -22,6 +23,14 @@ type gonbFrontEnd struct{}
 var defaultFrontEnd frontEnd = gonbFrontEnd{}
 
 func (gonbFrontEnd) notebook() bool { return gonbui.IsNotebook }
+
+// sessionEnvVar is the environment variable a Jupyter server (JupyterLab,
+// Notebook) sets for the kernels it starts, which the cell's program
+// inherits: without it the kernel was started by nbconvert, papermill or
+// nbclient, with no page to run the widgets.
+const sessionEnvVar = "JPY_SESSION_NAME"
+
+func (gonbFrontEnd) interactive() bool { return os.Getenv(sessionEnvVar) != "" }
 
 func (gonbFrontEnd) newID() string { return "govene_view_" + gonbui.UniqueId() }
 

@@ -38,7 +38,8 @@ type shown struct {
 // scripted widget changes, then clicks Done.
 type fakeFrontEnd struct {
 	inNotebook bool
-	noPage     bool
+	noPage     bool // not interactive
+	noAnswer   bool // interactive, but widgets fails
 	changes    []change
 	shows      []shown
 	controls   []control
@@ -49,7 +50,10 @@ type fakeFrontEnd struct {
 
 func (f *fakeFrontEnd) notebook() bool { return f.inNotebook }
 func (f *fakeFrontEnd) newID() string  { return "view1" }
-func (f *fakeFrontEnd) sync()          {}
+func (f *fakeFrontEnd) interactive() bool {
+	return !f.noPage
+}
+func (f *fakeFrontEnd) sync() {}
 
 func (f *fakeFrontEnd) show(id string, bundle map[string]string) error {
 	f.shows = append(f.shows, shown{id, bundle})
@@ -69,7 +73,7 @@ func (f *fakeFrontEnd) widgets(area string, controls []control, connect time.Dur
 		return nil, nil, nil, fmt.Errorf("widgets(%q) after %d places and %d outputs; want after one place and the first view", area, f.placed, len(f.shows))
 	}
 	f.controls = controls
-	if f.noPage {
+	if f.noAnswer {
 		return nil, nil, nil, errors.New("no page")
 	}
 	changes := make(chan change)

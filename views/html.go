@@ -3,8 +3,6 @@ package views
 import (
 	"fmt"
 	"html"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/govene/govene/plots"
@@ -12,8 +10,8 @@ import (
 
 // Fonts of the views, as package plots uses them.
 const (
-	sansFont = `Arial,'Liberation Sans',Helvetica,sans-serif`
-	monoFont = `ui-monospace,Menlo,Consolas,'DejaVu Sans Mono','Liberation Mono',monospace`
+	sansFont = plots.SansFont
+	monoFont = plots.MonoFont
 )
 
 // esc escapes s for HTML (and XML) text and attribute values.
@@ -26,19 +24,8 @@ func tokenHTML(s string) string { return esc(plots.TokenText(s)) }
 // shown (not HTML-escaped).
 func quoted(s string) string { return `"` + plots.TokenText(s) + `"` }
 
-// num formats v with up to 3 significant digits ("nan", "+inf", "-inf"
-// for the others).
-func num(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "nan"
-	case math.IsInf(v, 1):
-		return "+inf"
-	case math.IsInf(v, -1):
-		return "-inf"
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
+// num formats v with 3 significant digits (plots.Short).
+func num(v float64) string { return plots.Short(v) }
 
 // unit clamps t into [0, 1]; NaN is 0.
 func unit(t float64) float64 {

@@ -9,8 +9,9 @@
 //     selection only re-renders). Hovering a token shows the tokens it
 //     attends to, shaded by weight; the head's query x key pattern is below.
 //   - ExploreLens: position and target selectors over a logit lens and a
-//     direct logit attribution, computed by functions the caller gives (e.g.
-//     with package analysis), each at most once per argument.
+//     direct logit attribution, computed by functions the caller gives, each
+//     at most once per argument; views/local.Lens makes them with package
+//     analysis from one cached run of a model in this process.
 //   - ExploreFeatures: a feature slider (or a select of chosen features)
 //     over prompts' tokens shaded by that feature's activation, from a
 //     function func(feature int) ([][]float32, error) (e.g. an SAE's).

@@ -20,11 +20,12 @@
 #      01_patching.ipynb  a table with "Paris"         -> browser.png
 #      02_tracing.ipynb   heat maps "restoring ..."    -> browser-tracing.png
 #
-# 3. (on request) the explorers of package views: scripts/notebooks/testdata/
-#    views.ipynb runs as in 2., and while its explorer cells wait for their
-#    widgets the test picks another head, position and feature and checks
-#    that each view was redrawn in place (one output, new content), then
-#    clicks Done:
+# 3. the explorers of package views: scripts/notebooks/testdata/views.ipynb
+#    runs as in 2., and while its explorer cells wait for their widgets the
+#    test picks another head, position and feature and checks that each
+#    view was redrawn in place (one output, new content), that hovering a
+#    token shows where it attends (-> views-hover.png), and clicks Done
+#    (-> browser-views.png). Alone (about 25s):
 #
 #      BROWSER_SAVED= BROWSER_NOTEBOOKS=scripts/notebooks/testdata/views.ipynb:views:browser-views.png bash scripts/notebooks/browser_test.sh
 #
@@ -53,7 +54,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 PLAYWRIGHT_VERSION=1.61.1 # the last that runs on Node 18 (Debian 12's)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png}
+NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png,scripts/notebooks/testdata/views.ipynb:views:browser-views.png}
 SAVED=${BROWSER_SAVED-01_patching.ipynb:untrusted-patching.png,02_tracing.ipynb:untrusted-tracing.png,03_das.ipynb:untrusted-das.png,04_positions.ipynb:,05_collect.ipynb:,06_steering.ipynb:}
 read -r -a lab_args <<<"${BROWSER_LAB_ARGS:-}"
 SHOTS_DIR=$(realpath -m "${SHOTS_DIR:-$(mktemp -d -t govene-browser.XXXXXX)}")

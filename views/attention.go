@@ -111,7 +111,9 @@ func (a *Attention) check() error {
 // tokens, each of which, hovered, shows below the line the tokens it
 // attends to, shaded by weight (and lists its top keys in its tooltip,
 // which an untrusted notebook keeps), and the head's query x key pattern
-// (plots.AttentionPattern). It is a plots.Renderer with no SVG form.
+// (plots.AttentionPattern). It is a plots.Renderer with no SVG form. The
+// HTML holds every query's row of keys, n² tokens for n tokens (about 60 KB
+// for 14), which each redraw sends.
 type AttentionView struct {
 	// Data holds the weights of every layer and head.
 	Data *Attention

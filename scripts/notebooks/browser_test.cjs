@@ -108,12 +108,14 @@ function inspectOutputs() {
         bars: [...t.querySelectorAll('span')].filter((s) => s.getBoundingClientRect().width >= 1).length,
         spans: t.querySelectorAll('span').length,
       }));
-      // A view of package views: its kind and how many of its tokens are
-      // shaded (a background color from a style attribute).
+      // A view of package views: its kind, how many of its tokens are
+      // shaded (a background color from a style attribute) and how many
+      // have a tooltip (where an attention view's tokens attend).
       const v = o.querySelector('.govene-view');
       const view = v && {
         kind: [...v.classList].find((c) => c !== 'govene-view').replace(/^govene-/, ''),
         shaded: [...v.querySelectorAll('span')].filter((s) => /background:#/.test(s.getAttribute('style') || '')).length,
+        titled: v.querySelectorAll('span[title]').length,
       };
       const text = imgs.length || tables.length || view ? '' : o.textContent.trim();
       return { k, mime, imgs, tables, view, text: text.slice(0, 160), textLen: text.length, untrustedSVG: /Cannot display an untrusted/.test(o.textContent) };
@@ -137,6 +139,7 @@ function judge(file, seen, { saved }) {
     if (o.untrustedSVG) problems.push(`${where} shows "Cannot display an untrusted SVG"`);
     if (o.mime !== 'text/html') continue;
     if (o.view && !o.view.shaded) problems.push(`${where}: the ${o.view.kind} view has no shaded token`);
+    if (o.view && !o.view.titled) problems.push(`${where}: the ${o.view.kind} view's tokens have no tooltips`);
     if (EXPECT[key].empty && !o.imgs.length && !o.tables.length && !o.view && o.textLen === 0) continue; // removed widgets
     if (!o.imgs.length && !o.tables.length && !o.view) {
       problems.push(`${where} shows text where a plot or table should be (${o.textLen} chars): ${JSON.stringify(o.text)}`);

@@ -20,6 +20,18 @@
 #      01_patching.ipynb  a table with "Paris"         -> browser.png
 #      02_tracing.ipynb   heat maps "restoring ..."    -> browser-tracing.png
 #
+# 3. the explorers of package views: scripts/notebooks/testdata/views.ipynb
+#    runs as in 2., and while its explorer cells wait for their widgets the
+#    test picks another head, position and feature and checks that each
+#    view was redrawn in place (one output, new content), that hovering a
+#    token shows where it attends (-> views-hover.png), and clicks Done
+#    (-> browser-views.png). Alone (about 25s):
+#
+#      BROWSER_SAVED= BROWSER_NOTEBOOKS=scripts/notebooks/testdata/views.ipynb:views:browser-views.png bash scripts/notebooks/browser_test.sh
+#
+#    A notebook named with a folder is found from the repository root (the
+#    server then serves the repository, not only notebooks/).
+#
 # Screenshots go to a new temporary folder (printed), so a test run leaves
 # the working tree alone; SHOTS_DIR=notebooks/screenshots refreshes the
 # committed ones.
@@ -42,7 +54,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 PLAYWRIGHT_VERSION=1.61.1 # the last that runs on Node 18 (Debian 12's)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png}
+NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png,scripts/notebooks/testdata/views.ipynb:views:browser-views.png}
 SAVED=${BROWSER_SAVED-01_patching.ipynb:untrusted-patching.png,02_tracing.ipynb:untrusted-tracing.png,03_das.ipynb:untrusted-das.png,04_positions.ipynb:,05_collect.ipynb:,06_steering.ipynb:}
 read -r -a lab_args <<<"${BROWSER_LAB_ARGS:-}"
 SHOTS_DIR=$(realpath -m "${SHOTS_DIR:-$(mktemp -d -t govene-browser.XXXXXX)}")
@@ -84,8 +96,16 @@ echo '{"windowingMode": "none"}' >"$work/settings/@jupyterlab/notebook-extension
 port=$("$NOTEBOOKS_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$("$NOTEBOOKS_VENV/bin/python" -c 'import secrets; print(secrets.token_hex(24))')
 
+# The server serves notebooks/, or the repository when a notebook is named
+# with its folder (LAB_PREFIX is then how the others are reached).
+lab_root=$REPO_ROOT/notebooks lab_prefix=
+if [[ ,$NOTEBOOKS,$SAVED, == */* ]]; then
+	lab_root=$REPO_ROOT lab_prefix=notebooks/
+fi
+
 # The notebooks' hashes, to check the test leaves them as they were.
-before=$(cd "$REPO_ROOT/notebooks" && sha256sum ./*.ipynb)
+hashes() { (cd "$REPO_ROOT" && sha256sum notebooks/*.ipynb scripts/notebooks/testdata/*.ipynb); }
+before=$(hashes)
 
 server=
 # shellcheck disable=SC2329 # called by the EXIT trap
@@ -106,7 +126,7 @@ root=()
 "$NOTEBOOKS_VENV/bin/jupyter-lab" --no-browser "${root[@]}" \
 	--ip=127.0.0.1 --port="$port" --ServerApp.port_retries=0 \
 	--IdentityProvider.token="$token" \
-	--ServerApp.root_dir="$REPO_ROOT/notebooks" \
+	--ServerApp.root_dir="$lab_root" \
 	--LabApp.user_settings_dir="$work/settings" \
 	--LabApp.workspaces_dir="$work/workspaces" \
 	--LabApp.expose_app_in_browser=True \
@@ -124,14 +144,14 @@ log "JupyterLab is up after $((SECONDS - t0))s"
 
 rc=0
 LAB_URL="http://127.0.0.1:$port" LAB_TOKEN="$token" CHROMIUM="$CHROMIUM" SHOTS_DIR="$SHOTS_DIR" \
-	NOTEBOOKS="$NOTEBOOKS" SAVED="$SAVED" RUN_TIMEOUT_S="${BROWSER_RUN_TIMEOUT:-1200}" \
+	NOTEBOOKS="$NOTEBOOKS" SAVED="$SAVED" LAB_PREFIX="$lab_prefix" RUN_TIMEOUT_S="${BROWSER_RUN_TIMEOUT:-1200}" \
 	NODE_PATH="$nodedir/node_modules" node "$NB_SCRIPTS/browser_test.cjs" || rc=$?
 
 if [[ $rc -ne 0 ]]; then
 	log "the server's log (GoNB's lines left out), last 40 lines:"
 	grep -v '^I[0-9]\{4\} ' "$work/lab.log" | tail -40
 fi
-after=$(cd "$REPO_ROOT/notebooks" && sha256sum ./*.ipynb)
+after=$(hashes)
 if [[ $before != "$after" ]]; then
 	log "FAILED: the test changed notebooks in the repository"
 	rc=1

@@ -55,6 +55,10 @@ const EXPECT = {
   '04_positions': { imgs: [], tables: [/one position/, /several positions/] },
   '05_collect': { imgs: [], tables: [] },
   '06_steering': { imgs: [], tables: [/unsteered/] },
+  '07_ioi': {
+    imgs: [/^heads patched clean -> corrupted/, /^heads at the last position/, /^direct logit attribution/, /^path patching/, /^logit lens/],
+    tables: [/logit\(IO\) - logit\(S\)/],
+  },
 };
 
 // What each check of part 2 scrolls to for its screenshot.

@@ -56,7 +56,7 @@ const EXPECT = {
   '05_collect': { imgs: [], tables: [] },
   '06_steering': { imgs: [], tables: [/unsteered/] },
   '07_ioi': {
-    imgs: [/^heads patched clean -> corrupted/, /^heads at the last position/, /^direct logit attribution/, /^path patching/, /^logit lens/],
+    imgs: [/^heads patched clean -> corrupted/, /^heads at the last position/, /^direct logit attribution/, /^attribution vs exact patching/, /^path patching/, /^logit lens/],
     tables: [/logit\(IO\) - logit\(S\)/],
   },
 };

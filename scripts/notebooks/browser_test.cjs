@@ -69,6 +69,10 @@ const EXPECT = {
   // The explorers' views (the feature view is shaded tokens, no image) and
   // their widgets' outputs, empty once the widgets are removed.
   views: { imgs: [/ — L\d+H\d+$/, /^logit lens of/, /^attribution at position/], tables: [], views: ['attention', 'lens', 'feature'], empty: true },
+  '07_ioi': {
+    imgs: [/^heads patched clean -> corrupted/, /^heads at the last position/, /^direct logit attribution/, /^attribution vs exact patching/, /^path patching/, /^logit lens/],
+    tables: [/logit\(IO\) - logit\(S\)/],
+  },
 };
 
 // What each check of part 2 scrolls to for its screenshot.

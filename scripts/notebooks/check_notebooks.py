@@ -60,6 +60,13 @@ EXPECT = {
         "table": [r"<table[^>]*>.*unsteered.*steered"],
         "img": [],
     },
+    "07_ioi": {
+        "text": ["mean logit difference", "at the last position:", "direct logit attribution:",
+                 "attribution patching:", "path patching into", "logit lens final_post"],
+        "table": [r"<table[^>]*>.*logit\(IO\) - logit\(S\).*corrupted"],
+        "img": [r"heads patched clean -&gt; corrupted, every position", r"heads at the last position",
+                r"direct logit attribution", r"attribution vs exact patching", r"path patching -&gt; queries, keys and values", r"logit lens:"],
+    },
 }
 
 # The MIME types a display output may have: what JupyterLab renders in an
@@ -168,6 +175,35 @@ def sense_collect(t):
     return _want(re.search(r"\[1,? \d+,? \d+\]", t) is not None, "no [1, tokens, width] tensor shape")
 
 
+def sense_ioi(t):
+    ld = _floats(r"mean logit difference: clean (-?[\d.]+), corrupted (-?[\d.]+)", t)
+    last = re.search(r"at the last position: (L\d+H\d+) restores the most, (-?[\d.]+)", t)
+    dla = re.search(r"direct logit attribution: (L\d+H\d+) writes the most, ([+-][\d.]+)", t)
+    att = _floats(r"attends from the last token to position (\d+) .* the repeated subject is at (-?\d+)", t)
+    path = _floats(r"path patching into L\d+H\d+: L\d+H\d+ matters most, (-?[\d.]+)", t)
+    every = re.search(r"patching heads at every position: (L\d+H\d+) restores the most", t)
+    attrib = re.search(r"attribution patching: (L\d+H\d+) has the largest estimate, .* r = (-?[\d.]+|NaN)", t)
+    lens = _floats(r"logit lens final_post\s+P\(\"[^\"]*\"\) = ([\d.]+)", t)
+    if None in (ld, last, every, dla, att, attrib, lens):
+        return ["no mean logit difference, last-position head, DLA head, attention, attribution or logit lens line"]
+    p = []
+    p += _want(ld[0] > 0 and ld[0] > ld[1], f"the clean logit difference {ld[0]} is not positive and above the corrupted {ld[1]}")
+    p += _want(float(last.group(2)) > 0.5, f"the top head at the last position restores only {last.group(2)} of the logit difference")
+    p += _want(dla.group(1) == last.group(1) and float(dla.group(2)) > 0,
+               f"the top DLA head {dla.group(1)} ({dla.group(2)}) is not the top patching head {last.group(1)}")
+    # Attribution patching estimates exact patching of whole heads: the
+    # head it ranks first is the top patching head, and the two agree.
+    p += _want(attrib.group(1) == every.group(1), f"attribution patching's top head {attrib.group(1)} is not the top patching head {every.group(1)}")
+    p += _want(attrib.group(2) != "NaN" and float(attrib.group(2)) > 0.5,
+               f"attribution and exact patching of heads correlate only r = {attrib.group(2)}")
+    p += _want(att[0] == att[1], f"the top head attends to position {att[0]:.0f}, not to the repeated subject at {att[1]:.0f}")
+    # The top DLA head is in a later layer on the shipped model, so path
+    # patching has senders; a corrupted sender lowers the logit difference.
+    p += _want(path is not None and path[0] < 0, f"path patching: the top sender's effect {path} is not negative")
+    p += _want(lens[0] > 0.5, f"the logit lens' final residual gives the answer P = {lens[0]} (want > 0.5)")
+    return p
+
+
 # Per notebook: does what it printed make sense (the effect its tutorial is about)?
 SENSE = {
     "01_patching": sense_patching,
@@ -175,6 +211,7 @@ SENSE = {
     "03_das": sense_das,
     "04_positions": sense_positions,
     "05_collect": sense_collect,
+    "07_ioi": sense_ioi,
 }
 
 

@@ -29,7 +29,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/lm"
@@ -68,19 +67,21 @@ type Config struct {
 // word.
 func corpus() []string {
 	var texts []string
+	add := func(format string, args ...any) { texts = append(texts, fmt.Sprintf(format, args...)) }
 	for _, f := range facts.Landmarks {
-		texts = append(texts, f.Name+" is in the city of "+f.City, f.Name+" is a famous place")
+		add("%s is in the city of %s", f.Name, f.City)
+		add("%s is a famous place", f.Name)
 	}
 	for _, c := range facts.Countries {
-		texts = append(texts, fmt.Sprintf("The capital of %s is %s", c.Country, c.Capital),
-			fmt.Sprintf("%s is the capital of %s", c.Capital, c.Country))
+		add("The capital of %s is %s", c.Country, c.Capital)
+		add("%s is the capital of %s", c.Capital, c.Country)
 		if c.Language != "" {
-			texts = append(texts, fmt.Sprintf("People in %s speak %s", c.Country, c.Language))
+			add("People in %s speak %s", c.Country, c.Language)
 		}
 	}
 	for i, n := range facts.Names {
-		texts = append(texts, fmt.Sprintf("%s felt %s today", n, facts.HappyWords[i%len(facts.HappyWords)]),
-			fmt.Sprintf("%s was %s all day", n, facts.SadWords[i%len(facts.SadWords)]))
+		add("%s felt %s today", n, facts.HappyWords[i%len(facts.HappyWords)])
+		add("%s was %s all day", n, facts.SadWords[i%len(facts.SadWords)])
 	}
 	return texts
 }
@@ -93,19 +94,6 @@ func moodSentences(words []string, offset int) []string {
 		out = append(out, fmt.Sprintf("%s felt %s today", facts.Names[(offset+i)%len(facts.Names)], w))
 	}
 	return out
-}
-
-// moodScore counts the happy and the sad words of text: happy minus sad.
-func moodScore(text string) int {
-	score := 0
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if slices.Contains(facts.HappyWords, w) {
-			score++
-		} else if slices.Contains(facts.SadWords, w) {
-			score--
-		}
-	}
-	return score
 }
 
 // found is a feature that tells one class of sentences from another by
@@ -168,34 +156,13 @@ func bestFeature(a *sae.Activations, nIn, nOut int, flip bool) found {
 }
 
 // setting is one way of generating: its name, the feature steered with
-// (-1: none) and scale, the continuations (prompt i's sample k at
-// i*samples+k) and their mood scores.
+// (-1: none) and scale, and the continuations (prompt i's sample k at
+// i*samples+k) with their mood scores.
 type setting struct {
 	Name    string
 	Feature int
 	Scale   float64
-	Texts   []string
-	Scores  []int
-}
-
-// lean counts the continuations whose score has the sign of sign.
-func (s *setting) lean(sign int) int {
-	n := 0
-	for _, v := range s.Scores {
-		if v*sign > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-// Mean is the mean score: happy words minus sad words per continuation.
-func (s *setting) Mean() float64 {
-	t := 0
-	for _, v := range s.Scores {
-		t += v
-	}
-	return float64(t) / float64(len(s.Scores))
+	tut.Moods
 }
 
 type result struct {
@@ -204,16 +171,6 @@ type result struct {
 	Metrics             *sae.Metrics
 	Happy, Sad          found
 	Unsteered, ToH, ToS *setting
-}
-
-// untilEOS cuts ids at the first end-of-text token.
-func untilEOS(ids []int, eos int) []int {
-	for i, id := range ids {
-		if id == eos {
-			return ids[:i]
-		}
-	}
-	return ids
 }
 
 // steer fills st with the continuations of every prompt steered with
@@ -237,15 +194,7 @@ func steer(m models.Model, s *sae.SAE, st *setting) error {
 	if err != nil {
 		return err
 	}
-	tok := m.Tokenizer()
-	for _, ids := range gen.NewTokens {
-		text, err := tok.Decode(untilEOS(ids, tok.EOT()))
-		if err != nil {
-			return err
-		}
-		st.Texts, st.Scores = append(st.Texts, text), append(st.Scores, moodScore(text))
-	}
-	return nil
+	return st.AddTokens(m.Tokenizer(), gen.NewTokens)
 }
 
 func encode(m models.Model, texts []string) []lm.Prompt {
@@ -333,17 +282,8 @@ func run(m models.Model, o tut.Out, c Config) (*result, error) {
 	}
 	n := len(prompts) * samples
 	fmt.Fprintf(w, "steering: %d neutral prompts x %d samples = %d continuations per setting (12 tokens, temperature 0.8, top-k 40); the feature's decoder direction x %g x its largest activation, added at every position\n", len(prompts), samples, n, c.Scale)
-	summary := &plots.TextTable{
-		Title:  fmt.Sprintf("Steering with the features at %s, %d continuations per setting, scored by mood words", site, n),
-		Header: []string{"setting", "lean happy", "lean sad", "neither", "mean score (happy - sad words)"},
-	}
-	fmt.Fprintf(w, "%-26s %-12s %-12s %-12s %s\n", "setting", "lean happy", "lean sad", "neither", "mean score")
-	for _, st := range []*setting{r.Unsteered, r.ToH, r.ToS} {
-		hp, sd := st.lean(1), st.lean(-1)
-		row := []string{st.Name, share(hp, n), share(sd, n), share(n-hp-sd, n), fmt.Sprintf("%+.2f", st.Mean())}
-		summary.Rows = append(summary.Rows, row)
-		fmt.Fprintf(w, "%-26s %-12s %-12s %-12s %s\n", row[0], row[1], row[2], row[3], row[4])
-	}
+	summary := tut.MoodTable(w, fmt.Sprintf("Steering with the features at %s, %d continuations per setting, scored by mood words", site, n),
+		[]string{r.Unsteered.Name, r.ToH.Name, r.ToS.Name}, []*tut.Moods{&r.Unsteered.Moods, &r.ToH.Moods, &r.ToS.Moods})
 	examples := &plots.TextTable{
 		Title:  "Examples: the first sample of the first three prompts (not picked)",
 		Header: []string{"prompt", "unsteered", r.ToH.Name, r.ToS.Name},
@@ -376,9 +316,6 @@ func progressTo(w io.Writer) io.Writer {
 	}
 	return nil
 }
-
-// share formats k of n as "k/n (p%)".
-func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f%%)", k, n, 100*float64(k)/float64(n)) }
 
 func main() {
 	stepsFlag := flag.Int("steps", steps, "the SAE's training steps")

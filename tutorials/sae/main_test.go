@@ -42,38 +42,24 @@ func TestSAEFindsAndSteersTheMood(t *testing.T) {
 	if r.Happy.Feature == r.Sad.Feature {
 		t.Errorf("the happy and the sad feature are both %d", r.Happy.Feature)
 	}
-	n := len(prompts) * samples
-	for _, s := range []*setting{r.Unsteered, r.ToH, r.ToS} {
-		t.Logf("%-26s lean happy %d, lean sad %d, mean score %+.2f", s.Name, s.lean(1), s.lean(-1), s.Mean())
-		if len(s.Texts) != n || len(s.Scores) != n {
-			t.Fatalf("%s: %d continuations, %d scores; want %d", s.Name, len(s.Texts), len(s.Scores), n)
-		}
-	}
 	const margin = 0.5 // mood words per continuation
-	if !(r.ToH.Mean() >= r.Unsteered.Mean()+margin && r.ToH.lean(1) > r.Unsteered.lean(1)) {
-		t.Errorf("steering with the happy feature: mean score %+.2f -> %+.2f, %d -> %d continuations lean happy; want the mean up by %g and more leaning happy",
-			r.Unsteered.Mean(), r.ToH.Mean(), r.Unsteered.lean(1), r.ToH.lean(1), margin)
-	}
-	if !(r.ToS.Mean() <= r.Unsteered.Mean()-margin && r.ToS.lean(-1) > r.Unsteered.lean(-1)) {
-		t.Errorf("steering with the sad feature: mean score %+.2f -> %+.2f, %d -> %d continuations lean sad; want the mean down by %g and more leaning sad",
-			r.Unsteered.Mean(), r.ToS.Mean(), r.Unsteered.lean(-1), r.ToS.lean(-1), margin)
-	}
-}
-
-func TestMoodScore(t *testing.T) {
+	n, base := len(prompts)*samples, r.Unsteered
 	for _, c := range []struct {
-		text string
-		want int
-	}{
-		{"", 0},
-		{" so happy and joyful today", 2},
-		{" so sad. Today I feel awful", -2},
-		{"Happy, GLAD!", 2},
-		{" unhappy and gladly", -1},
-		{" a walk to the store", 0},
-	} {
-		if got := moodScore(c.text); got != c.want {
-			t.Errorf("moodScore(%q) = %d, want %d", c.text, got, c.want)
+		s    *setting
+		sign int // the mood steering should move to; 0: none
+		mood string
+	}{{r.Unsteered, 0, ""}, {r.ToH, 1, "happy"}, {r.ToS, -1, "sad"}} {
+		st := c.s
+		t.Logf("%-26s lean happy %d, lean sad %d, mean score %+.2f", st.Name, st.Lean(1), st.Lean(-1), st.Mean())
+		if len(st.Texts) != n || len(st.Scores) != n {
+			t.Fatalf("%s: %d continuations, %d scores; want %d", st.Name, len(st.Texts), len(st.Scores), n)
+		}
+		if c.sign == 0 {
+			continue
+		}
+		if moved := (st.Mean() - base.Mean()) * float64(c.sign); moved < margin || st.Lean(c.sign) <= base.Lean(c.sign) {
+			t.Errorf("%s: mean score %+.2f -> %+.2f, %d -> %d continuations lean %s; want the mean %g towards %s and more leaning %s",
+				st.Name, base.Mean(), st.Mean(), base.Lean(c.sign), st.Lean(c.sign), c.mood, margin, c.mood, c.mood)
 		}
 	}
 }

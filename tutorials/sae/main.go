@@ -20,7 +20,7 @@
 // added at every position, and the continuations scored by their mood
 // words (happy words minus sad words), as the steering tutorial does.
 //
-//	go run ./tutorials/sae [-steps 200] [-scale 1] [-model gpt2] [-out folder]
+//	go run ./tutorials/sae [-steps 200] [-scale 1] [-samples 5] [-model gpt2] [-out folder]
 package main
 
 import (
@@ -46,12 +46,14 @@ import (
 var prompts = []string{"Today I feel", "I feel", "I am", "My day was", "This morning I was",
 	"She is", "My heart feels", "Life is", "Everyone says I look", "The news made me"}
 
-// samples is how many continuations each prompt gets per setting, and
-// steps how many steps the SAE trains (variables so that the tests on
-// random checkpoints do less).
+// samples is how many continuations each prompt gets per setting, steps
+// how many steps the SAE trains (variables so that the tests on random
+// checkpoints do less).
 var (
 	samples = 5
 	steps   = 200
+	// every keeps every so many corpus sentences (1: all).
+	every = 1
 )
 
 // Config is what the tutorial does: the SAE's training steps and the
@@ -83,7 +85,11 @@ func corpus() []string {
 		add("%s felt %s today", n, facts.HappyWords[i%len(facts.HappyWords)])
 		add("%s was %s all day", n, facts.SadWords[i%len(facts.SadWords)])
 	}
-	return texts
+	var kept []string
+	for i := 0; i < len(texts); i += every {
+		kept = append(kept, texts[i])
+	}
+	return kept
 }
 
 // moodSentences returns "<name> felt <word> today" for every mood word of
@@ -319,6 +325,7 @@ func progressTo(w io.Writer) io.Writer {
 
 func main() {
 	stepsFlag := flag.Int("steps", steps, "the SAE's training steps")
+	flag.IntVar(&samples, "samples", samples, "continuations per prompt and setting")
 	scale := flag.Float64("scale", 1, "steering scale: how many times the feature's largest activation at a mood word to add")
 	work := func() backend.Workload {
 		// The model runs over the corpus (~10 tokens a sentence) twice and
@@ -326,8 +333,8 @@ func main() {
 		return backend.Workload{Name: "SAE tutorial", Tokens: int64(len(corpus())*10*2 + 3*len(prompts)*samples*16*16)}
 	}
 	tut.MainFor("sae", work, func(m models.Model, o tut.Out) error {
-		if *stepsFlag <= 0 {
-			return fmt.Errorf("-steps %d: must be positive", *stepsFlag)
+		if *stepsFlag <= 0 || samples <= 0 {
+			return fmt.Errorf("-steps %d, -samples %d: both must be positive", *stepsFlag, samples)
 		}
 		_, err := run(m, o, Config{Steps: *stepsFlag, Scale: *scale})
 		return err

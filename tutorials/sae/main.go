@@ -233,7 +233,7 @@ func run(m models.Model, o tut.Out, c Config) (*result, error) {
 		return nil, err
 	}
 	mt := r.Metrics
-	fmt.Fprintf(w, "spliced in for the residual stream: cross-entropy %.3f -> %.3f nats (+%.3f; zero-ablating the site: %.3f), KL %.4f; explained variance %.3f, L0 %.1f\n",
+	fmt.Fprintf(w, "spliced in for the residual stream: cross-entropy %.3f -> %.3f nats (%+.3f; zero-ablating the site: %.3f), KL %.4f; explained variance %.3f, L0 %.1f\n",
 		mt.CEWithoutSAE, mt.CEWithSAE, mt.CEIncrease, mt.CEWithAblation, mt.KLWithSAE, mt.ExplainedVariance, mt.L0)
 
 	happy, sad := moodSentences(facts.HappyWords, 0), moodSentences(facts.SadWords, len(facts.HappyWords))

@@ -66,6 +66,7 @@ const EXPECT = {
   '04_positions': { imgs: [], tables: [/one position/, /several positions/] },
   '05_collect': { imgs: [], tables: [] },
   '06_steering': { imgs: [], tables: [/unsteered/] },
+  '08_sae': { imgs: [], tables: [/explained variance/, /top-activating tokens/, /unsteered/], views: ['feature'] },
   // The explorers' views (the feature view is shaded tokens, no image) and
   // their widgets' outputs, empty once the widgets are removed.
   views: { imgs: [/ — L\d+H\d+$/, /^logit lens of/, /^attribution at position/], tables: [], views: ['attention', 'lens', 'feature'], empty: true },

@@ -56,7 +56,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 PLAYWRIGHT_VERSION=1.61.1 # the last that runs on Node 18 (Debian 12's)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 NOTEBOOKS=${BROWSER_NOTEBOOKS-01_patching.ipynb:table:browser.png,02_tracing.ipynb:heatmap:browser-tracing.png,scripts/notebooks/testdata/views.ipynb:views:browser-views.png}
-SAVED=${BROWSER_SAVED-01_patching.ipynb:untrusted-patching.png,02_tracing.ipynb:untrusted-tracing.png,03_das.ipynb:untrusted-das.png,04_positions.ipynb:,05_collect.ipynb:,06_steering.ipynb:,07_ioi.ipynb:untrusted-ioi.png}
+SAVED=${BROWSER_SAVED-01_patching.ipynb:untrusted-patching.png,02_tracing.ipynb:untrusted-tracing.png,03_das.ipynb:untrusted-das.png,04_positions.ipynb:,05_collect.ipynb:,06_steering.ipynb:,07_ioi.ipynb:untrusted-ioi.png,08_sae.ipynb:}
 read -r -a lab_args <<<"${BROWSER_LAB_ARGS:-}"
 SHOTS_DIR=$(realpath -m "${SHOTS_DIR:-$(mktemp -d -t govene-browser.XXXXXX)}")
 

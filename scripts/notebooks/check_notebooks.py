@@ -67,6 +67,11 @@ EXPECT = {
         "img": [r"heads patched clean -&gt; corrupted, every position", r"heads at the last position",
                 r"direct logit attribution", r"attribution vs exact patching", r"path patching -&gt; queries, keys and values", r"logit lens:"],
     },
+    "08_sae": {
+        "text": ["trained a TopK SAE", "explained variance", "happy feature", "sad feature", " felt happy[", "unsteered"],
+        "table": [r"<table[^>]*>.*explained variance", r"<table[^>]*>.*top-activating tokens", r"<table[^>]*>.*unsteered.*happy feature.*sad feature"],
+        "img": [],
+    },
 }
 
 # The MIME types a display output may have: what JupyterLab renders in an
@@ -204,6 +209,18 @@ def sense_ioi(t):
     return p
 
 
+def sense_sae(t):
+    ev = _floats(r"explained variance ([\d.]+), L0", t)
+    margins = re.findall(r"(happy|sad) feature \d+: mean activation .*? margin ([+-][\d.]+)", t)
+    score = {k: float(v) for k, v in re.findall(r"^(unsteered|happy|sad)\b.*mean score ([+-][\d.]+)\s*$", t, re.M)}
+    if ev is None or len(margins) != 2 or len(score) != 3:
+        return ["no explained variance, two feature margins and three steering scores"]
+    return (_want(ev[0] > 0.9, f"the SAE explains only {ev[0]} of the variance")
+            + [f"the {k} feature does not tell every {k} sentence apart: margin {v}" for k, v in margins if float(v) <= 0]
+            + _want(score["happy"] > score["unsteered"] > score["sad"],
+                    f"steering did not move the mood score: unsteered {score['unsteered']}, happy {score['happy']}, sad {score['sad']}"))
+
+
 # Per notebook: does what it printed make sense (the effect its tutorial is about)?
 SENSE = {
     "01_patching": sense_patching,
@@ -212,6 +229,7 @@ SENSE = {
     "04_positions": sense_positions,
     "05_collect": sense_collect,
     "07_ioi": sense_ioi,
+    "08_sae": sense_sae,
 }
 
 
@@ -288,7 +306,7 @@ def check(path):
                     svgs += imgs
                     if "<table" in h:
                         tables.append(h)
-                    elif not imgs and not m:
+                    elif not imgs and not m and 'class="govene-view' not in h:
                         problems.append(f"{where}: text/html shows neither a table nor an image")
                 if "text/plain" in data:
                     texts.append(text_of(data["text/plain"]))

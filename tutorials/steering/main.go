@@ -19,9 +19,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"slices"
-	"strings"
-	"unicode"
 
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/models"
@@ -48,48 +45,17 @@ var samples = 5
 // direction added, and its continuations (prompt i's sample k at
 // i*samples+k) with their mood scores.
 type setting struct {
-	Name   string
-	Scale  float64
-	Texts  []string
-	Scores []int
+	Name  string
+	Scale float64
+	tut.Moods
 }
 
 // lean counts the continuations whose score has the sign of sign.
-func (s *setting) lean(sign int) int {
-	n := 0
-	for _, v := range s.Scores {
-		if v*sign > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-// Mean is the mean score: happy words minus sad words per continuation.
-func (s *setting) Mean() float64 {
-	t := 0
-	for _, v := range s.Scores {
-		t += v
-	}
-	return float64(t) / float64(len(s.Scores))
-}
+func (s *setting) lean(sign int) int { return s.Lean(sign) }
 
 type result struct {
 	Site                lm.Site
 	Unsteered, Up, Down *setting
-}
-
-// moodScore counts the happy and the sad words of text: happy minus sad.
-func moodScore(text string) int {
-	score := 0
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if slices.Contains(facts.HappyWords, w) {
-			score++
-		} else if slices.Contains(facts.SadWords, w) {
-			score--
-		}
-	}
-	return score
 }
 
 // meanSite averages the site's value over every token of the prompts.
@@ -119,16 +85,6 @@ func meanSite(m models.Model, texts []string, site lm.Site) ([]float32, error) {
 		mean[i] /= float32(n)
 	}
 	return mean, nil
-}
-
-// untilEOS cuts ids at the first end-of-text token.
-func untilEOS(ids []int, eos int) []int {
-	for i, id := range ids {
-		if id == eos {
-			return ids[:i]
-		}
-	}
-	return ids
 }
 
 // steer samples every prompt's continuations with scale x dir added at
@@ -192,17 +148,12 @@ func run(m models.Model, o tut.Out, scale float64) (*result, error) {
 		Unsteered: &setting{Name: "unsteered"},
 		Up:        &setting{Name: fmt.Sprintf("steered %+.1f", scale), Scale: scale},
 		Down:      &setting{Name: fmt.Sprintf("steered %+.1f", -scale), Scale: -scale}}
-	tok := m.Tokenizer()
 	for _, c := range []struct {
 		s   *setting
 		ids [][]int
 	}{{r.Unsteered, un}, {r.Up, up}, {r.Down, down}} {
-		for _, ids := range c.ids {
-			text, err := tok.Decode(untilEOS(ids, tok.EOT()))
-			if err != nil {
-				return nil, err
-			}
-			c.s.Texts, c.s.Scores = append(c.s.Texts, text), append(c.s.Scores, moodScore(text))
+		if err := c.s.AddTokens(m.Tokenizer(), c.ids); err != nil {
+			return nil, err
 		}
 	}
 
@@ -210,19 +161,10 @@ func run(m models.Model, o tut.Out, scale float64) (*result, error) {
 	fmt.Fprintf(w, "model: %s\nsteering: %s + scale x (happy - sad), scale %+.1f and %+.1f\n", m, site, scale, -scale)
 	fmt.Fprintf(w, "%d neutral prompts x %d samples = %d continuations per setting (12 tokens, temperature 0.8, top-k 40)\n", len(prompts), samples, n)
 	fmt.Fprintf(w, "score: happy words %v minus sad words %v in the continuation\n", facts.HappyWords, facts.SadWords)
-	summary := &plots.TextTable{
-		Title:  fmt.Sprintf("Steering %s, %d continuations per setting, scored by mood words", site, n),
-		Header: []string{"setting", "lean happy", "lean sad", "neither", "mean score (happy - sad words)"},
-	}
-	fmt.Fprintf(w, "%-16s %-12s %-12s %-12s %s\n", "setting", "lean happy", "lean sad", "neither", "mean score")
-	for _, st := range []*setting{r.Unsteered, r.Up, r.Down} {
-		hp, sd := st.lean(1), st.lean(-1)
-		row := []string{st.Name, share(hp, n), share(sd, n), share(n-hp-sd, n), fmt.Sprintf("%+.2f", st.Mean())}
-		summary.Rows = append(summary.Rows, row)
-		fmt.Fprintf(w, "%-16s %-12s %-12s %-12s %s\n", row[0], row[1], row[2], row[3], row[4])
-	}
+	summary := tut.MoodTable(w, fmt.Sprintf("Steering %s, %d continuations per setting, scored by mood words", site, n),
+		[]string{r.Unsteered.Name, r.Up.Name, r.Down.Name}, []*tut.Moods{&r.Unsteered.Moods, &r.Up.Moods, &r.Down.Moods})
 	fmt.Fprintf(w, "success: %s leans happy in %s of continuations (unsteered %s); %s leans sad in %s (unsteered %s)\n",
-		r.Up.Name, share(r.Up.lean(1), n), share(r.Unsteered.lean(1), n), r.Down.Name, share(r.Down.lean(-1), n), share(r.Unsteered.lean(-1), n))
+		r.Up.Name, tut.Share(r.Up.lean(1), n), tut.Share(r.Unsteered.lean(1), n), r.Down.Name, tut.Share(r.Down.lean(-1), n), tut.Share(r.Unsteered.lean(-1), n))
 
 	examples := &plots.TextTable{
 		Title:  "Examples: the first sample of the first three prompts (not picked)",
@@ -237,9 +179,6 @@ func run(m models.Model, o tut.Out, scale float64) (*result, error) {
 	report := plots.NewReport("Steering with a happy-minus-sad direction").Add(summary, examples)
 	return r, o.Show(report, "steering.html")
 }
-
-// share formats k of n as "k/n (p%)".
-func share(k, n int) string { return fmt.Sprintf("%d/%d (%.0f%%)", k, n, 100*float64(k)/float64(n)) }
 
 func main() {
 	scale := flag.Float64("scale", 4, "how many times the happy-minus-sad difference to add (and subtract)")

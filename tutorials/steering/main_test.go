@@ -29,22 +29,3 @@ func TestSteeringMovesTheMood(t *testing.T) {
 			r.Unsteered.Mean(), r.Down.Mean(), r.Unsteered.lean(-1), r.Down.lean(-1), margin)
 	}
 }
-
-func TestMoodScore(t *testing.T) {
-	for _, c := range []struct {
-		text string
-		want int
-	}{
-		{"", 0},
-		{" so happy and joyful today", 2},
-		{" so sad. Today I feel awful", -2},
-		{" happy and sad", 0},
-		{"Happy, GLAD!", 2},         // any case, punctuation splits words
-		{" unhappy and gladly", -1}, // whole words only
-		{" a walk to the store", 0},
-	} {
-		if got := moodScore(c.text); got != c.want {
-			t.Errorf("moodScore(%q) = %d, want %d", c.text, got, c.want)
-		}
-	}
-}

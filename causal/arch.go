@@ -45,6 +45,9 @@ type Param struct {
 	Name  string
 	Shape []int
 	Init  Init
+	// Block is the block the weight belongs to, or -1 for the weights
+	// outside the blocks (embeddings, the final norm, the unembedding).
+	Block int
 }
 
 // Init says how Random fills a weight.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -289,4 +290,44 @@ func toBF16(x safetensors.Tensor) safetensors.Tensor {
 		out[2*i], out[2*i+1] = x.Data[4*i+2], x.Data[4*i+3]
 	}
 	return safetensors.Tensor{Name: x.Name, DType: "BF16", Shape: x.Shape, Data: out}
+}
+
+// TestLayerParams checks each block's weight range: contiguous, the same
+// size for every block, every name in it the block's, and refused for
+// architectures whose blocks differ by more than their weights.
+func TestLayerParams(t *testing.T) {
+	for family, arch := range tinyArchs(t) {
+		t.Run(family, func(t *testing.T) {
+			m, err := causal.Random(arch, 1, causal.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := m.ParamNames()
+			layers := arch.Dims().Layers
+			var size int
+			for l := range layers {
+				from, to, ok := m.LayerParams(l)
+				if ok != arch.SharesLayers() {
+					t.Fatalf("block %d: ok %v, SharesLayers %v", l, ok, arch.SharesLayers())
+				}
+				if !ok {
+					return
+				}
+				if l == 0 {
+					size = to - from
+				}
+				if to-from != size || size == 0 {
+					t.Errorf("block %d holds %d weights, block 0 %d", l, to-from, size)
+				}
+				for _, n := range names[from:to] {
+					if !strings.Contains(n, "layers."+strconv.Itoa(l)+".") {
+						t.Errorf("block %d's range holds %q", l, n)
+					}
+				}
+			}
+			if _, _, ok := m.LayerParams(layers); ok {
+				t.Errorf("block %d (out of range) has weights", layers)
+			}
+		})
+	}
 }

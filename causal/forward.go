@@ -63,19 +63,19 @@ type Stack struct {
 // block's (as LayerParams lists them), the final norm and, unless Tied,
 // the output weight.
 func (s Stack) Params() []Param {
-	ps := []Param{{Name: s.Embed, Shape: []int{s.Vocab, s.Hidden}, Init: s.Init}}
+	ps := []Param{{Name: s.Embed, Shape: []int{s.Vocab, s.Hidden}, Init: s.Init, Block: -1}}
 	for l := range s.Layers {
 		p := s.Layer + strconv.Itoa(l) + "."
 		s.LayerParams(func(name string, init Init, shape ...int) {
-			ps = append(ps, Param{Name: p + name, Shape: shape, Init: init})
+			ps = append(ps, Param{Name: p + name, Shape: shape, Init: init, Block: l})
 		})
 	}
-	ps = append(ps, Param{Name: s.NormWeight, Shape: []int{s.Hidden}, Init: s.NormInit})
+	ps = append(ps, Param{Name: s.NormWeight, Shape: []int{s.Hidden}, Init: s.NormInit, Block: -1})
 	if s.NormBias != "" {
-		ps = append(ps, Param{Name: s.NormBias, Shape: []int{s.Hidden}, Init: Fill(0)})
+		ps = append(ps, Param{Name: s.NormBias, Shape: []int{s.Hidden}, Init: Fill(0), Block: -1})
 	}
 	if !s.Tied {
-		ps = append(ps, Param{Name: s.Unembed, Shape: []int{s.Vocab, s.Hidden}, Init: s.Init})
+		ps = append(ps, Param{Name: s.Unembed, Shape: []int{s.Vocab, s.Hidden}, Init: s.Init, Block: -1})
 	}
 	return ps
 }

@@ -138,8 +138,8 @@ func NumParams(arch Arch) int64 {
 }
 
 // blockRanges returns, for each block l, the index of its first weight
-// (names starting with a block prefix "…layers.l."), and the end of the
-// last block; nil when the blocks are not contiguous.
+// (Param.Block), and the end of the last block; nil when the blocks are
+// not contiguous.
 func blockRanges(specs []Param, layers int) []int {
 	from := make([]int, layers+1)
 	for l := range from {
@@ -147,7 +147,7 @@ func blockRanges(specs []Param, layers int) []int {
 	}
 	last := -1
 	for i, p := range specs {
-		l := layerOf(p.Name)
+		l := p.Block
 		if l < 0 || l >= layers {
 			continue
 		}
@@ -163,18 +163,6 @@ func blockRanges(specs []Param, layers int) []int {
 		}
 	}
 	return from
-}
-
-// layerOf returns the block index in a weight name such as
-// "model.layers.3.mlp.up_proj.weight", or -1.
-func layerOf(name string) int {
-	var l int
-	for _, prefix := range []string{"model.layers.%d.", "gpt_neox.layers.%d."} {
-		if n, err := fmt.Sscanf(name, prefix, &l); err == nil && n == 1 {
-			return l
-		}
-	}
-	return -1
 }
 
 // Arch returns the model's architecture.

@@ -143,3 +143,13 @@ func TokenID(m lm.Tokenizer, token string) (int, error) {
 	return 0, fmt.Errorf("%q is not one token for this tokenizer (it encodes to %d tokens %q); give a single token such as \" Paris\"",
 		token, len(toks), toks)
 }
+
+// CheckText returns an error naming m's source when m has no tokenizer (a
+// checkpoint without tokenizer.json), for tools that start from text; nil
+// otherwise.
+func CheckText(m Model) error {
+	if m.Tokenizer() == nil {
+		return fmt.Errorf("%s has no tokenizer (no tokenizer.json in its checkpoint), and this starts from text", m.Source())
+	}
+	return nil
+}

@@ -174,3 +174,19 @@ func TestLNFinalScale(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckText checks that a checkpoint without tokenizer files is
+// refused by name for text, and one with them is not.
+func TestCheckText(t *testing.T) {
+	m := loadAny(t, "llama")
+	if err := CheckText(m); err == nil || !strings.Contains(err.Error(), "has no tokenizer") || !strings.Contains(err.Error(), m.Source()) {
+		t.Errorf("CheckText on a checkpoint without tokenizer.json: %v", err)
+	}
+	s, err := Load("", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckText(s); err != nil {
+		t.Errorf("CheckText on the shipped model: %v", err)
+	}
+}

@@ -265,6 +265,9 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "model: %s (loaded in %s)\n", m, time.Since(start).Round(time.Millisecond))
+	if err := models.CheckText(m); err != nil {
+		return fmt.Errorf("-model %s: %w", f.model, err)
+	}
 	if f.target != "" {
 		if err := checkTarget(m, f.target); err != nil {
 			return err

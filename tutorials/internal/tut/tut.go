@@ -42,8 +42,8 @@ func ModelFor(name string, w backend.Workload) (models.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Tokenizer() == nil {
-		return nil, fmt.Errorf("tutorials: %s has no tokenizer (no tokenizer.json in its checkpoint); the tutorials start from text", m.Source())
+	if err := models.CheckText(m); err != nil {
+		return nil, fmt.Errorf("tutorials: %w", err)
 	}
 	return m, nil
 }

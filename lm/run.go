@@ -159,7 +159,12 @@ func (r *Runner) run(b *Batch, sites []Site, end int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := re.exec.Call(ForwardArgs{Params: r.Model.Params(), Batch: b}.List()...)
+	args, err := ForwardArgs{Params: r.Model.Params(), Batch: b}.Args()
+	if err != nil {
+		return nil, fmt.Errorf("lm: forward: %w", err)
+	}
+	// Every output (logits or residual, site values) is batch-first.
+	outs, err := DevicesOf(r.Model).Call(re.exec, args, AllBatched)
 	if err != nil {
 		return nil, fmt.Errorf("lm: forward: %w", err)
 	}

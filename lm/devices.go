@@ -249,12 +249,15 @@ func (d *Devices) call(e *graph.Exec, p int, in []any) (outs []*tensors.Tensor, 
 }
 
 // on returns argument a as the p-th device takes it: the tensor itself when
-// it is on that device, or local and this is the first device; else a copy
-// (made once and kept, for a Kept argument).
+// it is on that device, or local and that device is the backend's device 0
+// (where a plain call would put it); else a copy (made once and kept, for
+// a Kept argument). A caller's tensor thus never moves off device 0: a
+// tensor has one device copy, and moving it would free a buffer that a
+// call on another device may be reading.
 func (d *Devices) on(p int, a Arg) (*tensors.Tensor, error) {
 	cur, err := a.Value.Device()
 	local := err != nil
-	if (local && p == 0) || (!local && cur == d.nums[p]) {
+	if (local && d.nums[p] == 0) || (!local && cur == d.nums[p]) {
 		return a.Value, nil
 	}
 	if a.Kind == Kept {

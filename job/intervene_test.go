@@ -144,7 +144,7 @@ func TestIIA(t *testing.T) {
 		Label   string
 	}
 	rows := readRows[irow](t, "testdata/iia.jsonl")
-	for _, layer := range []int{2, 4, 6} { // block 2: the city has not reached the last token; block 6: it has
+	for _, layer := range []int{2, 4, 6} { // the city reaches the last token over blocks 2-5: IIA 0, 1/3, 1
 		iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{{Layer: layer, Component: lm.BlockOutput, InterventionType: pv.Vanilla}}})
 		if err != nil {
 			t.Fatal(err)

@@ -146,6 +146,9 @@ func (p *Plan) Prepare() error {
 	path := filepath.Join(out, JobFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if err := p.checkStrays(); err != nil {
+			return err
+		}
 		data, err := json.MarshalIndent(p, "", "  ")
 		if err != nil {
 			return fmt.Errorf("job: %s: %w", path, err)
@@ -163,6 +166,41 @@ func (p *Plan) Prepare() error {
 		return fmt.Errorf("job: %s: %w (remove it, or the whole folder, to start over)", path, err)
 	}
 	return p.sameJob(&old, path)
+}
+
+// checkStrays returns an error when Out, without job.json, holds a
+// manifest or shard sidecars of another job (written by an older version
+// or another tool): their shards would otherwise be silently replaced.
+func (p *Plan) checkStrays() error {
+	out := p.Spec.Out
+	if data, err := os.ReadFile(filepath.Join(out, ManifestFile)); err == nil {
+		var m Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("job: out %s: %s: %w (remove it, or the whole folder, to start over)", out, ManifestFile, err)
+		}
+		old := &Plan{Spec: m.Spec, SpecHash: m.SpecHash, DatasetSHA256: m.DatasetSHA256, Rows: m.Rows}
+		if err := p.sameJob(old, filepath.Join(out, ManifestFile)); err != nil {
+			return err
+		}
+	}
+	sidecars, err := filepath.Glob(filepath.Join(out, "shard-*.json"))
+	if err != nil {
+		return fmt.Errorf("job: out %s: %w", out, err)
+	}
+	for _, path := range sidecars {
+		var info ShardInfo
+		data, err := os.ReadFile(path)
+		if err != nil || json.Unmarshal(data, &info) != nil {
+			continue // unreadable: its shard is recomputed
+		}
+		if info.SpecHash != p.SpecHash {
+			return fmt.Errorf("job: out %s holds another job: its spec hash is %s (%s), this job's is %s; give another out folder, or remove it to start over", out, info.SpecHash, path, p.SpecHash)
+		}
+		if info.DatasetSHA256 != p.DatasetSHA256 {
+			return fmt.Errorf("job: out %s holds another job: its dataset (sha256) is %s (%s), this job's is %s; give another out folder, or remove it to start over", out, info.DatasetSHA256, path, p.DatasetSHA256)
+		}
+	}
+	return nil
 }
 
 // sameJob returns an error naming the first output-defining field in which

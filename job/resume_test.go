@@ -169,6 +169,21 @@ func TestOutOfAnotherJob(t *testing.T) {
 			equalFiles(t, outFiles(t, spec.Out), before)
 		})
 	}
+	// Without job.json, the manifest or the sidecars still tell.
+	if err := os.Remove(filepath.Join(spec.Out, JobFile)); err != nil {
+		t.Fatal(err)
+	}
+	other := spec
+	other.BatchSize = 4
+	if _, err := Run(context.Background(), other, nil); err == nil || !strings.Contains(err.Error(), "its batch_size is 8") || !strings.Contains(err.Error(), ManifestFile) {
+		t.Errorf("Run of another job in an Out with a manifest and no job.json: %v", err)
+	}
+	if err := os.Remove(filepath.Join(spec.Out, ManifestFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), other, nil); err == nil || !strings.Contains(err.Error(), "its spec hash is") || !strings.Contains(err.Error(), "shard-0000") {
+		t.Errorf("Run of another job in an Out with sidecars only: %v", err)
+	}
 	// Other devices and another copy of the dataset are the same job.
 	s := spec
 	s.Devices = []int{0}

@@ -51,7 +51,8 @@
 // # API notes against SCALE.md
 //
 // The signatures are SCALE.md's. Additions: Shard.Offset and Shard.Line
-// (where the shard's first row is in the dataset, so a worker seeks to it),
+// (where the shard's first row is in the dataset, so a worker seeks to it)
+// and Shard.RowsSHA256 (a worker refuses a dataset copy that differs),
 // Plan.SpecHash, Plan.Targets and Manifest.SpecHash, ShardInfo.SpecHash and
 // ShardInfo.DatasetSHA256 (a sidecar says which job it belongs to),
 // Plan.Prepare (creates Out and checks or writes job.json; Run calls it, a

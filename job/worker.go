@@ -17,8 +17,8 @@ import (
 )
 
 // Worker holds a loaded model and what a job kind needs (a runner and the
-// sites, or an intervenable) to compute shards of one plan. Its RunShard
-// is meant to be called from one goroutine at a time.
+// sites, or an intervenable) to compute shards of one plan. RunShard is
+// safe for concurrent use on different shards.
 type Worker struct {
 	plan  *Plan
 	model models.Model

@@ -98,3 +98,42 @@ func TestBadTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestRunShardConcurrent runs every shard of a patch and a collect job at
+// once on one Worker (as a Beam worker's bundles may) and checks the files
+// equal a serial Run's byte for byte.
+func TestRunShardConcurrent(t *testing.T) {
+	for _, spec := range []Spec{testSpec(t, Patch, "blocks.6.block_output"), testSpec(t, Collect, "blocks.4.attention_output")} {
+		spec.ShardSize = 6
+		runJob(t, spec)
+		want := shardFiles(t, spec.Out)
+		spec.Out = t.TempDir()
+		p := mustPlan(t, spec)
+		if err := p.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWorker(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, len(p.Shards))
+		infos := make([]ShardInfo, len(p.Shards))
+		for i, sh := range p.Shards {
+			go func() {
+				var err error
+				infos[i], err = w.RunShard(context.Background(), sh)
+				errs <- err
+			}()
+		}
+		for range p.Shards {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Close()
+		if err := p.WriteManifest(infos); err != nil {
+			t.Fatal(err)
+		}
+		equalFiles(t, shardFiles(t, spec.Out), want)
+	}
+}

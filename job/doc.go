@@ -58,5 +58,4 @@
 // Plan.Prepare (creates Out and checks or writes job.json; Run calls it, a
 // Beam driver should too), Worker.Close (finishes the progress bar), and
 // ParseSite (accepts "block_output.3" as well as lm.ParseSite's names).
-// Spec.Devices is validated but not yet passed to the model.
 package job

@@ -40,8 +40,10 @@ type Spec struct {
 	// Backend names the backend (backend.Workload.Backend: "go", "xla",
 	// "xla:cuda", ...); "" lets backend.For pick one.
 	Backend string `json:"backend,omitempty"`
-	// Devices picks the backend's devices by number; nil means all of them.
-	// Results do not depend on it.
+	// Devices picks the backend's devices by number (models.Options.Devices);
+	// [-1] (lm.All) means every device; nil means the model's default: every device, except on a host CPU,
+	// where it is device 0. Results depend on it only to float rounding (XLA
+	// rounds by batch shape), so it is not part of the job's identity.
 	Devices []int `json:"devices,omitempty"`
 	// Dataset is the JSONL file of examples.
 	Dataset string `json:"dataset"`
@@ -107,8 +109,11 @@ func (s Spec) Validate() error {
 	}
 	seen := map[int]bool{}
 	for i, d := range s.Devices {
+		if d == lm.All && len(s.Devices) == 1 {
+			continue
+		}
 		if d < 0 {
-			return fmt.Errorf("job: spec devices[%d] = %d: want a non-negative device number", i, d)
+			return fmt.Errorf("job: spec devices[%d] = %d: want a non-negative device number, or [%d] alone for every device", i, d, lm.All)
 		}
 		if seen[d] {
 			return fmt.Errorf("job: spec devices %v: device %d is given twice", s.Devices, d)

@@ -45,7 +45,7 @@ func NewWorker(p *Plan, progressOut io.Writer) (*Worker, error) {
 	spec := p.Spec
 	m, err := models.Load(spec.Model, models.Options{Workload: backend.Workload{
 		Name: "job " + spec.Kind, Backend: spec.Backend, Tokens: int64(p.Rows) * 32,
-	}})
+	}, Devices: spec.Devices})
 	if err != nil {
 		return nil, fmt.Errorf("job: model %q: %w", spec.Model, err)
 	}

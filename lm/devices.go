@@ -40,8 +40,12 @@ type replicas struct {
 	on []*tensors.Tensor
 }
 
+// All, alone in a device list, stands for every device of the backend
+// (ParseDevices gives it for "all"; a job spec's "devices": [-1]).
+const All = -1
+
 // NewDevices returns the set of b's devices listed in pick, in that order;
-// a nil or empty pick means every device of b. It returns an error naming
+// a nil or empty pick, or []int{All}, means every device of b. It returns an error naming
 // the field "devices" for a nil backend, a device number outside
 // [0, b.NumDevices()) or one listed twice.
 func NewDevices(b compute.Backend, pick []int) (*Devices, error) {
@@ -49,7 +53,7 @@ func NewDevices(b compute.Backend, pick []int) (*Devices, error) {
 		return nil, errors.New("lm: devices: no backend")
 	}
 	n := b.NumDevices()
-	if len(pick) == 0 {
+	if len(pick) == 0 || (len(pick) == 1 && pick[0] == All) {
 		pick = make([]int, n)
 		for i := range pick {
 			pick[i] = i
@@ -68,14 +72,17 @@ func NewDevices(b compute.Backend, pick []int) (*Devices, error) {
 	return d, nil
 }
 
-// ParseDevices reads a device list as the command line gives it: "" or
-// "all" for every device (nil), else comma-separated device numbers
-// ("0,2"). It returns an error naming the value for anything else; the
+// ParseDevices reads a device list as the command line gives it: "" for
+// the model's default (nil; see DefaultDevices), "all" for every device of
+// the backend ([]int{All}), else comma-separated device numbers ("0,2"). It returns an error naming the value for anything else; the
 // numbers are checked against a backend by NewDevices.
 func ParseDevices(s string) ([]int, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || s == "all" {
+	switch s {
+	case "":
 		return nil, nil
+	case "all":
+		return []int{All}, nil
 	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {

@@ -38,7 +38,7 @@ func TestParseDevices(t *testing.T) {
 		err  string
 	}{
 		{"", nil, ""},
-		{"all", nil, ""},
+		{"all", []int{lm.All}, ""},
 		{"0,2", []int{0, 2}, ""},
 		{" 3 ", []int{3}, ""},
 		{"0,x", nil, `"x" is not a device number`},

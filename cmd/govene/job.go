@@ -16,6 +16,7 @@ import (
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/job"
+	"github.com/govene/govene/lm"
 )
 
 const jobUsage = `usage: govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
@@ -142,21 +143,17 @@ func jobFlags(spec *job.Spec) *flag.FlagSet {
 	fs.Func("shard-size", fmt.Sprintf("examples per shard (default %d)", job.DefaultShardSize), positive(&spec.ShardSize, 1<<30))
 	fs.Func("batch", fmt.Sprintf("examples per forward pass (default %d)", job.DefaultBatchSize), positive(&spec.BatchSize, job.MaxBatchSize))
 	fs.StringVar(&spec.Backend, "backend", "", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so or auto (default: GOMLX_BACKEND, else chosen by the job's size)")
-	fs.Func("devices", `"all" (the default) or comma-separated device numbers of the backend, such as 0,1`, func(v string) error {
-		spec.Devices = nil
-		if v == "all" {
-			return nil
+	fs.Func("devices", devicesUsage, func(v string) error {
+		d, err := lm.ParseDevices(v)
+		if err != nil {
+			return err
 		}
-		for _, s := range strings.Split(v, ",") {
-			d, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || d < 0 {
-				return fmt.Errorf("device %q is not a non-negative integer; want all or a list such as 0,1", s)
+		for i, n := range d {
+			if slices.Contains(d[:i], n) {
+				return fmt.Errorf("device %d is given twice", n)
 			}
-			if slices.Contains(spec.Devices, d) {
-				return fmt.Errorf("device %d is given twice", d)
-			}
-			spec.Devices = append(spec.Devices, d)
 		}
+		spec.Devices = d
 		return nil
 	})
 	fs.StringVar(&spec.Intervenable, "intervenable", "", "patch, iia: a folder saved by pv.Save, used instead of a vanilla interchange at -sites")

@@ -33,7 +33,7 @@ func TestJobCommandLine(t *testing.T) {
 		{"bad positions", []string{"job", "collect", "-positions", "first"}, 2, nil, []string{`invalid value "first" for flag -positions`, `want "last" or "all"`}},
 		{"zero shard size", []string{"job", "collect", "-shard-size", "0"}, 2, nil, []string{`invalid value "0" for flag -shard-size`}},
 		{"huge batch", []string{"job", "collect", "-batch", "100000"}, 2, nil, []string{`invalid value "100000" for flag -batch`, "[1, 4096]"}},
-		{"bad device", []string{"job", "collect", "-devices", "0,x"}, 2, nil, []string{`invalid value "0,x" for flag -devices`, `device "x"`}},
+		{"bad device", []string{"job", "collect", "-devices", "0,x"}, 2, nil, []string{`invalid value "0,x" for flag -devices`, `"x" is not a device number`}},
 		{"repeated device", []string{"job", "collect", "-devices", "1,1"}, 2, nil, []string{"-devices", "device 1 is given twice"}},
 		{"stray argument", []string{"job", "collect", "-data", data, "more"}, 2, nil, []string{`unexpected argument "more"`}},
 		{"no sites", []string{"job", "collect", "-data", data, "-out", out}, 2, nil, []string{"sites is empty"}},

@@ -2,10 +2,12 @@ package job
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/govene/govene/lm"
@@ -144,6 +146,7 @@ func TestIIA(t *testing.T) {
 		Label   string
 	}
 	rows := readRows[irow](t, "testdata/iia.jsonl")
+	var last *Spec                         // the previous layer's job with an intervenable
 	for _, layer := range []int{2, 4, 6} { // the city reaches the last token over blocks 2-5: IIA 0, 1/3, 1
 		iv, err := pv.New(m, pv.Config{Representations: []pv.RepresentationConfig{{Layer: layer, Component: lm.BlockOutput, InterventionType: pv.Vanilla}}})
 		if err != nil {
@@ -165,10 +168,21 @@ func TestIIA(t *testing.T) {
 		if err := iv.Save(saved); err != nil {
 			t.Fatal(err)
 		}
+		if last != nil {
+			// The previous layer's job, its intervenable folder now holding
+			// this layer's intervention: the same path, other content.
+			if err := iv.Save(last.Intervenable); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Run(context.Background(), *last, nil); err == nil || !strings.Contains(err.Error(), "changed since") {
+				t.Errorf("layer %d: rerun with a changed intervenable folder: %v, want an error saying it changed", layer, err)
+			}
+		}
 		for _, how := range []string{"site", "intervenable"} {
 			spec := testSpec(t, IIA, "blocks."+string(rune('0'+layer))+".block_output")
 			if how == "intervenable" {
 				spec.Sites, spec.Intervenable = nil, saved
+				last = &spec
 			}
 			man := runJob(t, spec)
 			if got := man.Summary["iia"]; got != want {

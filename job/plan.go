@@ -107,6 +107,15 @@ func NewPlan(spec Spec) (*Plan, error) {
 	defer f.Close()
 	h := sha256.New()
 	p := &Plan{Spec: spec, SpecHash: spec.hash(), Targets: -1}
+	if spec.Intervenable != "" {
+		// The intervenable's content, not only its path, defines the outputs.
+		sum, err := folderSHA256(spec.Intervenable)
+		if err != nil {
+			return nil, fmt.Errorf("job: spec intervenable %q: %w", spec.Intervenable, err)
+		}
+		both := sha256.Sum256([]byte(p.SpecHash + sum))
+		p.SpecHash = hex.EncodeToString(both[:])
+	}
 	var rowsHash hash.Hash // of the current shard's rows
 	endShard := func() {
 		if rowsHash != nil {
@@ -250,7 +259,11 @@ func (p *Plan) sameJob(old *Plan, path string) error {
 		}
 	}
 	if old.SpecHash != p.SpecHash {
-		return fmt.Errorf("job: out %s holds another job: its spec hash is %s (%s), this job's is %s", p.Spec.Out, old.SpecHash, path, p.SpecHash)
+		why := ""
+		if p.Spec.Intervenable != "" {
+			why = " (every field agrees: the files in intervenable " + p.Spec.Intervenable + " changed since)"
+		}
+		return fmt.Errorf("job: out %s holds another job: its spec hash is %s (%s), this job's is %s%s", p.Spec.Out, old.SpecHash, path, p.SpecHash, why)
 	}
 	return nil
 }
@@ -391,4 +404,31 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("job: read manifest %s: %w", path, err)
 	}
 	return &m, nil
+}
+
+// folderSHA256 returns a sha256 over the names and contents of the regular
+// files directly in dir (sorted by name), the identity of a saved
+// intervenable. It returns an error when dir is not a readable folder.
+func folderSHA256(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00", e.Name())
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", e.Name(), err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

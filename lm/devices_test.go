@@ -1,38 +1,16 @@
 package lm_test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/govene/govene/backend"
+	"github.com/govene/govene/internal/testxla"
 	"github.com/govene/govene/lm"
 )
-
-// xlaDevices returns the XLA CPU plugin's backend, which has 4 host
-// devices. Without the plugin the test is skipped, unless
-// GOVENE_REQUIRE_XLA is set (make test sets it), where it fails.
-func xlaDevices(t *testing.T) compute.Backend {
-	t.Helper()
-	if backend.InstalledPlugin() == "" {
-		if os.Getenv("GOVENE_REQUIRE_XLA") != "" {
-			t.Fatalf("GOVENE_REQUIRE_XLA is set but no XLA PJRT CPU plugin is installed (looked in %v)", backend.PluginPaths())
-		}
-		t.Skip("no XLA PJRT CPU plugin installed; run make pjrt-cpu")
-	}
-	b, err := backend.For(backend.Workload{Backend: "xla"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.NumDevices() < 2 {
-		t.Fatalf("the XLA CPU plugin reports %d device(s); the multi-device tests need at least 2", b.NumDevices())
-	}
-	return b
-}
 
 func TestChunks(t *testing.T) {
 	for _, c := range []struct {
@@ -108,7 +86,7 @@ func TestNewDevicesErrors(t *testing.T) {
 // kept weight and a copied scalar across the plugin's devices and checks
 // every batch size gives what one device gives, bit for bit.
 func TestDevicesCallMatchesOneDevice(t *testing.T) {
-	b := xlaDevices(t)
+	b := testxla.Devices(t)
 	if _, err := lm.NewDevices(b, []int{0, 0}); err == nil || !strings.Contains(err.Error(), "listed twice") {
 		t.Errorf("NewDevices([0 0]) error = %v, want \"listed twice\"", err)
 	}

@@ -109,7 +109,8 @@ func cacheExec(m lm.Model, sites []lm.Site) (*graph.Exec, error) {
 }
 
 // RunWithCache runs prompts through m, left-padded into one batch with
-// m.PadID(), and returns the Cache of that pass. It returns an error for
+// m.PadID(), split across m's devices (lm.DevicesOf), and returns the
+// Cache of that pass. It returns an error for
 // no prompts, an empty or too long prompt, a token id outside the
 // vocabulary, a model with no layers or a failing forward pass.
 func RunWithCache(m lm.Model, prompts []lm.Prompt) (*Cache, error) {
@@ -126,7 +127,12 @@ func RunWithCache(m lm.Model, prompts []lm.Prompt) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := exec.Call(lm.ForwardArgs{Params: m.Params(), Batch: batch}.List()...)
+	args, err := lm.ForwardArgs{Params: m.Params(), Batch: batch}.Args()
+	if err != nil {
+		return nil, fmt.Errorf("analysis: caching pass: %w", err)
+	}
+	// The logits and sites are batch-first; the dtype probe, last, is not.
+	outs, err := lm.DevicesOf(m).Call(exec, args, func(i int) bool { return i <= len(sites) })
 	if err != nil {
 		return nil, fmt.Errorf("analysis: caching pass: %w", err)
 	}

@@ -30,6 +30,8 @@ type Model struct {
 	source  string
 	from    []int // each block's first weight index; len Layers+1
 
+	devices *lm.Devices
+
 	runner  *lm.Runner
 	decoder *lm.Decoder
 }
@@ -38,6 +40,7 @@ var (
 	_ lm.TextModel   = (*Model)(nil)
 	_ lm.LayerSharer = (*Model)(nil)
 	_ lm.Resumer     = (*Model)(nil)
+	_ lm.Placed      = (*Model)(nil)
 )
 
 // Options configure how a model is created or loaded. The zero value uses
@@ -50,6 +53,10 @@ type Options struct {
 	// Workload says what the model will run, for backend.For when Backend
 	// is nil; its Params is filled in from the architecture.
 	Workload backend.Workload
+	// Devices lists the backend's devices that batched work (lm.Runner,
+	// pv, sweeps) is split across; nil means lm.DefaultDevices' choice.
+	// Listed devices are always used as given.
+	Devices []int
 }
 
 // New builds a Model of arch whose weights fill writes: fill is called
@@ -69,7 +76,11 @@ func New(arch Arch, opt Options, source string, fill func(p Param, dst []float32
 			return nil, err
 		}
 	}
-	m := &Model{arch: arch, specs: arch.Params(), backend: b, tok: opt.Tokenizer, source: source}
+	devs, err := lm.ModelDevices(b, opt.Devices)
+	if err != nil {
+		return nil, fmt.Errorf("causal: %w", err)
+	}
+	m := &Model{arch: arch, specs: arch.Params(), backend: b, devices: devs, tok: opt.Tokenizer, source: source}
 	m.index = make(map[string]int, len(m.specs))
 	for i, p := range m.specs {
 		if _, dup := m.index[p.Name]; dup {
@@ -176,6 +187,11 @@ func (m *Model) Dims() lm.Dims { return m.arch.Dims() }
 
 // Backend returns the compute backend the weights live on.
 func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Devices returns the devices the model's batched work is split across
+// (Options.Devices); its weights live on the backend's device 0 and are
+// copied to the others on first use.
+func (m *Model) Devices() *lm.Devices { return m.devices }
 
 // Params returns the weights in Arch.Params order. The tensors are shared,
 // not copies.

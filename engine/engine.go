@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -44,12 +45,18 @@ type Options struct {
 	// Progress receives training progress (Intervenable.Train); nil means
 	// os.Stderr, io.Discard silences it.
 	Progress io.Writer
+	// Devices lists the backend's devices that every model splits its
+	// batched work across (models.Options.Devices); nil means the default,
+	// lm.DefaultDevices: all of them, except on a CPU, where it is the
+	// first.
+	Devices []int
 }
 
 // Engine is govene.Engine in this process. It is safe for concurrent use.
 type Engine struct {
 	backend  compute.Backend // nil: backend.For's choice per model
 	progress io.Writer
+	devices  []int // nil: the default
 
 	mu     sync.Mutex
 	closed bool
@@ -72,9 +79,12 @@ type cacheEntry struct {
 }
 
 // New returns an engine with opts. An unknown backend or one that fails to
-// start is an error naming the configuration and the registered backends.
+// start is an error naming the configuration and the registered backends;
+// a device that the backend (when given) does not have is an error naming
+// options.devices and the valid range (without a backend, loading a model
+// checks it).
 func New(opts Options) (*Engine, error) {
-	e := &Engine{progress: opts.Progress, models: map[string]*loading{}, caches: map[string]*cacheEntry{}}
+	e := &Engine{progress: opts.Progress, devices: slices.Clone(opts.Devices), models: map[string]*loading{}, caches: map[string]*cacheEntry{}}
 	if e.progress == nil {
 		e.progress = os.Stderr
 	}
@@ -84,6 +94,9 @@ func New(opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: options.backend: %w", err)
 		}
 		e.backend = b
+		if _, err := lm.ModelDevices(b, e.devices); err != nil {
+			return nil, fmt.Errorf("engine: options.devices %v: %w", e.devices, err)
+		}
 	}
 	return e, nil
 }
@@ -121,7 +134,7 @@ func (e *Engine) model(name string) (*Model, error) {
 		<-l.done
 		return l.m, l.err
 	}
-	gm, err := models.Load(name, models.Options{Backend: e.backend})
+	gm, err := models.Load(name, models.Options{Backend: e.backend, Devices: e.devices})
 	if err != nil {
 		l.err = fmt.Errorf("engine: model %q: %w", name, err)
 		e.mu.Lock()

@@ -22,6 +22,8 @@ type Model struct {
 	tok     *bpe.Tokenizer
 	source  string
 
+	devices *lm.Devices
+
 	runner  *lm.Runner
 	decoder *lm.Decoder
 }
@@ -29,6 +31,7 @@ type Model struct {
 var (
 	_ lm.TextModel   = (*Model)(nil)
 	_ lm.LayerSharer = (*Model)(nil)
+	_ lm.Placed      = (*Model)(nil)
 )
 
 // Config returns the model's configuration.
@@ -46,6 +49,11 @@ func (m *Model) Family() string { return "gpt2" }
 
 // Backend returns the compute backend the weights live on.
 func (m *Model) Backend() compute.Backend { return m.backend }
+
+// Devices returns the devices the model's batched work is split across
+// (Options.Devices); its weights live on the backend's device 0 and are
+// copied to the others on first use.
+func (m *Model) Devices() *lm.Devices { return m.devices }
 
 // Params returns the weights in the order BuildForward takes them: wte, wpe,
 // then for each layer ln_1 (weight, bias), c_attn, c_proj, ln_2, c_fc,
@@ -114,6 +122,10 @@ type Options struct {
 	// pure-Go backend unless GOMLX_BACKEND says otherwise). Example:
 	// Workload{Name: "DAS training", Tokens: steps * batch * seqLen * 3}.
 	Workload backend.Workload
+	// Devices lists the backend's devices that batched work (lm.Runner,
+	// pv, sweeps) is split across; nil means lm.DefaultDevices' choice.
+	// Listed devices are always used as given.
+	Devices []int
 }
 
 func (o Options) backend(cfg Config) (compute.Backend, error) {
@@ -139,7 +151,11 @@ func newModel(cfg Config, opt Options, source string, fill func(name string, sha
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, backend: b, tok: opt.Tokenizer, source: source}
+	devs, err := lm.ModelDevices(b, opt.Devices)
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: %w", err)
+	}
+	m := &Model{cfg: cfg, backend: b, devices: devs, tok: opt.Tokenizer, source: source}
 	if m.tok == nil {
 		m.tok = bpe.GPT2()
 	}

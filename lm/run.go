@@ -19,7 +19,9 @@ type runExec struct {
 
 // Runner runs a Model's forward pass and returns the values at chosen sites,
 // compiling one graph per set of sites (and per input shape) and reusing it.
-// It is safe for concurrent use.
+// A batch is split across the model's devices (DevicesOf), each running its
+// part, and put back together in the one-device layout. It is safe for
+// concurrent use.
 type Runner struct {
 	Model Model
 	// PadID is the token id placed in padded slots.
@@ -159,7 +161,12 @@ func (r *Runner) run(b *Batch, sites []Site, end int) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := re.exec.Call(ForwardArgs{Params: r.Model.Params(), Batch: b}.List()...)
+	args, err := ForwardArgs{Params: r.Model.Params(), Batch: b}.Args()
+	if err != nil {
+		return nil, fmt.Errorf("lm: forward: %w", err)
+	}
+	// Every output (logits or residual, site values) is batch-first.
+	outs, err := DevicesOf(r.Model).Call(re.exec, args, AllBatched)
 	if err != nil {
 		return nil, fmt.Errorf("lm: forward: %w", err)
 	}

@@ -35,7 +35,7 @@ var loaders = map[string]Loader{
 // family adapts a causal family's LoadDir to a Loader.
 func family(load func(dir string, opt causal.Options) (*causal.Model, error)) Loader {
 	return func(dir string, opt Options) (Model, error) {
-		m, err := load(dir, causal.Options{Backend: opt.Backend, Workload: opt.Workload, Tokenizer: opt.Tokenizer})
+		m, err := load(dir, causal.Options{Backend: opt.Backend, Workload: opt.Workload, Tokenizer: opt.Tokenizer, Devices: opt.Devices})
 		if err != nil {
 			return nil, err
 		}

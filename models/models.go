@@ -63,6 +63,11 @@ type Options struct {
 	Hub hub.Options
 	// Tokenizer overrides the checkpoint's tokenizer; nil keeps it.
 	Tokenizer *bpe.Tokenizer
+	// Devices lists the backend's devices that batched work (Run, pv,
+	// sweeps, jobs) is split across, each running its part of the batch;
+	// nil means lm.DefaultDevices' choice. Listed devices are always used
+	// as given; a device number out of range is an error at load.
+	Devices []int
 }
 
 // Env names the environment variable that, when set, chooses the model
@@ -125,7 +130,7 @@ func Load(name string, opt Options) (Model, error) {
 
 // gpt2 returns opt as gpt2.Options.
 func (o Options) gpt2() gpt2.Options {
-	return gpt2.Options{Backend: o.Backend, Workload: o.Workload, Tokenizer: o.Tokenizer}
+	return gpt2.Options{Backend: o.Backend, Workload: o.Workload, Tokenizer: o.Tokenizer, Devices: o.Devices}
 }
 
 // TokenID returns the id of a text that is one token for m's tokenizer,

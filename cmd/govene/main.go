@@ -124,8 +124,11 @@ const (
 const minTargetProb = 0.01
 
 type demoFlags struct {
-	model, prompt, subject, target, out, backend string
+	model, prompt, subject, target, out, backend, devices string
 }
+
+// devicesUsage is the -devices flag's help, for demo and session serve.
+const devicesUsage = "the backend's devices to split batches across: all, or device numbers such as 0,1 (default: all, except on a CPU, where it is device 0)"
 
 func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -140,8 +143,9 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.target, "target", "", "the token whose probability is traced, with its leading space (\" Paris\"); default: the model's top next token on the prompt")
 	fs.StringVar(&f.out, "out", "out", "folder for the report (causal-trace.html)")
 	fs.StringVar(&f.backend, "backend", "", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so or auto (default: GOMLX_BACKEND, else chosen by the model's size)")
+	fs.StringVar(&f.devices, "devices", "", devicesUsage)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: govene demo [-model NAME] [-prompt TEXT -subject TEXT] [-target TOKEN] [-out DIR] [-backend NAME]
+		fmt.Fprintf(fs.Output(), `usage: govene demo [-model NAME] [-prompt TEXT -subject TEXT] [-target TOKEN] [-out DIR] [-backend NAME] [-devices all|0,1]
 
 Causal tracing (ROME, Meng et al. 2022): runs the prompt with noise on the
 subject's embeddings, restores one layer and position at a time, and writes
@@ -260,7 +264,11 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 	}
 	w := traceWorkload(info.Layers, f.prompt)
 	w.Backend = f.backend
-	m, err := models.Load(dir, models.Options{Workload: w, Hub: hub.Options{Progress: stderr}})
+	devices, err := lm.ParseDevices(f.devices)
+	if err != nil {
+		return fmt.Errorf("-%w", err)
+	}
+	m, err := models.Load(dir, models.Options{Workload: w, Hub: hub.Options{Progress: stderr}, Devices: devices})
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func TestCommandLine(t *testing.T) {
 			"pure-Go backend", "XLA", "make pjrt-cpu", "GOMLX_BACKEND", "GOVENE_PJRT_PLUGIN", "GOEXPERIMENT=simd", "HF_TOKEN"}},
 		{name: "--help", args: []string{"--help"}, code: 0, quietError: true, stdout: []string{"govene demo [flags]"}},
 		{name: "help", args: []string{"help"}, code: 0, quietError: true, stdout: []string{"Environment:"}},
-		{name: "help demo", args: []string{"help", "demo"}, code: 0, quietError: true, stdout: []string{"usage: govene demo", "-target", "-backend"}},
+		{name: "help demo", args: []string{"help", "demo"}, code: 0, quietError: true, stdout: []string{"usage: govene demo", "-target", "-backend", "-devices all|0,1"}},
 		{name: "help of an unknown command", args: []string{"help", "patch"}, code: 2, stderr: []string{`govene: help: unknown command "patch"; the commands are: demo`}},
 		{name: "demo -h", args: []string{"demo", "-h"}, code: 0, quietError: true, stdout: []string{
 			"usage: govene demo", "Causal tracing (ROME", "-model string", "the model's top next token", `(default "Space Needle")`}},
@@ -57,6 +57,9 @@ func TestCommandLine(t *testing.T) {
 		{name: "missing folder under home", args: []string{"demo", "-model", "~/no-such-govene-checkpoint"}, code: 1, stderr: []string{"no-such-govene-checkpoint: no such folder"}},
 		{name: "model is a file", args: []string{"demo", "-model", notDir}, code: 1, stderr: []string{"-model " + notDir + ": not a folder"}},
 		{name: "unknown backend", args: []string{"demo", "-backend", "tpu9"}, code: 1, stderr: []string{`unknown backend "tpu9"`}},
+		{name: "bad devices", args: []string{"demo", "-devices", "0,x"}, code: 1, stderr: []string{`govene: -devices "0,x": "x" is not a device number`}},
+		{name: "device out of range", args: []string{"demo", "-backend", "go", "-devices", "0,5"}, code: 1,
+			stderr: []string{"devices: device 5 is out of range: backend", "numbered 0 to 0"}},
 		{name: "target without its space", args: []string{"demo", "-target", "Rome"}, code: 1,
 			stderr: []string{`govene: -target "Rome" is not a single token, but " Rome" is`, `use -target " Rome"`}},
 		{name: "target of two tokens", args: []string{"demo", "-target", " Seattle Washington"}, code: 1,

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/govene/govene/backend"
+	"github.com/govene/govene/lm"
 	"github.com/govene/govene/session"
 	"github.com/govene/govene/session/server"
 	"github.com/govene/govene/session/service"
@@ -213,7 +214,7 @@ func sessionEach(cmd string, args []string, stdout, stderr io.Writer, do func(co
 
 type serveFlags struct {
 	name, dir, socket, listen, tokenFile, cert, key string
-	backend                                         string
+	backend, devices                                string
 	idle                                            time.Duration
 	watchPID                                        int
 	maxReq, maxResp                                 int64
@@ -230,6 +231,7 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.cert, "cert", "", "with -listen: the TLS certificate (PEM); default: a new self-signed one written to DIR/NAME-cert.pem")
 	fs.StringVar(&f.key, "key", "", "with -listen and -cert: the certificate's key (PEM)")
 	fs.StringVar(&f.backend, "backend", "auto", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so, or auto: $"+backend.EnvVar+", else the installed XLA CPU plugin, else go")
+	fs.StringVar(&f.devices, "devices", "", devicesUsage)
 	fs.DurationVar(&f.idle, "idle", server.DefaultIdleTimeout, "stop after this long without a request (0 or negative: never)")
 	fs.IntVar(&f.watchPID, "watch-pid", 0, "stop when this process (the notebook kernel) exits")
 	fs.Int64Var(&f.maxReq, "max-request", session.DefaultMaxRequestBytes, "the largest request body, in bytes")
@@ -247,10 +249,25 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "govene session serve:", err)
 		return exitError
 	}
+	devices, err := lm.ParseDevices(f.devices)
+	if err != nil {
+		fmt.Fprintln(stderr, "govene session serve: -"+err.Error())
+		return exitUsage
+	}
 	// Models the session loads get this backend (backend.For honours it).
 	os.Setenv(backend.EnvVar, config)
 	opts.Log = stderr
-	eng, err := newEngine() // after the backend is set: its models use it
+	if devices != nil {
+		b, err := backend.Default()
+		if err == nil {
+			_, err = lm.ModelDevices(b, devices)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "govene session serve: -devices %s: %v\n", f.devices, err)
+			return exitError
+		}
+	}
+	eng, err := newEngine(devices...) // after the backend is set: its models use it
 	if err != nil {
 		fmt.Fprintln(stderr, "govene session serve: the engine:", err)
 		return exitError

@@ -145,6 +145,8 @@ func joinRows(ts []*tensors.Tensor, take []int) *tensors.Tensor {
 // the interchange moves the logits. For prompts of one length, it checks
 // the split outputs are bit for bit those of one device running each
 // device's part (padded as lm.Devices.Call pads it) as a batch of its own.
+// Each batch compiles at most one graph: the one compiled ahead while the
+// sources run has the parts' shapes.
 func TestDevicesForward(t *testing.T) {
 	for _, name := range deviceModels {
 		t.Run(name, func(t *testing.T) {
@@ -159,9 +161,15 @@ func TestDevicesForward(t *testing.T) {
 			vocab, k := one.Dims().Vocab, lm.DevicesOf(all).Len()
 			for _, n := range []int{1, 3, 5, 8} {
 				bases, sources := mixedPrompts(n, vocab, 1, 0), mixedPrompts(n, vocab, 2, 0)
+				before := ivAll.Compiles()
 				a, err := ivAll.Forward(bases, forwardOpts(bases, sources, capture)...)
 				if err != nil {
 					t.Fatalf("batch %d, every device: %v", n, err)
+				}
+				// The graph compiled while the sources ran is the one each
+				// device's part runs: no second compilation.
+				if c := ivAll.Compiles() - before; c > 1 {
+					t.Errorf("batch %d: %d graphs compiled, want at most 1", n, c)
 				}
 				o, err := ivOne.Forward(bases, forwardOpts(bases, sources, capture)...)
 				if err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/govene/govene/internal/testxla"
@@ -22,20 +23,11 @@ var deviceModels = []string{models.Shipped, "../models/testdata/qwen2"}
 func devicePair(t *testing.T, name string) (all, one lm.Model) {
 	t.Helper()
 	b := testxla.Devices(t)
-	load := func(devs []int) lm.Model {
-		m, err := models.Load(name, models.Options{Backend: b, Devices: devs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	every := make([]int, b.NumDevices())
-	for i := range every {
-		every[i] = i
-	}
-	all, one = load(every), load([]int{0})
-	if n := lm.DevicesOf(all).Len(); n != len(every) {
-		t.Fatalf("%s: Devices %v gave %d device(s)", name, every, n)
+	all, one = testxla.Pair(t, b, func(b compute.Backend, devs []int) (lm.Model, error) {
+		return models.Load(name, models.Options{Backend: b, Devices: devs})
+	})
+	if n := lm.DevicesOf(all).Len(); n != b.NumDevices() || n < 2 {
+		t.Fatalf("%s: every device of %d gave %d device(s)", name, b.NumDevices(), n)
 	}
 	if n := lm.DevicesOf(one).Len(); n != 1 {
 		t.Fatalf("%s: Devices [0] gave %d device(s)", name, n)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute"
+
 	"github.com/govene/govene/internal/testxla"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/models"
@@ -26,18 +28,9 @@ func TestDevicesSweep(t *testing.T) {
 	b := testxla.Devices(t)
 	for _, name := range []string{models.Shipped, "../models/testdata/qwen2"} {
 		t.Run(name, func(t *testing.T) {
-			load := func(devs []int) lm.Model {
-				m, err := models.Load(name, models.Options{Backend: b, Devices: devs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return m
-			}
-			every := make([]int, b.NumDevices())
-			for i := range every {
-				every[i] = i
-			}
-			all, one := load(every), load([]int{0})
+			all, one := testxla.Pair(t, b, func(b compute.Backend, devs []int) (lm.Model, error) {
+				return models.Load(name, models.Options{Backend: b, Devices: devs})
+			})
 			base, src := prompt(5, 17, 42, 9, 33, 71), prompt(8, 17, 40, 2, 33, 70)
 			cfg := Config{Metric: TokenProb(11), ChunkSize: 8}
 			hpos := Config{Component: lm.HeadAttentionValueOutput, Unit: pv.HeadPos, Metric: TokenProb(11), ChunkSize: 8}

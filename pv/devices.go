@@ -1,6 +1,7 @@
 package pv
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/gomlx/compute/shapes"
@@ -36,6 +37,9 @@ func (iv *Model) forwardArgs(bb *lm.Batch, inputs []any) ([]lm.Arg, error) {
 // and the captured sites ([b,s,w] or [b,h,s,w]). A panic while the graph is
 // built or run is returned as an error.
 func (iv *Model) run(e *graph.Exec, bb *lm.Batch, inputs []any) ([]*tensors.Tensor, error) {
+	if iv.devices == nil {
+		return nil, errors.New("pv: the model has no backend to run on")
+	}
 	args, err := iv.forwardArgs(bb, inputs)
 	if err != nil {
 		return nil, err
@@ -45,8 +49,12 @@ func (iv *Model) run(e *graph.Exec, bb *lm.Batch, inputs []any) ([]*tensors.Tens
 
 // partShapes returns the shapes of the arguments one device receives from
 // lm.Devices.Call: the Batched ones cut to the first part's batch (the
-// whole batch on one device), the others whole.
+// whole batch on one device, or for a nil d), the others whole.
 func partShapes(d *lm.Devices, args []lm.Arg) []shapes.Shape {
+	k := 1
+	if d != nil {
+		k = d.Len()
+	}
 	part := -1
 	out := make([]shapes.Shape, len(args))
 	for i, a := range args {
@@ -57,7 +65,7 @@ func partShapes(d *lm.Devices, args []lm.Arg) []shapes.Shape {
 		if part < 0 {
 			n := out[i].Dimensions[0]
 			part = n
-			if parts := lm.Chunks(n, d.Len()); len(parts) > 1 {
+			if parts := lm.Chunks(n, k); len(parts) > 1 {
 				part = parts[0][1] - parts[0][0]
 			}
 		}

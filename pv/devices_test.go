@@ -277,3 +277,42 @@ func TestDevicesIIA(t *testing.T) {
 		}
 	}
 }
+
+// TestPartShapes checks the shapes precompile compiles: a Batched
+// argument's first axis cut to the first part's batch on the XLA CPU
+// plugin's devices, and whole for one device or none; other arguments
+// whole.
+func TestPartShapes(t *testing.T) {
+	b := testxla.Devices(t)
+	every, err := lm.NewDevices(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := lm.NewDevices(b, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := every.Len()
+	for _, c := range []struct {
+		d    *lm.Devices
+		n    int
+		want int
+	}{
+		{nil, 5, 5}, {first, 5, 5}, {every, 1, 1},
+		{every, k + 1, 2}, {every, 2*k - 1, 2}, {every, 3 * k, 3},
+	} {
+		args := []lm.Arg{
+			{Value: tensors.FromShape(shapeOf([]int{7, 3})), Kind: lm.Kept},
+			{Value: tensors.FromShape(shapeOf([]int{c.n, 4}))},
+			{Value: tensors.FromScalar(float32(1)), Kind: lm.Copied},
+			{Value: tensors.FromShape(shapeOf([]int{c.n, 2, 5}))},
+		}
+		got := partShapes(c.d, args)
+		want := [][]int{{7, 3}, {c.want, 4}, nil, {c.want, 2, 5}}
+		for i := range args {
+			if !slices.Equal(got[i].Dimensions, want[i]) && len(got[i].Dimensions)+len(want[i]) > 0 {
+				t.Errorf("%v, batch %d: argument %d has part shape %v, want %v", c.d, c.n, i, got[i].Dimensions, want[i])
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -80,6 +81,9 @@ func args(weights []*tensors.Tensor, slots []**tensors.Tensor, kinds []lm.ArgKin
 // call runs e on the model's devices, each on its part of the settings,
 // and returns its outputs (all batch-first) joined in order.
 func (sw *Sweeper) call(e *graph.Exec, args []lm.Arg) ([]*tensors.Tensor, error) {
+	if sw.devices == nil {
+		return nil, errors.New("sweep: the model has no backend to run on")
+	}
 	return sw.devices.Call(e, args, lm.AllBatched)
 }
 

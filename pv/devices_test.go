@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/govene/govene/internal/testx"
 	"github.com/govene/govene/internal/testxla"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/models"
@@ -314,5 +315,26 @@ func TestPartShapes(t *testing.T) {
 				t.Errorf("%v, batch %d: argument %d has part shape %v, want %v", c.d, c.n, i, got[i].Dimensions, want[i])
 			}
 		}
+	}
+}
+
+// TestDevicesConcurrent runs Forward on a model split across the XLA CPU
+// plugin's devices from several goroutines at once and checks each gets
+// what it gets alone, bit for bit (the same batch, so the same parts).
+func TestDevicesConcurrent(t *testing.T) {
+	all, _ := devicePair(t, models.Shipped)
+	iv := mustNew(t, all, Config{Representations: []RepresentationConfig{
+		{Layer: 2, Component: lm.BlockOutput, InterventionType: Vanilla}}})
+	vocab := all.Dims().Vocab
+	serial, concurrent := testx.SerialThenParallel(t, 4, func(i int) (*tensors.Tensor, error) {
+		bases, sources := mixedPrompts(5, vocab, 10+i, 0), mixedPrompts(5, vocab, 20+i, 0)
+		out, err := iv.Forward(bases, SourceBatches(sources), LastLogitsOnly())
+		if err != nil {
+			return nil, err
+		}
+		return out.Logits, nil
+	})
+	for i := range serial {
+		closeTensors(t, fmt.Sprintf("goroutine %d", i), concurrent[i], serial[i], 0)
 	}
 }

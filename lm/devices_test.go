@@ -133,6 +133,22 @@ func TestDevicesCallMatchesOneDevice(t *testing.T) {
 			t.Fatalf("batch %d: rows 0 and 1 are equal; the test input does not tell rows apart", n)
 		}
 	}
+	// A set without device 0 runs on copies: the caller's local weight
+	// stays where a plain call puts it, not on the set's devices.
+	picked, err := lm.NewDevices(b, []int{2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := tensors.FromFlatDataAndDimensions([]float32{0.5, -1, 2, 0.25, 1.5, -0.75}, 3, 2)
+	x5 := tensors.FromFlatDataAndDimensions(make([]float32, 15), 5, 3)
+	for range 2 {
+		if _, err := picked.Call(e, []lm.Arg{{Value: x5}, {Value: w2, Kind: lm.Kept}, {Value: s, Kind: lm.Copied}}, batched); err != nil {
+			t.Fatal(err)
+		}
+		if dev, err := w2.Device(); err == nil && dev != 0 {
+			t.Errorf("devices [2 1] moved the kept weight to device %d", dev)
+		}
+	}
 	// A batch whose arguments disagree is refused.
 	x := tensors.FromFlatDataAndDimensions(make([]float32, 6), 2, 3)
 	x2 := tensors.FromFlatDataAndDimensions(make([]float32, 9), 3, 3)

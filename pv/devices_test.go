@@ -285,14 +285,14 @@ func TestDevicesIIA(t *testing.T) {
 // whole.
 func TestPartShapes(t *testing.T) {
 	b := testxla.Devices(t)
-	every, err := lm.NewDevices(b, nil)
-	if err != nil {
-		t.Fatal(err)
+	var sets [2]*lm.Devices // every device, device 0
+	for i, pick := range [][]int{nil, {0}} {
+		var err error
+		if sets[i], err = lm.NewDevices(b, pick); err != nil {
+			t.Fatal(err)
+		}
 	}
-	first, err := lm.NewDevices(b, []int{0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	every, first := sets[0], sets[1]
 	k := every.Len()
 	for _, c := range []struct {
 		d    *lm.Devices

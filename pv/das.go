@@ -114,6 +114,8 @@ func trainableTypes() []Type {
 // temperatures and weights; see train.Adam.Validate), a serial-mode config,
 // or examples with a label outside the vocabulary or units, subspaces or
 // sources that do not match the config's interventions and groups.
+// Training runs on one device, the backend's default: its batches are not
+// split across the model's devices (its evaluation, IIA, is).
 func (iv *Model) Train(data, eval []Example, cfg TrainConfig) (*TrainReport, error) {
 	if len(data) == 0 {
 		return nil, errors.New("pv: train: no training examples")
@@ -417,7 +419,8 @@ func (iv *Model) trainArgs(batch []Example, withModel bool) ([]any, []plan, erro
 // IIA returns the interchange-intervention accuracy on examples: the share
 // whose intervened prediction after the base's last token is the label.
 // batchSize 0 means 32; a negative one, or examples that Train would
-// reject, are errors.
+// reject, are errors. Each batch runs through Forward, split across the
+// model's devices.
 func (iv *Model) IIA(examples []Example, batchSize int) (float64, error) {
 	if len(examples) == 0 {
 		return 0, errors.New("pv: IIA: no examples")

@@ -38,6 +38,8 @@ type Intervention interface {
 	// Apply builds the intervened units from a's base and source units,
 	// subspace mask, weights and temperature. It returns a node of the
 	// shape of a.Base. It is not called for kinds whose Info.Collects.
+	// Each example (the first axis) must be computed on its own: a model
+	// on several devices runs each part of the batch on its own device.
 	Apply(a Args) *graph.Node
 }
 

@@ -58,6 +58,8 @@ import (
 // selected units and the source's (nil for interventions without a source),
 // it returns the new units, in the shape of base. Units are [b,k,w] for
 // "pos", [b,k,s,w] for "h", [b,kh,kp,w] for "h.pos", or the whole site.
+// Like Intervention.Apply, it must compute each example (the first axis)
+// on its own.
 type Func func(base, source *graph.Node) *graph.Node
 
 // Model is an intervenable model: a language model and a validated Config.
@@ -69,6 +71,9 @@ type Model struct {
 	group  []int // representation -> source group
 	groups int
 	runner *lm.Runner
+	// devices are the model's devices (lm.DevicesOf): a forward call's
+	// batch is split across them.
+	devices *lm.Devices
 
 	mu    sync.Mutex
 	execs map[string]*graph.Exec
@@ -99,7 +104,7 @@ func New(m lm.Model, cfg Config) (*Model, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	iv := &Model{model: m, cfg: cfg, runner: lm.NewRunner(m, m.PadID()), execs: map[string]*graph.Exec{}}
+	iv := &Model{model: m, cfg: cfg, runner: lm.NewRunner(m, m.PadID()), devices: lm.DevicesOf(m), execs: map[string]*graph.Exec{}}
 	for i, r := range cfg.Representations {
 		iv.keys = append(iv.keys, cfg.Key(i))
 		if r.Unit == Pos && (r.Component == lm.AttentionWeight || r.Component == lm.AttentionScores) {
@@ -298,7 +303,9 @@ func shapeOf(dims []int) shapes.Shape { return shapes.Make(dtypes.Float32, dims.
 // SkipGroups for pyvene's None source), locations past a prompt, heads out
 // of range, duplicate units, batch-size mismatches, nil source caches,
 // source values of the wrong shape, NaN or infinite source values, unknown
-// intervention keys and unknown capture sites.
+// intervention keys and unknown capture sites. The batch is split across
+// the model's devices (lm.DevicesOf; models.Options.Devices), each running
+// a contiguous part of it, and the result is the one one device gives.
 func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	c := &call{noiseSeed: 1}
 	for _, o := range opts {
@@ -325,8 +332,7 @@ func (iv *Model) Forward(base []lm.Prompt, opts ...Option) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(inputs, iv.weightArgs()...)}.List()
-	outs, err := safeExec(exec, args)
+	outs, err := iv.run(exec, bb, inputs)
 	if err != nil {
 		// A panic while the graph was built leaves GoMLX's Exec waiting on
 		// that compilation forever: the next call builds a new one.
@@ -400,11 +406,13 @@ func (iv *Model) precompile(base []lm.Prompt, c *call) <-chan struct{} {
 		close(done)
 		return done
 	}
-	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(inputs, iv.weightArgs()...)}.List()
-	argShapes := make([]shapes.Shape, len(args))
-	for i, a := range args {
-		argShapes[i] = a.(*tensors.Tensor).Shape()
+	args, err := iv.forwardArgs(bb, inputs)
+	if err != nil {
+		close(done)
+		return done
 	}
+	// The shapes each device's part of the batch has.
+	argShapes := partShapes(iv.devices, args)
 	// Once per executable and shapes: later calls find it compiled (or
 	// compile it themselves, when it did not build).
 	if _, seen := iv.precompiled.LoadOrStore(fmt.Sprintf("%p %v", exec, argShapes), true); seen {
@@ -495,23 +503,11 @@ func (iv *Model) original(exec *graph.Exec, bb *lm.Batch, inputs []any, plans []
 	for _, p := range plans {
 		zeroed[p.maskArg] = tensors.FromShape(zeroed[p.maskArg].(*tensors.Tensor).Shape())
 	}
-	args := lm.ForwardArgs{Params: iv.model.Params(), Batch: bb, Extra: append(zeroed, iv.weightArgs()...)}.List()
-	outs, err := safeExec(exec, args)
+	outs, err := iv.run(exec, bb, zeroed)
 	if err != nil {
 		return nil, err
 	}
 	return outs[0], nil
-}
-
-// safeExec runs e, returning a panic raised while its graph is built or run
-// (for example a capture site the model never hooks) as an error.
-func safeExec(e *graph.Exec, args []any) (outs []*tensors.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("graph: %v", r)
-		}
-	}()
-	return e.Call(args...)
 }
 
 // setup pads the base, normalizes the call's locations and subspaces and

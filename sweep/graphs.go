@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -18,6 +19,10 @@ import (
 // inputs are a struct whose slots method lists its fields in order: with
 // T = *tensors.Tensor it gives the call's arguments (args), with T =
 // *graph.Node the graph's input nodes (unpack), so the two always agree.
+// Its kinds method says how each slot goes to the model's devices
+// (lm.Devices.Call), which split a call's settings (the batch) across
+// them: per-setting inputs Batched, inputs shared by every setting Kept
+// or Copied. Every graph's outputs are batch-first.
 
 // blockInputs feed the sweep's block graph (blockExec) for n settings and
 // a window of win positions.
@@ -35,6 +40,12 @@ func (b *blockInputs[T]) slots() []*T {
 	return []*T{&b.Resid, &b.Keys, &b.Values, &b.Start, &b.PosMask, &b.Heads, &b.Mask, &b.Src}
 }
 
+// kinds: the base run's keys and values, the same for every setting of a
+// sweep, are Kept; the window's start is Copied; the rest is per setting.
+func (*blockInputs[T]) kinds() []lm.ArgKind {
+	return []lm.ArgKind{lm.Batched, lm.Kept, lm.Kept, lm.Copied, lm.Batched, lm.Batched, lm.Batched, lm.Batched}
+}
+
 // runInputs feed the block graph of a whole-prompt run (runExec).
 type runInputs[T any] struct {
 	Resid T // residual entering the block [1,s,d]
@@ -43,6 +54,8 @@ type runInputs[T any] struct {
 
 func (r *runInputs[T]) slots() []*T { return []*T{&r.Resid, &r.Mask} }
 
+func (*runInputs[T]) kinds() []lm.ArgKind { return []lm.ArgKind{lm.Batched, lm.Batched} }
+
 // headInputs feed the head graph (headExec).
 type headInputs[T any] struct {
 	Resid T // residual leaving the last block [n,win,d]
@@ -50,16 +63,28 @@ type headInputs[T any] struct {
 
 func (h *headInputs[T]) slots() []*T { return []*T{&h.Resid} }
 
-// args returns weights then the inputs in slots as Exec arguments.
-func args(weights []*tensors.Tensor, slots []**tensors.Tensor) []any {
-	out := make([]any, 0, len(weights)+len(slots))
+func (*headInputs[T]) kinds() []lm.ArgKind { return []lm.ArgKind{lm.Batched} }
+
+// args returns weights (Kept) then the inputs in slots, of the given
+// kinds, as lm.Devices.Call arguments.
+func args(weights []*tensors.Tensor, slots []**tensors.Tensor, kinds []lm.ArgKind) []lm.Arg {
+	out := make([]lm.Arg, 0, len(weights)+len(slots))
 	for _, w := range weights {
-		out = append(out, w)
+		out = append(out, lm.Arg{Value: w, Kind: lm.Kept})
 	}
-	for _, s := range slots {
-		out = append(out, *s)
+	for i, s := range slots {
+		out = append(out, lm.Arg{Value: *s, Kind: kinds[i]})
 	}
 	return out
+}
+
+// call runs e on the model's devices, each on its part of the settings,
+// and returns its outputs (all batch-first) joined in order.
+func (sw *Sweeper) call(e *graph.Exec, args []lm.Arg) ([]*tensors.Tensor, error) {
+	if sw.devices == nil {
+		return nil, errors.New("sweep: the model has no backend to run on")
+	}
+	return sw.devices.Call(e, args, lm.AllBatched)
 }
 
 // unpack sets slots from the graph inputs after the first n (the

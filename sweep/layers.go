@@ -29,9 +29,10 @@ func (r *layerRun) release() {
 
 // embedArgs returns the embedding graph's arguments for prompt p
 // (lm.ForwardArgs: every weight, p as a batch of one, and a corruption's
-// noise, if any, at its positions), and the batch's mask as a [1,s] tensor
-// for the block graphs. It returns an error for an empty prompt.
-func (sw *Sweeper) embedArgs(p lm.Prompt, corrupt *Corruption) ([]any, *tensors.Tensor, error) {
+// noise, if any, at its positions, [1,s,d] and Batched), and the batch's
+// mask as a [1,s] tensor for the block graphs. It returns an error for an
+// empty prompt.
+func (sw *Sweeper) embedArgs(p lm.Prompt, corrupt *Corruption) ([]lm.Arg, *tensors.Tensor, error) {
 	b, err := lm.NewBatch([]lm.Prompt{p}, 0, 0, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: %w", err)
@@ -44,8 +45,11 @@ func (sw *Sweeper) embedArgs(p lm.Prompt, corrupt *Corruption) ([]any, *tensors.
 			copy(noise[at*hidden:(at+1)*hidden], rows[i*hidden:])
 		}
 	}
-	args := lm.ForwardArgs{Params: sw.model.Params(), Batch: b,
-		Extra: []any{tensors.FromFlatDataAndDimensions(noise, 1, b.Len, hidden)}}.List()
+	args, err := lm.ForwardArgs{Params: sw.model.Params(), Batch: b,
+		Extra: []any{tensors.FromFlatDataAndDimensions(noise, 1, b.Len, hidden)}}.Args(lm.Batched)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sweep: %w", err)
+	}
 	return args, tensors.FromFlatDataAndDimensions(b.Mask, 1, b.Len), nil
 }
 
@@ -70,14 +74,14 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 	if err != nil {
 		return nil, err
 	}
-	outs, err := embed.Call(embArgs...)
+	outs, err := sw.call(embed, embArgs)
 	if err != nil {
 		return nil, err
 	}
 	in := runInputs[*tensors.Tensor]{Resid: outs[0], Mask: mask}
 	r := &layerRun{}
 	for l := range sw.model.Dims().Layers {
-		outs, err := block.Call(args(sw.blockWeights(l), in.slots())...)
+		outs, err := sw.call(block, args(sw.blockWeights(l), in.slots(), in.kinds()))
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
@@ -96,7 +100,7 @@ func (sw *Sweeper) runLayers(p lm.Prompt, comp lm.Component, corrupt *Corruption
 		in.Resid = outs[0]
 	}
 	head := headInputs[*tensors.Tensor]{Resid: in.Resid}
-	outs, err = final.Call(args(sw.model.Params(), head.slots())...)
+	outs, err = sw.call(final, args(sw.model.Params(), head.slots(), head.kinds()))
 	head.Resid.FinalizeAll()
 	if err != nil {
 		return nil, err

@@ -187,7 +187,7 @@ func (r *resumer) run(g group, chunk []cell) ([]float32, error) {
 		// This layer's cached keys and values, and which settings patch it.
 		in.Keys, in.Values = r.base.kv[l][0], r.base.kv[l][1]
 		in.Mask, in.Src = r.layerPatch(l, g.q, chunk)
-		outs, err := r.block.Call(args(r.sw.blockWeights(l), in.slots())...)
+		outs, err := r.sw.call(r.block, args(r.sw.blockWeights(l), in.slots(), in.kinds()))
 		if err != nil {
 			return nil, fmt.Errorf("sweep: layer %d: %w", l, err)
 		}
@@ -238,7 +238,7 @@ func (sw *Sweeper) scoreLast(resid []float32, targets []setting, m Metric, res *
 		rows := make([]float32, headRows*hidden)
 		copy(rows, resid[r0*hidden:min(len(resid), (r0+headRows)*hidden)])
 		in := headInputs[*tensors.Tensor]{Resid: tensors.FromFlatDataAndDimensions(rows, headRows, 1, hidden)}
-		outs, err := final.Call(args(sw.model.Params(), in.slots())...)
+		outs, err := sw.call(final, args(sw.model.Params(), in.slots(), in.kinds()))
 		if err != nil {
 			return fmt.Errorf("sweep: %w", err)
 		}

@@ -12,12 +12,17 @@ import (
 )
 
 // Sweeper runs patching sweeps over one model, keeping compiled graphs
-// between sweeps. It is safe for concurrent use.
+// between sweeps. Each batch of settings is split across the model's
+// devices (lm.DevicesOf; models.Options.Devices), with the result one
+// device gives. It is safe for concurrent use.
 type Sweeper struct {
 	model  lm.Model
 	runner *lm.Runner
-	resume bool
-	mu     sync.Mutex
+	// devices are the model's devices (lm.DevicesOf): each batch of
+	// settings is split across them.
+	devices *lm.Devices
+	resume  bool
+	mu      sync.Mutex
 	// ivs are the plain path's intervenable models, by sweep shape.
 	ivs map[string]*pv.Model
 	// execs are the resumed path's graphs, by name.
@@ -47,6 +52,7 @@ func New(m lm.Model, opts ...Option) *Sweeper {
 	sw.resume = sw.resume && resumable(m)
 	if m != nil {
 		sw.runner = lm.NewRunner(m, m.PadID())
+		sw.devices = lm.DevicesOf(m)
 	}
 	return sw
 }

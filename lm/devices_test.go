@@ -70,15 +70,18 @@ func TestNewDevicesErrors(t *testing.T) {
 		err  string
 	}{
 		{[]int{1}, "device 1 is out of range"},
-		{[]int{-1}, "device -1 is out of range"},
+		{[]int{-2}, "device -2 is out of range"},
+		{[]int{0, lm.All}, "device -1 is out of range"}, // All only alone
 	} {
 		if _, err := lm.NewDevices(b, c.pick); err == nil || !strings.Contains(err.Error(), c.err) {
 			t.Errorf("NewDevices(go, %v) error = %v, want %q", c.pick, err, c.err)
 		}
 	}
-	d, err := lm.NewDevices(b, nil)
-	if err != nil || d.Len() != b.NumDevices() {
-		t.Fatalf("NewDevices(go, nil) = %v, %v; want all %d device(s)", d, err, b.NumDevices())
+	for _, pick := range [][]int{nil, {lm.All}} {
+		d, err := lm.NewDevices(b, pick)
+		if err != nil || d.Len() != b.NumDevices() {
+			t.Fatalf("NewDevices(go, %v) = %v, %v; want all %d device(s)", pick, d, err, b.NumDevices())
+		}
 	}
 }
 

@@ -43,7 +43,7 @@ func devicePair(t *testing.T, name string) (all, one lm.Model) {
 // logits by 8e-6 (absolute; values of order 1 to 10), and splitting moves
 // them as much, not more. A misplaced example or weight moves them by
 // order 1.
-const xlaTol = 5e-4
+const xlaTol = 1e-4
 
 // closeTensors fails t unless a and b have the same shape and values
 // within tol (see xlaTol); tol 0 asks for the same values bit for bit.

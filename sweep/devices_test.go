@@ -17,7 +17,7 @@ import (
 // for different batch sizes, which moves logits by up to about 1e-5 (see
 // pv's xlaTol) and so probabilities by about 1e-5 relative; a misplaced
 // setting or weight moves them by far more.
-const probTol = 1e-3
+const probTol = 1e-4
 
 // TestDevicesSweep runs sweeps (resumed and plain position sweeps, a
 // causal trace, a heads-at-positions sweep) with the model split across

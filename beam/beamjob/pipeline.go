@@ -55,13 +55,17 @@ type Options struct {
 	Counts *Counts
 }
 
-// Run plans spec, runs it as a Beam pipeline and returns the manifest it
-// wrote. Beam must be initialized (beam.Init) first. It returns an error for
-// an invalid spec or dataset, a failed pipeline (naming the failed shard),
-// or a missing manifest.
+// Run plans spec, checks or records it in Out (job.Plan.Prepare), runs it
+// as a Beam pipeline and returns the manifest it wrote. Beam must be
+// initialized (beam.Init) first. It returns an error for an invalid spec or
+// dataset, an Out holding a different job, a failed pipeline (naming the
+// failed shard), or a missing manifest.
 func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error) {
 	plan, err := job.NewPlan(spec)
 	if err != nil {
+		return nil, err
+	}
+	if err := plan.Prepare(); err != nil {
 		return nil, err
 	}
 	p, s := beam.NewPipelineWithRoot()

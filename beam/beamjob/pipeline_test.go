@@ -24,8 +24,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// testdata is the job package's datasets.
-const testdata = "../../job/testdata"
+// testdata holds one small dataset per job kind.
+const testdata = "testdata"
 
 // TestPrismMatchesSingleProcess runs each job kind with job.Run and as a
 // Beam pipeline on Prism, fresh and with one shard already finished, and
@@ -37,7 +37,7 @@ func TestPrismMatchesSingleProcess(t *testing.T) {
 		sites         []string
 		positions     string
 	}{
-		{kind: "collect", dataset: "collect.jsonl", sites: []string{"blocks.1.block_output", "blocks.0.attn_output"}, positions: "last"},
+		{kind: "collect", dataset: "collect.jsonl", sites: []string{"blocks.1.block_output", "blocks.0.attention_output"}, positions: "last"},
 		{kind: "patch", dataset: "patch.jsonl", sites: []string{"blocks.1.block_output"}},
 		{kind: "iia", dataset: "iia.jsonl", sites: []string{"blocks.1.block_output"}},
 	}
@@ -46,7 +46,7 @@ func TestPrismMatchesSingleProcess(t *testing.T) {
 		t.Run(tt.kind, func(t *testing.T) {
 			dir := t.TempDir()
 			spec := job.Spec{Kind: tt.kind, Dataset: filepath.Join(testdata, tt.dataset),
-				ShardSize: 10, BatchSize: 4, Sites: tt.sites, Positions: tt.positions}
+				ShardSize: 5, BatchSize: 2, Sites: tt.sites, Positions: tt.positions}
 			single := spec
 			single.Out = filepath.Join(dir, "single")
 			want, err := job.Run(ctx, single, nil)

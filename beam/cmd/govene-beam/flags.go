@@ -23,7 +23,7 @@ func (f *specFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "", `model: a folder, an HF cache or Hub name; "" is the shipped model`)
 	fs.StringVar(&f.data, "data", "", "dataset: a JSONL file, one example per line (required; workers read it at the same path)")
 	fs.StringVar(&f.out, "out", "", "output folder for shards and manifest.json (required; on storage the workers share)")
-	fs.StringVar(&f.sites, "sites", "", "comma-separated sites, e.g. block_output.3 (collect: any number; patch and vanilla iia: one)")
+	fs.StringVar(&f.sites, "sites", "", "comma-separated sites, e.g. blocks.3.block_output (collect: any number; patch and vanilla iia: one)")
 	fs.StringVar(&f.positions, "positions", "", "collect: last | all (default last)")
 	fs.IntVar(&f.shardSize, "shard-size", 0, "examples per shard (0: 1024)")
 	fs.IntVar(&f.batch, "batch", 0, "examples per forward pass (0: 32)")

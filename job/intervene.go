@@ -101,18 +101,24 @@ func (w *Worker) patch(ctx context.Context, rows []row) (shardOut, error) {
 	return out, nil
 }
 
-// logProbs returns log-softmax(logits) at ids, computed in float64.
+// logProbs returns log-softmax(logits) at ids, computed in float64 with a
+// one-pass log-sum-exp.
 func logProbs(logits []float32, ids []int) []float32 {
 	if len(ids) == 0 {
 		return nil
 	}
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = max(mx, float64(v))
-	}
-	var sum float64
-	for _, v := range logits {
-		sum += math.Exp(float64(v) - mx)
+	mx, sum := math.Inf(-1), 0.0 // sum of exp(v - mx) so far
+	for _, f := range logits {
+		v := float64(f)
+		if math.IsInf(v, -1) {
+			continue // exp(-Inf) adds nothing
+		}
+		if v > mx {
+			sum = sum*math.Exp(mx-v) + 1
+			mx = v
+		} else {
+			sum += math.Exp(v - mx)
+		}
 	}
 	lse := mx + math.Log(sum)
 	out := make([]float32, len(ids))

@@ -68,7 +68,7 @@ func splitLines(data []byte, atEOF bool) (int, []byte, error) {
 // invalid UTF-8 is an error naming the line.
 func scanLines(name string, r io.Reader, off int64, first int, fn func(l line) error) error {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	sc.Buffer(make([]byte, 0, min(64<<10, maxLine)), maxLine)
 	sc.Split(splitLines)
 	idx := first
 	for sc.Scan() {
@@ -188,19 +188,17 @@ func parseRow(name, kind string, l line) (row, error) {
 	return r, nil
 }
 
-// jsonType names a Go type as a JSON type.
+// jsonType names a Go type of row's fields as a JSON type.
 func jsonType(goType string) string {
 	switch goType {
-	case "*string", "string", "[]string":
-		if goType == "[]string" {
-			return "a list of strings"
-		}
+	case "string", "*string":
 		return "a string"
-	case "int", "[]int":
-		if goType == "[]int" {
-			return "a list of integers"
-		}
+	case "int":
 		return "an integer"
+	case "[]string":
+		return "a list of strings"
+	case "[]int":
+		return "a list of integers"
 	}
 	return goType
 }

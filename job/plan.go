@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,10 @@ type Shard struct {
 	Offset int64 `json:"offset"`
 	// Line is the 0-based index of row First's line (blank lines counted).
 	Line int `json:"line"`
+	// RowsSHA256 is the sha256 (hex) of the shard's rows: each row's line,
+	// trimmed of surrounding space, followed by a newline. A worker checks
+	// it, so one reading another copy of the dataset that differs fails.
+	RowsSHA256 string `json:"rows_sha256"`
 }
 
 // ShardInfo describes a finished shard; it is the content of the shard's
@@ -102,6 +107,12 @@ func NewPlan(spec Spec) (*Plan, error) {
 	defer f.Close()
 	h := sha256.New()
 	p := &Plan{Spec: spec, SpecHash: spec.hash(), Targets: -1}
+	var rowsHash hash.Hash // of the current shard's rows
+	endShard := func() {
+		if rowsHash != nil {
+			p.Shards[len(p.Shards)-1].RowsSHA256 = hex.EncodeToString(rowsHash.Sum(nil))
+		}
+	}
 	err = scanLines(spec.Dataset, io.TeeReader(f, h), 0, 0, func(l line) error {
 		r, err := parseRow(spec.Dataset, spec.Kind, l)
 		if err != nil {
@@ -115,9 +126,12 @@ func NewPlan(spec Spec) (*Plan, error) {
 			}
 		}
 		if p.Rows%spec.ShardSize == 0 {
+			endShard()
 			i := len(p.Shards)
 			p.Shards = append(p.Shards, Shard{Index: i, First: p.Rows, File: ShardFile(i), Offset: l.offset, Line: l.index})
+			rowsHash = sha256.New()
 		}
+		hashRow(rowsHash, l)
 		p.Rows++
 		p.Shards[len(p.Shards)-1].End = p.Rows
 		return nil
@@ -126,11 +140,18 @@ func NewPlan(spec Spec) (*Plan, error) {
 		return nil, err
 	}
 	p.Targets = max(p.Targets, 0)
+	endShard()
 	if p.Rows == 0 {
 		return nil, fmt.Errorf("job: dataset %s has no examples (no non-blank lines)", spec.Dataset)
 	}
 	p.DatasetSHA256 = hex.EncodeToString(h.Sum(nil))
 	return p, nil
+}
+
+// hashRow adds row l to a shard's rows hash.
+func hashRow(h hash.Hash, l line) {
+	h.Write(l.data)
+	h.Write([]byte{'\n'})
 }
 
 // Prepare creates Out and records the plan in Out/job.json, or, when Out
@@ -146,6 +167,9 @@ func (p *Plan) Prepare() error {
 	path := filepath.Join(out, JobFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if err := p.checkStrays(); err != nil {
+			return err
+		}
 		data, err := json.MarshalIndent(p, "", "  ")
 		if err != nil {
 			return fmt.Errorf("job: %s: %w", path, err)
@@ -163,6 +187,41 @@ func (p *Plan) Prepare() error {
 		return fmt.Errorf("job: %s: %w (remove it, or the whole folder, to start over)", path, err)
 	}
 	return p.sameJob(&old, path)
+}
+
+// checkStrays returns an error when Out, without job.json, holds a
+// manifest or shard sidecars of another job (written by an older version
+// or another tool): their shards would otherwise be silently replaced.
+func (p *Plan) checkStrays() error {
+	out := p.Spec.Out
+	if data, err := os.ReadFile(filepath.Join(out, ManifestFile)); err == nil {
+		var m Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("job: out %s: %s: %w (remove it, or the whole folder, to start over)", out, ManifestFile, err)
+		}
+		old := &Plan{Spec: m.Spec, SpecHash: m.SpecHash, DatasetSHA256: m.DatasetSHA256, Rows: m.Rows}
+		if err := p.sameJob(old, filepath.Join(out, ManifestFile)); err != nil {
+			return err
+		}
+	}
+	sidecars, err := filepath.Glob(filepath.Join(out, "shard-*.json"))
+	if err != nil {
+		return fmt.Errorf("job: out %s: %w", out, err)
+	}
+	for _, path := range sidecars {
+		var info ShardInfo
+		data, err := os.ReadFile(path)
+		if err != nil || json.Unmarshal(data, &info) != nil {
+			continue // unreadable: its shard is recomputed
+		}
+		if info.SpecHash != p.SpecHash {
+			return fmt.Errorf("job: out %s holds another job: its spec hash is %s (%s), this job's is %s; give another out folder, or remove it to start over", out, info.SpecHash, path, p.SpecHash)
+		}
+		if info.DatasetSHA256 != p.DatasetSHA256 {
+			return fmt.Errorf("job: out %s holds another job: its dataset (sha256) is %s (%s), this job's is %s; give another out folder, or remove it to start over", out, info.DatasetSHA256, path, p.DatasetSHA256)
+		}
+	}
+	return nil
 }
 
 // sameJob returns an error naming the first output-defining field in which

@@ -38,7 +38,7 @@ func Run(ctx context.Context, spec Spec, progress io.Writer) (*Manifest, error) 
 		keptRows += info.Rows
 	}
 	if kept := len(p.Shards) - len(todo); kept > 0 && progress != nil {
-		fmt.Fprintf(progress, "job: kept %d finished shards of %d in %s\n", kept, len(p.Shards), p.Spec.Out)
+		fmt.Fprintf(progress, "job: kept %d finished shards of %d\n", kept, len(p.Shards))
 	}
 	if len(todo) > 0 {
 		w, err := NewWorker(p, progress)

@@ -2,6 +2,8 @@ package job
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"slices"
@@ -15,8 +17,8 @@ import (
 )
 
 // Worker holds a loaded model and what a job kind needs (a runner and the
-// sites, or an intervenable) to compute shards of one plan. Its RunShard
-// is meant to be called from one goroutine at a time.
+// sites, or an intervenable) to compute shards of one plan. RunShard is
+// safe for concurrent use on different shards.
 type Worker struct {
 	plan  *Plan
 	model models.Model
@@ -176,11 +178,13 @@ func (w *Worker) readShard(sh Shard) ([]row, error) {
 	}
 	n := sh.End - sh.First
 	rows := make([]row, 0, n)
+	h := sha256.New()
 	err = scanLines(spec.Dataset, f, sh.Offset, sh.Line, func(l line) error {
 		r, err := parseRow(spec.Dataset, spec.Kind, l)
 		if err != nil {
 			return err
 		}
+		hashRow(h, l)
 		rows = append(rows, r)
 		if len(rows) == n {
 			return errStop
@@ -191,7 +195,11 @@ func (w *Worker) readShard(sh Shard) ([]row, error) {
 		return nil, err
 	}
 	if len(rows) != n {
-		return nil, fmt.Errorf("job: dataset %s changed since the job was planned: shard %d wants %d rows from line %d, the file has %d; rerun the job", spec.Dataset, sh.Index, n, sh.Line+1, len(rows))
+		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d wants %d rows from line %d, the file has %d (every worker needs the same dataset; rerun the job if it changed)", spec.Dataset, sh.Index, n, sh.Line+1, len(rows))
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != sh.RowsSHA256 {
+		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d's rows (lines %d to %d) have sha256 %s, the plan's %s (every worker needs the same dataset; rerun the job if it changed)",
+			spec.Dataset, sh.Index, sh.Line+1, rows[n-1].line+1, sum, sh.RowsSHA256)
 	}
 	return rows, nil
 }

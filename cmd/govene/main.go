@@ -2,7 +2,8 @@
 //
 //	govene demo [-model NAME] [-prompt TEXT -subject TEXT] [-target TOKEN] [-out DIR] [-backend NAME]
 //	govene session serve|ls|stop [flags]
-//	govene help [demo]
+//	govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
+//	govene help [demo|session|job]
 //
 // demo runs causal tracing (ROME) on a model, by default the small GPT-2
 // that ships with govene, and writes an HTML report with the next-token
@@ -57,7 +58,12 @@ usage:
                         a long-lived session that keeps models and compiled
                         graphs between notebook cells, locally or on a GPU
                         server (govene session -h says more)
-  govene help [demo]    this help, or demo's flags
+  govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
+                        a job over a JSONL dataset: activations at sites, activation
+                        patching or IIA, written as safetensors shards with a
+                        manifest; resumable after a kill (govene job -h says more)
+  govene help [demo|session|job]
+                        this help, or a command's flags
 
 Run "govene demo -h" for demo's flags. Examples:
   govene demo
@@ -99,7 +105,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if args[1] == "session" {
 				return sessionMain([]string{"-h"}, stdout, stderr)
 			}
-			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo, session\n", args[1])
+			if args[1] == "job" {
+				return jobMain([]string{"-h"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "govene: help: unknown command %q; the commands are: demo, job, session\n", args[1])
 			return exitUsage
 		}
 		fmt.Fprint(stdout, usageText)
@@ -108,8 +117,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return demoMain(args[1:], stdout, stderr)
 	case "session":
 		return sessionMain(args[1:], stdout, stderr)
+	case "job":
+		return jobMain(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "govene: unknown command %q; the commands are: demo, help, session (govene -h says more)\n", args[0])
+	fmt.Fprintf(stderr, "govene: unknown command %q; the commands are: demo, help, job, session (govene -h says more)\n", args[0])
 	return exitUsage
 }
 

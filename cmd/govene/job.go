@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/govene/govene/backend"
+	"github.com/govene/govene/job"
+)
+
+const jobUsage = `usage: govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
+
+Runs a job over a dataset of examples, one JSON object per line (blank lines
+skipped), writing shards of -shard-size examples to DIR as safetensors files,
+each with a JSON sidecar, and manifest.json when every shard is done.
+Rerunning the same command resumes a killed or failed job: finished shards
+are verified (sha256) and kept, the others computed again. Progress goes to
+stderr.
+
+  collect  {"text": "..."} or {"ids": [...]}: the values at -sites, at the last
+           position ([rows, d...] per site) or at all positions (-positions all:
+           [tokens, d...] per site and offsets [rows+1]); row [rows] is each
+           example's 0-based line index
+  patch    {"base": "...", "source": "...", "targets": [" Paris", ...]}: the
+           source's value at the one site (or -intervenable) interchanged into
+           the base at the last token; original_top, patched_top [rows] and,
+           with targets, original_logprob, patched_logprob [rows, targets]
+  iia      {"base": "...", "sources": ["..."], "label": " Rome"}: predicted,
+           label [rows], correct [rows] and the manifest's summary.iia, with a
+           vanilla interchange at the one site or a pv.Save folder
+           (-intervenable)
+
+Example:
+  govene job collect -data prompts.jsonl -out acts -sites blocks.3.block_output,blocks.5.mlp_output
+
+flags:
+`
+
+// jobMain runs `govene job collect|patch|iia`.
+func jobMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, jobUsage)
+		return exitUsage
+	}
+	kind := args[0]
+	switch kind {
+	case "-h", "-help", "--help", "help":
+		fs := jobFlags(new(job.Spec))
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, jobUsage)
+		fs.PrintDefaults()
+		return exitOK
+	}
+	if !slices.Contains(job.Kinds, kind) {
+		fmt.Fprintf(stderr, "govene job: unknown job %q; the jobs are: %s (govene job -h says more)\n", kind, strings.Join(job.Kinds, ", "))
+		return exitUsage
+	}
+	spec := job.Spec{Kind: kind}
+	fs := jobFlags(&spec)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), jobUsage)
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(out.Bytes())
+		return exitOK
+	}
+	_, _ = stderr.Write(out.Bytes())
+	if err != nil {
+		return exitUsage // the flag package printed the error and usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "govene job %s: unexpected argument %q (flags go after the job's name)\n", kind, fs.Arg(0))
+		return exitUsage
+	}
+	for _, f := range []struct{ name, value string }{{"data", spec.Dataset}, {"out", spec.Out}} {
+		if f.value == "" {
+			fmt.Fprintf(stderr, "govene job %s: -%s is required\n", kind, f.name)
+			return exitUsage
+		}
+	}
+	if err := spec.Validate(); err != nil {
+		fmt.Fprintf(stderr, "govene job %s: %v\n", kind, err)
+		return exitUsage
+	}
+	backend.SetReport(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	m, err := job.Run(ctx, spec, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "govene:", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "%s: %d rows in %d shards, %s\n", kind, m.Rows, len(m.Shards), filepath.Join(spec.Out, job.ManifestFile))
+	switch kind {
+	case job.IIA:
+		fmt.Fprintf(stdout, "IIA: %.4f (%v of %v)\n", m.Summary["iia"], m.Summary["correct"], m.Summary["total"])
+	case job.Patch:
+		fmt.Fprintf(stdout, "the patch changed the top token of %v of %v rows\n", m.Summary["changed"], m.Summary["total"])
+	}
+	return exitOK
+}
+
+// jobFlags returns the flag set of govene job, writing into spec.
+func jobFlags(spec *job.Spec) *flag.FlagSet {
+	fs := flag.NewFlagSet("job", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&spec.Model, "model", "", "checkpoint: a folder, a Hugging Face cache name or a Hub name such as gpt2 (default: the small GPT-2 that ships with govene)")
+	fs.StringVar(&spec.Dataset, "data", "", "the dataset: a JSONL file, one example per line (required)")
+	fs.StringVar(&spec.Out, "out", "", "output folder for the shards and manifest.json (required; rerun with the same folder to resume)")
+	fs.Func("sites", "comma-separated sites, such as blocks.3.block_output,blocks.5.mlp_output (collect: one or more; patch, iia: one, unless -intervenable)", func(v string) error {
+		spec.Sites = nil
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if _, err := job.ParseSite(s); err != nil {
+				return err
+			}
+			spec.Sites = append(spec.Sites, s)
+		}
+		return nil
+	})
+	fs.Func("positions", `collect: "last" (the default) or "all"`, func(v string) error {
+		if v != job.Last && v != job.All {
+			return fmt.Errorf("want %q or %q", job.Last, job.All)
+		}
+		spec.Positions = v
+		return nil
+	})
+	fs.Func("shard-size", fmt.Sprintf("examples per shard (default %d)", job.DefaultShardSize), positive(&spec.ShardSize, 1<<30))
+	fs.Func("batch", fmt.Sprintf("examples per forward pass (default %d)", job.DefaultBatchSize), positive(&spec.BatchSize, job.MaxBatchSize))
+	fs.StringVar(&spec.Backend, "backend", "", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so or auto (default: GOMLX_BACKEND, else chosen by the job's size)")
+	fs.Func("devices", `"all" (the default) or comma-separated device numbers of the backend, such as 0,1`, func(v string) error {
+		spec.Devices = nil
+		if v == "all" {
+			return nil
+		}
+		for _, s := range strings.Split(v, ",") {
+			d, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || d < 0 {
+				return fmt.Errorf("device %q is not a non-negative integer; want all or a list such as 0,1", s)
+			}
+			if slices.Contains(spec.Devices, d) {
+				return fmt.Errorf("device %d is given twice", d)
+			}
+			spec.Devices = append(spec.Devices, d)
+		}
+		return nil
+	})
+	fs.StringVar(&spec.Intervenable, "intervenable", "", "patch, iia: a folder saved by pv.Save, used instead of a vanilla interchange at -sites")
+	return fs
+}
+
+// positive returns a flag.Func parser of an integer in [1, limit] into p.
+func positive(p *int, limit int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > limit {
+			return fmt.Errorf("want an integer in [1, %d]", limit)
+		}
+		*p = n
+		return nil
+	}
+}

@@ -15,13 +15,11 @@ type loaded struct {
 	plan     *job.Plan
 	planErr  error
 
+	// worker is shared by the bundles this process runs concurrently
+	// (job.Worker.RunShard is safe for concurrent use).
 	workerOnce sync.Once
 	worker     *job.Worker
 	workerErr  error
-
-	// run serializes RunShard calls on the shared worker: the model already
-	// spreads each batch over the process's devices.
-	run sync.Mutex
 }
 
 // process holds the jobs loaded in this worker process, keyed by their spec

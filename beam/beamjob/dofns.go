@@ -73,9 +73,7 @@ func (f *shardFn) ProcessElement(ctx context.Context, index int, emit func(strin
 		if err != nil {
 			return fmt.Errorf("beamjob: shard %d (%s): %w", sh.Index, sh.File, err)
 		}
-		f.l.run.Lock()
 		info, err = w.RunShard(ctx, sh)
-		f.l.run.Unlock()
 		if err != nil {
 			return fmt.Errorf("beamjob: shard %d (%s, rows [%d, %d)): %w", sh.Index, sh.File, sh.First, sh.End, err)
 		}

@@ -3,14 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/govene/govene/job"
 )
-
-// kinds are the jobs govene-beam runs (job.Spec.Kind).
-var kinds = []string{"collect", "patch", "iia"}
 
 // specFlags are the flags of `govene job`, bound on a flag set.
 type specFlags struct {
@@ -35,12 +33,8 @@ func (f *specFlags) bind(fs *flag.FlagSet) {
 // spec returns the job spec for kind, or an error naming a bad kind or
 // -devices value. The spec's own fields are checked by job.Spec.Validate.
 func (f *specFlags) spec(kind string) (job.Spec, error) {
-	valid := false
-	for _, k := range kinds {
-		valid = valid || k == kind
-	}
-	if !valid {
-		return job.Spec{}, fmt.Errorf("job kind %q: valid kinds are %s", kind, strings.Join(kinds, ", "))
+	if !slices.Contains(job.Kinds, kind) {
+		return job.Spec{}, fmt.Errorf("job kind %q: valid kinds are %s", kind, strings.Join(job.Kinds, ", "))
 	}
 	devices, err := parseDevices(f.devices)
 	if err != nil {

@@ -16,13 +16,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
 	"github.com/govene/govene/beam/beamjob"
+	"github.com/govene/govene/job"
 )
 
 const usage = `usage: govene-beam collect|patch|iia -model M -data D -out O [flags]
@@ -62,7 +65,7 @@ func main() {
 func run(ctx context.Context, kind string, sf *specFlags, w io.Writer) error {
 	if kind == "" {
 		flag.Usage()
-		return fmt.Errorf("missing the job kind: one of %s", strings.Join(kinds, ", "))
+		return fmt.Errorf("missing the job kind: one of %s", strings.Join(job.Kinds, ", "))
 	}
 	spec, err := sf.spec(kind)
 	if err != nil {
@@ -75,8 +78,8 @@ func run(ctx context.Context, kind string, sf *specFlags, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%s: %d rows in %d shards (%d computed, %d kept) -> %s\n",
 		kind, m.Rows, len(m.Shards), counts.Computed, counts.Kept, spec.Out)
-	for k, v := range m.Summary {
-		fmt.Fprintf(w, "  %s: %g\n", k, v)
+	for _, k := range slices.Sorted(maps.Keys(m.Summary)) {
+		fmt.Fprintf(w, "  %s: %g\n", k, m.Summary[k])
 	}
 	return nil
 }

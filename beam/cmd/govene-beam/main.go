@@ -7,8 +7,10 @@
 // (-runner prism|flink|spark|dataflow|universal, -endpoint,
 // -environment_type, -environment_config, -worker_binary, -job_name,
 // -parallelism, ...). The default runner is Prism, embedded in this
-// process. The binary is also its own Beam worker: a runner starts it with
-// -worker and the harness flags, and no job kind.
+// process. The binary is also its own Beam worker: on linux/amd64 it
+// stages itself as the worker binary (unless -worker_binary names another),
+// and a runner's SDK harness starts it with -worker and the harness flags,
+// and no job kind.
 package main
 
 import (
@@ -18,11 +20,13 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 
 	"github.com/govene/govene/beam/beamjob"
 	"github.com/govene/govene/job"
@@ -54,9 +58,24 @@ func main() {
 	beamlog.LogLevel = *logLevel
 	// In worker mode (-worker) Init runs the Beam harness and never returns.
 	beam.Init()
+	selfAsWorker()
 	if err := run(context.Background(), kind, &sf, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "govene-beam:", err)
 		os.Exit(1)
+	}
+}
+
+// selfAsWorker sets Beam's -worker_binary, when unset, to this executable
+// on linux/amd64 (the platform of Beam's workers). Without it the SDK
+// cross-compiles the main package with CGO_ENABLED=0, which cannot build
+// the XLA backend. On other platforms -worker_binary must name a
+// linux/amd64 build of govene-beam.
+func selfAsWorker() {
+	if *jobopts.WorkerBinary != "" || runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		return
+	}
+	if self, err := os.Executable(); err == nil {
+		*jobopts.WorkerBinary = self
 	}
 }
 

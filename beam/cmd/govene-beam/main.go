@@ -20,6 +20,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
@@ -59,7 +60,17 @@ func main() {
 	// In worker mode (-worker) Init runs the Beam harness and never returns.
 	beam.Init()
 	selfAsWorker()
-	if err := run(context.Background(), kind, &sf, os.Stdout); err != nil {
+	if kind == "" {
+		flag.Usage()
+	}
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "govene-beam %s: unexpected argument %q (flags go after the job's name)\n", kind, flag.Arg(0))
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, kind, &sf, os.Stdout); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "govene-beam:", err)
 		os.Exit(1)
 	}
@@ -83,7 +94,6 @@ func selfAsWorker() {
 // prints a summary to w.
 func run(ctx context.Context, kind string, sf *specFlags, w io.Writer) error {
 	if kind == "" {
-		flag.Usage()
 		return fmt.Errorf("missing the job kind: one of %s", strings.Join(job.Kinds, ", "))
 	}
 	spec, err := sf.spec(kind)

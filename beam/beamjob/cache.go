@@ -22,22 +22,23 @@ type loaded struct {
 	workerErr  error
 }
 
-// process holds the jobs loaded in this worker process, keyed by their spec
-// JSON, so that bundles and DoFn instances reuse one model.
+// process holds the jobs loaded in this worker process, keyed by the
+// launcher's plan (spec JSON and dataset hash), so that the bundles and DoFn
+// instances of one job reuse one model. Entries live as long as the process.
 var process = struct {
 	sync.Mutex
-	jobs map[string]*loaded
-}{jobs: map[string]*loaded{}}
+	jobs map[planned]*loaded
+}{jobs: map[planned]*loaded{}}
 
-// jobFor returns this process's entry for the job whose spec is specJSON,
-// creating it on first use.
-func jobFor(specJSON string) *loaded {
+// jobFor returns this process's entry for the job p, creating it on first
+// use.
+func jobFor(p planned) *loaded {
 	process.Lock()
 	defer process.Unlock()
-	l, ok := process.jobs[specJSON]
+	l, ok := process.jobs[p]
 	if !ok {
 		l = &loaded{}
-		process.jobs[specJSON] = l
+		process.jobs[p] = l
 	}
 	return l
 }
@@ -66,7 +67,7 @@ func newPlanned(plan *job.Plan) (planned, error) {
 // error when the spec does not decode, the plan fails, or the dataset seen
 // here differs from the launcher's.
 func (p planned) load() (*loaded, error) {
-	l := jobFor(p.Spec)
+	l := jobFor(p)
 	l.planOnce.Do(func() {
 		var spec job.Spec
 		if err := json.Unmarshal([]byte(p.Spec), &spec); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/govene/govene/job"
@@ -59,7 +60,8 @@ type Options struct {
 // as a Beam pipeline and returns the manifest it wrote. Beam must be
 // initialized (beam.Init) first. It returns an error for an invalid spec or
 // dataset, an Out holding a different job, a failed pipeline (naming the
-// failed shard), or a missing manifest.
+// failed shard), or a missing manifest. With Beam's -async flag it returns
+// a nil manifest and nil error once the job is submitted.
 func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error) {
 	plan, err := job.NewPlan(spec)
 	if err != nil {
@@ -79,6 +81,9 @@ func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error
 	res, err := execute(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("beamjob: %s job over %s: %w", spec.Kind, spec.Dataset, err)
+	}
+	if *jobopts.Async {
+		return nil, nil
 	}
 	if opts.Counts != nil && res != nil {
 		*opts.Counts = countsOf(res.Metrics())

@@ -21,6 +21,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -104,6 +105,10 @@ func run(ctx context.Context, kind string, sf *specFlags, w io.Writer) error {
 	m, err := beamjob.Run(ctx, spec, beamjob.Options{Counts: &counts})
 	if err != nil {
 		return err
+	}
+	if m == nil {
+		fmt.Fprintf(w, "%s: submitted (-async); %s appears when every shard is done\n", kind, filepath.Join(spec.Out, job.ManifestFile))
+		return nil
 	}
 	fmt.Fprintf(w, "%s: %d rows in %d shards (%d computed, %d kept) -> %s\n",
 		kind, m.Rows, len(m.Shards), counts.Computed, counts.Kept, spec.Out)

@@ -1,0 +1,113 @@
+package beamjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/govene/govene/job"
+)
+
+// Build adds plan's job to scope s: the shard indices, reshuffled so that
+// runners spread them over workers, computed (or kept when already
+// finished) by a DoFn that loads the model once per worker process, and a
+// final step that writes manifest.json from every shard's info. It returns
+// an error for a nil plan.
+func Build(s beam.Scope, plan *job.Plan) error {
+	if plan == nil {
+		return errors.New("beamjob: Build: nil plan")
+	}
+	p, err := newPlanned(plan)
+	if err != nil {
+		return err
+	}
+	s = s.Scope("govene." + plan.Spec.Kind)
+	indices := make([]int, len(plan.Shards))
+	for i := range indices {
+		indices[i] = i
+	}
+	shards := beam.CreateList(s, indices)
+	shards = beam.Reshuffle(s, shards)
+	infos := beam.ParDo(s, &shardFn{Job: p}, shards)
+	beam.ParDo0(s, &manifestFn{Job: p}, beam.Impulse(s), beam.SideInput{Input: infos})
+	return nil
+}
+
+// Counts are the pipeline's shard counters.
+type Counts struct {
+	// Kept is the number of shards found finished and kept.
+	Kept int64
+	// Computed is the number of shards computed.
+	Computed int64
+}
+
+// Options configure Run.
+type Options struct {
+	// Execute runs the pipeline. Nil runs it with beamx.RunWithMetrics: the
+	// runner named by Beam's -runner flag, Prism when unset.
+	Execute func(context.Context, *beam.Pipeline) (beam.PipelineResult, error)
+	// Counts, when not nil, receives the counters the runner reports (left
+	// zero by a runner that reports none).
+	Counts *Counts
+}
+
+// Run plans spec, checks or records it in Out (job.Plan.Prepare), runs it
+// as a Beam pipeline and returns the manifest it wrote. Beam must be
+// initialized (beam.Init) first. It returns an error for an invalid spec or
+// dataset, an Out holding a different job, a failed pipeline (naming the
+// failed shard), or a missing manifest. With Beam's -async flag it returns
+// a nil manifest and nil error once the job is submitted.
+func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error) {
+	plan, err := job.NewPlan(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.Prepare(); err != nil {
+		return nil, err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	if err := Build(s, plan); err != nil {
+		return nil, err
+	}
+	execute := opts.Execute
+	if execute == nil {
+		execute = beamx.RunWithMetrics
+	}
+	res, err := execute(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("beamjob: %s job over %s: %w", spec.Kind, spec.Dataset, err)
+	}
+	if *jobopts.Async {
+		return nil, nil
+	}
+	if opts.Counts != nil && res != nil {
+		*opts.Counts = countsOf(res.Metrics())
+	}
+	m, err := job.ReadManifest(spec.Out)
+	if err != nil {
+		return nil, fmt.Errorf("beamjob: the pipeline finished without a manifest: %w", err)
+	}
+	return m, nil
+}
+
+// countsOf sums the committed (else attempted) Kept and Computed counters.
+func countsOf(r metrics.Results) Counts {
+	var c Counts
+	for _, cr := range r.AllMetrics().Counters() {
+		if cr.Namespace() != Namespace {
+			continue
+		}
+		switch cr.Name() {
+		case Kept:
+			c.Kept += cr.Result()
+		case Computed:
+			c.Computed += cr.Result()
+		}
+	}
+	return c
+}

@@ -8,25 +8,34 @@ GO ?= go
 TESTPY := $(CURDIR)/.venv-test
 TESTPY_STAMP := $(TESTPY)/.stamp-$(shell sha256sum oracle/requirements-test.txt 2>/dev/null | cut -c1-12)
 
-.PHONY: demo test go-test vet fmt-check fixtures bench bench-go fuzz fuzz-short race pyenv pjrt-cpu
+.PHONY: demo test go-test beam-test vet fmt-check fixtures bench bench-scale bench-go fuzz fuzz-short race pyenv pjrt-cpu
 
 # The main job on the embedded defaults: the pure-Go backend, the shipped model.
 demo:
 	GOMLX_BACKEND=go $(GO) run ./cmd/govene demo
 
-# Everything on the pure-Go backend, then the model, intervention and
+# Everything on the pure-Go backend (the multi-device tests on the XLA CPU
+# plugin's 4 host devices among them: GOVENE_REQUIRE_XLA makes a missing
+# plugin a failure, not a skip), then the model, intervention and
 # backend tests again on XLA's CPU plugin (installed from PyPI), then the
 # notebooks: executed headlessly with the GoNB kernel and checked, and one run
 # in JupyterLab in headless Chromium (notebooks/notebooks.mk).
 test: go-test notebooks-test
 
 go-test: fixtures pyenv pjrt-cpu vet fmt-check
-	GOMLX_BACKEND=go SAFETENSORS_PYTHON=$(TESTPY)/bin/python GOVENE_HUB_PYTHON=$(TESTPY)/bin/python \
+	GOMLX_BACKEND=go GOVENE_REQUIRE_XLA=1 SAFETENSORS_PYTHON=$(TESTPY)/bin/python GOVENE_HUB_PYTHON=$(TESTPY)/bin/python \
 		$(GO) test -count=1 -timeout 60m ./...
 	GOMLX_BACKEND=xla:$$(bash scripts/pjrt-cpu/install.sh) GOMLX_NO_AUTO_INSTALL=1 \
 		$(GO) test -count=1 -timeout 30m ./backend/ ./gpt2/ ./pv/
+	$(MAKE) beam-test
 	$(MAKE) race
 	$(MAKE) fuzz-short
+
+# The Beam pipelines (the nested module beam/, kept apart so that Beam's
+# dependencies stay out of the library's go.mod): vet, then the Prism
+# runner's output against job.Run's (about 2 minutes cold, 10 s warm).
+beam-test:
+	cd beam && $(GO) vet ./... && GOMLX_BACKEND=go $(GO) test -count=1 -timeout 10m ./...
 
 # XLA's PJRT CPU plugin (from the lammps-jax-pjrt-cpu wheel), which govene
 # uses on the CPU when present: about 2.4x (1x16) to 4x (8x64) faster than
@@ -59,6 +68,12 @@ fixtures:
 # for a short run. `make bench-go` runs only the Go micro-benchmarks.
 bench:
 	bash bench/run.sh
+	bash bench/scale.sh
+
+# The scale figures alone: a dataset job on 1 and 4 host devices and on
+# Beam's Prism runner (bench/scale.sh says more).
+bench-scale:
+	bash bench/scale.sh
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./gpt2/

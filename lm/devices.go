@@ -72,6 +72,10 @@ func NewDevices(b compute.Backend, pick []int) (*Devices, error) {
 	return d, nil
 }
 
+// DevicesUsage is the help of a command line's -devices flag, whose value
+// ParseDevices reads.
+const DevicesUsage = "the backend's devices to split batches across: all, or device numbers such as 0,1 (default: all, except on a CPU, whose host devices share its cores: device 0)"
+
 // ParseDevices reads a device list as the command line gives it: "" for
 // the model's default (nil; see DefaultDevices), "all" for every device of
 // the backend ([]int{All}), else comma-separated device numbers ("0,2"). It returns an error naming the value for anything else; the

@@ -11,12 +11,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/job"
-	"github.com/govene/govene/lm"
 )
 
 const jobUsage = `usage: govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
@@ -119,55 +117,6 @@ func jobMain(args []string, stdout, stderr io.Writer) int {
 func jobFlags(spec *job.Spec) *flag.FlagSet {
 	fs := flag.NewFlagSet("job", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&spec.Model, "model", "", "checkpoint: a folder, a Hugging Face cache name or a Hub name such as gpt2 (default: the small GPT-2 that ships with govene)")
-	fs.StringVar(&spec.Dataset, "data", "", "the dataset: a JSONL file, one example per line (required)")
-	fs.StringVar(&spec.Out, "out", "", "output folder for the shards and manifest.json (required; rerun with the same folder to resume)")
-	fs.Func("sites", "comma-separated sites, such as blocks.3.block_output,blocks.5.mlp_output (collect: one or more; patch, iia: one, unless -intervenable)", func(v string) error {
-		spec.Sites = nil
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if _, err := job.ParseSite(s); err != nil {
-				return err
-			}
-			spec.Sites = append(spec.Sites, s)
-		}
-		return nil
-	})
-	fs.Func("positions", `collect: "last" (the default) or "all"`, func(v string) error {
-		if v != job.Last && v != job.All {
-			return fmt.Errorf("want %q or %q", job.Last, job.All)
-		}
-		spec.Positions = v
-		return nil
-	})
-	fs.Func("shard-size", fmt.Sprintf("examples per shard (default %d)", job.DefaultShardSize), positive(&spec.ShardSize, 1<<30))
-	fs.Func("batch", fmt.Sprintf("examples per forward pass (default %d)", job.DefaultBatchSize), positive(&spec.BatchSize, job.MaxBatchSize))
-	fs.StringVar(&spec.Backend, "backend", "", "go, xla (the installed CPU plugin), xla:cuda, xla:/abs/path/plugin.so or auto (default: GOMLX_BACKEND, else chosen by the job's size)")
-	fs.Func("devices", devicesUsage, func(v string) error {
-		d, err := lm.ParseDevices(v)
-		if err != nil {
-			return err
-		}
-		for i, n := range d {
-			if slices.Contains(d[:i], n) {
-				return fmt.Errorf("device %d is given twice", n)
-			}
-		}
-		spec.Devices = d
-		return nil
-	})
-	fs.StringVar(&spec.Intervenable, "intervenable", "", "patch, iia: a folder saved by pv.Save, used instead of a vanilla interchange at -sites")
+	job.BindFlags(fs, spec)
 	return fs
-}
-
-// positive returns a flag.Func parser of an integer in [1, limit] into p.
-func positive(p *int, limit int) func(string) error {
-	return func(v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > limit {
-			return fmt.Errorf("want an integer in [1, %d]", limit)
-		}
-		*p = n
-		return nil
-	}
 }

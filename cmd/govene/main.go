@@ -139,7 +139,7 @@ type demoFlags struct {
 }
 
 // devicesUsage is the -devices flag's help, for demo and session serve.
-const devicesUsage = "the backend's devices to split batches across: all, or device numbers such as 0,1 (default: all, except on a CPU, whose host devices share its cores: device 0)"
+const devicesUsage = lm.DevicesUsage
 
 func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)

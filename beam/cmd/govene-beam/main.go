@@ -47,15 +47,15 @@ func main() {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		kind, args = args[0], args[1:]
 	}
-	var sf specFlags
-	sf.bind(flag.CommandLine)
+	var spec job.Spec
+	job.BindFlags(flag.CommandLine, &spec)
 	logLevel := flag.String("log_level", "warn", "level of Beam's and Prism's logs: debug | info | warn | error")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), usage)
 		flag.PrintDefaults()
 	}
 	if err := flag.CommandLine.Parse(args); err != nil {
-		os.Exit(2)
+		os.Exit(2) // the flag package printed the error, naming the flag
 	}
 	beamlog.LogLevel = *logLevel
 	// In worker mode (-worker) Init runs the Beam harness and never returns.
@@ -70,7 +70,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, kind, &sf, os.Stdout); err != nil {
+	spec.Kind = kind
+	if err := run(ctx, spec, os.Stdout); err != nil {
 		stop()
 		fmt.Fprintln(os.Stderr, "govene-beam:", err)
 		os.Exit(1)
@@ -91,15 +92,15 @@ func selfAsWorker() {
 	}
 }
 
-// run runs job kind as a pipeline on the runner Beam's flags pick and
+// run runs the job spec as a pipeline on the runner Beam's flags pick and
 // prints a summary to w.
-func run(ctx context.Context, kind string, sf *specFlags, w io.Writer) error {
+func run(ctx context.Context, spec job.Spec, w io.Writer) error {
+	kind := spec.Kind
 	if kind == "" {
 		return fmt.Errorf("missing the job kind: one of %s", strings.Join(job.Kinds, ", "))
 	}
-	spec, err := sf.spec(kind)
-	if err != nil {
-		return err
+	if !slices.Contains(job.Kinds, kind) {
+		return fmt.Errorf("job kind %q: valid kinds are %s", kind, strings.Join(job.Kinds, ", "))
 	}
 	var counts beamjob.Counts
 	m, err := beamjob.Run(ctx, spec, beamjob.Options{Counts: &counts})

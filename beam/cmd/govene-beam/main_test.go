@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/govene/govene/job"
 )
 
 func TestMain(m *testing.M) {
@@ -23,14 +24,14 @@ func TestMain(m *testing.M) {
 // checks the summaries; and that a missing job kind is an error.
 func TestRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "acts")
-	sf := specFlags{data: "../../beamjob/testdata/collect.jsonl", out: out,
-		sites: "blocks.1.block_output", shardSize: 5, batch: 3, devices: "all"}
+	spec := job.Spec{Kind: job.Collect, Dataset: "../../beamjob/testdata/collect.jsonl", Out: out,
+		Sites: []string{"blocks.1.block_output"}, ShardSize: 5, BatchSize: 3}
 	for _, want := range []string{
 		"collect: 12 rows in 3 shards (3 computed, 0 kept) -> " + out + "\n",
 		"collect: 12 rows in 3 shards (0 computed, 3 kept) -> " + out + "\n",
 	} {
 		var buf bytes.Buffer
-		if err := run(context.Background(), "collect", &sf, &buf); err != nil {
+		if err := run(context.Background(), spec, &buf); err != nil {
 			t.Fatal(err)
 		}
 		if buf.String() != want {
@@ -40,8 +41,14 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
 		t.Error(err)
 	}
-	err := run(context.Background(), "", &sf, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "missing the job kind") {
-		t.Errorf("run without a kind: error %v, want one saying the kind is missing", err)
+	for _, c := range []struct{ kind, want string }{
+		{"", "missing the job kind"},
+		{"train", `job kind "train": valid kinds are collect, patch, iia`},
+	} {
+		bad := spec
+		bad.Kind = c.kind
+		if err := run(context.Background(), bad, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("run with kind %q: error %v, want one containing %q", c.kind, err, c.want)
+		}
 	}
 }

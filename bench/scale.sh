@@ -4,7 +4,8 @@
 # one host device and with all of them, and through `govene-beam collect` on
 # Beam's embedded Prism runner; each run's wall time (model load and compile
 # included), rows and tokens per second, shard megabytes per second and peak
-# resident memory (GNU time's maximum RSS). Writes
+# resident memory (GNU time's maximum RSS); and the shard files' own write and
+# verify throughput (go test -bench Shard ./job/). Writes
 # bench/results-scale-<date>-<host>.json and prints a Markdown table.
 #
 #   bash bench/scale.sh
@@ -90,6 +91,11 @@ for f in "$work"/out-job_1_device/shard-*.safetensors; do
 	cmp -s "$f" "$work/out-prism_1_device/$(basename "$f")" || { echo "scale: $(basename "$f") differs between the job and the Prism pipeline" >&2; exit 1; }
 done
 
+echo "== shard write and verify (go test -bench Shard ./job/)" >&2
+go test -run '^$' -bench Shard -benchtime 20x ./job/ | tee "$work/shard-bench" >&2
+shard_write=$(awk '/^BenchmarkShardWrite/ {for (i = 1; i <= NF; i++) if ($(i+1) == "MB/s") print $i}' "$work/shard-bench")
+shard_verify=$(awk '/^BenchmarkShardVerify/ {for (i = 1; i <= NF; i++) if ($(i+1) == "MB/s") print $i}' "$work/shard-bench")
+
 host=$(hostname -s 2>/dev/null || echo host)
 mkdir -p "$out_dir"
 json="$out_dir/results-scale-$(date -u +%Y%m%d-%H%M)-$host.json"
@@ -99,10 +105,14 @@ rows = [json.loads(l) for l in sys.stdin if l.strip()]
 meta = {'rows': $rows, 'tokens': $tokens, 'site': '$site', 'positions': '$positions', 'shard_size': $shard,
         'batch': $batch, 'checkpoint': 'random GPT-2 small (124M)', 'host_devices': $ndev,
         'cpus': __import__('os').cpu_count()}
-json.dump({'meta': meta, 'runs': rows}, open('$json', 'w'), indent=1)
+shards = {'write_mb_per_s': float('${shard_write:-0}'), 'verify_mb_per_s': float('${shard_verify:-0}'),
+          'shard_mib': 24, 'note': 'go test -bench Shard ./job/: a 128 x 64 x 768 float32 shard written (temporary, fsync, rename, sha256, sidecar) and verified (sidecar, sha256)'}
+json.dump({'meta': meta, 'runs': rows, 'shards': shards}, open('$json', 'w'), indent=1)
 print('| run | devices | wall s | rows/s | tokens/s | shards MiB | MiB/s | peak RSS MiB |')
 print('|---|---|---|---|---|---|---|---|')
 for r in rows:
     print(f\"| {r['name']} | {r['devices']} | {r['wall_s']} | {r['rows_per_s']} | {r['tokens_per_s']} | {r['shard_mib']} | {r['shard_mib_per_s']} | {r['peak_rss_mib']} |\")
+print()
+print(f\"shard write {shards['write_mb_per_s']} MB/s, verify {shards['verify_mb_per_s']} MB/s (24 MiB shards)\")
 "
 echo "scale: wrote $json" >&2

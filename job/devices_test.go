@@ -9,9 +9,9 @@ import (
 	"github.com/govene/govene/lm"
 )
 
-// TestDevicesJobs runs collect (every position, two sites) and iia on the
+// TestDevicesJobs runs collect (every position, two sites), patch and iia on the
 // XLA CPU plugin on every host device and on device 0 alone, and checks
-// the shards agree: the same rows, offsets, predictions and IIA, and
+// the shards agree: the same rows, offsets, top tokens, predictions and IIA, and
 // activations within float rounding (XLA's CPU kernels round by batch
 // shape, about 1e-5; see pv's xlaTol).
 func TestDevicesJobs(t *testing.T) {
@@ -22,6 +22,7 @@ func TestDevicesJobs(t *testing.T) {
 		sites []string
 	}{
 		{Collect, []string{"blocks.2.block_output", "blocks.5.head_result"}},
+		{Patch, []string{"blocks.4.block_output"}},
 		{IIA, []string{"blocks.4.block_output"}},
 	} {
 		run := func(devices []int) (shard, *Manifest, string) {
@@ -63,8 +64,10 @@ func TestDevicesJobs(t *testing.T) {
 			}
 			t.Logf("%s: %s: %d values, largest difference %.3g", c.kind, name, len(want), worst)
 		}
-		if mAll.Summary["iia"] != mOne.Summary["iia"] {
-			t.Errorf("%s: IIA %v on all devices, %v on one", c.kind, mAll.Summary["iia"], mOne.Summary["iia"])
+		for k, v := range mOne.Summary {
+			if mAll.Summary[k] != v {
+				t.Errorf("%s: summary %s = %v on all devices, %v on one", c.kind, k, mAll.Summary[k], v)
+			}
 		}
 		if c.kind == Collect {
 			// The activations differ between rows: a split that put every

@@ -3,6 +3,8 @@ package beamjob
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"sync"
 
 	"github.com/govene/govene/job"
@@ -14,6 +16,8 @@ type loaded struct {
 	planOnce sync.Once
 	plan     *job.Plan
 	planErr  error
+	// progress sends the worker's progress to stderr.
+	progress bool
 
 	// worker is shared by the bundles this process runs concurrently
 	// (job.Worker.RunShard is safe for concurrent use).
@@ -51,6 +55,8 @@ type planned struct {
 	DatasetSHA256 string `json:"dataset_sha256"`
 	Rows          int    `json:"rows"`
 	Shards        int    `json:"shards"`
+	// Progress shows each worker's progress over the rows on its stderr.
+	Progress bool `json:"progress,omitempty"`
 }
 
 // newPlanned records plan for the workers.
@@ -75,6 +81,7 @@ func (p planned) load() (*loaded, error) {
 			return
 		}
 		l.plan, l.planErr = job.NewPlan(spec)
+		l.progress = p.Progress
 	})
 	if l.planErr != nil {
 		return nil, l.planErr
@@ -93,7 +100,11 @@ func (p planned) load() (*loaded, error) {
 // loadWorker returns l's worker, loading the model on first use.
 func (l *loaded) loadWorker() (*job.Worker, error) {
 	l.workerOnce.Do(func() {
-		l.worker, l.workerErr = job.NewWorker(l.plan, nil)
+		var progress io.Writer
+		if l.progress {
+			progress = os.Stderr
+		}
+		l.worker, l.workerErr = job.NewWorker(l.plan, progress)
 	})
 	return l.worker, l.workerErr
 }

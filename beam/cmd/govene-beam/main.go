@@ -103,7 +103,7 @@ func run(ctx context.Context, spec job.Spec, w io.Writer) error {
 		return fmt.Errorf("job kind %q: valid kinds are %s", kind, strings.Join(job.Kinds, ", "))
 	}
 	var counts beamjob.Counts
-	m, err := beamjob.Run(ctx, spec, beamjob.Options{Counts: &counts})
+	m, err := beamjob.Run(ctx, spec, beamjob.Options{Counts: &counts, Progress: true})
 	if err != nil {
 		return err
 	}

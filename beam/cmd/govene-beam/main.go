@@ -38,7 +38,9 @@ const usage = `usage: govene-beam collect|patch|iia -model M -data D -out O [fla
 
 Runs a govene job as an Apache Beam pipeline; the output folder receives the
 same shards and manifest.json as "govene job". Finished shards in -out are
-kept, the rest computed. Flags (job flags, then the Beam Go SDK's):
+kept, the rest computed.
+
+Job flags (those of "govene job"):
 `
 
 func main() {
@@ -50,10 +52,7 @@ func main() {
 	var spec job.Spec
 	job.BindFlags(flag.CommandLine, &spec)
 	logLevel := flag.String("log_level", "warn", "level of Beam's and Prism's logs: debug | info | warn | error")
-	flag.Usage = func() {
-		fmt.Fprint(flag.CommandLine.Output(), usage)
-		flag.PrintDefaults()
-	}
+	flag.Usage = func() { printUsage(flag.CommandLine) }
 	if err := flag.CommandLine.Parse(args); err != nil {
 		os.Exit(2) // the flag package printed the error, naming the flag
 	}
@@ -117,4 +116,24 @@ func run(ctx context.Context, spec job.Spec, w io.Writer) error {
 		fmt.Fprintf(w, "  %s: %g\n", k, m.Summary[k])
 	}
 	return nil
+}
+
+// printUsage writes the usage text to fs's output: the job's flags first,
+// then -log_level and the Beam Go SDK's flags.
+func printUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, usage)
+	jobFlags := flag.NewFlagSet("job", flag.ContinueOnError)
+	job.BindFlags(jobFlags, new(job.Spec))
+	jobFlags.SetOutput(w)
+	jobFlags.PrintDefaults()
+	fmt.Fprint(w, "\nBeam flags (the Go SDK's; -runner picks prism, flink, spark, dataflow or universal):\n")
+	rest := flag.NewFlagSet("beam", flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if jobFlags.Lookup(f.Name) == nil {
+			rest.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	rest.SetOutput(w)
+	rest.PrintDefaults()
 }

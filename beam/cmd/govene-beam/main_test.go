@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,5 +51,28 @@ func TestRun(t *testing.T) {
 		if err := run(context.Background(), bad, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("run with kind %q: error %v, want one containing %q", c.kind, err, c.want)
 		}
+	}
+}
+
+// TestUsage checks -h lists the job's flags, then Beam's, each once.
+func TestUsage(t *testing.T) {
+	fs := flag.NewFlagSet("govene-beam", flag.ContinueOnError)
+	job.BindFlags(fs, new(job.Spec))
+	fs.String("runner", "", "Pipeline runner.")
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	printUsage(fs)
+	out := buf.String()
+	jobAt, beamAt := strings.Index(out, "Job flags"), strings.Index(out, "Beam flags")
+	if jobAt < 0 || beamAt < jobAt {
+		t.Fatalf("usage lacks the job section before the Beam section:\n%s", out)
+	}
+	for _, name := range []string{"-data", "-devices", "-sites"} {
+		if i := strings.Index(out, "  "+name+" "); i < jobAt || i > beamAt || strings.Count(out, "  "+name+" ") != 1 {
+			t.Errorf("%s is not listed once among the job flags:\n%s", name, out)
+		}
+	}
+	if i := strings.Index(out, "  -runner "); i < beamAt {
+		t.Errorf("-runner is not listed among the Beam flags:\n%s", out)
 	}
 }

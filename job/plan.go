@@ -122,25 +122,21 @@ func NewPlan(spec Spec) (*Plan, error) {
 			p.Shards[len(p.Shards)-1].RowsSHA256 = hex.EncodeToString(rowsHash.Sum(nil))
 		}
 	}
-	err = scanLines(spec.Dataset, io.TeeReader(f, h), 0, 0, func(l line) error {
-		r, err := parseRow(spec.Dataset, spec.Kind, l)
-		if err != nil {
-			return err
-		}
+	err = eachRow(spec.Dataset, spec.Kind, f, h, 0, 0, func(r row, rec []byte, offset int64) error {
 		if spec.Kind == Patch {
 			if p.Targets < 0 {
 				p.Targets = len(r.Targets)
 			} else if len(r.Targets) != p.Targets {
-				return fmt.Errorf("job: %s:%d: field \"targets\" has %d targets, the rows before have %d; give every row the same number", spec.Dataset, l.index+1, len(r.Targets), p.Targets)
+				return fmt.Errorf("job: %s has %d targets, the rows before have %d; give every row the same number", r.at(spec.Dataset, "targets"), len(r.Targets), p.Targets)
 			}
 		}
 		if p.Rows%spec.ShardSize == 0 {
 			endShard()
 			i := len(p.Shards)
-			p.Shards = append(p.Shards, Shard{Index: i, First: p.Rows, File: ShardFile(i), Offset: l.offset, Line: l.index})
+			p.Shards = append(p.Shards, Shard{Index: i, First: p.Rows, File: ShardFile(i), Offset: offset, Line: r.line})
 			rowsHash = sha256.New()
 		}
-		hashRow(rowsHash, l)
+		hashRow(rowsHash, rec)
 		p.Rows++
 		p.Shards[len(p.Shards)-1].End = p.Rows
 		return nil
@@ -157,9 +153,9 @@ func NewPlan(spec Spec) (*Plan, error) {
 	return p, nil
 }
 
-// hashRow adds row l to a shard's rows hash.
-func hashRow(h hash.Hash, l line) {
-	h.Write(l.data)
+// hashRow adds a row's record (eachRow's rec) to a shard's rows hash.
+func hashRow(h hash.Hash, rec []byte) {
+	h.Write(rec)
 	h.Write([]byte{'\n'})
 }
 

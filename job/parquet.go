@@ -152,7 +152,8 @@ func openParquet(name string, f *os.File) (*parquet.File, error) {
 	if footer > maxParquetFooter {
 		return nil, fmt.Errorf("job: %s: a footer of %d bytes, more than the %d read", name, footer, maxParquetFooter)
 	}
-	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true),
+		parquet.FileReadMode(parquet.ReadModeSync)) // sync: a reader panic stays in this goroutine, where it is recovered
 	if err != nil {
 		return nil, fmt.Errorf("job: %s: corrupt Parquet footer: %w", name, err)
 	}

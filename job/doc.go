@@ -1,10 +1,13 @@
-// Package job runs dataset-sized jobs over a JSONL file of examples with
-// one model, in shards that are written atomically and verified on resume.
+// Package job runs dataset-sized jobs over a JSONL or Parquet file of
+// examples with one model, in shards that are written atomically and
+// verified on resume.
 //
 // # Datasets
 //
-// One JSON object per line; blank lines are skipped; a bad line is an error
-// naming the file, the line number and the field. Fields by kind:
+// A dataset whose name ends in ".parquet" (any case) is read as Parquet,
+// anything else as JSONL. JSONL: one JSON object per line; blank lines are
+// skipped; a bad line is an error naming the file, the line number and the
+// field. Fields by kind:
 //
 //   - collect: {"text": "..."} or {"ids": [int, ...]}; other fields ("id")
 //     are ignored.
@@ -13,7 +16,25 @@
 //   - iia: {"base": "...", "sources": ["...", ...], "label": " Rome"} (one
 //     source per source group of the intervenable, or one for all).
 //
-// Only JSONL is read; Parquet is not supported yet.
+// Parquet (read with github.com/parquet-go/parquet-go, pure Go): the same
+// fields as top-level columns: strings are BYTE_ARRAY (plain, STRING or
+// ENUM; valid UTF-8), "ids" a list of INT32 or INT64 of any width and
+// signedness, "targets" and "sources" lists of strings (the standard LIST
+// layout or a legacy repeated column). Columns may be nullable (a null is a
+// missing field); other columns are ignored. A missing required column is an
+// error naming it and listing the file's columns; a column of another type
+// is an error naming it, what it holds and what is wanted; a bad value is an
+// error naming the file, the 0-based row index and the column ("job:
+// data.parquet: row 12: column "ids": element 3 is null; want a list of
+// integers"). A file that is not Parquet, is truncated or has a corrupt
+// footer is refused before reading rows: the magic bytes, the footer's size
+// (at most 64 MiB), every column chunk's extent (inside the file, at most
+// 1 GiB) and the row counts are checked first, and a panic in the reader is
+// returned as an error. Rows are numbered by their index in the file, so
+// the "row" tensor holds row indices; a shard's Line is its first row's
+// index and Offset is 0, and a worker skips the row groups before its shard
+// unread and seeks within the first (SeekToRow). A shard's RowsSHA256
+// covers its rows' JSON encodings, and the dataset's sha256 is the file's.
 //
 // # Outputs
 //
@@ -22,8 +43,8 @@
 // shard-NNNNN.safetensors per shard with its sidecar shard-NNNNN.json (a
 // ShardInfo: rows, size, sha256, tensor shapes, summary) and, when every
 // shard is done, manifest.json. Every shard has "row" int64 [rows], each
-// example's 0-based line index in the dataset, and metadata kind,
-// spec_hash, dataset_sha256, first and end. By kind:
+// example's 0-based line index in the dataset (Parquet: its row index), and
+// metadata kind, spec_hash, dataset_sha256, first and end. By kind:
 //
 //   - collect, positions "last": one float32 tensor per site, named as the
 //     site ("blocks.3.block_output"), [rows, d] or, for head sites, [rows,

@@ -20,7 +20,7 @@ import (
 // these flags.
 func BindFlags(fs *flag.FlagSet, spec *Spec) {
 	fs.StringVar(&spec.Model, "model", "", "checkpoint: a folder, a Hugging Face cache name or a Hub name such as gpt2 (default: the small GPT-2 that ships with govene)")
-	fs.StringVar(&spec.Dataset, "data", "", "the dataset: a JSONL file, one example per line (required)")
+	fs.StringVar(&spec.Dataset, "data", "", "the dataset: a JSONL file, one example per line, or a Parquet file (name ending in .parquet) with the same fields as columns (required)")
 	fs.StringVar(&spec.Out, "out", "", "output folder for the shards and manifest.json (required; rerun with the same folder to resume)")
 	fs.Func("sites", "comma-separated sites, such as blocks.3.block_output,blocks.5.mlp_output (collect: one or more; patch, iia: one, unless -intervenable)", func(v string) error {
 		spec.Sites = nil

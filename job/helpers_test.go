@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/govene/govene/backend"
 	"github.com/govene/govene/models"
@@ -95,4 +97,36 @@ func outFiles(t *testing.T, dir string) map[string][]byte {
 		files[e.Name()] = data
 	}
 	return files
+}
+
+// planErr plans a job of kind over dataset into out and returns NewPlan's
+// error, failing the test when NewPlan takes over 10 seconds (a hang).
+func planErr(t *testing.T, kind, dataset, out string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewPlan(Spec{Kind: kind, Dataset: dataset, Out: out, Sites: []string{"blocks.1.block_output"}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("NewPlan %s hangs", dataset)
+		return nil
+	}
+}
+
+// wantErr fails the test unless err is an error holding every string of
+// want.
+func wantErr(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("NewPlan: nil error, want %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("NewPlan: %v\nlacks %q", err, w)
+		}
+	}
 }

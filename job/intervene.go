@@ -146,8 +146,8 @@ func (w *Worker) iia(ctx context.Context, rows []row) (shardOut, error) {
 				return err
 			}
 			if len(r.Sources) != 1 && len(r.Sources) != w.groups {
-				return fmt.Errorf("%s:%d: field \"sources\": %d given, the intervenable has %d source groups (give one per group, or one for all)",
-					w.plan.Spec.Dataset, r.line+1, len(r.Sources), w.groups)
+				return fmt.Errorf("%s: %d given, the intervenable has %d source groups (give one per group, or one for all)",
+					r.at(w.plan.Spec.Dataset, "sources"), len(r.Sources), w.groups)
 			}
 			for g := range groups {
 				k := min(g, len(r.Sources)-1)

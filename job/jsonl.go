@@ -40,7 +40,11 @@ func openDataset(path string) (*os.File, error) {
 		case st.Mode()&fs.ModeDevice != 0:
 			what = "a device"
 		}
-		return nil, fmt.Errorf("job: dataset %s is %s; want a JSONL file", path, what)
+		want := "a JSONL file"
+		if isParquet(path) {
+			want = "a Parquet file"
+		}
+		return nil, fmt.Errorf("job: dataset %s is %s; want %s", path, what, want)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -104,7 +108,8 @@ func scanLines(name string, r io.Reader, off int64, first int, fn func(l line) e
 // errStop ends scanLines early without an error.
 var errStop = errors.New("stop")
 
-// row is one example of any kind, as read from its JSON line.
+// row is one example of any kind, as read from its JSON line or Parquet
+// row.
 type row struct {
 	Text    *string  `json:"text"`
 	IDs     []int    `json:"ids"`
@@ -114,30 +119,66 @@ type row struct {
 	Targets []string `json:"targets"`
 	Label   *string  `json:"label"`
 
-	line int // 0-based line index
+	line    int  // 0-based line index (JSONL) or row index (Parquet)
+	parquet bool // read from a Parquet file
+}
+
+// pos says where r is in dataset name, for errors: "name:3" (a JSONL line
+// number) or "name: row 2" (a 0-based Parquet row index).
+func (r row) pos(name string) string {
+	if r.parquet {
+		return fmt.Sprintf("%s: row %d", name, r.line)
+	}
+	return fmt.Sprintf("%s:%d", name, r.line+1)
+}
+
+// noun names r's fields in errors: "field" (JSONL) or "column" (Parquet).
+func (r row) noun() string {
+	if r.parquet {
+		return "column"
+	}
+	return "field"
+}
+
+// at says where field f of r is in dataset name, for errors:
+// `name:3: field "text"` or `name: row 2: column "text"`.
+func (r row) at(name, f string) string {
+	return fmt.Sprintf("%s: %s %q", r.pos(name), r.noun(), f)
 }
 
 // parseRow decodes and checks one line for kind. name names the file in
 // errors, which give the line number and the field.
 func parseRow(name, kind string, l line) (row, error) {
 	var r row
-	fail := func(format string, args ...any) (row, error) {
-		return row{}, fmt.Errorf("job: %s:%d: %s", name, l.index+1, fmt.Sprintf(format, args...))
-	}
 	if err := json.Unmarshal(l.data, &r); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return fail("field %q: a JSON %s, want %s", te.Field, te.Value, jsonType(te.Type.String()))
+			return row{}, fmt.Errorf("job: %s:%d: field %q: a JSON %s, want %s", name, l.index+1, te.Field, te.Value, jsonType(te.Type.String()))
 		}
-		return fail("not a JSON object: %v", err)
+		return row{}, fmt.Errorf("job: %s:%d: not a JSON object: %v", name, l.index+1, err)
 	}
 	r.line = l.index
+	if err := checkRow(name, kind, r); err != nil {
+		return row{}, err
+	}
+	return r, nil
+}
+
+// checkRow checks that r, read from dataset name, has the fields kind needs,
+// non-empty. A missing (or null) field is an error, as is a collect row
+// with both text and ids. Errors say where r is (row.pos) and name the
+// field.
+func checkRow(name, kind string, r row) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("job: %s: %s", r.pos(name), fmt.Sprintf(format, args...))
+	}
+	n := r.noun()
 	nonEmpty := func(field string, s *string) error {
 		if s == nil {
-			return fmt.Errorf("job: %s:%d: field %q is missing", name, l.index+1, field)
+			return fail("%s %q is missing", n, field)
 		}
 		if *s == "" {
-			return fmt.Errorf("job: %s:%d: field %q is empty", name, l.index+1, field)
+			return fail("%s %q is empty", n, field)
 		}
 		return nil
 	}
@@ -145,15 +186,15 @@ func parseRow(name, kind string, l line) (row, error) {
 	case Collect:
 		switch {
 		case r.Text != nil && r.IDs != nil:
-			return fail(`fields "text" and "ids" both given; give one`)
+			return fail(`%ss "text" and "ids" both given; give one`, n)
 		case r.IDs != nil:
 			if len(r.IDs) == 0 {
-				return fail(`field "ids" is empty`)
+				return fail(`%s "ids" is empty`, n)
 			}
 		case r.Text == nil:
-			return fail(`field "text" (or "ids") is missing`)
+			return fail(`%s "text" (or "ids") is missing`, n)
 		case *r.Text == "":
-			return fail(`field "text" is empty`)
+			return fail(`%s "text" is empty`, n)
 		}
 	case Patch:
 		for _, f := range []struct {
@@ -161,31 +202,31 @@ func parseRow(name, kind string, l line) (row, error) {
 			v    *string
 		}{{"base", r.Base}, {"source", r.Source}} {
 			if err := nonEmpty(f.name, f.v); err != nil {
-				return row{}, err
+				return err
 			}
 		}
 		for i, t := range r.Targets {
 			if t == "" {
-				return fail("field \"targets\"[%d] is empty", i)
+				return fail("%s \"targets\"[%d] is empty", n, i)
 			}
 		}
 	case IIA:
 		if err := nonEmpty("base", r.Base); err != nil {
-			return row{}, err
+			return err
 		}
 		if len(r.Sources) == 0 {
-			return fail(`field "sources" is missing or empty; give a list of source prompts`)
+			return fail(`%s "sources" is missing or empty; give a list of source prompts`, n)
 		}
 		for i, s := range r.Sources {
 			if s == "" {
-				return fail("field \"sources\"[%d] is empty", i)
+				return fail("%s \"sources\"[%d] is empty", n, i)
 			}
 		}
 		if err := nonEmpty("label", r.Label); err != nil {
-			return row{}, err
+			return err
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // jsonType names a Go type of row's fields as a JSON type.

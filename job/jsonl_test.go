@@ -6,7 +6,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestNewPlanDatasetErrors checks that every odd or malformed dataset is
@@ -56,25 +55,7 @@ func TestNewPlanDatasetErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() {
-				_, err := NewPlan(Spec{Kind: tt.kind, Dataset: tt.path, Out: dir, Sites: []string{"blocks.1.block_output"}})
-				done <- err
-			}()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("NewPlan hangs")
-			}
-			if err == nil {
-				t.Fatalf("NewPlan: nil error, want %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("NewPlan: %v\nlacks %q", err, w)
-				}
-			}
+			wantErr(t, planErr(t, tt.kind, tt.path, dir), tt.want)
 		})
 	}
 }

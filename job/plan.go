@@ -17,21 +17,28 @@ import (
 )
 
 // Shard is a contiguous range of dataset rows [First, End) (rows are the
-// non-blank lines, counted from 0) written to File, a name inside Spec.Out.
-// Offset and Line locate row First in the dataset, so a worker reads its
-// shard without scanning the rows before it.
+// non-blank lines of a JSONL file, or a Parquet file's rows, counted from
+// 0) written to File, a name inside Spec.Out. Offset and Line locate row
+// First in the dataset, so a worker reads its shard without scanning the
+// rows before it.
 type Shard struct {
 	Index int    `json:"index"`
 	First int    `json:"first"`
 	End   int    `json:"end"`
 	File  string `json:"file"`
-	// Offset is the byte offset of row First's line in the dataset.
+	// Offset is the byte offset of row First's line in a JSONL dataset; 0
+	// for Parquet (a worker finds row First's row group from the footer's
+	// row counts and seeks to it there).
 	Offset int64 `json:"offset"`
-	// Line is the 0-based index of row First's line (blank lines counted).
+	// Line is the 0-based index of row First's line (blank lines counted)
+	// in a JSONL dataset; in a Parquet dataset, First itself (the row
+	// index).
 	Line int `json:"line"`
 	// RowsSHA256 is the sha256 (hex) of the shard's rows: each row's line,
-	// trimmed of surrounding space, followed by a newline. A worker checks
-	// it, so one reading another copy of the dataset that differs fails.
+	// trimmed of surrounding space (JSONL), or the row's JSON encoding with
+	// every field of the row struct, null when absent (Parquet), followed
+	// by a newline. A worker checks it, so one reading another copy of the
+	// dataset that differs fails.
 	RowsSHA256 string `json:"rows_sha256"`
 }
 
@@ -65,7 +72,7 @@ type Plan struct {
 	SpecHash string `json:"spec_hash"`
 	// DatasetSHA256 is the dataset file's sha256 (hex).
 	DatasetSHA256 string `json:"dataset_sha256"`
-	// Rows is the number of examples (non-blank lines).
+	// Rows is the number of examples (non-blank lines, or Parquet rows).
 	Rows int `json:"rows"`
 	// Shards cover the rows in order, ShardSize rows each (the last may
 	// have fewer).
@@ -94,7 +101,9 @@ func sidecar(file string) string {
 // fields for the kind, counts the rows, hashes the file and cuts the rows
 // into shards. It returns an error for an invalid spec, a dataset that is
 // not a regular file, a bad line (naming the file, the line number and the
-// field), patch rows with differing numbers of targets, or no rows.
+// field) or Parquet row (naming the file, the row index and the column), a
+// Parquet file that is corrupt, truncated or lacks a column the kind
+// needs, patch rows with differing numbers of targets, or no rows.
 func NewPlan(spec Spec) (*Plan, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -122,25 +131,21 @@ func NewPlan(spec Spec) (*Plan, error) {
 			p.Shards[len(p.Shards)-1].RowsSHA256 = hex.EncodeToString(rowsHash.Sum(nil))
 		}
 	}
-	err = scanLines(spec.Dataset, io.TeeReader(f, h), 0, 0, func(l line) error {
-		r, err := parseRow(spec.Dataset, spec.Kind, l)
-		if err != nil {
-			return err
-		}
+	err = eachRow(spec.Dataset, spec.Kind, f, h, 0, 0, func(r row, rec []byte, offset int64) error {
 		if spec.Kind == Patch {
 			if p.Targets < 0 {
 				p.Targets = len(r.Targets)
 			} else if len(r.Targets) != p.Targets {
-				return fmt.Errorf("job: %s:%d: field \"targets\" has %d targets, the rows before have %d; give every row the same number", spec.Dataset, l.index+1, len(r.Targets), p.Targets)
+				return fmt.Errorf("job: %s has %d targets, the rows before have %d; give every row the same number", r.at(spec.Dataset, "targets"), len(r.Targets), p.Targets)
 			}
 		}
 		if p.Rows%spec.ShardSize == 0 {
 			endShard()
 			i := len(p.Shards)
-			p.Shards = append(p.Shards, Shard{Index: i, First: p.Rows, File: ShardFile(i), Offset: l.offset, Line: l.index})
+			p.Shards = append(p.Shards, Shard{Index: i, First: p.Rows, File: ShardFile(i), Offset: offset, Line: r.line})
 			rowsHash = sha256.New()
 		}
-		hashRow(rowsHash, l)
+		hashRow(rowsHash, rec)
 		p.Rows++
 		p.Shards[len(p.Shards)-1].End = p.Rows
 		return nil
@@ -151,15 +156,19 @@ func NewPlan(spec Spec) (*Plan, error) {
 	p.Targets = max(p.Targets, 0)
 	endShard()
 	if p.Rows == 0 {
-		return nil, fmt.Errorf("job: dataset %s has no examples (no non-blank lines)", spec.Dataset)
+		what := "no non-blank lines"
+		if isParquet(spec.Dataset) {
+			what = "no rows"
+		}
+		return nil, fmt.Errorf("job: dataset %s has no examples (%s)", spec.Dataset, what)
 	}
 	p.DatasetSHA256 = hex.EncodeToString(h.Sum(nil))
 	return p, nil
 }
 
-// hashRow adds row l to a shard's rows hash.
-func hashRow(h hash.Hash, l line) {
-	h.Write(l.data)
+// hashRow adds a row's record (eachRow's rec) to a shard's rows hash.
+func hashRow(h hash.Hash, rec []byte) {
+	h.Write(rec)
 	h.Write([]byte{'\n'})
 }
 

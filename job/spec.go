@@ -45,7 +45,8 @@ type Spec struct {
 	// where it is device 0. Results depend on it only to float rounding (XLA
 	// rounds by batch shape), so it is not part of the job's identity.
 	Devices []int `json:"devices,omitempty"`
-	// Dataset is the JSONL file of examples.
+	// Dataset is the file of examples: Parquet when its name ends in
+	// ".parquet", else JSONL.
 	Dataset string `json:"dataset"`
 	// Out is the output folder.
 	Out string `json:"out"`
@@ -96,7 +97,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("job: spec kind %q: want one of %s", s.Kind, strings.Join(Kinds, ", "))
 	}
 	if s.Dataset == "" {
-		return fmt.Errorf("job: spec dataset is empty: give the JSONL file of examples")
+		return fmt.Errorf("job: spec dataset is empty: give the JSONL or Parquet file of examples")
 	}
 	if s.Out == "" {
 		return fmt.Errorf("job: spec out is empty: give the output folder")

@@ -173,18 +173,11 @@ func (w *Worker) readShard(sh Shard) ([]row, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if _, err := f.Seek(sh.Offset, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("job: dataset %s: %w", spec.Dataset, err)
-	}
 	n := sh.End - sh.First
 	rows := make([]row, 0, n)
 	h := sha256.New()
-	err = scanLines(spec.Dataset, f, sh.Offset, sh.Line, func(l line) error {
-		r, err := parseRow(spec.Dataset, spec.Kind, l)
-		if err != nil {
-			return err
-		}
-		hashRow(h, l)
+	err = eachRow(spec.Dataset, spec.Kind, f, nil, sh.Offset, sh.Line, func(r row, rec []byte, _ int64) error {
+		hashRow(h, rec)
 		rows = append(rows, r)
 		if len(rows) == n {
 			return errStop
@@ -194,12 +187,16 @@ func (w *Worker) readShard(sh Shard) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	unit, from := "line", sh.Line+1 // JSONL: 1-based line numbers
+	if isParquet(spec.Dataset) {
+		unit, from = "row", sh.Line // Parquet: 0-based row indices
+	}
 	if len(rows) != n {
-		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d wants %d rows from line %d, the file has %d (every worker needs the same dataset; rerun the job if it changed)", spec.Dataset, sh.Index, n, sh.Line+1, len(rows))
+		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d wants %d rows from %s %d, the file has %d (every worker needs the same dataset; rerun the job if it changed)", spec.Dataset, sh.Index, n, unit, from, len(rows))
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != sh.RowsSHA256 {
-		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d's rows (lines %d to %d) have sha256 %s, the plan's %s (every worker needs the same dataset; rerun the job if it changed)",
-			spec.Dataset, sh.Index, sh.Line+1, rows[n-1].line+1, sum, sh.RowsSHA256)
+		return nil, fmt.Errorf("job: dataset %s differs from the planned one: shard %d's rows (%ss %d to %d) have sha256 %s, the plan's %s (every worker needs the same dataset; rerun the job if it changed)",
+			spec.Dataset, sh.Index, unit, from, from+rows[n-1].line-sh.Line, sum, sh.RowsSHA256)
 	}
 	return rows, nil
 }
@@ -231,7 +228,7 @@ func (w *Worker) encode(r row, field, text string) (lm.Prompt, error) {
 func (w *Worker) checkPrompt(r row, field string, p lm.Prompt) error {
 	d := w.model.Dims()
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%s:%d: field %q: %s", w.plan.Spec.Dataset, r.line+1, field, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: %s", r.at(w.plan.Spec.Dataset, field), fmt.Sprintf(format, args...))
 	}
 	if p.Len() == 0 {
 		return fail("no tokens")
@@ -251,7 +248,7 @@ func (w *Worker) checkPrompt(r row, field string, p lm.Prompt) error {
 func (w *Worker) token(r row, field, text string) (int, error) {
 	id, err := models.TokenID(w.model, text)
 	if err != nil {
-		return 0, fmt.Errorf("%s:%d: field %q: %w", w.plan.Spec.Dataset, r.line+1, field, err)
+		return 0, fmt.Errorf("%s: %w", r.at(w.plan.Spec.Dataset, field), err)
 	}
 	return id, nil
 }

@@ -17,10 +17,13 @@ import (
 	"github.com/govene/govene/job"
 )
 
-const jobUsage = `usage: govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
+const jobUsage = `usage: govene job collect|patch|iia -data FILE.jsonl|FILE.parquet -out DIR [flags]
 
-Runs a job over a dataset of examples, one JSON object per line (blank lines
-skipped), writing shards of -shard-size examples to DIR as safetensors files,
+Runs a job over a dataset of examples: a JSONL or Parquet file (-data; a name
+ending in .parquet is read as Parquet). JSONL has one JSON object per line
+(blank lines skipped); Parquet has the same fields as columns (strings, lists
+of strings, lists of integers of any width; nullable; other columns ignored).
+It writes shards of -shard-size examples to DIR as safetensors files,
 each with a JSON sidecar, and manifest.json when every shard is done.
 Rerunning the same command resumes a killed or failed job: finished shards
 are verified (sha256) and kept, the others computed again. Progress goes to
@@ -29,7 +32,7 @@ stderr.
   collect  {"text": "..."} or {"ids": [...]}: the values at -sites, at the last
            position ([rows, d...] per site) or at all positions (-positions all:
            [tokens, d...] per site and offsets [rows+1]); row [rows] is each
-           example's 0-based line index
+           example's 0-based line index (Parquet: row index)
   patch    {"base": "...", "source": "...", "targets": [" Paris", ...]}: the
            source's value at the one site (or -intervenable) interchanged into
            the base at the last token; original_top, patched_top [rows] and,

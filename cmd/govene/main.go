@@ -58,8 +58,8 @@ usage:
                         a long-lived session that keeps models and compiled
                         graphs between notebook cells, locally or on a GPU
                         server (govene session -h says more)
-  govene job collect|patch|iia -data FILE.jsonl -out DIR [flags]
-                        a job over a JSONL dataset: activations at sites, activation
+  govene job collect|patch|iia -data FILE.jsonl|FILE.parquet -out DIR [flags]
+                        a job over a JSONL or Parquet dataset: activations at sites, activation
                         patching or IIA, written as safetensors shards with a
                         manifest; resumable after a kill (govene job -h says more)
   govene help [demo|session|job]

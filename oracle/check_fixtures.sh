@@ -2,7 +2,7 @@
 # Keeps the oracle's fixtures in step with the scripts that make them.
 #
 # oracle/fixtures.sha256 records the sha256 of the fixture scripts and of
-# requirements files that the committed fixtures were made with. The fixtures form four
+# requirements files that the committed fixtures were made with. The fixtures form five
 # groups, each regenerated only when one of its own inputs changed:
 #
 #   gpt2      make_gpt2_fixtures.py, make_pv_fixtures.py, make_das_fixtures.py,
@@ -16,6 +16,9 @@
 #   sae       make_sae_fixtures.py, make_sae_train_fixtures.py, requirements-sae.txt -> sae/testdata (SAELens 6.54.12
 #             in its own venv, oracle/.venv-sae: setup_sae.sh). It reads
 #             gpt2/testdata/odd, so it is also regenerated whenever the gpt2 group is.
+#   parquet   make_parquet_fixtures.py, requirements-parquet.txt and job's JSONL datasets
+#             (job/testdata/{collect,patch,iia}.jsonl) -> job/testdata/*.parquet (pyarrow
+#             26.0.1 in its own venv, oracle/.venv-parquet: setup_parquet.sh)
 #
 # requirements.txt belongs to gpt2 and families. When every hash still matches (and the
 # fixtures exist), this exits 0 at once without Python. Otherwise it builds the pinned
@@ -48,6 +51,8 @@ analysis_inputs=(make_analysis_fixtures.py requirements-tl.txt)
 analysis_ckpts=(gpt2-odd llama)
 sae_inputs=(make_sae_fixtures.py make_sae_train_fixtures.py requirements-sae.txt)
 sae_names=(standard topk jumprelu standard-norm)
+parquet_inputs=(make_parquet_fixtures.py requirements-parquet.txt ../job/testdata/collect.jsonl ../job/testdata/patch.jsonl ../job/testdata/iia.jsonl)
+parquet_files=(collect patch iia bad_ids_strings bad_text_int bad_missing bad_null)
 
 # hashes_match FILE... : every FILE has a line in fixtures.sha256 and its hash matches.
 hashes_match() {
@@ -96,17 +101,26 @@ sae_fresh() {
 	done
 }
 
+parquet_fresh() {
+	hashes_match "${parquet_inputs[@]}" || return 1
+	for name in "${parquet_files[@]}"; do
+		[[ -f "$repo/job/testdata/$name.parquet" ]] || return 1
+	done
+}
+
 gpt2=1
 families=1
 analysis=1
 sae=1
+parquet=1
 if [[ $force == 0 ]]; then
+	parquet_fresh && parquet=0
 	gpt2_fresh && gpt2=0
 	families_fresh && families=0
 	[[ $gpt2 == 0 && $families == 0 ]] && analysis_fresh && analysis=0
 	[[ $gpt2 == 0 ]] && sae_fresh && sae=0
 fi
-if [[ $gpt2 == 0 && $families == 0 && $analysis == 0 && $sae == 0 ]]; then
+if [[ $gpt2 == 0 && $families == 0 && $analysis == 0 && $sae == 0 && $parquet == 0 ]]; then
 	echo "fixtures up to date (oracle/fixtures.sha256)"
 	exit 0
 fi
@@ -139,6 +153,12 @@ if [[ $sae == 1 ]]; then
 	"$sae_venv/bin/python" "$here/make_sae_fixtures.py" --out "$repo/sae/testdata"
 	"$sae_venv/bin/python" "$here/make_sae_train_fixtures.py" >"$repo/sae/testdata/train_step.json"
 fi
+if [[ $parquet == 1 ]]; then
+	echo "regenerating Parquet fixtures (pyarrow)"
+	"$here/setup_parquet.sh"
+	parquet_venv="${ORACLE_PARQUET_VENV:-$here/.venv-parquet}"
+	"$parquet_venv/bin/python" "$here/make_parquet_fixtures.py"
+fi
 # Record the hashes of what was regenerated; keep the other group's lines as they were,
 # so that a stale group stays stale until it is regenerated.
 new="$(mktemp)"
@@ -163,6 +183,7 @@ keep() {
 	if [[ $gpt2 == 1 || $families == 1 ]]; then record requirements.txt; else keep requirements.txt; fi
 	if [[ $analysis == 1 ]]; then record "${analysis_inputs[@]}"; else keep "${analysis_inputs[@]}"; fi
 	if [[ $sae == 1 ]]; then record "${sae_inputs[@]}"; else keep "${sae_inputs[@]}"; fi
+	if [[ $parquet == 1 ]]; then record "${parquet_inputs[@]}"; else keep "${parquet_inputs[@]}"; fi
 } >"$new"
 mv "$new" "$here/fixtures.sha256"
 trap - EXIT

@@ -65,8 +65,9 @@ type Options struct {
 	Tokenizer *bpe.Tokenizer
 	// Devices lists the backend's devices that batched work (Run, pv,
 	// sweeps, jobs) is split across, each running its part of the batch;
-	// nil means lm.DefaultDevices' choice. Listed devices are always used
-	// as given; a device number out of range is an error at load.
+	// nil means lm.DefaultDevices' choice (every device, except on a host
+	// CPU: device 0), []int{lm.All} every device. Listed devices are always
+	// used as given; a device number out of range is an error at load.
 	Devices []int
 }
 

@@ -113,13 +113,14 @@ fuzz-short:
 		GOMLX_BACKEND=go $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $${n}x -parallel 1 $$pkg; \
 	done
 
-# The race detector over the concurrency tests (Forward, sweeps, generation
-# from several goroutines on one model) on the pure-Go backend. -race turns
+# The race detector over the concurrency tests: Forward, sweeps and generation
+# from several goroutines on one model (pure-Go backend), Forward split over
+# the XLA CPU plugin's 4 devices, and a job's shards run at once. -race turns
 # on checkptr, which GoMLX's SIMD matmul kernels trip (they index packed
 # buffers with unsafe pointer arithmetic that checkptr cannot follow): it is
 # turned off for GoMLX's packages only, so govene's own code keeps it.
 race:
 	GOMLX_BACKEND=go $(GO) test -count=1 -race -gcflags='github.com/gomlx/...=-d=checkptr=0' \
-		-timeout 20m -run 'Concurrent' ./pv/ ./sweep/ ./engine/
+		-timeout 20m -run 'Concurrent' ./pv/ ./sweep/ ./engine/ ./job/
 
 include notebooks/notebooks.mk

@@ -59,9 +59,10 @@ usage:
                         graphs between notebook cells, locally or on a GPU
                         server (govene session -h says more)
   govene job collect|patch|iia -data FILE.jsonl|FILE.parquet -out DIR [flags]
-                        a job over a JSONL or Parquet dataset: activations at sites, activation
-                        patching or IIA, written as safetensors shards with a
-                        manifest; resumable after a kill (govene job -h says more)
+                        a job over a JSONL or Parquet dataset: activations at
+                        sites, activation patching or IIA, written as safetensors
+                        shards with a manifest; resumable after a kill, split
+                        across devices (govene job -h says more)
   govene help [demo|session|job]
                         this help, or a command's flags
 

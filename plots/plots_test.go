@@ -700,6 +700,9 @@ func TestDisplayAndShow(t *testing.T) {
 		if len(nb.displays) != 2 || nb.displays[0] != want[MIMEHTML] || !maps.Equal(nb.bundles[0], want) {
 			t.Errorf("displayed %d, want 2 of the notebook bundle", len(nb.displays))
 		}
+		if nb.syncs != 2 {
+			t.Errorf("Display and Show synced with GoNB %d times, want 2 (once each, so a cell's last output is not lost)", nb.syncs)
+		}
 		nb.err = errors.New("pipe broken")
 		if err := Display(hm); err == nil || !strings.Contains(err.Error(), "pipe broken") {
 			t.Errorf("Display with a broken pipe = %v", err)

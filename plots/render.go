@@ -149,7 +149,10 @@ func Page(r Renderer) (string, error) {
 // NotebookBundle returns (plots as SVG images, tables as inline-styled HTML,
 // both of which JupyterLab shows in an untrusted notebook). Outside a
 // notebook it shows nothing and returns nil, after checking that r renders
-// (so a bad plot fails the same way in a test as in a notebook).
+// (so a bad plot fails the same way in a test as in a notebook). It returns
+// once GoNB has taken the output (gonbui.Sync): a cell that ends right after
+// its last Display otherwise lost that output now and then (one CI run in
+// four, 2026-11-30: two of three heat maps of notebook 02).
 func Display(r Renderer) error {
 	if r == nil {
 		return errors.New("plots: Display: nil Renderer")
@@ -165,6 +168,7 @@ func Display(r Renderer) error {
 	if err := notebookErr(); err != nil {
 		return fmt.Errorf("plots: Display: notebook: %w", err)
 	}
+	syncNotebook()
 	return nil
 }
 

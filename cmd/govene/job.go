@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,24 +67,12 @@ func jobMain(args []string, stdout, stderr io.Writer) int {
 	}
 	spec := job.Spec{Kind: kind}
 	fs := jobFlags(&spec)
-	var out bytes.Buffer
-	fs.SetOutput(&out)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), jobUsage)
 		fs.PrintDefaults()
 	}
-	err := fs.Parse(args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		_, _ = stdout.Write(out.Bytes())
-		return exitOK
-	}
-	_, _ = stderr.Write(out.Bytes())
-	if err != nil {
-		return exitUsage // the flag package printed the error and usage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "govene job %s: unexpected argument %q (flags go after the job's name)\n", kind, fs.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fs, args[1:], stdout, stderr, "govene job "+kind, " (flags go after the job's name)"); !ok {
+		return code
 	}
 	for _, f := range []struct{ name, value string }{{"data", spec.Dataset}, {"out", spec.Out}} {
 		if f.value == "" {

@@ -146,8 +146,6 @@ func demoMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	// The flag package prints usage (and errors) while parsing; -h's usage
 	// goes to stdout, the rest to stderr.
-	var parseOut bytes.Buffer
-	fs.SetOutput(&parseOut)
 	var f demoFlags
 	fs.StringVar(&f.model, "model", "", "checkpoint: a folder, a Hugging Face cache name or a Hub name such as gpt2 (default: the small GPT-2 that ships with govene)")
 	fs.StringVar(&f.prompt, "prompt", defaultPrompt, "the prompt stating the fact")
@@ -168,18 +166,8 @@ flags:
 `)
 		fs.PrintDefaults()
 	}
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		_, _ = stdout.Write(parseOut.Bytes())
-		return exitOK
-	}
-	_, _ = stderr.Write(parseOut.Bytes())
-	if err != nil {
-		return exitUsage // the flag package printed the error and usage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "govene demo: unexpected argument %q (quote a prompt with spaces: -prompt \"...\")\n", fs.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fs, args, stdout, stderr, "govene demo", ` (quote a prompt with spaces: -prompt "...")`); !ok {
+		return code
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -345,4 +333,27 @@ func demo(f demoFlags, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "report:", abs)
 	return nil
+}
+
+// parseFlags parses a command's flags: -h's usage goes to stdout, a bad
+// flag's error and usage to stderr, and a stray argument is an error naming
+// it, prefixed by cmd ("govene demo") and followed by hint. ok false: the
+// command returns code.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, cmd, hint string) (code int, ok bool) {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(out.Bytes())
+		return exitOK, false
+	}
+	_, _ = stderr.Write(out.Bytes())
+	if err != nil {
+		return exitUsage, false // the flag package printed the error and usage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s\n", cmd, fs.Arg(0), hint)
+		return exitUsage, false
+	}
+	return 0, true
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -70,27 +69,6 @@ func sessionMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "govene session: unknown command %q; the commands are: serve, ls, stop\n", args[0])
 	return exitUsage
-}
-
-// parseFlags parses a session subcommand's flags like demo's: -h's usage
-// to stdout, errors to stderr, no stray arguments. ok false: return code.
-func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, ok bool) {
-	var out bytes.Buffer
-	fs.SetOutput(&out)
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		_, _ = stdout.Write(out.Bytes())
-		return exitOK, false
-	}
-	_, _ = stderr.Write(out.Bytes())
-	if err != nil {
-		return exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "govene session %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitUsage, false
-	}
-	return 0, true
 }
 
 // clientFlags are the flags that say which session ls and stop talk to.
@@ -174,7 +152,7 @@ func sessionEach(cmd string, args []string, stdout, stderr io.Writer, do func(co
 	if cmd == "stop" {
 		fs.BoolVar(&c.all, "all", false, "stop every session of this user")
 	}
-	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+	if code, ok := parseFlags(fs, args, stdout, stderr, "govene session "+fs.Name(), ""); !ok {
 		return code
 	}
 	names, clients, err := c.targets()
@@ -236,7 +214,7 @@ func sessionServe(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.watchPID, "watch-pid", 0, "stop when this process (the notebook kernel) exits")
 	fs.Int64Var(&f.maxReq, "max-request", session.DefaultMaxRequestBytes, "the largest request body, in bytes")
 	fs.Int64Var(&f.maxResp, "max-response", session.DefaultMaxResponseBytes, "the largest response or streamed event, in bytes")
-	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+	if code, ok := parseFlags(fs, args, stdout, stderr, "govene session "+fs.Name(), ""); !ok {
 		return code
 	}
 	opts, connect, err := f.options(stdout)

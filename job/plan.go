@@ -415,8 +415,8 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// folderSHA256 returns a sha256 over the names and contents of the regular
-// files directly in dir (sorted by name), the identity of a saved
+// folderSHA256 returns a sha256 over the names and the sha256s of the
+// regular files directly in dir (sorted by name), the identity of a saved
 // intervenable. It returns an error when dir is not a readable folder.
 func folderSHA256(dir string) (string, error) {
 	entries, err := os.ReadDir(dir)
@@ -428,16 +428,11 @@ func folderSHA256(dir string) (string, error) {
 		if !e.Type().IsRegular() {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00", e.Name())
-		_, err = io.Copy(h, f)
-		f.Close()
+		_, sum, err := fileSHA256(filepath.Join(dir, e.Name()))
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", e.Name(), err)
 		}
+		fmt.Fprintf(h, "%s\x00%s\n", e.Name(), sum)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

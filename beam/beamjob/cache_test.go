@@ -1,8 +1,11 @@
 package beamjob
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govene/govene/job"
 )
@@ -50,5 +53,33 @@ func TestPlannedLoad(t *testing.T) {
 					l, again, l.plan.Rows, len(l.plan.Shards))
 			}
 		})
+	}
+}
+
+// TestCountFiles checks the counts taken from the shard files when a
+// runner's counters do not add up: a file older than the run was kept,
+// a newer or missing one computed.
+func TestCountFiles(t *testing.T) {
+	plan, err := job.NewPlan(job.Spec{Kind: "collect", Dataset: "testdata/collect.jsonl",
+		Out: t.TempDir(), ShardSize: 5, Sites: []string{"blocks.0.block_output"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, sh := range plan.Shards[:2] {
+		path := filepath.Join(plan.Spec.Out, sh.File)
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(plan.Spec.Out, plan.Shards[1].File), time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Shard 0 predates the run, shard 1 was rewritten during it, shard 2 is missing.
+	if got, want := countFiles(plan, old.Add(time.Minute)), (Counts{Kept: 1, Computed: 2}); got != want || len(plan.Shards) != 3 {
+		t.Errorf("countFiles = %+v over %d shards, want %+v over 3", got, len(plan.Shards), want)
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
@@ -45,9 +48,9 @@ func build(s beam.Scope, plan *job.Plan, progress bool) error {
 
 // Counts are the pipeline's shard counters: as the runner reports them,
 // or, when they do not add up to the job's shards (a runner without
-// metrics, or Prism's committed counters lagging its last bundle), the
-// shards the launcher found finished before the run (Kept) and the rest
-// (Computed).
+// metrics, or Prism's committed counters lagging its last bundle), counted
+// from the shard files: one written before the run was kept, the others
+// computed.
 type Counts struct {
 	// Kept is the number of shards found finished and kept.
 	Kept int64
@@ -83,13 +86,6 @@ func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error
 	if err := plan.Prepare(); err != nil {
 		return nil, err
 	}
-	// The shards finished before the pipeline runs (see Counts).
-	var kept int64
-	for _, sh := range plan.Shards {
-		if _, ok := plan.Verify(sh); ok {
-			kept++
-		}
-	}
 	p, s := beam.NewPipelineWithRoot()
 	if err := build(s, plan, opts.Progress); err != nil {
 		return nil, err
@@ -98,6 +94,7 @@ func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error
 	if execute == nil {
 		execute = beamx.RunWithMetrics
 	}
+	start := time.Now()
 	res, err := execute(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("beamjob: %s job over %s: %w", spec.Kind, spec.Dataset, err)
@@ -113,8 +110,8 @@ func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error
 		if c.Kept+c.Computed != int64(len(plan.Shards)) {
 			// The runner reported none, or (Prism, about once in 30 runs
 			// here) reported before its last bundle's counters were
-			// committed: count what the launcher saw instead.
-			c = Counts{Kept: kept, Computed: int64(len(plan.Shards)) - kept}
+			// committed: count from the files instead.
+			c = countFiles(plan, start)
 		}
 		*opts.Counts = c
 	}
@@ -123,6 +120,21 @@ func Run(ctx context.Context, spec job.Spec, opts Options) (*job.Manifest, error
 		return nil, fmt.Errorf("beamjob: the pipeline finished without a manifest: %w", err)
 	}
 	return m, nil
+}
+
+// countFiles counts the shards of plan whose file predates start as kept
+// (a kept shard's file is left untouched) and the others as computed (a
+// computed shard's file is renamed into place during the run).
+func countFiles(plan *job.Plan, start time.Time) Counts {
+	var c Counts
+	for _, sh := range plan.Shards {
+		if st, err := os.Stat(filepath.Join(plan.Spec.Out, sh.File)); err == nil && st.ModTime().Before(start) {
+			c.Kept++
+		} else {
+			c.Computed++
+		}
+	}
+	return c
 }
 
 // countsOf sums the committed (else attempted) Kept and Computed counters.

@@ -78,3 +78,19 @@ func TestSoftmaxAndTopK(t *testing.T) {
 		t.Errorf("TopK without labels = %+v", got)
 	}
 }
+
+func TestLogSumExp(t *testing.T) {
+	for _, c := range []struct {
+		logits []float32
+		want   float64
+	}{
+		{[]float32{0, float32(math.Log(3))}, math.Log(4)},
+		{[]float32{1000, 1000}, 1000 + math.Log(2)}, // no overflow
+		{[]float32{float32(math.Inf(-1)), 0}, 0},
+		{nil, math.Inf(-1)},
+	} {
+		if got := LogSumExp(c.logits); math.Abs(got-c.want) > 1e-6 && !(math.IsInf(got, -1) && math.IsInf(c.want, -1)) {
+			t.Errorf("LogSumExp(%v) = %v, want %v", c.logits, got, c.want)
+		}
+	}
+}

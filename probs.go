@@ -43,6 +43,24 @@ func Softmax(logits []float32) []float32 {
 	return out
 }
 
+// LogSumExp returns log(sum(exp(logits))), computed in float64 with the
+// largest logit factored out (so large logits do not overflow): the
+// normalizer of a log-softmax. It returns -Inf for empty logits.
+func LogSumExp(logits []float32) float64 {
+	mx := math.Inf(-1)
+	for _, v := range logits {
+		mx = math.Max(mx, float64(v))
+	}
+	if math.IsInf(mx, 0) {
+		return mx
+	}
+	sum := 0.0
+	for _, v := range logits {
+		sum += math.Exp(float64(v) - mx)
+	}
+	return mx + math.Log(sum)
+}
+
 // TokenProb is one token's probability.
 type TokenProb struct {
 	ID    int     `json:"id"`

@@ -3,8 +3,8 @@ package job
 import (
 	"context"
 	"fmt"
-	"math"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 	"github.com/govene/govene/safetensors"
@@ -101,26 +101,12 @@ func (w *Worker) patch(ctx context.Context, rows []row) (shardOut, error) {
 	return out, nil
 }
 
-// logProbs returns log-softmax(logits) at ids, computed in float64 with a
-// one-pass log-sum-exp.
+// logProbs returns log-softmax(logits) at ids, computed in float64.
 func logProbs(logits []float32, ids []int) []float32 {
 	if len(ids) == 0 {
 		return nil
 	}
-	mx, sum := math.Inf(-1), 0.0 // sum of exp(v - mx) so far
-	for _, f := range logits {
-		v := float64(f)
-		if math.IsInf(v, -1) {
-			continue // exp(-Inf) adds nothing
-		}
-		if v > mx {
-			sum = sum*math.Exp(mx-v) + 1
-			mx = v
-		} else {
-			sum += math.Exp(v - mx)
-		}
-	}
-	lse := mx + math.Log(sum)
+	lse := govene.LogSumExp(logits)
 	out := make([]float32, len(ids))
 	for k, id := range ids {
 		out[k] = float32(float64(logits[id]) - lse)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/govene/govene"
 	"github.com/govene/govene/lm"
 	"github.com/govene/govene/pv"
 )
@@ -148,15 +149,7 @@ func siteMetrics(s *SAE, a *Activations, res *Metrics) {
 
 // logSoftmax returns log softmax(l) in float64.
 func logSoftmax(l []float32) []float64 {
-	mx := math.Inf(-1)
-	for _, v := range l {
-		mx = math.Max(mx, float64(v))
-	}
-	var z float64
-	for _, v := range l {
-		z += math.Exp(float64(v) - mx)
-	}
-	lz := mx + math.Log(z)
+	lz := govene.LogSumExp(l)
 	out := make([]float64, len(l))
 	for i, v := range l {
 		out[i] = float64(v) - lz
